@@ -1,0 +1,179 @@
+"""Validation of pair data: the one module that touches scikit-learn's private API.
+
+The pair contract (docs/data_format.rst): ``X`` has shape ``(n_pairs, 2 * d)`` laid
+out as ``[response_a | response_b]``; multi-objective estimators take one more, last
+column holding the objective id ``0..K-1``; ``y = 1`` means response a is preferred.
+"""
+
+import numpy as np
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_array
+
+__all__ = [
+    "check_objective_ids",
+    "check_pair_target",
+    "check_pair_width",
+    "split_pairs",
+]
+
+
+def check_pair_width(n_columns, *, with_objective, owner):
+    """Return ``d``, the width of one response, from the width of a pair array.
+
+    Parameters
+    ----------
+    n_columns : int
+        Number of columns of the pair array.
+    with_objective : bool
+        Whether the last column holds the objective id.
+    owner : str
+        Name used in the error message (usually the estimator's class name).
+
+    Returns
+    -------
+    d : int
+        Number of features of one response.
+
+    Raises
+    ------
+    ValueError
+        If the width cannot be ``2 * d`` (plus one objective column).
+
+    Examples
+    --------
+    >>> check_pair_width(9, with_objective=True, owner="MultiheadRewardModel")
+    4
+    """
+    n_pair_columns = n_columns - 1 if with_objective else n_columns
+    if n_pair_columns < 2 or n_pair_columns % 2:
+        layout = (
+            "(n_pairs, 2 * n_features + 1) laid out as "
+            "[response_a | response_b | objective]"
+            if with_objective
+            else "(n_pairs, 2 * n_features) laid out as [response_a | response_b]"
+        )
+        raise ValueError(
+            f"{owner} expects X of shape {layout}; got {n_columns} columns."
+        )
+    return n_pair_columns // 2
+
+
+def check_objective_ids(objective, *, n_objectives=None, owner):
+    """Check an objective column and return it as an integer array.
+
+    Parameters
+    ----------
+    objective : array-like of shape (n_samples,)
+        Objective ids, floats allowed if they are whole numbers.
+    n_objectives : int or None, default=None
+        If given, ids must lie in ``0..n_objectives - 1``.
+    owner : str
+        Name used in the error message.
+
+    Returns
+    -------
+    ids : ndarray of shape (n_samples,), dtype int64
+
+    Examples
+    --------
+    >>> check_objective_ids([0.0, 1.0, 1.0], n_objectives=2, owner="m")
+    array([0, 1, 1])
+    """
+    objective = np.asarray(objective, dtype=np.float64)
+    if objective.size and not np.all(np.isfinite(objective)):
+        raise ValueError(f"{owner}: the objective column contains NaN or inf.")
+    ids = np.rint(objective)
+    if np.any(ids != objective):
+        bad = objective[ids != objective][0]
+        raise ValueError(
+            f"{owner} expects the last column of X to hold integer objective ids "
+            f"0..K-1; got the non-integer value {bad!r}."
+        )
+    if np.any(ids < 0):
+        raise ValueError(
+            f"{owner} expects objective ids 0..K-1; got the negative id "
+            f"{int(ids.min())}."
+        )
+    if n_objectives is not None and ids.size and ids.max() >= n_objectives:
+        raise ValueError(
+            f"{owner} was fitted with {n_objectives} objectives (ids "
+            f"0..{n_objectives - 1}); got the objective id {int(ids.max())}."
+        )
+    return ids.astype(np.int64)
+
+
+def check_pair_target(y, *, owner):
+    """Check pair labels: binary, with values in {0, 1}; return them as int64.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_pairs,)
+        ``1`` where response a is preferred, ``0`` where response b is.
+    owner : str
+        Name used in the error message.
+
+    Returns
+    -------
+    y : ndarray of shape (n_pairs,), dtype int64
+
+    Examples
+    --------
+    >>> check_pair_target([1, 0, True], owner="m")
+    array([1, 0, 1])
+    """
+    check_classification_targets(y)
+    y = np.asarray(y)
+    target_type = type_of_target(y)
+    if target_type == "binary" or (target_type == "multiclass" and y.size == 0):
+        values = np.unique(y)
+        if not np.all(np.isin(values, [0, 1])):
+            raise ValueError(
+                f"{owner} expects pair labels y in {{0, 1}} (1 means response a is "
+                f"preferred); got the values {values.tolist()}. Map your labels "
+                "first, e.g. y = (labels == 'a').astype(int)."
+            )
+        return y.astype(np.int64)
+    if target_type == "multiclass":
+        raise ValueError(
+            "Only binary classification is supported. The type of the target is "
+            f"{target_type}. {owner} expects pair labels y in {{0, 1}}."
+        )
+    values = np.unique(y)
+    raise ValueError(
+        f"{owner} needs pairs of both labels (y = 0 and y = 1) to train, but y "
+        f"contains only one class: {values.tolist()}. A pair's label depends on "
+        "which response is written first: randomise the order of a and b."
+    )
+
+
+def split_pairs(X, *, with_objective=False, owner="split_pairs"):
+    """Split a pair array into its a half, its b half and the objective column.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_pairs, 2 * d) or (n_pairs, 2 * d + 1)
+        Pairs laid out as ``[response_a | response_b]`` (then the objective).
+    with_objective : bool, default=False
+        Whether the last column holds the objective id.
+    owner : str, default="split_pairs"
+        Name used in error messages.
+
+    Returns
+    -------
+    X_a : ndarray of shape (n_pairs, d)
+    X_b : ndarray of shape (n_pairs, d)
+    objective : ndarray of shape (n_pairs,) of int64, or None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X_a, X_b, c = split_pairs(np.arange(10.0).reshape(2, 5), with_objective=True)
+    >>> X_a.tolist(), X_b.tolist(), c.tolist()
+    ([[0.0, 1.0], [5.0, 6.0]], [[2.0, 3.0], [7.0, 8.0]], [4, 9])
+    """
+    X = check_array(X, dtype=None, ensure_all_finite=False)
+    d = check_pair_width(X.shape[1], with_objective=with_objective, owner=owner)
+    objective = (
+        check_objective_ids(X[:, -1], owner=owner) if with_objective else None
+    )
+    return X[:, :d], X[:, d : 2 * d], objective
