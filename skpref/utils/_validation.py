@@ -6,10 +6,19 @@ column holding the objective id ``0..K-1``; ``y = 1`` means response a is prefer
 """
 
 import numpy as np
+
+# scikit-learn's declarative parameter validation is private API; skpref reaches it
+# here only, so a change upstream is mended in one place.
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_array
 
 __all__ = [
+    "HasMethods",
+    "Interval",
+    "StrOptions",
+    "_fit_context",
     "check_objective_ids",
     "check_pair_target",
     "check_pair_width",

@@ -1,0 +1,138 @@
+"""Torch modules of the reward models (paper, section 4.1 and appendices D.2/E.1).
+
+Every module maps a batch of pair rows ``[x_a | x_b]`` (plus the objective id as the
+last column for multi-objective models) to the logit ``r(a) - r(b)``. Rewards of the
+two halves are computed by separate calls of the same network on equally shaped
+inputs, so swapping the halves negates the logit bit for bit.
+"""
+
+import torch
+from torch import nn
+
+from skpref.models._gradient_reversal import GradientReversal
+
+
+def mlp(in_dim, hidden_dim, out_dim, n_layers, *, final_activation=False):
+    """A GELU MLP with ``n_layers`` linear layers: in -> hidden ... -> out."""
+    dims = [in_dim] + [hidden_dim] * (n_layers - 1) + [out_dim]
+    layers = []
+    for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:])):
+        layers.append(nn.Linear(d_in, d_out))
+        if i < n_layers - 1 or final_activation:
+            layers.append(nn.GELU())
+    return nn.Sequential(*layers)
+
+
+class _PairModule(nn.Module):
+    """Split pair rows into halves (and objective ids) and difference the rewards."""
+
+    def __init__(self, n_features, with_objective):
+        super().__init__()
+        self.n_features = n_features
+        self.with_objective = with_objective
+
+    def split(self, X):
+        d = self.n_features
+        objective = X[:, 2 * d].long() if self.with_objective else None
+        return X[:, :d], X[:, d : 2 * d], objective
+
+    def reward(self, E, objective):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def forward(self, X):
+        X_a, X_b, objective = self.split(X)
+        return self.reward(X_a, objective) - self.reward(X_b, objective)
+
+
+class BTLRewardModule(_PairModule):
+    """Reward MLP of the BTL model: ``n_layers`` GELU layers to the latent, then linear.
+
+    With ``n_objectives`` set, the one-hot objective is concatenated to the response
+    features: the paper's *Base* multi-objective model (Figure 5a).
+    """
+
+    def __init__(
+        self, n_features, *, hidden_dim, latent_dim, n_layers, n_objectives=None
+    ):
+        super().__init__(n_features, with_objective=n_objectives is not None)
+        self.n_objectives = n_objectives
+        in_dim = n_features + (n_objectives or 0)
+        self.encoder = mlp(
+            in_dim, hidden_dim, latent_dim, n_layers, final_activation=True
+        )
+        self.head = nn.Linear(latent_dim, 1)
+
+    def reward(self, E, objective):
+        if self.with_objective:
+            onehot = nn.functional.one_hot(objective, self.n_objectives).to(E.dtype)
+            E = torch.cat([E, onehot], dim=1)
+        return self.head(self.encoder(E)).squeeze(-1)
+
+
+class MultiheadRewardModule(_PairModule):
+    """Shared encoder ``g`` and one reward head ``f_c`` per objective (eq. 4/11)."""
+
+    def __init__(
+        self,
+        n_features,
+        *,
+        hidden_dim,
+        latent_dim,
+        n_layers,
+        head_hidden_dim,
+        n_objectives,
+    ):
+        super().__init__(n_features, with_objective=True)
+        self.n_objectives = n_objectives
+        self.encoder = mlp(
+            n_features, hidden_dim, latent_dim, n_layers, final_activation=True
+        )
+        self.heads = nn.ModuleList(
+            mlp(latent_dim, head_hidden_dim, 1, 2) for _ in range(n_objectives)
+        )
+
+    def head_rewards(self, latent, objective):
+        # All heads on all rows, then the row's own head: one gather, no Python loop
+        # over rows; K is small so the extra head evaluations are cheap.
+        all_heads = torch.cat([head(latent) for head in self.heads], dim=1)
+        return all_heads.gather(1, objective.unsqueeze(1)).squeeze(1)
+
+    def reward(self, E, objective):
+        return self.head_rewards(self.encoder(E), objective)
+
+
+class AdversarialRewardModule(MultiheadRewardModule):
+    """Multihead model plus a discriminator ``h`` behind a gradient-reversal layer.
+
+    ``forward`` returns ``(logit, disc_logits_a, disc_logits_b)``: the discriminator
+    predicts the objective from the latent of each response (eq. 13). The reversal
+    multiplies the encoder's gradient from the discriminator loss by
+    ``-adversary_weight`` (eq. 5/12); ``adversary_weight`` is set by the training
+    schedule before each epoch.
+    """
+
+    def __init__(self, n_features, *, discriminator_hidden_dim, **kwargs):
+        super().__init__(n_features, **kwargs)
+        latent_dim = self.heads[0][0].in_features
+        self.reversal = GradientReversal()
+        self.discriminator = mlp(
+            latent_dim, discriminator_hidden_dim, self.n_objectives, 2
+        )
+
+    @property
+    def adversary_weight(self):
+        return self.reversal.weight
+
+    @adversary_weight.setter
+    def adversary_weight(self, value):
+        self.reversal.weight = float(value)
+
+    def forward(self, X):
+        X_a, X_b, objective = self.split(X)
+        latent_a, latent_b = self.encoder(X_a), self.encoder(X_b)
+        logit = self.head_rewards(latent_a, objective) - self.head_rewards(
+            latent_b, objective
+        )
+        disc_a = self.discriminator(self.reversal(latent_a))
+        disc_b = self.discriminator(self.reversal(latent_b))
+        return logit, disc_a, disc_b

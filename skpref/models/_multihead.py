@@ -1,0 +1,131 @@
+"""The Multihead reward model: shared encoder, one head per objective (eq. 4/11)."""
+
+from numbers import Integral
+
+from skpref.models._base import BaseRewardModel
+from skpref.models._docstrings import FITTED_ATTRIBUTES, TRAINING_PARAMS, fill
+from skpref.models._modules import MultiheadRewardModule
+from skpref.utils._validation import Interval
+
+MULTIHEAD_PARAMS = """\
+    n_objectives : int or None, default=None
+        Number of objectives ``K`` (heads). ``None`` infers ``max(id) + 1`` from the
+        training data; set it when an objective may be absent from training.
+    hidden_dim : int, default=512
+        Width of the encoder's hidden layers (paper: 512).
+    latent_dim : int, default=512
+        Width of the shared latent representation ``z = g(e)`` (paper: 512).
+    n_layers : int, default=3
+        Number of GELU layers of the encoder ``g`` (paper: 3).
+    head_hidden_dim : int, default=512
+        Hidden width of each objective's 1-hidden-layer reward head (paper: 512)."""
+
+
+class MultiheadRewardModel(BaseRewardModel):
+    """Multi-objective BTL reward model with a shared encoder and one head per objective.
+
+        A response embedding ``e`` is mapped by a shared encoder ``g`` (3 GELU layers,
+        width 512) to a latent ``z``; the objective ``c`` of the pair, read from the last
+        column of ``X``, picks the reward head: ``r(e, c) = f_c(g(e))`` (eq. 4/11). The
+        separation follows the causal graph in which the latent factors do not depend on
+        the labeller's objective, which makes the model more robust than the *Base*
+        model when objectives and prompt types are correlated in training (Table 2).
+
+        Parameters
+        ----------
+    %(multihead_params)s
+    %(training_params)s
+
+        Attributes
+        ----------
+    %(fitted_attributes)s
+        n_objectives_ : int
+            Number of objectives (reward heads).
+
+        See Also
+        --------
+        BTLRewardRegressor : The single-objective model; ``with_objective=True`` is
+            the paper's *Base* model.
+        AdversarialRewardModel : This model plus an objective discriminator.
+
+        References
+        ----------
+        Kobalczyk, K. and van der Schaar, M. (2025). Preference Learning for AI
+        Alignment: a Causal Perspective. ICML. Eq. (4), appendix E.1.
+
+        Examples
+        --------
+        >>> from skpref import MultiheadRewardModel
+        >>> from skpref.datasets import make_confounded_preferences
+        >>> data = make_confounded_preferences(n_pairs=600, n_features=8, rho=0.5,
+        ...                                    random_state=0)
+        >>> model = MultiheadRewardModel(hidden_dim=32, latent_dim=16,
+        ...                              head_hidden_dim=16, max_epochs=20, lr=1e-2,
+        ...                              random_state=0).fit(data.X, data.y)
+        >>> model.n_objectives_
+        2
+        >>> model.score(data.X, data.y) > 0.8
+        True
+    """
+
+    _parameter_constraints = {
+        **BaseRewardModel._parameter_constraints,
+        "n_objectives": [Interval(Integral, 1, None, closed="left"), None],
+        "head_hidden_dim": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    _with_objective = True
+
+    def __init__(
+        self,
+        *,
+        n_objectives=None,
+        hidden_dim=512,
+        latent_dim=512,
+        n_layers=3,
+        head_hidden_dim=512,
+        max_epochs=10,
+        lr=1e-4,
+        weight_decay=0.0,
+        batch_size=64,
+        validation_fraction=0.1,
+        patience=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_objectives = n_objectives
+        self.hidden_dim = hidden_dim
+        self.latent_dim = latent_dim
+        self.n_layers = n_layers
+        self.head_hidden_dim = head_hidden_dim
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _module_params(self):
+        return {
+            "n_features": self.n_pair_features_,
+            "hidden_dim": self.hidden_dim,
+            "latent_dim": self.latent_dim,
+            "n_layers": self.n_layers,
+            "head_hidden_dim": self.head_hidden_dim,
+            "n_objectives": self.n_objectives_,
+        }
+
+    def _build_module_params(self):
+        return MultiheadRewardModule, self._module_params()
+
+
+MultiheadRewardModel.__doc__ = fill(
+    MultiheadRewardModel.__doc__,
+    multihead_params=MULTIHEAD_PARAMS,
+    training_params=TRAINING_PARAMS,
+    fitted_attributes=FITTED_ATTRIBUTES,
+)

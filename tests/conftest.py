@@ -1,0 +1,51 @@
+"""Shared test configuration: markers, Hypothesis profiles, the shared data folder."""
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("thorough", max_examples=300, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_data_home():
+    """The folder of real data: $SKPREF_DATA_HOME, else ../shared/data."""
+    env = os.environ.get("SKPREF_DATA_HOME")
+    path = Path(env) if env else REPO_ROOT.parent / "shared" / "data"
+    return path
+
+
+@pytest.fixture(scope="session")
+def data_home():
+    """The shared real-data folder; tests that need it skip where it is absent."""
+    path = shared_data_home()
+    if not (path / "README.md").is_file():
+        pytest.skip(f"the shared data folder is not at {path} (set SKPREF_DATA_HOME)")
+    return path
+
+
+def pytest_collection_modifyitems(config, items):
+    network = os.environ.get("SKPREF_NETWORK") == "1"
+    try:
+        import torch
+
+        has_gpu = torch.cuda.is_available()
+    except ImportError:  # pragma: no cover - torch is a hard dependency
+        has_gpu = False
+    skip_network = pytest.mark.skip(reason="needs the network; set SKPREF_NETWORK=1")
+    skip_gpu = pytest.mark.skip(reason="needs a CUDA device")
+    for item in items:
+        if "network" in item.keywords and not network:
+            item.add_marker(skip_network)
+        if "gpu" in item.keywords and not has_gpu:
+            item.add_marker(skip_gpu)

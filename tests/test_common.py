@@ -1,0 +1,12 @@
+"""Tier 1: scikit-learn's estimator checks over every public reward estimator."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skpref.utils._testing import expected_failed_checks, estimator_instances
+
+
+@parametrize_with_checks(
+    estimator_instances(), expected_failed_checks=expected_failed_checks
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
