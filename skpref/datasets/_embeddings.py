@@ -1,0 +1,172 @@
+"""Precomputed embeddings: attach them to a pair table, build pair-contract arrays."""
+
+from pathlib import Path
+
+import numpy as np
+
+from skpref.datasets._home import _describe_home, get_data_home
+
+__all__ = ["attach_embeddings", "pair_features"]
+
+
+def attach_embeddings(frame, chosen, rejected):
+    """Attach per-row embeddings of the chosen and rejected texts to a pair table.
+
+    Embedding files made from a preference file hold one row per line: row ``i``
+    embeds the ``chosen`` (and ``rejected``) text of line ``i``. The loaders
+    index their tables by that line (``frame.index``) and record which side is
+    the chosen text (``a_is_chosen``), so the vectors land on the right side
+    after the side shuffle and after any filtering of rows.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A table from a ``load_*`` function: integer index of file rows and a
+        boolean column ``a_is_chosen``.
+    chosen : array-like of shape (n_file_rows, d)
+        Embeddings of the file's ``chosen`` texts, row ``i`` for line ``i``.
+    rejected : array-like of shape (n_file_rows, d)
+        Embeddings of the ``rejected`` texts, same layout.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        A copy with two more columns, ``embedding_a`` and ``embedding_b``, each
+        cell a float32 vector of length ``d``.
+
+    See Also
+    --------
+    pair_features : Stack the attached vectors into the pair-contract array.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from skpref.datasets import attach_embeddings
+    >>> frame = pd.DataFrame({"a_is_chosen": [True, False]}, index=[1, 0])
+    >>> chosen = np.array([[0.0, 0.0], [1.0, 1.0]])
+    >>> rejected = -chosen - 5
+    >>> out = attach_embeddings(frame, chosen, rejected)
+    >>> out["embedding_a"].tolist()[0].tolist(), out["embedding_b"].tolist()[1].tolist()
+    ([1.0, 1.0], [0.0, 0.0])
+    """
+    owner = "attach_embeddings"
+    chosen = np.asarray(chosen, dtype=np.float32)
+    rejected = np.asarray(rejected, dtype=np.float32)
+    if chosen.ndim != 2 or chosen.shape != rejected.shape:
+        raise ValueError(
+            f"{owner} expects chosen and rejected embeddings of the same shape "
+            f"(n_file_rows, d); got {chosen.shape} and {rejected.shape}."
+        )
+    if "a_is_chosen" not in frame.columns:
+        raise ValueError(
+            f"{owner} needs the column 'a_is_chosen' that the skpref loaders add "
+            "to say which response is the file's chosen text; got the columns "
+            f"{list(frame.columns)}."
+        )
+    rows = np.asarray(frame.index)
+    if rows.size and (
+        not np.issubdtype(rows.dtype, np.integer)
+        or rows.min() < 0
+        or rows.max() >= len(chosen)
+    ):
+        raise ValueError(
+            f"{owner}: the frame's index must hold file rows 0..{len(chosen) - 1} "
+            f"to match {len(chosen)} embedding rows; got an index from "
+            f"{rows.min()!r} to {rows.max()!r}. Were the embeddings made from "
+            "another file, or was the index reset?"
+        )
+    a_is_chosen = frame["a_is_chosen"].to_numpy(dtype=bool)[:, None]
+    emb_a = np.where(a_is_chosen, chosen[rows], rejected[rows])
+    emb_b = np.where(a_is_chosen, rejected[rows], chosen[rows])
+    out = frame.copy()
+    out["embedding_a"] = list(emb_a)
+    out["embedding_b"] = list(emb_b)
+    return out
+
+
+def pair_features(frame, *, with_objective=False, objective_column="objective_id"):
+    """Stack attached embeddings into the pair-contract array ``[a | b (| c)]``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A table with ``embedding_a`` and ``embedding_b`` columns (see
+        :func:`attach_embeddings` or the loaders' ``embeddings`` argument).
+    with_objective : bool, default=False
+        Append the objective id as a last column, the layout of the
+        multi-objective reward models.
+    objective_column : str, default="objective_id"
+        Column holding the integer objective id.
+
+    Returns
+    -------
+    X : ndarray of shape (n_pairs, 2 * d) or (n_pairs, 2 * d + 1), dtype float32
+        ``[embedding of (x, a) | embedding of (x, b)]`` (then the objective id),
+        see :ref:`data_format`.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from skpref.datasets import pair_features
+    >>> frame = pd.DataFrame({"embedding_a": [np.ones(2)], "embedding_b": [np.zeros(2)],
+    ...                       "objective_id": [1]})
+    >>> pair_features(frame, with_objective=True).tolist()
+    [[1.0, 1.0, 0.0, 0.0, 1.0]]
+    """
+    owner = "pair_features"
+    missing = [c for c in ("embedding_a", "embedding_b") if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{owner} needs the columns 'embedding_a' and 'embedding_b'; {missing} "
+            "are missing. Load with embeddings='all-MiniLM-L6-v2' (or another "
+            "model) or call attach_embeddings first."
+        )
+    if len(frame) == 0:
+        raise ValueError(f"{owner} got an empty frame; there are no pairs to stack.")
+    emb_a = np.stack(frame["embedding_a"].to_numpy()).astype(np.float32, copy=False)
+    emb_b = np.stack(frame["embedding_b"].to_numpy()).astype(np.float32, copy=False)
+    columns = [emb_a, emb_b]
+    if with_objective:
+        if objective_column not in frame.columns:
+            raise ValueError(
+                f"{owner}(with_objective=True) needs the objective column "
+                f"{objective_column!r}; got the columns {list(frame.columns)}."
+            )
+        columns.append(frame[objective_column].to_numpy(np.float32)[:, None])
+    return np.hstack(columns)
+
+
+def _reference_embedding_path(embeddings, relative, data_home):
+    """Path of the npz for ``relative`` (``"hh_rlhf/helpful-base/test"``)."""
+    candidate = Path(embeddings)
+    if candidate.suffix == ".npz":
+        return candidate
+    name = relative.replace("/", "__") + ".npz"
+    return get_data_home(data_home) / "embeddings" / str(embeddings) / name
+
+
+def _attach_reference_embeddings(frame, embeddings, relative, data_home, *, owner):
+    path = _reference_embedding_path(embeddings, relative, data_home)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{owner} could not find the embeddings file {path} (for "
+            f"embeddings={str(embeddings)!r}, looked in "
+            f"{_describe_home(data_home)}). Reference embeddings are named "
+            f"embeddings/<model>/{relative.replace('/', '__')}.npz with arrays "
+            "'chosen' and 'rejected'; compute them with LLMEmbeddingTransformer "
+            "or pass embeddings=None."
+        )
+    with np.load(path) as arrays:
+        if not {"chosen", "rejected"} <= set(arrays.files):
+            raise ValueError(
+                f"{owner}: the embeddings file {path} must hold the arrays "
+                f"'chosen' and 'rejected'; got {sorted(arrays.files)}."
+            )
+        chosen, rejected = arrays["chosen"], arrays["rejected"]
+    n_rows = frame.index.max() + 1 if len(frame) else 0
+    if len(chosen) != n_rows:
+        raise ValueError(
+            f"{owner}: the embeddings file {path} has {len(chosen)} rows but the "
+            f"data file has {n_rows} pairs; it was made from another file."
+        )
+    return attach_embeddings(frame, chosen, rejected)

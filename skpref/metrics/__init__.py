@@ -1,0 +1,32 @@
+"""Metrics for preference pairs: accuracy with confidence intervals, calibration.
+
+Every metric takes ``y_true`` (1 means response a is preferred) and
+``y_score = P(a > b)``, i.e. ``predict_proba(X)[:, 1]`` of a reward model. Names
+follow scikit-learn: ``*_score`` is better when higher, ``*_loss`` and ``*_error``
+when lower. :func:`get_scorer` turns them into ``scoring=`` objects.
+"""
+
+from skpref.metrics._accuracy import (
+    accuracy_by_group,
+    consistency_groups,
+    pairwise_accuracy_interval,
+    pairwise_accuracy_score,
+)
+from skpref.metrics._calibration import (
+    expected_calibration_error,
+    pairwise_brier_loss,
+    pairwise_log_loss,
+)
+from skpref.metrics._scorers import SCORERS, get_scorer
+
+__all__ = [
+    "SCORERS",
+    "accuracy_by_group",
+    "consistency_groups",
+    "expected_calibration_error",
+    "get_scorer",
+    "pairwise_accuracy_interval",
+    "pairwise_accuracy_score",
+    "pairwise_brier_loss",
+    "pairwise_log_loss",
+]
