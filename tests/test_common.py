@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skpref.utils._testing import expected_failed_checks, estimator_instances
+from skpref.utils._testing import estimator_instances, expected_failed_checks
 
 
 @parametrize_with_checks(

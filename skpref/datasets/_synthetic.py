@@ -197,8 +197,9 @@ def make_confounded_preferences(
         Features per response (``d``); ``X`` has ``2 * d + 1`` columns.
     rho : float in [0, 1], default=0.5
         ``P(type = objective)``.
-    objective_weights : array-like of shape (n_objectives, n_latents), default=((0.9, 0.1), (0.1, 0.9))
+    objective_weights : array-like of shape (2, n_latents)
         Reward weights of each objective over the latent factors.
+        Default ``((0.9, 0.1), (0.1, 0.9))``.
     type_strength : float, default=2.0
         Scale of the prompt type in the feature map's input.
     n_nuisance : int, default=4

@@ -15,67 +15,67 @@ from skpref.utils._validation import Interval
 class AdversarialRewardModel(MultiheadRewardModel):
     """Multihead reward model whose shared latent is trained to hide the objective.
 
-        On top of :class:`MultiheadRewardModel`, a discriminator ``h`` (1 hidden GELU
-        layer, width 512) predicts the labeller's objective ``c`` from the latent
-        ``z = g(e)`` of each response of a pair (eq. 13). A gradient-reversal layer
-        makes the encoder maximise the discriminator's loss while the discriminator
-        minimises it, solving ``min_{g, f} max_h L_R - λ L_adv`` (eq. 5). Since the
-        objective is correlated with the prompt type in confounded data, this removes
-        prompt-type information the heads could otherwise use as a shortcut for ``c``.
+    On top of :class:`MultiheadRewardModel`, a discriminator ``h`` (1 hidden GELU
+    layer, width 512) predicts the labeller's objective ``c`` from the latent
+    ``z = g(e)`` of each response of a pair (eq. 13). A gradient-reversal layer
+    makes the encoder maximise the discriminator's loss while the discriminator
+    minimises it, solving ``min_{g, f} max_h L_R - λ L_adv`` (eq. 5). Since the
+    objective is correlated with the prompt type in confounded data, this removes
+    prompt-type information the heads could otherwise use as a shortcut for ``c``.
 
-        Parameters
-        ----------
-        adversary_weight : float, default=1.0
-            The weight λ of the adversarial loss in eq. (5) (paper: 1.0); ``0`` gives
-            the Multihead model (the discriminator still trains, but nothing flows
-            back). Search it with ``GridSearchCV`` on out-of-distribution folds (see
-            :class:`~skpref.RhoStratifiedSplitter`).
-        adversary_warmup : int, default=0
-            Epochs over which λ ramps linearly from 0 (epoch 1) to ``adversary_weight``.
-        discriminator_hidden_dim : int, default=512
-            Hidden width of the discriminator (paper: 512).
+    Parameters
+    ----------
+    adversary_weight : float, default=1.0
+        The weight λ of the adversarial loss in eq. (5) (paper: 1.0); ``0`` gives
+        the Multihead model (the discriminator still trains, but nothing flows
+        back). Search it with ``GridSearchCV`` on out-of-distribution folds (see
+        :class:`~skpref.RhoStratifiedSplitter`).
+    adversary_warmup : int, default=0
+        Epochs over which λ ramps linearly from 0 (epoch 1) to ``adversary_weight``.
+    discriminator_hidden_dim : int, default=512
+        Hidden width of the discriminator (paper: 512).
     %(multihead_params)s
     %(training_params)s
 
-        Attributes
-        ----------
+    Attributes
+    ----------
     %(fitted_attributes)s
-            The adversarial model adds ``train_disc_acc`` / ``valid_disc_acc`` (the
-            discriminator's accuracy over both responses of each pair),
-            ``train_adv_loss`` / ``valid_adv_loss``, ``adversary_weight`` (λ in force)
-            and ``disc_chance``.
-        n_objectives_ : int
-            Number of objectives (reward heads and discriminator classes).
-        discriminator_chance_ : float
-            The accuracy of always guessing the most frequent objective of the training
-            data: a discriminator near this level means the latent hides the objective.
+        The adversarial model adds ``train_disc_acc`` / ``valid_disc_acc`` (the
+        discriminator's accuracy over both responses of each pair),
+        ``train_adv_loss`` / ``valid_adv_loss``, ``adversary_weight`` (λ in force)
+        and ``disc_chance``.
+    n_objectives_ : int
+        Number of objectives (reward heads and discriminator classes).
+    discriminator_chance_ : float
+        The accuracy of always guessing the most frequent objective of the training
+        data: a discriminator near this level means the latent hides the objective.
 
-        See Also
-        --------
-        MultiheadRewardModel : The same model without the discriminator.
-        BTLRewardRegressor : With ``with_objective=True``, the *Base* model.
+    See Also
+    --------
+    MultiheadRewardModel : The same model without the discriminator.
+    BTLRewardRegressor : With ``with_objective=True``, the *Base* model.
 
-        References
-        ----------
-        Kobalczyk, K. and van der Schaar, M. (2025). Preference Learning for AI
-        Alignment: a Causal Perspective. ICML. Eq. (5), (12)-(13), appendix E.1.
+    References
+    ----------
+    Kobalczyk, K. and van der Schaar, M. (2025). Preference Learning for AI
+    Alignment: a Causal Perspective. ICML. Eq. (5), (12)-(13), appendix E.1.
 
-        Ganin, Y. et al. (2016). Domain-adversarial training of neural networks. JMLR.
+    Ganin, Y. et al. (2016). Domain-adversarial training of neural networks. JMLR.
 
-        Examples
-        --------
-        >>> from skpref import AdversarialRewardModel
-        >>> from skpref.datasets import make_confounded_preferences
-        >>> data = make_confounded_preferences(n_pairs=600, n_features=8, rho=0.5,
-        ...                                    random_state=0)
-        >>> model = AdversarialRewardModel(adversary_weight=0.5, hidden_dim=32,
-        ...                                latent_dim=16, head_hidden_dim=16,
-        ...                                discriminator_hidden_dim=16, max_epochs=20,
-        ...                                lr=1e-2, random_state=0).fit(data.X, data.y)
-        >>> model.score(data.X, data.y) > 0.8
-        True
-        >>> list(model.history_[["train_disc_acc", "disc_chance"]].columns)
-        ['train_disc_acc', 'disc_chance']
+    Examples
+    --------
+    >>> from skpref import AdversarialRewardModel
+    >>> from skpref.datasets import make_confounded_preferences
+    >>> data = make_confounded_preferences(n_pairs=600, n_features=8, rho=0.5,
+    ...                                    random_state=0)
+    >>> model = AdversarialRewardModel(adversary_weight=0.5, hidden_dim=32,
+    ...                                latent_dim=16, head_hidden_dim=16,
+    ...                                discriminator_hidden_dim=16, max_epochs=20,
+    ...                                lr=1e-2, random_state=0).fit(data.X, data.y)
+    >>> model.score(data.X, data.y) > 0.8
+    True
+    >>> list(model.history_[["train_disc_acc", "disc_chance"]].columns)
+    ['train_disc_acc', 'disc_chance']
     """
 
     _parameter_constraints = {

@@ -58,9 +58,10 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_pairs, 2 * n_features) or (n_pairs, 2 * n_features + 1)
-            Pairs ``[response_a | response_b]``, plus the objective id as the last
-            column for multi-objective models (see :ref:`data_format`).
+        X : array-like of shape (n_pairs, n_columns)
+            Pairs ``[response_a | response_b]`` (``2 * d`` columns), plus the
+            objective id as the last column for multi-objective models (see
+            :ref:`data_format`).
         y : array-like of shape (n_pairs,)
             ``1`` where response a is preferred, ``0`` where response b is.
         X_val, y_val : array-like, default=None
@@ -103,7 +104,7 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
         return getattr(self, "n_objectives", None)
 
     def _check_objectives(self, ids):
-        """Hook for subclasses that need a minimum number of objectives."""
+        """Let subclasses require a minimum number of objectives."""
 
     def _rng(self):
         # A fresh seed for random_state=None that leaves NumPy's global RNG alone.
@@ -278,7 +279,8 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        E : array-like of shape (n_responses, n_pair_features_) or (n_responses, n_pair_features_ + 1)
+        E : array-like of shape (n_responses, n_columns)
+            ``n_columns = n_pair_features_`` (plus 1 for multi-objective models).
             Features of one prompt-response pair per row (one half of a pair row),
             plus the objective id as the last column for multi-objective models.
 

@@ -11,64 +11,64 @@ from skpref.utils._validation import Interval
 class BTLRewardRegressor(BaseRewardModel):
     """Bradley-Terry-Luce reward model on frozen response embeddings.
 
-        A reward MLP ``r`` scores each response; the pair label follows
-        ``P(a > b) = sigmoid(r(a) - r(b))`` (eq. 1) and training minimises the BTL
-        negative log-likelihood (eq. 2). The default sizes are the paper's (appendix
-        D.2): 3 GELU layers with hidden width 512 down to a 64-d latent, then a linear
-        map to the scalar reward.
+    A reward MLP ``r`` scores each response; the pair label follows
+    ``P(a > b) = sigmoid(r(a) - r(b))`` (eq. 1) and training minimises the BTL
+    negative log-likelihood (eq. 2). The default sizes are the paper's (appendix
+    D.2): 3 GELU layers with hidden width 512 down to a 64-d latent, then a linear
+    map to the scalar reward.
 
-        With ``with_objective=True`` the model takes the objective id as the last column
-        of ``X`` and concatenates its one-hot code to each response's features: the
-        *Base* multi-objective model of the paper's Table 2 (Figure 5a).
+    With ``with_objective=True`` the model takes the objective id as the last column
+    of ``X`` and concatenates its one-hot code to each response's features: the
+    *Base* multi-objective model of the paper's Table 2 (Figure 5a).
 
-        Parameters
-        ----------
-        with_objective : bool, default=False
-            Whether the last column of ``X`` holds the objective id (Base model).
-        n_objectives : int or None, default=None
-            Number of objectives ``K`` when ``with_objective=True``; ``None`` infers
-            ``max(id) + 1`` from the training data.
-        hidden_dim : int, default=512
-            Width of the hidden layers.
-        latent_dim : int, default=64
-            Width of the last hidden layer, the latent the reward is read from.
-        n_layers : int, default=3
-            Number of GELU layers of the MLP before the final linear reward layer.
+    Parameters
+    ----------
+    with_objective : bool, default=False
+        Whether the last column of ``X`` holds the objective id (Base model).
+    n_objectives : int or None, default=None
+        Number of objectives ``K`` when ``with_objective=True``; ``None`` infers
+        ``max(id) + 1`` from the training data.
+    hidden_dim : int, default=512
+        Width of the hidden layers.
+    latent_dim : int, default=64
+        Width of the last hidden layer, the latent the reward is read from.
+    n_layers : int, default=3
+        Number of GELU layers of the MLP before the final linear reward layer.
     %(training_params)s
 
-        Attributes
-        ----------
+    Attributes
+    ----------
     %(fitted_attributes)s
-        n_objectives_ : int
-            Number of objectives (only with ``with_objective=True``).
+    n_objectives_ : int
+        Number of objectives (only with ``with_objective=True``).
 
-        See Also
-        --------
-        MultiheadRewardModel : Shared encoder with one reward head per objective.
-        AdversarialRewardModel : Multihead model with an objective discriminator.
+    See Also
+    --------
+    MultiheadRewardModel : Shared encoder with one reward head per objective.
+    AdversarialRewardModel : Multihead model with an objective discriminator.
 
-        Notes
-        -----
-        The pair contract (``X = [a | b]``, ``y = 1`` for ``a > b``) is described in
-        :ref:`data_format`. Swapping the halves of a pair negates
-        ``decision_function`` exactly.
+    Notes
+    -----
+    The pair contract (``X = [a | b]``, ``y = 1`` for ``a > b``) is described in
+    :ref:`data_format`. Swapping the halves of a pair negates
+    ``decision_function`` exactly.
 
-        References
-        ----------
-        Kobalczyk, K. and van der Schaar, M. (2025). Preference Learning for AI
-        Alignment: a Causal Perspective. ICML. Eq. (1)-(2), Table 1, appendix D.2.
+    References
+    ----------
+    Kobalczyk, K. and van der Schaar, M. (2025). Preference Learning for AI
+    Alignment: a Causal Perspective. ICML. Eq. (1)-(2), Table 1, appendix D.2.
 
-        Examples
-        --------
-        >>> from skpref import BTLRewardRegressor
-        >>> from skpref.datasets import make_latent_preferences
-        >>> data = make_latent_preferences(n_pairs=600, n_features=8, random_state=0)
-        >>> model = BTLRewardRegressor(hidden_dim=32, latent_dim=8, max_epochs=20,
-        ...                            lr=1e-2, random_state=0)
-        >>> model.fit(data.X, data.y).score(data.X, data.y) > 0.8
-        True
-        >>> model.predict_proba(data.X[:1]).shape
-        (1, 2)
+    Examples
+    --------
+    >>> from skpref import BTLRewardRegressor
+    >>> from skpref.datasets import make_latent_preferences
+    >>> data = make_latent_preferences(n_pairs=600, n_features=8, random_state=0)
+    >>> model = BTLRewardRegressor(hidden_dim=32, latent_dim=8, max_epochs=20,
+    ...                            lr=1e-2, random_state=0)
+    >>> model.fit(data.X, data.y).score(data.X, data.y) > 0.8
+    True
+    >>> model.predict_proba(data.X[:1]).shape
+    (1, 2)
     """
 
     _parameter_constraints = {

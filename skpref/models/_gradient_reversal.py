@@ -1,4 +1,4 @@
-"""Gradient reversal (Ganin et al., 2016): identity forward, ``-weight`` times backward."""
+"""Gradient reversal (Ganin et al., 2016): identity forward, ``-weight`` backward."""
 
 import torch
 from torch import nn

@@ -13,10 +13,10 @@ from skpref.models._gradient_reversal import GradientReversal
 
 
 def mlp(in_dim, hidden_dim, out_dim, n_layers, *, final_activation=False):
-    """A GELU MLP with ``n_layers`` linear layers: in -> hidden ... -> out."""
+    """Build a GELU MLP of ``n_layers`` linear layers: in -> hidden ... -> out."""
     dims = [in_dim] + [hidden_dim] * (n_layers - 1) + [out_dim]
     layers = []
-    for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:])):
+    for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:], strict=True)):
         layers.append(nn.Linear(d_in, d_out))
         if i < n_layers - 1 or final_activation:
             layers.append(nn.GELU())

@@ -22,50 +22,50 @@ MULTIHEAD_PARAMS = """\
 
 
 class MultiheadRewardModel(BaseRewardModel):
-    """Multi-objective BTL reward model with a shared encoder and one head per objective.
+    """Multi-objective BTL reward model: a shared encoder, one head per objective.
 
-        A response embedding ``e`` is mapped by a shared encoder ``g`` (3 GELU layers,
-        width 512) to a latent ``z``; the objective ``c`` of the pair, read from the last
-        column of ``X``, picks the reward head: ``r(e, c) = f_c(g(e))`` (eq. 4/11). The
-        separation follows the causal graph in which the latent factors do not depend on
-        the labeller's objective, which makes the model more robust than the *Base*
-        model when objectives and prompt types are correlated in training (Table 2).
+    A response embedding ``e`` is mapped by a shared encoder ``g`` (3 GELU layers,
+    width 512) to a latent ``z``; the objective ``c`` of the pair, read from the last
+    column of ``X``, picks the reward head: ``r(e, c) = f_c(g(e))`` (eq. 4/11). The
+    separation follows the causal graph in which the latent factors do not depend on
+    the labeller's objective, which makes the model more robust than the *Base*
+    model when objectives and prompt types are correlated in training (Table 2).
 
-        Parameters
-        ----------
+    Parameters
+    ----------
     %(multihead_params)s
     %(training_params)s
 
-        Attributes
-        ----------
+    Attributes
+    ----------
     %(fitted_attributes)s
-        n_objectives_ : int
-            Number of objectives (reward heads).
+    n_objectives_ : int
+        Number of objectives (reward heads).
 
-        See Also
-        --------
-        BTLRewardRegressor : The single-objective model; ``with_objective=True`` is
-            the paper's *Base* model.
-        AdversarialRewardModel : This model plus an objective discriminator.
+    See Also
+    --------
+    BTLRewardRegressor : The single-objective model; ``with_objective=True`` is
+        the paper's *Base* model.
+    AdversarialRewardModel : This model plus an objective discriminator.
 
-        References
-        ----------
-        Kobalczyk, K. and van der Schaar, M. (2025). Preference Learning for AI
-        Alignment: a Causal Perspective. ICML. Eq. (4), appendix E.1.
+    References
+    ----------
+    Kobalczyk, K. and van der Schaar, M. (2025). Preference Learning for AI
+    Alignment: a Causal Perspective. ICML. Eq. (4), appendix E.1.
 
-        Examples
-        --------
-        >>> from skpref import MultiheadRewardModel
-        >>> from skpref.datasets import make_confounded_preferences
-        >>> data = make_confounded_preferences(n_pairs=600, n_features=8, rho=0.5,
-        ...                                    random_state=0)
-        >>> model = MultiheadRewardModel(hidden_dim=32, latent_dim=16,
-        ...                              head_hidden_dim=16, max_epochs=20, lr=1e-2,
-        ...                              random_state=0).fit(data.X, data.y)
-        >>> model.n_objectives_
-        2
-        >>> model.score(data.X, data.y) > 0.8
-        True
+    Examples
+    --------
+    >>> from skpref import MultiheadRewardModel
+    >>> from skpref.datasets import make_confounded_preferences
+    >>> data = make_confounded_preferences(n_pairs=600, n_features=8, rho=0.5,
+    ...                                    random_state=0)
+    >>> model = MultiheadRewardModel(hidden_dim=32, latent_dim=16,
+    ...                              head_hidden_dim=16, max_epochs=20, lr=1e-2,
+    ...                              random_state=0).fit(data.X, data.y)
+    >>> model.n_objectives_
+    2
+    >>> model.score(data.X, data.y) > 0.8
+    True
     """
 
     _parameter_constraints = {

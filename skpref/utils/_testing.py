@@ -110,7 +110,7 @@ _MULTI_OBJECTIVE_FAILURES = {
 
 
 def expected_failed_checks(estimator):
-    """Checks each estimator is known to fail, with the reason (for parametrize)."""
+    """Return the checks an estimator is known to fail, each with its reason."""
     if getattr(estimator, "_with_objective", False):
         return dict(_MULTI_OBJECTIVE_FAILURES)
     return dict(_SINGLE_OBJECTIVE_FAILURES)

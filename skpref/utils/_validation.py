@@ -96,7 +96,7 @@ def check_objective_ids(objective, *, n_objectives=None, owner):
         bad = objective[ids != objective][0]
         raise ValueError(
             f"{owner} expects the last column of X to hold integer objective ids "
-            f"0..K-1; got the non-integer value {bad!r}."
+            f"0..K-1; got the non-integer value {float(bad)!r}."
         )
     if np.any(ids < 0):
         raise ValueError(
@@ -133,8 +133,8 @@ def check_pair_target(y, *, owner):
     check_classification_targets(y)
     y = np.asarray(y)
     target_type = type_of_target(y)
-    if target_type == "binary" or (target_type == "multiclass" and y.size == 0):
-        values = np.unique(y)
+    values = np.unique(y)
+    if target_type == "binary" and values.size == 2:
         if not np.all(np.isin(values, [0, 1])):
             raise ValueError(
                 f"{owner} expects pair labels y in {{0, 1}} (1 means response a is "
@@ -147,7 +147,6 @@ def check_pair_target(y, *, owner):
             "Only binary classification is supported. The type of the target is "
             f"{target_type}. {owner} expects pair labels y in {{0, 1}}."
         )
-    values = np.unique(y)
     raise ValueError(
         f"{owner} needs pairs of both labels (y = 0 and y = 1) to train, but y "
         f"contains only one class: {values.tolist()}. A pair's label depends on "
@@ -182,7 +181,5 @@ def split_pairs(X, *, with_objective=False, owner="split_pairs"):
     """
     X = check_array(X, dtype=None, ensure_all_finite=False)
     d = check_pair_width(X.shape[1], with_objective=with_objective, owner=owner)
-    objective = (
-        check_objective_ids(X[:, -1], owner=owner) if with_objective else None
-    )
+    objective = check_objective_ids(X[:, -1], owner=owner) if with_objective else None
     return X[:, :d], X[:, d : 2 * d], objective

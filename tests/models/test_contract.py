@@ -5,11 +5,10 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from model_configs import CONFIGS, make_data
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit
 from sklearn.base import clone
-
-from model_configs import CONFIGS, make_data
 
 
 def swap_halves(X, with_objective):
@@ -69,11 +68,17 @@ def test_batch_size_and_order_do_not_change_predictions(fitted):
     _, model, _, test = fitted
     reference = model.decision_function(test.X)
     order = np.random.RandomState(0).permutation(len(test.X))
-    assert_allclose(model.decision_function(test.X[order]), reference[order], rtol=1e-5, atol=1e-5)
-    assert_allclose(model.decision_function(test.X[:7]), reference[:7], rtol=1e-5, atol=1e-5)
+    assert_allclose(
+        model.decision_function(test.X[order]), reference[order], rtol=1e-5, atol=1e-5
+    )
+    assert_allclose(
+        model.decision_function(test.X[:7]), reference[:7], rtol=1e-5, atol=1e-5
+    )
     rebatched = pickle.loads(pickle.dumps(model))
     rebatched.net_.set_params(batch_size=5)
-    assert_allclose(rebatched.decision_function(test.X), reference, rtol=1e-5, atol=1e-5)
+    assert_allclose(
+        rebatched.decision_function(test.X), reference, rtol=1e-5, atol=1e-5
+    )
 
 
 def test_pickle_round_trip_predicts_identically(fitted):

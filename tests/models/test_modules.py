@@ -1,0 +1,98 @@
+"""The torch pieces: gradient reversal, the networks' shapes and head selection."""
+
+import pytest
+import torch
+
+from skpref.models._gradient_reversal import GradientReversal
+from skpref.models._modules import (
+    AdversarialRewardModule,
+    BTLRewardModule,
+    MultiheadRewardModule,
+)
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.5, 2.0])
+def test_gradient_reversal_is_identity_forward_and_negated_backward(weight):
+    x = torch.randn(5, 3, requires_grad=True)
+    out = GradientReversal(weight)(x)
+    assert torch.equal(out, x)
+    out.sum().backward()
+    assert torch.equal(x.grad, torch.full_like(x, -weight))
+
+
+def test_btl_module_has_the_papers_shape():
+    module = BTLRewardModule(10, hidden_dim=512, latent_dim=64, n_layers=3)
+    linears = [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [
+        (10, 512),
+        (512, 512),
+        (512, 64),
+        (64, 1),
+    ]
+    assert sum(isinstance(m, torch.nn.GELU) for m in module.modules()) == 3
+
+
+def test_base_module_concatenates_the_one_hot_objective():
+    module = BTLRewardModule(4, hidden_dim=8, latent_dim=4, n_layers=2, n_objectives=3)
+    assert module.encoder[0].in_features == 4 + 3
+    E = torch.randn(6, 4)
+    ids = torch.tensor([0, 1, 2, 0, 1, 2])
+    rewards = module.reward(E, ids)
+    swapped = module.reward(E, torch.tensor([1, 1, 2, 0, 1, 2]))
+    assert not torch.isclose(rewards[0], swapped[0])
+    assert torch.equal(rewards[1:], swapped[1:])
+
+
+def test_multihead_module_picks_the_objectives_head():
+    module = MultiheadRewardModule(
+        4, hidden_dim=8, latent_dim=6, n_layers=3, head_hidden_dim=5, n_objectives=3
+    )
+    E = torch.randn(7, 4)
+    ids = torch.tensor([0, 1, 2, 2, 1, 0, 1])
+    latent = module.encoder(E)
+    expected = torch.stack(
+        [module.heads[int(c)](latent[i : i + 1]).squeeze() for i, c in enumerate(ids)]
+    )
+    torch.testing.assert_close(module.reward(E, ids), expected)
+    assert module.heads[0][0].in_features == 6
+
+
+def test_adversarial_module_reverses_only_the_encoder_gradient():
+    torch.manual_seed(0)
+    module = AdversarialRewardModule(
+        3,
+        discriminator_hidden_dim=4,
+        hidden_dim=8,
+        latent_dim=4,
+        n_layers=2,
+        head_hidden_dim=4,
+        n_objectives=2,
+    )
+    X = torch.cat([torch.randn(10, 6), torch.tensor([[0.0], [1.0]] * 5)], dim=1)
+
+    def encoder_and_disc_grads(weight):
+        module.zero_grad()
+        module.adversary_weight = weight
+        _, disc_a, disc_b = module(X)
+        target = X[:, -1].long()
+        loss = torch.nn.functional.cross_entropy(disc_a, target) + (
+            torch.nn.functional.cross_entropy(disc_b, target)
+        )
+        loss.backward()
+        return (
+            module.encoder[0].weight.grad.clone(),
+            module.discriminator[0].weight.grad.clone(),
+        )
+
+    enc_plus, disc_plus = encoder_and_disc_grads(1.0)
+    enc_half, disc_half = encoder_and_disc_grads(0.5)
+    enc_zero, _ = encoder_and_disc_grads(0.0)
+    # the discriminator descends its own loss whatever the weight ...
+    torch.testing.assert_close(disc_plus, disc_half)
+    # ... while the encoder gets minus weight times that gradient
+    torch.testing.assert_close(enc_half, 0.5 * enc_plus)
+    assert torch.count_nonzero(enc_zero) == 0
+    # weight -1 lets the plain gradient through: the reversal is its exact negative
+    enc_plain, _ = encoder_and_disc_grads(-1.0)
+    assert torch.count_nonzero(enc_plain) > 0
+    torch.testing.assert_close(enc_plus, -enc_plain)
