@@ -10,15 +10,26 @@ import numpy as np
 # scikit-learn's declarative parameter validation is private API; skpref reaches it
 # here only, so a change upstream is mended in one place.
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    RealNotInt,
+    StrOptions,
+    validate_parameter_constraints,
+    validate_params,
+)
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_array
+from sklearn.utils.validation import _num_samples, check_array
 
 __all__ = [
     "HasMethods",
     "Interval",
+    "RealNotInt",
     "StrOptions",
     "_fit_context",
+    "validate_parameter_constraints",
+    "validate_params",
+    "_num_samples",
     "check_objective_ids",
     "check_pair_target",
     "check_pair_width",

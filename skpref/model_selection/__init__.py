@@ -1,0 +1,5 @@
+"""Cross-validation splitters for the paper's robustness protocols."""
+
+from skpref.model_selection._rho_split import RhoStratifiedSplitter
+
+__all__ = ["RhoStratifiedSplitter"]
