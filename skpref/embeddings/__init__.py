@@ -1,0 +1,15 @@
+"""Text to vectors: frozen Hugging Face models turn preference pairs into features.
+
+:class:`LLMEmbeddingTransformer` maps a DataFrame of prompts and response pairs to
+the ``[a | b | objective]`` arrays of the pair contract, with an on-disk cache.
+"""
+
+from skpref.embeddings._cache import CacheCorruptionWarning
+from skpref.embeddings._loading import ModelNotAvailableError
+from skpref.embeddings._transformer import LLMEmbeddingTransformer
+
+__all__ = [
+    "CacheCorruptionWarning",
+    "LLMEmbeddingTransformer",
+    "ModelNotAvailableError",
+]
