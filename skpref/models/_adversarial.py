@@ -40,10 +40,6 @@ class AdversarialRewardModel(MultiheadRewardModel):
     Attributes
     ----------
     %(fitted_attributes)s
-        The adversarial model adds ``train_disc_acc`` / ``valid_disc_acc`` (the
-        discriminator's accuracy over both responses of each pair),
-        ``train_adv_loss`` / ``valid_adv_loss``, ``adversary_weight`` (λ in force)
-        and ``disc_chance``.
     n_objectives_ : int
         Number of objectives (reward heads and discriminator classes).
     discriminator_chance_ : float
@@ -54,6 +50,13 @@ class AdversarialRewardModel(MultiheadRewardModel):
     --------
     MultiheadRewardModel : The same model without the discriminator.
     BTLRewardRegressor : With ``with_objective=True``, the *Base* model.
+
+    Notes
+    -----
+    ``history_`` has, besides the columns of every reward model,
+    ``train_disc_acc`` / ``valid_disc_acc`` (the discriminator's accuracy over both
+    responses of each pair), ``train_adv_loss`` / ``valid_adv_loss``,
+    ``adversary_weight`` (the λ in force in that epoch) and ``disc_chance``.
 
     References
     ----------

@@ -75,6 +75,7 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
         """
         owner = type(self).__name__
         X, y = validate_data(self, X, y, dtype=np.float32)
+        X = _writeable(X)
         y = check_pair_target(y, owner=owner)
         self.classes_ = np.array([0, 1])
         self.n_pair_features_ = check_pair_width(
@@ -122,7 +123,9 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
     def _train_valid(self, X, y, X_val, y_val, seed):
         owner = type(self).__name__
         if X_val is not None:
-            X_val = validate_data(self, X_val, reset=False, dtype=np.float32)
+            X_val = _writeable(
+                validate_data(self, X_val, reset=False, dtype=np.float32)
+            )
             y_val = check_pair_target(y_val, owner=owner)
             if self._with_objective:
                 check_objective_ids(
@@ -215,7 +218,7 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
 
     def _validated_pairs(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float32)
+        X = _writeable(validate_data(self, X, reset=False, dtype=np.float32))
         if self._with_objective:
             check_objective_ids(
                 X[:, -1], n_objectives=self.n_objectives_, owner=type(self).__name__
@@ -292,7 +295,7 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         owner = type(self).__name__
-        E = check_array(E, dtype=np.float32)
+        E = _writeable(check_array(E, dtype=np.float32))
         d = self.n_pair_features_
         expected = d + 1 if self._with_objective else d
         if E.shape[1] != expected:
@@ -323,3 +326,11 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False
         return tags
+
+
+def _writeable(array):
+    """Return ``array``, copied if read-only (pandas copy-on-write, memory maps).
+
+    torch warns on tensors made from read-only NumPy arrays.
+    """
+    return array if array.flags.writeable else array.copy()

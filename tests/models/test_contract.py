@@ -81,6 +81,15 @@ def test_batch_size_and_order_do_not_change_predictions(fitted):
     )
 
 
+def test_read_only_input_is_accepted_without_warnings(fitted):
+    # pandas copy-on-write and memory maps hand out read-only arrays
+    _, model, train, test = fitted
+    X_train, X_test = train.X.copy(), test.X.copy()
+    X_train.flags.writeable = X_test.flags.writeable = False
+    refit = clone(model).set_params(max_epochs=1).fit(X_train, train.y)
+    assert refit.predict_proba(X_test).shape == (len(X_test), 2)
+
+
 def test_pickle_round_trip_predicts_identically(fitted):
     _, model, _, test = fitted
     restored = pickle.loads(pickle.dumps(model))
