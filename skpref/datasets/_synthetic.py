@@ -10,7 +10,8 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
+
+from skpref.utils._validation import Interval, validate_params
 
 
 class _FeatureMap:
@@ -156,6 +157,7 @@ def make_latent_preferences(
         "rho": [Interval(Real, 0, 1, closed="both")],
         "objective_weights": ["array-like"],
         "type_strength": [Interval(Real, 0, None, closed="left")],
+        "type_latent_scale": [Interval(Real, 0, None, closed="neither")],
         "n_nuisance": [Interval(Integral, 0, None, closed="left")],
         "label_noise": [Interval(Real, 0, None, closed="left")],
         "feature_map_seed": ["random_state"],
@@ -170,6 +172,7 @@ def make_confounded_preferences(
     rho=0.5,
     objective_weights=((0.9, 0.1), (0.1, 0.9)),
     type_strength=2.0,
+    type_latent_scale=1.0,
     n_nuisance=4,
     label_noise=0.0,
     feature_map_seed=0,
@@ -202,6 +205,13 @@ def make_confounded_preferences(
         Default ``((0.9, 0.1), (0.1, 0.9))``.
     type_strength : float, default=2.0
         Scale of the prompt type in the feature map's input.
+    type_latent_scale : float, default=1.0
+        Limited latent overlap between prompt types (Example 4: ``P(Z | type)``
+        differs by type): the latent factor ``k`` of a response to a prompt of
+        type ``t = k`` has standard deviation ``type_latent_scale``, the other
+        factors ``1``. With a value above 1, harmful prompts mostly vary in
+        harmlessness and helpful prompts in helpfulness. ``1`` (the default)
+        draws every factor from ``N(0, 1)`` whatever the type.
     n_nuisance : int, default=4
         Nuisance factors per response.
     label_noise : float, default=0.0
@@ -252,6 +262,9 @@ def make_confounded_preferences(
 
     k = W.shape[1]
     Z_a, Z_b = rng.normal(size=(n_pairs, k)), rng.normal(size=(n_pairs, k))
+    if type_latent_scale != 1.0:
+        scale = np.where(np.arange(k) == prompt_type[:, None], type_latent_scale, 1.0)
+        Z_a, Z_b = Z_a * scale, Z_b * scale
     feature_map = _FeatureMap(k + 1, n_features, n_nuisance, feature_map_seed)
     t = (type_strength * (2 * prompt_type - 1))[:, None]
     E_a = feature_map(np.hstack([Z_a, t]), rng)

@@ -1,0 +1,144 @@
+"""Figures of the protocols with matplotlib's Agg backend (no display needed)."""
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["plot_accuracy_vs_rho", "plot_delta_plane"]
+
+_STYLE = {"Base": "tab:gray", "Multihead": "tab:blue", "Adversarial": "tab:red"}
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib import pyplot as plt
+
+    return plt
+
+
+def plot_accuracy_vs_rho(runs, path, *, title=None):
+    """Figure 6: test accuracy against ``rho`` per model, consistent vs inconsistent.
+
+    Parameters
+    ----------
+    runs : pandas.DataFrame
+        The ``runs`` of :func:`run_confounding`.
+    path : str or path-like
+        PNG file to write.
+    title : str, default=None
+        Figure title.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The file written. Error bars are one standard error over seeds.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> from skpref.experiments import plot_accuracy_vs_rho
+    >>> runs = pd.DataFrame({"split": "test", "group": ["consistent", "inconsistent"],
+    ...                      "model": "Base", "rho": 0.5, "seed": 0,
+    ...                      "accuracy": [0.7, 0.6]})
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "fig6.png"
+    >>> plot_accuracy_vs_rho(runs, out).stat().st_size > 0
+    True
+    """
+    plt = _pyplot()
+    test = runs[runs["split"] == "test"]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for (model, group), cell in test.groupby(["model", "group"], sort=False):
+        stats = cell.groupby("rho")["accuracy"].agg(["mean", "std", "count"])
+        se = (stats["std"] / np.sqrt(stats["count"])).fillna(0)
+        ax.errorbar(
+            stats.index,
+            100 * stats["mean"],
+            yerr=100 * se,
+            color=_STYLE.get(model),
+            linestyle="-" if group == "consistent" else "--",
+            marker="o" if group == "consistent" else "s",
+            capsize=3,
+            label=f"{model}, {group}",
+        )
+    ax.axhline(50, color="black", linewidth=0.5)
+    ax.set_xlabel(r"$\rho = P(\mathrm{type}(X) = C)$ in training")
+    ax.set_ylabel("test accuracy [%]")
+    ax.set_title(title or "Test accuracy vs. confounding (cf. paper Figure 6)")
+    ax.legend(fontsize="small", ncol=2)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_delta_plane(deltas, runs, alpha, path, *, max_points=600):
+    """Figure 7: the ``(delta_1, delta_2)`` plane with true and fitted boundaries.
+
+    One panel per ``rho_train``: the training pairs' latent differences, the
+    disagreement quadrants (shaded), the true boundary
+    ``alpha delta_1 + (1 - alpha) delta_2 = 0`` and the boundary of each seed's
+    fitted model (its ``alpha_hat``, see :func:`fitted_alpha`).
+
+    Parameters
+    ----------
+    deltas : dict of float to ndarray of shape (n_pairs, 2)
+        Training ``delta`` per ``rho_train`` (``result.deltas``).
+    runs : pandas.DataFrame
+        The ``runs`` of :func:`run_latent_positivity` (``alpha_hat`` per seed).
+    alpha : float
+        The true weight of the first factor.
+    path : str or path-like
+        PNG file to write.
+    max_points : int, default=600
+        Points drawn per panel.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The file written.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, tempfile, pathlib
+    >>> from skpref.experiments import plot_delta_plane
+    >>> deltas = {0.0: np.random.default_rng(0).normal(size=(50, 2))}
+    >>> runs = pd.DataFrame({"rho_train": [0.0], "seed": [0], "alpha_hat": [0.3]})
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "fig7.png"
+    >>> plot_delta_plane(deltas, runs, 0.25, out).stat().st_size > 0
+    True
+    """
+    plt = _pyplot()
+    rhos = sorted(deltas)
+    fig, axes = plt.subplots(
+        1, len(rhos), figsize=(3.2 * len(rhos), 3.4), squeeze=False
+    )
+    line = np.linspace(-4, 4, 2)
+    for ax, rho in zip(axes[0], rhos, strict=True):
+        delta = deltas[rho][:max_points]
+        ax.fill_between([-4, 0], 0, 4, color="tab:red", alpha=0.12, linewidth=0)
+        ax.fill_between([0, 4], -4, 0, color="tab:red", alpha=0.12, linewidth=0)
+        label = alpha * delta[:, 0] + (1 - alpha) * delta[:, 1] > 0
+        ax.scatter(*delta[label].T, s=4, color="tab:blue", alpha=0.5)
+        ax.scatter(*delta[~label].T, s=4, color="tab:orange", alpha=0.5)
+        ax.plot(line, -alpha / (1 - alpha) * line, color="black", label="true")
+        fitted = runs[runs["rho_train"] == rho].drop_duplicates("seed")["alpha_hat"]
+        for i, alpha_hat in enumerate(fitted):
+            ax.plot(line, -alpha_hat / (1 - alpha_hat) * line, color="tab:green",
+                    linewidth=0.8, linestyle="--",
+                    label="fitted (per seed)" if i == 0 else None)  # fmt: skip
+        ax.set_xlim(-4, 4)
+        ax.set_ylim(-4, 4)
+        ax.set_aspect("equal")
+        ax.set_title(rf"$\rho^{{tr}} = {rho}$")
+        ax.set_xlabel(r"$\delta_1$")
+    axes[0][0].set_ylabel(r"$\delta_2$")
+    axes[0][0].legend(fontsize="x-small", loc="lower left")
+    fig.suptitle("Latent differences and decision boundaries (cf. paper Figure 7)")
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
