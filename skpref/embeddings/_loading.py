@@ -318,3 +318,14 @@ def clear_loaded_models():
     >>> clear_loaded_models()
     """
     _LOADED.clear()
+
+
+def model_source(model_name_or_path, gguf_file, revision, owner):
+    """Describe where the model comes from: name, GGUF file, locality, fingerprint."""
+    name, gguf_file, is_local = resolve_source(model_name_or_path, gguf_file, owner)
+    return {
+        "name": name,
+        "gguf_file": gguf_file,
+        "is_local": is_local,
+        "fingerprint": model_fingerprint(name, revision, gguf_file, is_local),
+    }

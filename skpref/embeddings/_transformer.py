@@ -1,15 +1,14 @@
 """LLMEmbeddingTransformer: preference pairs of text to ``[a | b | objective]``."""
 
-import difflib
 import os
 from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skpref.embeddings import _loading
+from skpref.embeddings import _inputs, _loading
 from skpref.embeddings._cache import (
     FORMAT_VERSION,
     CacheWriter,
@@ -17,10 +16,10 @@ from skpref.embeddings._cache import (
     default_cache_dir,
     text_key,
 )
-from skpref.embeddings._encode import embed_token_ids, tokenize
-from skpref.utils._validation import Interval, StrOptions, check_objective_ids
+from skpref.embeddings._encode import embed_token_ids
+from skpref.utils._validation import Interval, StrOptions, _fit_context
 
-_OWNER = "LLMEmbeddingTransformer"
+_OWNER = _inputs.OWNER
 _PROGRESS_MIN_TEXTS = 1000
 
 
@@ -214,87 +213,23 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ input
     def _text_columns(self):
-        columns = [self.response_a_column, self.response_b_column]
-        return columns if self.prompt_column is None else [self.prompt_column, *columns]
+        return _inputs.text_columns(
+            self.prompt_column, self.response_a_column, self.response_b_column
+        )
 
     def _check_frame(self, X):
-        if not isinstance(X, pd.DataFrame):
-            raise ValueError(
-                f"{_OWNER} expects X to be a pandas DataFrame with the text columns "
-                f"{self._text_columns()}; got {type(X).__name__}. Build one with "
-                "pd.DataFrame({'prompt': ..., 'response_a': ..., 'response_b': ...})."
-            )
-        needed = self._text_columns()
-        if self.objective_column is not None:
-            needed = [*needed, self.objective_column]
-        for column in needed:
-            if column not in X.columns:
-                close = difflib.get_close_matches(column, map(str, X.columns), n=1)
-                hint = f" Did you mean {close[0]!r}?" if close else ""
-                raise ValueError(
-                    f"{_OWNER} expects a column {column!r} in X; got the columns "
-                    f"{list(X.columns)}.{hint} Set the *_column parameters (None "
-                    "disables the prompt or objective column)."
-                )
-        for column in self._text_columns():
-            is_text = X[column].map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
-            if not is_text.all():
-                row = X.index[np.flatnonzero(~is_text)[0]]
-                raise ValueError(
-                    f"{_OWNER} expects text (str) in column {column!r}; got "
-                    f"{X.at[row, column]!r} at row {row!r}. Fill or drop missing "
-                    "texts first."
-                )
-
-    def _check_template(self):
-        try:
-            self.text_template.format(prompt="", response="")
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(
-                f"{_OWNER}: text_template may only use the fields {{prompt}} and "
-                f"{{response}}; got {self.text_template!r} ({exc!r}). Double the "
-                "braces that are meant literally: '{{' and '}}'."
-            ) from exc
-        if "{response}" not in self.text_template:
-            raise ValueError(
-                f"{_OWNER}: text_template must contain '{{response}}'; got "
-                f"{self.text_template!r}."
-            )
+        _inputs.check_frame(X, self._text_columns(), self.objective_column)
 
     def _objective_ids(self, values):
-        values = pd.Series(values)
-        if self.objective_categories_ is None:
-            if not pd.api.types.is_numeric_dtype(values):
-                raise ValueError(
-                    f"{_OWNER} was fitted on numeric objective ids; got values of "
-                    f"dtype {values.dtype} in column {self.objective_column!r}."
-                )
-            return check_objective_ids(values.to_numpy(), owner=_OWNER)
-        lookup = {c: i for i, c in enumerate(self.objective_categories_)}
-        unknown = sorted(set(values) - lookup.keys(), key=str)
-        if unknown:
-            raise ValueError(
-                f"{_OWNER} knows the objectives {list(self.objective_categories_)}; "
-                f"got the unknown value {unknown[0]!r} in column "
-                f"{self.objective_column!r}. Pass objective_categories listing "
-                "every objective."
-            )
-        return values.map(lookup).to_numpy(dtype=np.int64)
+        return _inputs.objective_ids(
+            values, self.objective_categories_, self.objective_column
+        )
 
     # ------------------------------------------------------------- settings
     def _source(self):
-        name, gguf_file, is_local = _loading.resolve_source(
-            self.model_name_or_path, self.gguf_file, _OWNER
+        return _loading.model_source(
+            self.model_name_or_path, self.gguf_file, self.revision, _OWNER
         )
-        fingerprint = _loading.model_fingerprint(
-            name, self.revision, gguf_file, is_local
-        )
-        return {
-            "name": name,
-            "gguf_file": gguf_file,
-            "is_local": is_local,
-            "fingerprint": fingerprint,
-        }
 
     def _runtime(self):
         device = _loading.resolve_device(self.device)
@@ -315,27 +250,6 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
         }
         return EmbeddingCache(root, settings)
 
-    def _text_spec(self, prompt, response):
-        # Everything that decides the text fed to the model: the cache key.
-        if self.prompt_column is None:
-            return ["response", response]
-        mode = {True: "chat", False: "template"}.get(self.chat_template, "auto")
-        return [mode, self.text_template, prompt, response]
-
-    def _render(self, spec, tokenizer, use_chat):
-        """Return ``(text, add_special_tokens)`` for one text spec."""
-        if spec[0] == "response":
-            return spec[1], True
-        _, template, prompt, response = spec
-        if use_chat:
-            messages = [
-                {"role": "user", "content": prompt},
-                {"role": "assistant", "content": response},
-            ]
-            text = tokenizer.apply_chat_template(messages, tokenize=False)
-            return text, False  # the template already holds the special tokens
-        return template.format(prompt=prompt, response=response), True
-
     # ------------------------------------------------------------ estimator
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -354,7 +268,7 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
         """
         self._check_frame(X)
         validate_data(self, X, reset=True, skip_check_array=True)
-        self._check_template()
+        _inputs.check_text_template(self.text_template)
         self.objective_categories_ = None
         if self.objective_column is not None:
             values = X[self.objective_column]
@@ -404,7 +318,9 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
             else X[self.prompt_column].tolist()
         )
         specs = [
-            self._text_spec(p, r)
+            _inputs.text_spec(
+                self.prompt_column, self.chat_template, self.text_template, p, r
+            )
             for column in (self.response_a_column, self.response_b_column)
             for p, r in zip(prompts, X[column].tolist(), strict=True)
         ]
@@ -464,25 +380,13 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
             and decoder
             and getattr(tokenizer, "chat_template", None) is not None
         )
-        rendered = [self._render(spec, tokenizer, use_chat) for spec in specs]
-        ids = []
-        for special in (True, False):
-            chosen = [i for i, (_, s) in enumerate(rendered) if s is special]
-            if chosen:
-                tokens = tokenize(
-                    [rendered[i][0] for i in chosen],
-                    tokenizer,
-                    max_length=self.max_length,
-                    truncation_side=self.truncation_side,
-                    add_special_tokens=special,
-                )
-                ids.extend(zip(chosen, tokens, strict=True))
-        ids_list = [tokens for _, tokens in sorted(ids, key=lambda pair: pair[0])]
-        if any(len(tokens) == 0 for tokens in ids_list):
-            raise ValueError(
-                f"{_OWNER}: a text has no tokens (an empty response with no prompt "
-                "and a tokenizer that adds no special tokens); drop empty texts."
-            )
+        ids_list = _inputs.token_ids(
+            specs,
+            tokenizer,
+            use_chat=use_chat,
+            max_length=self.max_length,
+            truncation_side=self.truncation_side,
+        )
         results = {}
 
         def on_batch(batch, vectors):
