@@ -53,8 +53,32 @@ def build_parser():
     reproduce.add_argument(
         "--ultrafeedback",
         metavar="PATH",
-        help="UltraFeedback file for the real-data latent-positivity run "
-        "(not available in this version: see docs/experiments.rst)",
+        help="latent-positivity only: run Table 1 on this UltraFeedback .jsonl[.gz] "
+        "file or folder (raw OpenBMB format) instead of synthetic data",
+    )
+    reproduce.add_argument(
+        "--embedding-model",
+        metavar="PATH",
+        help="with --ultrafeedback: model that embeds the texts (local folder, "
+        ".gguf file or Hub id; default: the offline all-MiniLM-L6-v2)",
+    )
+    reproduce.add_argument(
+        "--embedding-cache",
+        metavar="DIR",
+        help="with --ultrafeedback: embedding cache folder (default: "
+        "<output>/embedding_cache)",
+    )
+    reproduce.add_argument(
+        "--max-prompts",
+        type=int,
+        help="with --ultrafeedback: embed only this many random prompts (and all "
+        "their pairs), to bound the embedding time on a CPU",
+    )
+    reproduce.add_argument(
+        "--max-length",
+        type=int,
+        default=256,
+        help="with --ultrafeedback: longest embedded text in tokens (default 256)",
     )
     reproduce.add_argument("--seeds", type=int, help="number of seeds")
     reproduce.add_argument("--n-train", type=int, help="training pairs per run")
@@ -127,14 +151,13 @@ def _run_latent(args, preset, output, out):
         write_results,
     )
 
-    if getattr(args, "data", "synthetic") != "synthetic" or getattr(
-        args, "ultrafeedback", None
-    ):
+    if getattr(args, "ultrafeedback", None):
+        return _run_latent_ultrafeedback(args, preset, output, out)
+    if getattr(args, "data", "synthetic") != "synthetic":
         raise SystemExit(
             "skpref reproduce latent-positivity runs on synthetic data only in this "
-            "version: the relabelled HH-RLHF data have no latent factor scores, and "
-            "the UltraFeedback run needs embeddings of its texts, which this "
-            "command does not compute yet. Use --data synthetic."
+            "version: the relabelled HH-RLHF data have no latent factor scores. Use "
+            "--data synthetic, or --ultrafeedback PATH for the real-data run."
         )
     start = time.perf_counter()
     result = run_latent_positivity(**_settings(args, "latent-positivity", preset))
@@ -146,6 +169,37 @@ def _run_latent(args, preset, output, out):
     paths["figure"] = plot_delta_plane(
         result.deltas, result.runs, result.alpha, output / "figure7_delta_plane.png"
     )
+    _report(out, tables, paths, wall)
+    return result
+
+
+def _run_latent_ultrafeedback(args, preset, output, out):
+    from skpref.experiments import (
+        plot_delta_plane,
+        run_latent_positivity_ultrafeedback,
+        summarise_latent_positivity,
+        write_results,
+    )
+
+    settings = _settings(args, "latent-positivity", preset)
+    settings.pop("n_features")
+    cache = args.embedding_cache or output / "embedding_cache"
+    start = time.perf_counter()
+    result = run_latent_positivity_ultrafeedback(
+        args.ultrafeedback, embedding_model=args.embedding_model, cache_dir=cache,
+        max_length=args.max_length, max_prompts=args.max_prompts, **settings,
+    )  # fmt: skip
+    wall = time.perf_counter() - start
+    table = summarise_latent_positivity(result.runs)
+    title = "Table 1 (UltraFeedback): test accuracy [%] of the BTL model, ID vs OOD"
+    tables = {title: table}
+    name = "latent_positivity_ultrafeedback"
+    paths = write_results(output, name, result, tables, wall_seconds=wall,
+                          extra={"preset": preset})  # fmt: skip
+    paths["figure"] = plot_delta_plane(
+        result.deltas, result.runs, result.alpha,
+        output / "figure7_delta_plane_ultrafeedback.png",
+    )  # fmt: skip
     _report(out, tables, paths, wall)
     return result
 
@@ -218,6 +272,12 @@ def main(argv=None, *, out=None):
     preset = "quick" if args.quick else "full"
     if args.protocol == "latent-positivity":
         _run_latent(args, preset, output, out)
+    elif args.ultrafeedback:
+        raise SystemExit(
+            "skpref reproduce confounding does not use --ultrafeedback: UltraFeedback "
+            "is the real data of latent-positivity (Table 1). Drop --ultrafeedback "
+            "or run 'skpref reproduce latent-positivity --ultrafeedback PATH'."
+        )
     else:
         _run_confounding(args, preset, output, out)
     return 0

@@ -19,6 +19,12 @@ from skpref.experiments._results import (
     summarise_latent_positivity,
     write_results,
 )
+from skpref.experiments._ultrafeedback_protocol import (
+    FACTORS,
+    default_embedding_model,
+    label_ultrafeedback_pairs,
+    run_latent_positivity_ultrafeedback,
+)
 
 __all__ = [
     "PAPER_TABLE1",
@@ -37,4 +43,8 @@ __all__ = [
     "fitted_alpha",
     "run_confounding",
     "run_latent_positivity",
+    "FACTORS",
+    "default_embedding_model",
+    "label_ultrafeedback_pairs",
+    "run_latent_positivity_ultrafeedback",
 ]
