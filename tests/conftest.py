@@ -26,6 +26,14 @@ def shared_data_home():
 
 
 @pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory):
+    """Folders of a tiny random BERT and three tiny Llamas, no download needed."""
+    from tiny_models import build_tiny_models
+
+    return build_tiny_models(tmp_path_factory.mktemp("tiny_models"))
+
+
+@pytest.fixture(scope="session")
 def data_home():
     """The shared real-data folder; tests that need it skip where it is absent."""
     path = shared_data_home()

@@ -2,10 +2,10 @@
 
 The tokenizers are trained in-process with ``tokenizers`` (no download) and every
 model is written with ``save_pretrained``, so the tests load them through the same
-code path as a real local model.
+code path as a real local model. ``tests/conftest.py`` serves them as the session
+fixture ``tiny_models``.
 """
 
-import pytest
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 
@@ -89,12 +89,10 @@ def _save(path, tokenizer, config_cls, **config):
     return path
 
 
-@pytest.fixture(scope="session")
-def tiny_models(tmp_path_factory):
-    """Folders of a tiny BERT and three tiny Llamas (left/right padding, chat)."""
+def build_tiny_models(root):
+    """Write a tiny BERT and three tiny Llamas (left/right padding, chat) under root."""
     from transformers import BertConfig, LlamaConfig
 
-    root = tmp_path_factory.mktemp("tiny_models")
     bert = {
         "hidden_size": 32,
         "num_hidden_layers": 2,
