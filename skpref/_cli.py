@@ -144,12 +144,7 @@ def _settings(args, protocol, preset):
 
 
 def _run_latent(args, preset, output, out):
-    from skpref.experiments import (
-        plot_delta_plane,
-        run_latent_positivity,
-        summarise_latent_positivity,
-        write_results,
-    )
+    from skpref.experiments import run_latent_positivity
 
     if getattr(args, "ultrafeedback", None):
         return _run_latent_ultrafeedback(args, preset, output, out)
@@ -162,24 +157,31 @@ def _run_latent(args, preset, output, out):
     start = time.perf_counter()
     result = run_latent_positivity(**_settings(args, "latent-positivity", preset))
     wall = time.perf_counter() - start
-    table = summarise_latent_positivity(result.runs)
-    tables = {"Table 1: test accuracy [%] of the BTL model, ID vs OOD": table}
-    paths = write_results(output, "latent_positivity", result, tables,
+    title = "Table 1: test accuracy [%] of the BTL model, ID vs OOD"
+    return _write_latent(result, "", title, preset, output, out, wall)
+
+
+def _write_latent(result, suffix, title, preset, output, out, wall):
+    """Write and report the outputs of a latent-positivity run (Table 1, Fig. 7)."""
+    from skpref.experiments import (
+        plot_delta_plane,
+        summarise_latent_positivity,
+        write_results,
+    )
+
+    tables = {title: summarise_latent_positivity(result.runs)}
+    paths = write_results(output, f"latent_positivity{suffix}", result, tables,
                           wall_seconds=wall, extra={"preset": preset})  # fmt: skip
     paths["figure"] = plot_delta_plane(
-        result.deltas, result.runs, result.alpha, output / "figure7_delta_plane.png"
-    )
+        result.deltas, result.runs, result.alpha,
+        output / f"figure7_delta_plane{suffix}.png",
+    )  # fmt: skip
     _report(out, tables, paths, wall)
     return result
 
 
 def _run_latent_ultrafeedback(args, preset, output, out):
-    from skpref.experiments import (
-        plot_delta_plane,
-        run_latent_positivity_ultrafeedback,
-        summarise_latent_positivity,
-        write_results,
-    )
+    from skpref.experiments import run_latent_positivity_ultrafeedback
 
     settings = _settings(args, "latent-positivity", preset)
     settings.pop("n_features")
@@ -190,18 +192,8 @@ def _run_latent_ultrafeedback(args, preset, output, out):
         max_length=args.max_length, max_prompts=args.max_prompts, **settings,
     )  # fmt: skip
     wall = time.perf_counter() - start
-    table = summarise_latent_positivity(result.runs)
     title = "Table 1 (UltraFeedback): test accuracy [%] of the BTL model, ID vs OOD"
-    tables = {title: table}
-    name = "latent_positivity_ultrafeedback"
-    paths = write_results(output, name, result, tables, wall_seconds=wall,
-                          extra={"preset": preset})  # fmt: skip
-    paths["figure"] = plot_delta_plane(
-        result.deltas, result.runs, result.alpha,
-        output / "figure7_delta_plane_ultrafeedback.png",
-    )  # fmt: skip
-    _report(out, tables, paths, wall)
-    return result
+    return _write_latent(result, "_ultrafeedback", title, preset, output, out, wall)
 
 
 def _run_confounding(args, preset, output, out):
