@@ -173,23 +173,6 @@ def cpu_supports_bf16():
     return cpu_flags_have_bf16(text, platform.machine())
 
 
-def resolve_device(device):
-    """Map ``"auto"`` to ``"cuda"``, ``"mps"`` or ``"cpu"``; keep anything else.
-
-    Examples
-    --------
-    >>> resolve_device("cpu")
-    'cpu'
-    """
-    if device != "auto":
-        return str(device)
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
-
-
 def resolve_dtype(dtype, device):
     """Return the torch dtype name the model runs in.
 

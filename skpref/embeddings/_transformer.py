@@ -17,6 +17,7 @@ from skpref.embeddings._cache import (
     text_key,
 )
 from skpref.embeddings._encode import embed_token_ids
+from skpref.utils._device import resolve_device
 from skpref.utils._validation import Interval, StrOptions, _fit_context
 
 _OWNER = _inputs.OWNER
@@ -232,7 +233,7 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
         )
 
     def _runtime(self):
-        device = _loading.resolve_device(self.device)
+        device = resolve_device(self.device, owner=_OWNER)
         return device, _loading.resolve_dtype(self.dtype, device)
 
     def _cache(self, source, dtype):

@@ -16,6 +16,7 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from skpref.models._net import NonFiniteLossGuard, PairNet
+from skpref.utils._device import resolve_device
 from skpref.utils._validation import (
     Interval,
     StrOptions,
@@ -116,9 +117,7 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
         return np.random.RandomState(self.random_state)
 
     def _resolve_device(self):
-        if self.device != "auto":
-            return self.device
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return resolve_device(self.device, owner=type(self).__name__)
 
     def _train_valid(self, X, y, X_val, y_val, seed):
         owner = type(self).__name__

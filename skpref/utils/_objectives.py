@@ -1,0 +1,221 @@
+"""One coding of objective names to ids, shared by every component.
+
+A multi-objective pair carries the objective ``c`` of its labeller as an integer id
+``0..K-1`` (the pair contract). Where objectives come as names ("helpful",
+"harmless"), the names map to ids exactly once, by a *coding*: the ordered list of
+names, id ``k`` being ``coding[k]``. The coding comes from, in this order:
+
+1. an explicit ``objective_categories`` argument;
+2. the categories of a pandas ``Categorical`` column (what the loaders and
+   :func:`skpref.datasets.preference_pairs` return, so a subset of their frame keeps
+   the coding of the whole);
+3. otherwise the sorted distinct names seen when fitting.
+
+Once fitted, a component encodes by name with its fitted coding and never re-sorts:
+a frame holding only one of the names, or the names in another order, gets the same
+ids. An unknown name, or a coding that disagrees with the one already in force, is
+an error.
+"""
+
+import difflib
+
+import numpy as np
+import pandas as pd
+
+from skpref.utils._validation import check_objective_ids
+
+__all__ = [
+    "check_objective_categories",
+    "encode_objectives",
+    "objective_coding",
+]
+
+
+def check_objective_categories(categories, *, owner, argument="objective_categories"):
+    """Check an ordered list of objective names and return it as an array.
+
+    Parameters
+    ----------
+    categories : array-like of str
+        Objective names in id order: id ``k`` is ``categories[k]``.
+    owner : str
+        Name used in error messages.
+    argument : str, default="objective_categories"
+        Name of the parameter, used in error messages.
+
+    Returns
+    -------
+    categories : ndarray of shape (n_objectives,), dtype object
+
+    Raises
+    ------
+    ValueError
+        If the list is empty, not one-dimensional, holds something other than
+        non-empty strings, or repeats a name.
+
+    Examples
+    --------
+    >>> check_objective_categories(["helpful", "harmless"], owner="m")
+    array(['helpful', 'harmless'], dtype=object)
+    """
+    if isinstance(categories, str):
+        raise ValueError(
+            f"{owner}: {argument} must be a list of objective names; got the single "
+            f"string {categories!r}. Write [{categories!r}]."
+        )
+    values = pd.Index(categories).to_numpy(dtype=object)
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(
+            f"{owner}: {argument} must be a non-empty list of objective names; got "
+            f"{list(np.ravel(values))!r}."
+        )
+    not_names = [v for v in values if not isinstance(v, str) or not v]
+    if not_names:
+        raise ValueError(
+            f"{owner}: {argument} must hold non-empty strings (objective names); "
+            f"got {not_names[0]!r}. Integer objective ids need no categories."
+        )
+    names, counts = np.unique(values.astype(str), return_counts=True)
+    if np.any(counts > 1):
+        raise ValueError(
+            f"{owner}: {argument} lists {names[counts > 1][0]!r} more than once; "
+            f"each objective name must appear once (got {values.tolist()})."
+        )
+    return values
+
+
+def _is_names(values):
+    return not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(
+        values
+    )
+
+
+def objective_coding(values, categories=None, *, owner, argument="objective"):
+    """Return the coding of an objective column: names in id order, or None.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_pairs,)
+        Objective names (str or a pandas ``Categorical``) or integer ids.
+    categories : array-like of str or None, default=None
+        An explicit coding. It must agree with the categories of a ``Categorical``
+        ``values``.
+    owner : str
+        Name used in error messages.
+    argument : str, default="objective"
+        What ``values`` is called in error messages.
+
+    Returns
+    -------
+    coding : ndarray of str, dtype object, or None
+        None when ``values`` holds integer ids and no ``categories`` were given.
+
+    Raises
+    ------
+    ValueError
+        If ``categories`` is malformed or disagrees with a ``Categorical``'s
+        categories.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> names = pd.Categorical(["harmless"], categories=["helpful", "harmless"])
+    >>> objective_coding(names, owner="m").tolist()
+    ['helpful', 'harmless']
+    >>> objective_coding(["b", "a", "b"], owner="m").tolist()
+    ['a', 'b']
+    >>> objective_coding([0, 1, 1], owner="m") is None
+    True
+    """
+    series = pd.Series(values) if not isinstance(values, pd.Series) else values
+    if categories is not None:
+        categories = check_objective_categories(categories, owner=owner)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        own = check_objective_categories(
+            series.cat.categories, owner=owner, argument=f"the categories of {argument}"
+        )
+        if categories is not None and own.tolist() != categories.tolist():
+            raise ValueError(
+                f"{owner}: objective_categories={categories.tolist()} disagrees with "
+                f"the categories of the Categorical {argument}, {own.tolist()}. Pass "
+                "one coding: drop objective_categories, or recode the column with "
+                "series.cat.set_categories(objective_categories)."
+            )
+        return own
+    if categories is not None:
+        return categories
+    if series.empty or not _is_names(series):
+        return None
+    return check_objective_categories(
+        sorted(series.unique(), key=str),
+        owner=owner,
+        argument=f"the names in {argument}",
+    )
+
+
+def encode_objectives(values, coding, *, owner, argument="objective"):
+    """Map objective names (or ids) to integer ids ``0..K-1`` under ``coding``.
+
+    Names are encoded by name, never by position in ``values``; integer ids are
+    checked against the coding's length.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_pairs,)
+        Objective names or integer ids.
+    coding : ndarray of str or None
+        Names in id order (see :func:`objective_coding`); None accepts integer ids
+        only.
+    owner : str
+        Name used in error messages.
+    argument : str, default="objective"
+        What ``values`` is called in error messages.
+
+    Returns
+    -------
+    ids : ndarray of shape (n_pairs,), dtype int64
+
+    Raises
+    ------
+    ValueError
+        For a name outside the coding (with the closest known name), names where
+        only ids are known, or ids past the coding's length.
+
+    Examples
+    --------
+    >>> encode_objectives(["harmless"], ["helpful", "harmless"], owner="m")
+    array([1])
+    >>> encode_objectives(["harmles"], ["helpful", "harmless"], owner="m")
+    Traceback (most recent call last):
+    ...
+    ValueError: m: the objective 'harmles' in objective is not one of the known \
+objectives ['helpful', 'harmless']. Did you mean 'harmless'?
+    """
+    series = pd.Series(values) if not isinstance(values, pd.Series) else values
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.astype(object)
+    if series.empty:
+        return np.zeros(0, dtype=np.int64)
+    if not _is_names(series):
+        n = None if coding is None else len(coding)
+        return check_objective_ids(series.to_numpy(), n_objectives=n, owner=owner)
+    if coding is None:
+        example = series.iloc[0]
+        raise ValueError(
+            f"{owner}: {argument} holds objective names such as {example!r}, but "
+            "this component was fitted on integer objective ids. Pass the ids, or "
+            "refit it on names (with objective_categories to fix their order)."
+        )
+    coding = list(coding)
+    lookup = {name: i for i, name in enumerate(coding)}
+    ids = series.map(lookup)
+    unknown = series[ids.isna()]
+    if len(unknown):
+        name = unknown.iloc[0]
+        close = difflib.get_close_matches(str(name), [str(c) for c in coding], n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(
+            f"{owner}: the objective {name!r} in {argument} is not one of the known "
+            f"objectives {coding}.{hint}"
+        )
+    return ids.to_numpy(dtype=np.int64)
