@@ -70,7 +70,7 @@ model = AdversarialRewardModel(
 grid = {"adversary_weight": [0.0, 0.5, 2.0]}
 search = GridSearchCV(model, grid, cv=cv, refit=False)
 search.fit(data.X, data.y, groups=data.prompt_type)
-print(cv.split_info_)
+print(cv.split_info(data.X, prompt_type=data.prompt_type))
 print("selected:", search.best_params_)
 
 # %%

@@ -139,7 +139,8 @@ def _draw(rho, seed, delta, n_train, n_test, n_pairs):
                 "larger file, fewer pairs (--n-train, --n-test) or other rho values "
                 "(--rhos)."
             ) from err
-        sets[name] = (train, test, float(cv.split_info_["rho_train"].iloc[0]))
+        achieved = cv.split_info(delta, delta=delta)["rho_train"].iloc[0]
+        sets[name] = (train, test, float(achieved))
     (train, id_test, achieved), (train_ood, ood_test, _) = sets.values()
     if not np.array_equal(np.sort(train), np.sort(train_ood)):  # pragma: no cover
         raise RuntimeError("RhoStratifiedSplitter drew two different training sets.")

@@ -113,14 +113,6 @@ class RhoStratifiedSplitter(BaseCrossValidator):
     random_state : int, RandomState instance or None, default=None
         Seed of the sampling; an int gives the same splits on every call.
 
-    Attributes
-    ----------
-    split_info_ : pandas.DataFrame
-        Set by each call to :meth:`split` (once the generator is exhausted): one row
-        per repetition with ``n_train``, ``n_test``, ``rho_train`` and
-        ``rho_test`` (the achieved correlation, or share of consistent pairs) and
-        ``test``.
-
     See Also
     --------
     skpref.causal.latent_positivity_report : How much latent positivity the data
@@ -155,9 +147,10 @@ class RhoStratifiedSplitter(BaseCrossValidator):
     >>> for train, test in cv.split(X, delta=delta):
     ...     assert not set(train) & set(test)
     ...     assert np.all(delta[test, 0] * delta[test, 1] < 0)
-    >>> cv.split_info_[["n_train", "n_test"]].to_numpy().tolist()
+    >>> info = cv.split_info(X, delta=delta)
+    >>> info[["n_train", "n_test"]].to_numpy().tolist()
     [[100, 50], [100, 50]]
-    >>> bool(np.allclose(cv.split_info_["rho_train"], 0.6, atol=0.02))
+    >>> bool(np.allclose(info["rho_train"], 0.6, atol=0.02))
     True
     """
 
@@ -275,6 +268,44 @@ class RhoStratifiedSplitter(BaseCrossValidator):
         test : ndarray of int
             Test indices, disjoint from ``train``.
         """
+        for train, test, _, _ in self._iter_draws(X, groups, delta, prompt_type):
+            yield train, test
+
+    def split_info(self, X, y=None, groups=None, *, delta=None, prompt_type=None):
+        """Describe the splits that :meth:`split` yields for the same arguments.
+
+        With an int ``random_state`` the description matches ``split`` exactly;
+        with ``None`` every call draws new splits. Calling it does not change the
+        splitter.
+
+        Parameters
+        ----------
+        X, y, groups, delta, prompt_type
+            As for :meth:`split`.
+
+        Returns
+        -------
+        info : pandas.DataFrame
+            One row per repetition, indexed by ``split``, with ``n_train``,
+            ``n_test``, ``rho_train`` and ``rho_test`` (the achieved correlation,
+            or share of consistent pairs) and ``test``.
+        """
+        rows = [
+            {
+                "split": i,
+                "n_train": train.size,
+                "n_test": test.size,
+                "rho_train": rho_train,
+                "rho_test": rho_test,
+                "test": self.test,
+            }
+            for i, (train, test, rho_train, rho_test) in enumerate(
+                self._iter_draws(X, groups, delta, prompt_type)
+            )
+        ]
+        return pd.DataFrame(rows).set_index("split")
+
+    def _iter_draws(self, X, groups, delta, prompt_type):
         self._validate_params()
         n_pairs = _num_samples(X)
         n_train = _resolve_size(self.train_size, n_pairs, "train_size")
@@ -287,23 +318,10 @@ class RhoStratifiedSplitter(BaseCrossValidator):
             draw = confounding_draw(self, X, side, n_train, n_test)
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=(self.n_splits, 2))
-        rows = []
-        for i, (train_seed, test_seed) in enumerate(seeds):
-            train, test, rho_train, rho_test = draw(
+        for train_seed, test_seed in seeds:
+            yield draw(
                 np.random.RandomState(train_seed), np.random.RandomState(test_seed)
             )
-            rows.append(
-                {
-                    "split": i,
-                    "n_train": train.size,
-                    "n_test": test.size,
-                    "rho_train": rho_train,
-                    "rho_test": rho_test,
-                    "test": self.test,
-                }
-            )
-            self.split_info_ = pd.DataFrame(rows).set_index("split")
-            yield train, test
 
     def _side_information(self, groups, value, name, n_pairs):
         if value is not None and groups is not None:

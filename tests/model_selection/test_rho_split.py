@@ -54,7 +54,8 @@ def test_latent_ood_reaches_rho_and_is_disjoint(rho, n, train_share, seed):
         rest = np.setdiff1d(np.arange(n), train)
         eligible = rest[delta[rest, 0] * delta[rest, 1] < 0]
         np.testing.assert_array_equal(test, eligible)
-    np.testing.assert_allclose(cv.split_info_["rho_train"], rho, atol=cv.tol)
+    info = cv.split_info(np.zeros((n, 2)), delta=delta)
+    np.testing.assert_allclose(info["rho_train"], rho, atol=cv.tol)
 
 
 @given(rho=st.floats(-0.6, 0.8), seed=st.integers(0, 2**16))
@@ -72,7 +73,8 @@ def test_latent_in_distribution_test_has_same_rho(rho, seed):
     assert test.size == 200 and np.intersect1d(train, test).size == 0
     assert abs(corr(delta, train) - rho) <= 0.02
     assert abs(corr(delta, test) - rho) <= 0.02
-    assert cv.split_info_.loc[0, "rho_test"] == pytest.approx(corr(delta, test))
+    info = cv.split_info(delta, delta=delta)
+    assert info.loc[0, "rho_test"] == pytest.approx(corr(delta, test))
 
 
 def test_latent_rho_zero_training_keeps_gaussian_disagreement_mass():
@@ -131,7 +133,7 @@ def test_split_info_reports_every_split():
     delta = gaussian_delta(800)
     cv = RhoStratifiedSplitter(rho=-0.4, n_splits=4, train_size=200, random_state=0)
     splits = list(cv.split(delta, delta=delta))
-    info = cv.split_info_
+    info = cv.split_info(delta, delta=delta)
     assert list(info.index) == [0, 1, 2, 3]
     assert list(info.columns) == ["n_train", "n_test", "rho_train", "rho_test", "test"]
     for i, (train, test) in enumerate(splits):
@@ -182,8 +184,9 @@ def test_confounding_train_has_rho_and_equal_objectives(rho, n, train_share, see
         same = prompt_type[rest] == objective[rest]
         np.testing.assert_array_equal(test_c, rest[same])
         np.testing.assert_array_equal(test_i, rest[~same])
-    assert consistent_cv.split_info_["rho_test"].eq(1.0).all()
-    assert inconsistent_cv.split_info_["rho_test"].eq(0.0).all()
+    for cv, share in ((consistent_cv, 1.0), (inconsistent_cv, 0.0)):
+        info = cv.split_info(X, prompt_type=prompt_type)
+        assert info["rho_test"].eq(share).all()
 
 
 def test_confounding_out_of_distribution_means_inconsistent():
@@ -221,7 +224,7 @@ def test_confounding_in_distribution_test():
         expected = round(0.8 * counts[0]) / counts[0]
         assert np.mean(prompt_type[test] == objective[test]) == pytest.approx(expected)
     # test_size=None takes the largest such set: one more per objective fails
-    largest = cv.split_info_.loc[0, "n_test"]
+    largest = cv.split_info(X, prompt_type=prompt_type).loc[0, "n_test"]
     too_many = RhoStratifiedSplitter(
         mode="confounding",
         rho=0.8,
@@ -262,7 +265,8 @@ def test_works_as_cv_with_metadata_routing():
     ):
         np.testing.assert_array_equal(train, got_train)
         np.testing.assert_array_equal(test, got_test)
-    assert (cv.split_info_["rho_train"] - 0.6).abs().max() <= cv.tol
+    info = cv.split_info(delta, delta=delta)
+    assert (info["rho_train"] - 0.6).abs().max() <= cv.tol
 
 
 def test_works_as_cv_with_groups_without_routing():

@@ -51,8 +51,9 @@ def check_search(data, routing, n_splits):
     else:
         search.fit(data.X, data.y, groups=data.prompt_type)
     assert search.best_params_["adversary_weight"] in (0.0, 1.0)
-    assert (cv.split_info_["rho_train"] == 0.9).all()
-    assert (cv.split_info_["rho_test"] == 0.0).all()
+    info = cv.split_info(data.X, prompt_type=data.prompt_type)
+    assert (info["rho_train"] == 0.9).all()
+    assert (info["rho_test"] == 0.0).all()
     # the reported fold scores are accuracies on the splitter's inconsistent pairs
     splits = list(cv.split(data.X, prompt_type=data.prompt_type))
     for i, (train, test) in enumerate(splits):
