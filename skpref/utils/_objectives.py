@@ -179,7 +179,8 @@ def encode_objectives(values, coding, *, owner, argument="objective"):
     ------
     ValueError
         For a name outside the coding (with the closest known name), names where
-        only ids are known, or ids past the coding's length.
+        only ids are known, ids past the coding's length, or a ``Categorical``
+        whose categories disagree with ``coding``.
 
     Examples
     --------
@@ -193,6 +194,14 @@ objectives ['helpful', 'harmless']. Did you mean 'harmless'?
     """
     series = pd.Series(values) if not isinstance(values, pd.Series) else values
     if isinstance(series.dtype, pd.CategoricalDtype):
+        own = [str(c) for c in series.cat.categories]
+        if coding is not None and own != [str(c) for c in coding]:
+            raise ValueError(
+                f"{owner}: {argument} is a Categorical coded {own}, but the coding "
+                f"in force is {list(coding)}; the same names would get other ids. "
+                "Recode it with series.cat.set_categories(<the coding in force>), "
+                "or refit on this coding."
+            )
         series = series.astype(object)
     if series.empty:
         return np.zeros(0, dtype=np.int64)
