@@ -17,7 +17,7 @@ from skpref.embeddings import (
     LLMEmbeddingTransformer,
     ModelNotAvailableError,
     _loading,
-    _transformer,
+    _run,
 )
 
 PAIRS = pd.DataFrame(
@@ -45,9 +45,17 @@ PAIRS = pd.DataFrame(
 )
 
 
+# These tests mean float32 numerics on the CPU: dtype="auto" would pick bfloat16
+# on a CPU or GPU with native support, and device="auto" a GPU.
+FP32_CPU = {"dtype": "float32", "device": "cpu"}
+# Tolerances of an embedding against a straight transformers forward pass, by dtype.
+TOLERANCE = {"float32": {"rtol": 1e-4, "atol": 1e-5}}
+
+
 def make(path, tmp_path=None, **params):
     params.setdefault("cache_dir", None if tmp_path is None else str(tmp_path))
     params.setdefault("max_length", 64)
+    params = {**FP32_CPU, **params}
     return LLMEmbeddingTransformer(model_name_or_path=str(path), **params)
 
 
@@ -67,13 +75,13 @@ def reference_embedding(path, text, pooling, add_special_tokens=True):
 def count_embedded(monkeypatch):
     """Count the token sequences that reach the model."""
     calls = []
-    original = _transformer.embed_token_ids
+    original = _run.embed_token_ids
 
     def counting(ids_list, *args, **kwargs):
         calls.append(len(ids_list))
         return original(ids_list, *args, **kwargs)
 
-    monkeypatch.setattr(_transformer, "embed_token_ids", counting)
+    monkeypatch.setattr(_run, "embed_token_ids", counting)
     return calls
 
 
@@ -120,7 +128,7 @@ def test_batched_embeddings_equal_each_text_alone(tiny_models, name, pooling):
     got = np.vstack([X[:, :32], X[:, 32:]])
     for row, text in enumerate(texts):
         expected = reference_embedding(path, text, pooling)
-        np.testing.assert_allclose(got[row], expected, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(got[row], expected, **TOLERANCE["float32"])
 
 
 def test_auto_pooling_is_last_for_decoders_and_mean_for_encoders(tiny_models):
@@ -182,11 +190,11 @@ def test_chat_template_is_used_for_decoders_that_have_one(tiny_models):
         + "</s>"
     )
     expected = reference_embedding(path, text, "last", add_special_tokens=False)
-    np.testing.assert_allclose(auto[0, :32], expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(auto[0, :32], expected, **TOLERANCE["float32"])
     expected_plain = reference_embedding(
         path, PAIRS.at[0, "prompt"] + "\n\n" + PAIRS.at[0, "response_a"], "last"
     )
-    np.testing.assert_allclose(plain[0, :32], expected_plain, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(plain[0, :32], expected_plain, **TOLERANCE["float32"])
 
 
 def test_encoders_join_prompt_and_response_with_the_template(tiny_models):
@@ -265,7 +273,7 @@ def test_cross_validation_folds_never_embed_a_text_twice(
 
 @pytest.mark.parametrize(
     "change", [{"max_length": 63}, {"pooling": "cls"}, {"dtype": "bfloat16"}]
-)
+)  # make() pins dtype="float32", so bfloat16 is a change
 def test_cache_key_covers_the_settings(tiny_models, tmp_path, count_embedded, change):
     make(tiny_models["bert"], tmp_path).fit_transform(PAIRS)
     make(tiny_models["bert"], tmp_path, **change).fit_transform(PAIRS)
@@ -301,11 +309,12 @@ def test_interrupted_job_resumes(tiny_models, tmp_path, count_embedded, monkeypa
     path = tiny_models["bert"]
     _loading.clear_loaded_models()
     embed = make(path, tmp_path, batch_size=2, prompt_column=None).fit(PAIRS)
+    device, dtype = _run.runtime(embed)
     tokenizer, model = _loading.load_model_and_tokenizer(
-        embed._source(),
+        _run.model_source(embed),
         revision=None,
-        dtype="float32",
-        device="cpu",
+        dtype=dtype,
+        device=device,
         local_files_only=False,
         trust_remote_code=False,
         owner="test",
@@ -321,17 +330,23 @@ def test_interrupted_job_resumes(tiny_models, tmp_path, count_embedded, monkeypa
     monkeypatch.setattr(model, "forward", dies_on_second_batch)
     with pytest.raises(KeyboardInterrupt):
         embed.transform(PAIRS)
+    # whatever the batches (their number depends on the device and settings),
+    # the first one was written before the interrupt and nothing after it
+    (shard,) = tmp_path.glob("*/shard-*.npz")
+    with np.load(shard) as written:
+        kept = len(written["keys"])
+    assert 1 <= kept < 5
     monkeypatch.setattr(model, "forward", forward)
     X = embed.transform(PAIRS)
-    # 5 unique texts; the first batch of 2 was kept, so 3 are embedded again
-    assert count_embedded == [5, 3]
+    # 5 unique texts; only the ones not kept are embedded again
+    assert count_embedded == [5, 5 - kept]
     np.testing.assert_allclose(
         X, make(path, prompt_column=None).fit_transform(PAIRS), rtol=1e-5, atol=1e-6
     )
 
 
 def test_bfloat16_runs_and_still_outputs_float32(tiny_models):
-    fp32 = make(tiny_models["bert"], dtype="float32").fit_transform(PAIRS)
+    fp32 = make(tiny_models["bert"]).fit_transform(PAIRS)
     bf16 = make(tiny_models["bert"], dtype="bfloat16").fit_transform(PAIRS)
     assert bf16.dtype == np.float32
     cos = (fp32[:, :32] * bf16[:, :32]).sum(1) / (
@@ -396,7 +411,7 @@ def test_missing_column_suggests_a_fix(tiny_models):
 def test_missing_text_is_an_error(tiny_models):
     frame = PAIRS.assign(response_b=["x", None, "y", "z"])
     with pytest.raises(
-        ValueError, match="text \\(str\\) in column 'response_b'.*row 1"
+        ValueError, match="text \\(str\\) or a conversation.*column 'response_b'.*row 1"
     ):
         make(tiny_models["bert"]).fit(frame)
 
@@ -413,7 +428,7 @@ def test_bad_text_template(tiny_models, template, message):
 def test_unknown_objective(tiny_models):
     embed = make(tiny_models["bert"], objective_categories=["helpful", "harmless"])
     frame = PAIRS.assign(objective=["helpful", "harmless", "funny", "helpful"])
-    with pytest.raises(ValueError, match="unknown value 'funny'"):
+    with pytest.raises(ValueError, match="objective 'funny' in column 'objective'"):
         embed.fit(frame)
 
 
@@ -421,7 +436,7 @@ def test_numeric_objectives_must_be_integers(tiny_models):
     with pytest.raises(ValueError, match="non-integer value 0.5"):
         make(tiny_models["bert"]).fit(PAIRS.assign(objective=[0, 0.5, 1, 0]))
     embed = make(tiny_models["bert"]).fit(PAIRS)
-    with pytest.raises(ValueError, match="fitted on numeric objective ids"):
+    with pytest.raises(ValueError, match="fitted on integer objective ids"):
         embed.transform(PAIRS.assign(objective=["a", "b", "a", "b"]))
 
 
