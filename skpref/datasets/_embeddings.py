@@ -166,11 +166,12 @@ def _stack_vectors(frame, column, owner):
     lengths = np.array([len(v) for v in vectors])
     odd = np.flatnonzero(lengths != lengths[0])
     if odd.size:
+        rows = frame.index.tolist()
         raise ValueError(
             f"{owner}: the vectors in column {column!r} have different lengths: "
-            f"{lengths[0]} at row {frame.index[0]!r} but {lengths[odd[0]]} at row "
-            f"{frame.index[odd[0]]!r}. Every vector must come from the same "
-            "embedding model."
+            f"{lengths[0]} at row {rows[0]!r} but {lengths[odd[0]]} at row "
+            f"{rows[odd[0]]!r}. Every vector must come from the same embedding "
+            "model."
         )
     return np.stack(vectors)
 
@@ -191,7 +192,8 @@ def _read_embedding_file(path, *, owner):
     (which would run code when unpickled) is refused, naming the file.
     """
     try:
-        with np.load(path, allow_pickle=False) as arrays:
+        # open the file ourselves: np.load leaks the handle of a broken zip
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as arrays:
             if not {"chosen", "rejected"} <= set(arrays.files):
                 raise ValueError(
                     f"{owner}: the embeddings file {path} must hold the arrays "

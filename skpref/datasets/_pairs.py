@@ -88,6 +88,19 @@ def pair_frame(prompts, first, second, to_b, *, index, objective=None):
     return pd.DataFrame(columns, index=index)
 
 
+def _column(values):
+    try:
+        return pd.Series(values)  # inferred: ids stay integers, texts strings
+    except UnicodeEncodeError:
+        # pandas' arrow-backed strings refuse a lone surrogate; keep the column
+        # as objects so check_texts can name the column and row
+        return pd.Series(values, dtype=object)
+
+
+def _frame_of_columns(columns):
+    return pd.DataFrame({name: _column(values) for name, values in columns.items()})
+
+
 def _as_frame(data, owner):
     if isinstance(data, pd.DataFrame):
         return data
@@ -99,9 +112,10 @@ def _as_frame(data, owner):
                 f"splits {list(data)}. Pass one of them, e.g. data[{list(data)[0]!r}]."
             )
         if isinstance(data, datasets.Dataset):
-            return pd.DataFrame(data.to_dict())
+            return _frame_of_columns(data.to_dict())
     if isinstance(data, list | tuple) and all(isinstance(r, dict) for r in data):
-        return pd.DataFrame(list(data))
+        names = list(dict.fromkeys(key for record in data for key in record))
+        return _frame_of_columns({n: [r.get(n) for r in data] for n in names})
     raise ValueError(
         f"{owner} expects data as a pandas DataFrame, a list of dicts or a Hugging "
         f"Face datasets.Dataset; got {type(data).__name__}."

@@ -78,16 +78,19 @@ def check_objective_categories(categories, *, owner, argument="objective_categor
     names, counts = np.unique(values.astype(str), return_counts=True)
     if np.any(counts > 1):
         raise ValueError(
-            f"{owner}: {argument} lists {names[counts > 1][0]!r} more than once; "
+            f"{owner}: {argument} lists {str(names[counts > 1][0])!r} more than once; "
             f"each objective name must appear once (got {values.tolist()})."
         )
     return values
 
 
 def _is_names(values):
-    return not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(
-        values
-    )
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return False
+    # an object column may still hold only numbers (a frame built with
+    # dtype=object): those are ids, not names
+    kind = pd.api.types.infer_dtype(values, skipna=False)
+    return kind not in {"integer", "floating", "mixed-integer-float", "boolean"}
 
 
 def objective_coding(values, categories=None, *, owner, argument="objective"):

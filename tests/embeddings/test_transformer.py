@@ -5,6 +5,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from embedding_helpers import (
+    PAIRS,
+    TOLERANCE,
+    assert_close_for_dtype,
+    make,
+    reference_embedding,
+)
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -19,56 +26,6 @@ from skpref.embeddings import (
     _loading,
     _run,
 )
-
-PAIRS = pd.DataFrame(
-    {
-        "prompt": [
-            "Human: How do I bake bread?",
-            "Human: What is the capital of France?",
-            "Human: Tell me a joke.",
-            "Human: How do I bake bread?",
-        ],
-        "response_a": [
-            "Mix flour, water, salt and yeast.",
-            "Paris.",
-            "Why did the chicken cross the road? To get to the other side.",
-            "No.",
-        ],
-        "response_b": [
-            "No.",
-            "Paris is the capital of France, the quick brown fox says.",
-            "No.",
-            "Mix flour, water, salt and yeast.",
-        ],
-        "objective": [0, 1, 1, 0],
-    }
-)
-
-
-# These tests mean float32 numerics on the CPU: dtype="auto" would pick bfloat16
-# on a CPU or GPU with native support, and device="auto" a GPU.
-FP32_CPU = {"dtype": "float32", "device": "cpu"}
-# Tolerances of an embedding against a straight transformers forward pass, by dtype.
-TOLERANCE = {"float32": {"rtol": 1e-4, "atol": 1e-5}}
-
-
-def make(path, tmp_path=None, **params):
-    params.setdefault("cache_dir", None if tmp_path is None else str(tmp_path))
-    params.setdefault("max_length", 64)
-    params = {**FP32_CPU, **params}
-    return LLMEmbeddingTransformer(model_name_or_path=str(path), **params)
-
-
-def reference_embedding(path, text, pooling, add_special_tokens=True):
-    """Embed one text alone (no padding) straight through transformers."""
-    from transformers import AutoModel, AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(path)
-    model = AutoModel.from_pretrained(path).eval()
-    ids = tok(text, return_tensors="pt", add_special_tokens=add_special_tokens)
-    with torch.inference_mode():
-        hidden = model(input_ids=ids["input_ids"]).last_hidden_state[0]
-    return (hidden[-1] if pooling == "last" else hidden.mean(0)).numpy()
 
 
 @pytest.fixture
@@ -353,6 +310,18 @@ def test_bfloat16_runs_and_still_outputs_float32(tiny_models):
         np.linalg.norm(fp32[:, :32], axis=1) * np.linalg.norm(bf16[:, :32], axis=1)
     )
     assert cos.min() > 0.99 and not np.array_equal(fp32, bf16)
+
+
+def test_auto_dtype_and_device_agree_with_the_reference_to_their_dtype(tiny_models):
+    # whatever this machine picks (bfloat16 on a CPU or GPU with native support)
+    path = tiny_models["bert"]
+    params = {"prompt_column": None, "objective_column": None}
+    embed = make(path, dtype="auto", device="auto", **params)
+    X = embed.fit_transform(PAIRS)
+    _, dtype = _run.runtime(embed)
+    texts = PAIRS["response_a"]
+    expected = np.vstack([reference_embedding(path, t, "mean") for t in texts])
+    assert_close_for_dtype(X[:, :32], expected, dtype)
 
 
 def test_auto_dtype_follows_native_bf16_support(monkeypatch):
