@@ -51,8 +51,7 @@ def _text_pipeline(pipeline, owner):
     return embedder, model
 
 
-def _rewards(pipeline, prompts, responses, objective, *, owner, write_cache):
-    embedder, model = _text_pipeline(pipeline, owner)
+def _rewards(embedder, model, prompts, responses, objective, *, write_cache):
     E = embedder._transform_responses(
         prompts, responses, objective, write_cache=write_cache
     )
@@ -98,14 +97,8 @@ LLMEmbeddingTransformer(...)), ('reward', <a reward model>)]): the embedder firs
 the reward model last and nothing between them; got the steps \
 ['LLMEmbeddingTransformer'].
     """
-    return _rewards(
-        pipeline,
-        prompts,
-        responses,
-        objective,
-        owner="predict_text_reward",
-        write_cache=True,
-    )
+    embedder, model = _text_pipeline(pipeline, "predict_text_reward")
+    return _rewards(embedder, model, prompts, responses, objective, write_cache=True)
 
 
 class _TextRewardFunction:
@@ -135,7 +128,7 @@ class _TextRewardFunction:
         self.__name__ = f"skpref_reward{suffix}"
 
     def __call__(self, prompts, completions, **kwargs):
-        embedder = self.pipeline.steps[0][1]
+        embedder, model = _text_pipeline(self.pipeline, "reward_function")
         objective = self.objective
         column = embedder.objective_column_
         if objective is None and column is not None:
@@ -148,12 +141,7 @@ class _TextRewardFunction:
                 )
             objective = list(kwargs[column])
         rewards = _rewards(
-            self.pipeline,
-            prompts,
-            completions,
-            objective,
-            owner="reward_function",
-            write_cache=False,
+            embedder, model, prompts, completions, objective, write_cache=False
         )
         return [float(reward) for reward in rewards]
 

@@ -203,6 +203,11 @@ def test_single_objective_pipeline(single):
     np.testing.assert_array_equal(out, expected)
     with pytest.raises(ValueError, match="fitted without an objective column"):
         reward_function(single, objective="helpful")
+    # a "passthrough" step between the two changes nothing
+    skipping = Pipeline(
+        [("embed", single[0]), ("skip", "passthrough"), single.steps[-1]]
+    )
+    assert reward_function(skipping)(PROMPTS, COMPLETIONS) == out
 
 
 # ---------------------------------------------------------------------- errors
