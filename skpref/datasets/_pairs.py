@@ -133,7 +133,7 @@ def _require_column(frame, name, argument, owner):
     )
 
 
-def _implicit_prompts(chosen, rejected, form, index, owner):
+def _implicit_prompts(chosen, rejected, form, index, owner, hint=""):
     """Split whole dialogues (text or conversations) into prompt and responses."""
     prompts, chosen_out, rejected_out = [], [], []
     for row, c, r in zip(index, chosen, rejected, strict=True):
@@ -153,7 +153,7 @@ def _implicit_prompts(chosen, rejected, form, index, owner):
             raise ValueError(
                 f"{owner}: data has no prompt column, so the prompt must be the "
                 f"shared beginning of chosen and rejected, but at row {row!r} they "
-                f"{what}. Pass the column of prompts as prompt=..."
+                f"{what}. Pass the column of prompts as prompt=...{hint}"
             )
         prompts.append(parts[0])
         chosen_out.append(parts[1])
@@ -270,8 +270,10 @@ def preference_pairs(
         )
     chosen_texts, rejected_texts = checked[chosen][0], checked[rejected][0]
     if implicit:
+        close = difflib.get_close_matches("prompt", map(str, frame.columns), n=1)
+        hint = f" Did you mean prompt={close[0]!r}?" if close else ""
         prompts, chosen_texts, rejected_texts = _implicit_prompts(
-            chosen_texts, rejected_texts, forms[chosen], index, owner
+            chosen_texts, rejected_texts, forms[chosen], index, owner, hint
         )
     else:
         prompts = checked[prompt][0]

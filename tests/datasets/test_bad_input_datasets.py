@@ -74,6 +74,11 @@ FIXTURE_LINES = [
             "chosen and rejected responses are equal at row 1",
         ),
         (
+            [{"Prompt": "Hi", "chosen": "Hello!", "rejected": "Go away."}],
+            {},
+            "no prompt column.*Did you mean prompt='Prompt'",
+        ),
+        (
             [{"chosen": "a plain answer", "rejected": "another answer"}],
             {},
             "no prompt column.*at row 0 they share no '\\\\n\\\\nAssistant: ' turn",
