@@ -20,6 +20,8 @@ _LAZY = {
     "LLMEmbeddingTransformer": "skpref.embeddings",
     "RhoStratifiedSplitter": "skpref.model_selection",
     "AMCEEstimator": "skpref.causal",
+    "predict_text_reward": "skpref._reward_function",
+    "reward_function": "skpref._reward_function",
 }
 
 __all__ = ["__version__", *_LAZY]

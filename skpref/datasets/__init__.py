@@ -1,7 +1,8 @@
 """Datasets: synthetic (``make_*``), local files (``load_*``), downloads (``fetch_*``).
 
 ``make_*`` generate data with known ground truth; ``load_*`` read real preference
-files from the data home; ``attach_embeddings`` and ``pair_features`` turn
+files from the data home; ``preference_pairs`` turns chosen/rejected data of any
+TRL format into pairs; ``attach_embeddings`` and ``pair_features`` turn
 precomputed embeddings into the pair-contract arrays.
 """
 
@@ -9,6 +10,7 @@ from skpref.datasets._embeddings import attach_embeddings, pair_features
 from skpref.datasets._fetch import fetch_hh_rlhf, fetch_ultrafeedback
 from skpref.datasets._hh_rlhf import OBJECTIVES, load_hh_rlhf, load_relabeled_hh_rlhf
 from skpref.datasets._home import get_data_home
+from skpref.datasets._pairs import preference_pairs
 from skpref.datasets._synthetic import (
     make_confounded_preferences,
     make_latent_preferences,
@@ -28,4 +30,5 @@ __all__ = [
     "make_confounded_preferences",
     "make_latent_preferences",
     "pair_features",
+    "preference_pairs",
 ]

@@ -1,10 +1,13 @@
 """Precomputed embeddings: attach them to a pair table, build pair-contract arrays."""
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from skpref.datasets._home import _describe_home, get_data_home
+from skpref.utils._objectives import encode_objectives, objective_coding
 
 __all__ = ["attach_embeddings", "pair_features"]
 
@@ -96,7 +99,9 @@ def pair_features(frame, *, with_objective=False, objective_column="objective_id
         Append the objective id as a last column, the layout of the
         multi-objective reward models.
     objective_column : str, default="objective_id"
-        Column holding the integer objective id.
+        Column holding the integer objective id, or the objective names as a
+        coded ``Categorical`` (such as the loaders' ``objective``), whose codes
+        are the ids.
 
     Returns
     -------
@@ -123,17 +128,52 @@ def pair_features(frame, *, with_objective=False, objective_column="objective_id
         )
     if len(frame) == 0:
         raise ValueError(f"{owner} got an empty frame; there are no pairs to stack.")
-    emb_a = np.stack(frame["embedding_a"].to_numpy()).astype(np.float32, copy=False)
-    emb_b = np.stack(frame["embedding_b"].to_numpy()).astype(np.float32, copy=False)
-    columns = [emb_a, emb_b]
+    columns = [_stack_vectors(frame, c, owner) for c in ("embedding_a", "embedding_b")]
+    if columns[0].shape[1] != columns[1].shape[1]:
+        raise ValueError(
+            f"{owner}: the vectors in 'embedding_a' have length "
+            f"{columns[0].shape[1]} but those in 'embedding_b' {columns[1].shape[1]}; "
+            "both sides must come from the same embedding model."
+        )
     if with_objective:
         if objective_column not in frame.columns:
             raise ValueError(
                 f"{owner}(with_objective=True) needs the objective column "
                 f"{objective_column!r}; got the columns {list(frame.columns)}."
             )
-        columns.append(frame[objective_column].to_numpy(np.float32)[:, None])
+        values = frame[objective_column]
+        coded = isinstance(values.dtype, pd.CategoricalDtype)
+        if not coded and not pd.api.types.is_numeric_dtype(values):
+            raise ValueError(
+                f"{owner}: the objective column {objective_column!r} holds names "
+                "with no coding, which would be numbered by sorting; pass the "
+                "integer ids (objective_column='objective_id') or a Categorical "
+                "whose categories fix the order."
+            )
+        ids = encode_objectives(
+            values,
+            objective_coding(values, owner=owner),
+            owner=owner,
+            argument=f"column {objective_column!r}",
+        )
+        columns.append(ids.astype(np.float32)[:, None])
     return np.hstack(columns)
+
+
+def _stack_vectors(frame, column, owner):
+    """Stack one column of vectors into a float32 matrix, naming a bad row."""
+    vectors = [np.ravel(np.asarray(v, dtype=np.float32)) for v in frame[column]]
+    lengths = np.array([len(v) for v in vectors])
+    odd = np.flatnonzero(lengths != lengths[0])
+    if odd.size:
+        rows = frame.index.tolist()
+        raise ValueError(
+            f"{owner}: the vectors in column {column!r} have different lengths: "
+            f"{lengths[0]} at row {rows[0]!r} but {lengths[odd[0]]} at row "
+            f"{rows[odd[0]]!r}. Every vector must come from the same embedding "
+            "model."
+        )
+    return np.stack(vectors)
 
 
 def _reference_embedding_path(embeddings, relative, data_home):
@@ -143,6 +183,38 @@ def _reference_embedding_path(embeddings, relative, data_home):
         return candidate
     name = relative.replace("/", "__") + ".npz"
     return get_data_home(data_home) / "embeddings" / str(embeddings) / name
+
+
+def _read_embedding_file(path, *, owner):
+    """Read the numeric ``chosen`` and ``rejected`` arrays of an ``.npz``, or say why.
+
+    The file is opened with ``allow_pickle=False``: an array of Python objects
+    (which would run code when unpickled) is refused, naming the file.
+    """
+    try:
+        # open the file ourselves: np.load leaks the handle of a broken zip
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as arrays:
+            if not {"chosen", "rejected"} <= set(arrays.files):
+                raise ValueError(
+                    f"{owner}: the embeddings file {path} must hold the arrays "
+                    f"'chosen' and 'rejected'; got {sorted(arrays.files)}."
+                )
+            chosen, rejected = arrays["chosen"], arrays["rejected"]
+    except ValueError as exc:
+        if "allow_pickle" not in str(exc):
+            raise
+        raise ValueError(
+            f"{owner}: the embeddings file {path} holds arrays of Python objects, "
+            "which skpref never unpickles (that could run code). Save numeric "
+            "arrays: np.savez(path, chosen=np.asarray(chosen, dtype=np.float32), "
+            "rejected=...)."
+        ) from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(
+            f"{owner}: the embeddings file {path} is not a readable .npz file "
+            f"({type(exc).__name__}: {exc}); make it again or download it again."
+        ) from exc
+    return chosen, rejected
 
 
 def _attach_reference_embeddings(frame, embeddings, relative, data_home, *, owner):
@@ -156,13 +228,7 @@ def _attach_reference_embeddings(frame, embeddings, relative, data_home, *, owne
             "'chosen' and 'rejected'; compute them with LLMEmbeddingTransformer "
             "or pass embeddings=None."
         )
-    with np.load(path) as arrays:
-        if not {"chosen", "rejected"} <= set(arrays.files):
-            raise ValueError(
-                f"{owner}: the embeddings file {path} must hold the arrays "
-                f"'chosen' and 'rejected'; got {sorted(arrays.files)}."
-            )
-        chosen, rejected = arrays["chosen"], arrays["rejected"]
+    chosen, rejected = _read_embedding_file(path, owner=owner)
     n_rows = frame.index.max() + 1 if len(frame) else 0
     if len(chosen) != n_rows:
         raise ValueError(

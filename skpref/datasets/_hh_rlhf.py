@@ -1,13 +1,17 @@
 """Anthropic HH-RLHF and its per-objective relabelling (Siththaranjan et al., 2024)."""
 
-import os
-
 import numpy as np
 import pandas as pd
-from sklearn.utils import check_random_state
 
 from skpref.datasets._embeddings import _attach_reference_embeddings
 from skpref.datasets._home import _check_option, _find_data_file, _read_jsonl
+from skpref.datasets._pairs import (
+    coded_objective,
+    is_irregular,
+    pair_frame,
+    side_swaps,
+    split_dialogue,
+)
 
 __all__ = ["OBJECTIVES", "load_hh_rlhf", "load_relabeled_hh_rlhf"]
 
@@ -21,41 +25,6 @@ RELABELED_SUBSETS = ("both", "helpful", "harmless")
 SPLITS = ("train", "test")
 #: Objective (and prompt-type) names in id order: helpful = 0, harmless = 1.
 OBJECTIVES = ("helpful", "harmless")
-
-_ASSISTANT = "\n\nAssistant: "
-_TURN_MARKERS = ("\n\nHuman:", "\n\nAssistant:")
-
-
-def _side_swaps(n, shuffle_sides, random_state):
-    """Return a boolean mask: ``True`` where the file's first response goes to b.
-
-    Exactly ``n // 2`` pairs are swapped (a random subset drawn from
-    ``random_state``), so labels are balanced to within one pair.
-    """
-    if not shuffle_sides:
-        return np.zeros(n, dtype=bool)
-    rng = check_random_state(random_state)
-    return rng.permutation(n) < n // 2
-
-
-def _split_dialogue(chosen, rejected):
-    r"""Split two dialogues into their shared prompt and their two final turns.
-
-    The prompt ends at the last ``"\n\nAssistant: "`` that lies inside the
-    longest common prefix of the two texts. Unlike ``text.rfind`` on each text
-    alone, this stays right when a response itself contains a turn marker.
-    Returns ``None`` if the common prefix holds no assistant turn.
-    """
-    shared = len(os.path.commonprefix([chosen, rejected]))
-    cut = chosen.rfind(_ASSISTANT, 0, shared)
-    if cut < 0:
-        return None
-    start = cut + len(_ASSISTANT)
-    return chosen[:cut], chosen[start:], rejected[start:]
-
-
-def _is_irregular(response):
-    return any(marker in response for marker in _TURN_MARKERS)
 
 
 def load_hh_rlhf(
@@ -172,7 +141,7 @@ def load_hh_rlhf(
 
     prompts, chosen, rejected, odd = [], [], [], []
     for line_number, record in records:
-        parts = _split_dialogue(record["chosen"], record["rejected"])
+        parts = split_dialogue(record["chosen"], record["rejected"])
         if parts is None:
             raise ValueError(
                 f"{owner}: line {line_number} of {path}: the 'chosen' and 'rejected' "
@@ -181,23 +150,15 @@ def load_hh_rlhf(
                 "'\\n\\nAssistant: ' turn."
             )
         prompt, response_chosen, response_rejected = parts
-        prompts.append(prompt.removeprefix("\n\n"))
+        prompts.append(prompt)
         chosen.append(response_chosen)
         rejected.append(response_rejected)
-        odd.append(_is_irregular(response_chosen) or _is_irregular(response_rejected))
+        odd.append(is_irregular(response_chosen) or is_irregular(response_rejected))
 
-    swap = _side_swaps(len(records), shuffle_sides, random_state)
-    chosen, rejected = np.asarray(chosen, dtype=object), np.asarray(rejected, object)
-    frame = pd.DataFrame(
-        {
-            "prompt": prompts,
-            "response_a": np.where(swap, rejected, chosen),
-            "response_b": np.where(swap, chosen, rejected),
-            "label": (~swap).astype(np.int64),
-            "a_is_chosen": ~swap,
-            "subset": subset,
-        },
-        index=pd.RangeIndex(len(records), name="row"),
+    swap = side_swaps(len(records), shuffle_sides, random_state)
+    index = pd.RangeIndex(len(records), name="row")
+    frame = pair_frame(prompts, chosen, rejected, swap, index=index).assign(
+        label=(~swap).astype(np.int64), a_is_chosen=~swap, subset=subset
     )
     if embeddings is not None:
         frame = _attach_reference_embeddings(
@@ -256,9 +217,11 @@ def load_relabeled_hh_rlhf(
         columns
 
         - ``prompt``, ``response_a``, ``response_b`` (str);
-        - ``objective`` (str) and ``objective_id`` (int): the objective of the
-          label, coded ``helpful = 0``, ``harmless = 1`` (see ``OBJECTIVES``);
-        - ``prompt_type`` (str, the file's ``data_subset``) and
+        - ``objective`` (a ``Categorical`` with the categories ``OBJECTIVES``)
+          and ``objective_id`` (int): the objective of the label, coded
+          ``helpful = 0``, ``harmless = 1``; any subset of the rows keeps this
+          coding (see :ref:`data_format`);
+        - ``prompt_type`` (``Categorical``, the file's ``data_subset``) and
           ``prompt_type_id`` (int, same coding);
         - ``consistent`` (bool): ``objective == prompt_type``;
         - ``label`` (int): GPT-3.5's preference under ``objective``, 1 if
@@ -324,34 +287,37 @@ def load_relabeled_hh_rlhf(
 
     n = len(records)
     field = [record for _, record in records]
-    first = np.array([r["responses"][0] for r in field], dtype=object)
-    second = np.array([r["responses"][1] for r in field], dtype=object)
     gpt_index = np.array([r["label"] for r in field], dtype=np.int64)
     human_index = np.array([r["original_label"] for r in field], dtype=np.int64)
-    objective = np.array([r["objective"] for r in field], dtype=object)
-    prompt_type = np.array([r["data_subset"] for r in field], dtype=object)
+    objective, objective_id = coded_objective(
+        [r["objective"] for r in field], OBJECTIVES, owner=owner, argument="objective"
+    )
+    prompt_type, prompt_type_id = coded_objective(
+        [r["data_subset"] for r in field],
+        OBJECTIVES,
+        owner=owner,
+        argument="data_subset",
+    )
 
-    swap = _side_swaps(n, shuffle_sides, random_state)
+    swap = side_swaps(n, shuffle_sides, random_state)
     a_index = swap.astype(np.int64)  # which entry of `responses` became a
-    objective_id = (objective == OBJECTIVES[1]).astype(np.int64)
-    prompt_type_id = (prompt_type == OBJECTIVES[1]).astype(np.int64)
     label = (gpt_index == a_index).astype(np.int64)
-    frame = pd.DataFrame(
-        {
-            "prompt": [r["prompt"] for r in field],
-            "response_a": np.where(swap, second, first),
-            "response_b": np.where(swap, first, second),
-            "objective": objective,
-            "objective_id": objective_id,
-            "prompt_type": prompt_type,
-            "prompt_type_id": prompt_type_id,
-            "consistent": objective_id == prompt_type_id,
-            "label": label,
-            "human_label": (human_index == a_index).astype(np.int64),
-            "a_is_chosen": label.astype(bool),
-            "source_index": [r.get("Index", -1) for r in field],
-        },
+    frame = pair_frame(
+        [r["prompt"] for r in field],
+        [r["responses"][0] for r in field],
+        [r["responses"][1] for r in field],
+        swap,
         index=pd.RangeIndex(n, name="row"),
+        objective=objective,
+    ).assign(
+        objective_id=objective_id,
+        prompt_type=prompt_type,
+        prompt_type_id=prompt_type_id,
+        consistent=objective_id == prompt_type_id,
+        label=label,
+        human_label=(human_index == a_index).astype(np.int64),
+        a_is_chosen=label.astype(bool),
+        source_index=[r.get("Index", -1) for r in field],
     )
     if embeddings is not None:
         frame = _attach_reference_embeddings(

@@ -4,6 +4,7 @@ import difflib
 import gzip
 import json
 import os
+import zlib
 from pathlib import Path
 
 __all__ = ["get_data_home"]
@@ -74,11 +75,25 @@ def _find_data_file(relative, data_home, *, owner, how_to_get):
     )
 
 
-def _open_text(path):
+def _binary_lines(path, *, owner):
+    """Yield ``(line_number, bytes)`` of a plain or gzip file.
+
+    A truncated or damaged ``.gz`` raises a ``ValueError`` naming the file and
+    the last line read whole, instead of zlib's or gzip's bare error.
+    """
     path = Path(path)
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return open(path, encoding="utf-8")
+    opener = gzip.open if path.suffix == ".gz" else open
+    line_number = 0
+    with opener(path, "rb") as handle:
+        try:
+            for line_number, line in enumerate(handle, start=1):
+                yield line_number, line
+        except (EOFError, OSError, zlib.error) as exc:
+            raise ValueError(
+                f"{owner}: {path} is truncated or damaged: reading "
+                f"failed after line {line_number} ({type(exc).__name__}: {exc}). "
+                "Download the file again (or check it against its checksum)."
+            ) from exc
 
 
 def _read_jsonl(path, *, owner, required):
@@ -86,41 +101,49 @@ def _read_jsonl(path, *, owner, required):
 
     Blank lines are skipped but still counted, so the reported line numbers are
     the ones an editor shows. ``required`` maps each required key to the Python
-    type its value must have.
+    type its value must have. Each line is decoded on its own, so bytes that are
+    not UTF-8 are reported with their line.
     """
     records = []
-    with _open_text(path) as handle:
-        for line_number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
+    for line_number, raw in _binary_lines(path, owner=owner):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"{owner}: line {line_number} of {path} is not UTF-8 text (byte "
+                f"{raw[exc.start]:#04x} at column {exc.start + 1}). The file must be "
+                "UTF-8 JSON lines; re-download it or convert it with iconv."
+            ) from None
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"{owner}: line {line_number} of {path} is not valid JSON "
+                f"({exc.msg} at column {exc.colno}). Each line must hold one "
+                "JSON object; re-download the file if it was truncated."
+            ) from exc
+        if not isinstance(record, dict):
+            raise ValueError(
+                f"{owner}: line {line_number} of {path} holds a JSON "
+                f"{type(record).__name__}, expected an object with the keys "
+                f"{sorted(required)}."
+            )
+        for key, kind in required.items():
+            if key not in record:
                 raise ValueError(
-                    f"{owner}: line {line_number} of {path} is not valid JSON "
-                    f"({exc.msg} at column {exc.colno}). Each line must hold one "
-                    "JSON object; re-download the file if it was truncated."
-                ) from exc
-            if not isinstance(record, dict):
-                raise ValueError(
-                    f"{owner}: line {line_number} of {path} holds a JSON "
-                    f"{type(record).__name__}, expected an object with the keys "
-                    f"{sorted(required)}."
+                    f"{owner}: line {line_number} of {path} has no {key!r} "
+                    f"field; expected the keys {sorted(required)}, got "
+                    f"{sorted(record)}."
                 )
-            for key, kind in required.items():
-                if key not in record:
-                    raise ValueError(
-                        f"{owner}: line {line_number} of {path} has no {key!r} "
-                        f"field; expected the keys {sorted(required)}, got "
-                        f"{sorted(record)}."
-                    )
-                if not isinstance(record[key], kind):
-                    raise ValueError(
-                        f"{owner}: line {line_number} of {path}: the {key!r} field "
-                        f"must be a {kind.__name__}, got "
-                        f"{type(record[key]).__name__}."
-                    )
-            records.append((line_number, record))
+            if not isinstance(record[key], kind):
+                raise ValueError(
+                    f"{owner}: line {line_number} of {path}: the {key!r} field "
+                    f"must be a {kind.__name__}, got "
+                    f"{type(record[key]).__name__}."
+                )
+        records.append((line_number, record))
     return records
 
 

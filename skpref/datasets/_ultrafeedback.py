@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch, check_random_state
 
-from skpref.datasets._home import _describe_home, _read_jsonl, get_data_home
+from skpref.datasets._home import (
+    _check_option,
+    _describe_home,
+    _read_jsonl,
+    get_data_home,
+)
+from skpref.datasets._pairs import pair_frame, side_swaps
 
 __all__ = ["ASPECTS", "load_ultrafeedback"]
 
@@ -65,7 +71,9 @@ def _ultrafeedback_files(path, data_home, owner):
     )
 
 
-def load_ultrafeedback(path=None, *, data_home=None, random_state=0):
+def load_ultrafeedback(
+    path=None, *, data_home=None, random_state=0, reward_weights=None, ties="random"
+):
     r"""Load UltraFeedback in its raw OpenBMB format: completions and their pairs.
 
     Each record holds an ``instruction`` and its ``completions``; each completion
@@ -88,7 +96,18 @@ def load_ultrafeedback(path=None, *, data_home=None, random_state=0):
     random_state : int, RandomState instance or None, default=0
         Seed of the side shuffle of the pairs: for every pair of completions
         ``i < j`` of a prompt, a random half of all pairs (exactly ``n // 2``)
-        puts completion ``j`` in the ``a`` position.
+        puts completion ``j`` in the ``a`` position; then of the coin flips
+        that break ties (``ties="random"``).
+    reward_weights : dict of str to float or None, default=None
+        Label the pairs with the reward ``r = sum_k w_k z_k`` of the aspect
+        scores ``z_k`` (aspect name to weight ``w_k``; the paper's label is
+        ``{"truthfulness": 0.25, "instruction_following": 0.75}``). Pairs with
+        "N/A" in a weighted aspect on either side are then dropped. None: no
+        label.
+    ties : {"random", "keep"}, default="random"
+        Label of a pair whose two rewards are equal (``np.isclose``):
+        ``"random"`` a seeded coin flip (0 or 1), ``"keep"`` the soft label
+        ``0.5`` (no preference), for reward models that take soft labels.
 
     Returns
     -------
@@ -108,7 +127,12 @@ def load_ultrafeedback(path=None, *, data_home=None, random_state=0):
             ``completions``), ``model_a``/``model_b``, ``response_a``/
             ``response_b``, and for each aspect ``<aspect>_a``, ``<aspect>_b``
             and ``delta_<aspect> = <aspect>_a - <aspect>_b`` (NaN where either
-            score is "N/A"; drop those rows for the aspects you use).
+            score is "N/A"; drop those rows for the aspects you use). The
+            instruction is also the column ``prompt``, so the pairs hold the
+            ``prompt / response_a / response_b`` columns the embedder reads.
+            With ``reward_weights``: ``reward_delta`` (``r(a) - r(b)``),
+            ``tie`` (bool) and ``label`` (1 if a is preferred, 0 if b; 0.5 on
+            ties with ``ties="keep"``, so the column is float there).
 
     See Also
     --------
@@ -116,10 +140,10 @@ def load_ultrafeedback(path=None, *, data_home=None, random_state=0):
 
     Notes
     -----
-    No label is made here: the paper labels a pair with a reward of the
-    latent scores, ``r = 0.25 z_1 + 0.75 z_2`` (truthfulness, instruction
-    following), which the experiment code computes from the ``delta_*``
-    columns.
+    The paper labels a pair with a reward of the latent scores,
+    ``r = 0.25 z_1 + 0.75 z_2`` (truthfulness, instruction following), with
+    ties broken at random (Appendix D.2); ``reward_weights`` makes that label,
+    and ``ties="keep"`` keeps the ties as ``0.5`` instead.
 
     References
     ----------
@@ -146,8 +170,13 @@ def load_ultrafeedback(path=None, *, data_home=None, random_state=0):
     [5.0, nan]
     >>> data.pairs[["response_a", "delta_instruction_following"]].values.tolist()
     [['Hi!', 4.0]]
+    >>> weights = {"truthfulness": 0.5, "helpfulness": 0.5}
+    >>> load_ultrafeedback(path, reward_weights=weights).pairs["label"].tolist()
+    [1]
     """
     owner = "load_ultrafeedback"
+    _check_option(ties, ("random", "keep"), name="ties", owner=owner)
+    weights = _check_weights(reward_weights, owner)
     rows = []
     prompt_id = 0
     for file in _ultrafeedback_files(path, data_home, owner):
@@ -174,10 +203,43 @@ def load_ultrafeedback(path=None, *, data_home=None, random_state=0):
         "fine_grained_score",
     ]
     completions = pd.DataFrame(rows, columns=columns)
-    return Bunch(
-        completions=completions,
-        pairs=_completion_pairs(completions, random_state),
-    )
+    rng = check_random_state(random_state)
+    pairs = _completion_pairs(completions, rng)
+    if weights is not None:
+        pairs = _label_pairs(pairs, weights, ties, rng)
+    return Bunch(completions=completions, pairs=pairs)
+
+
+def _check_weights(reward_weights, owner):
+    if reward_weights is None:
+        return None
+    if not isinstance(reward_weights, dict) or not reward_weights:
+        raise ValueError(
+            f"{owner} expects reward_weights as a non-empty dict of aspect name to "
+            "weight, e.g. {'truthfulness': 0.25, 'instruction_following': 0.75}; "
+            f"got {reward_weights!r}."
+        )
+    for aspect, weight in reward_weights.items():
+        _check_option(aspect, ASPECTS, name="each key of reward_weights", owner=owner)
+        if isinstance(weight, bool) or not isinstance(weight, int | float):
+            raise ValueError(
+                f"{owner} expects a number as the weight of {aspect!r} in "
+                f"reward_weights; got {weight!r}."
+            )
+    return dict(reward_weights)
+
+
+def _label_pairs(pairs, weights, ties, rng):
+    """Keep the pairs rated on every weighted aspect; label them by the reward."""
+    kept = pairs.dropna(subset=[f"delta_{aspect}" for aspect in weights])
+    reward_delta = sum(w * kept[f"delta_{a}"] for a, w in weights.items())
+    tie = np.isclose(reward_delta.to_numpy(dtype=float), 0.0)
+    if ties == "keep":
+        label = np.where(tie, 0.5, (reward_delta.to_numpy() > 0).astype(float))
+    else:
+        label = (reward_delta.to_numpy() > 0).astype(np.int64)
+        label[tie] = rng.randint(0, 2, size=int(tie.sum()))
+    return kept.assign(reward_delta=reward_delta, tie=tie, label=label)
 
 
 def _completion_row(completion, where, position):
@@ -213,7 +275,7 @@ def _float_or_nan(value):
         return math.nan
 
 
-def _completion_pairs(completions, random_state):
+def _completion_pairs(completions, rng):
     """Every unordered pair of completions of a prompt, sides shuffled."""
     first, second = [], []
     for indices in completions.groupby("prompt_id", sort=False).indices.values():
@@ -221,11 +283,18 @@ def _completion_pairs(completions, random_state):
             first.append(i)
             second.append(j)
     first, second = np.asarray(first, dtype=np.int64), np.asarray(second, np.int64)
-    swap = check_random_state(random_state).permutation(len(first)) < len(first) // 2
+    swap = side_swaps(len(first), True, rng)
     rows_a = np.where(swap, second, first)
     rows_b = np.where(swap, first, second)
     side_a = completions.iloc[rows_a].reset_index(drop=True)
     side_b = completions.iloc[rows_b].reset_index(drop=True)
+    texts = pair_frame(
+        completions["instruction"].to_numpy()[first],
+        completions["response"].to_numpy()[first],
+        completions["response"].to_numpy()[second],
+        swap,
+        index=side_a.index,
+    )
     pairs = {
         "prompt_id": side_a["prompt_id"],
         "instruction": side_a["instruction"],
@@ -233,8 +302,9 @@ def _completion_pairs(completions, random_state):
         "completion_b": completions.index[rows_b],
         "model_a": side_a["model"],
         "model_b": side_b["model"],
-        "response_a": side_a["response"],
-        "response_b": side_b["response"],
+        "prompt": texts["prompt"],
+        "response_a": texts["response_a"],
+        "response_b": texts["response_b"],
     }
     for aspect in ASPECTS:
         pairs[f"{aspect}_a"] = side_a[aspect]

@@ -4,12 +4,13 @@
 the ``[a | b | objective]`` arrays of the pair contract, with an on-disk cache.
 """
 
-from skpref.embeddings._cache import CacheCorruptionWarning
+from skpref.embeddings._cache import CacheCorruptionWarning, CacheWriteWarning
 from skpref.embeddings._loading import ModelNotAvailableError
 from skpref.embeddings._transformer import LLMEmbeddingTransformer
 
 __all__ = [
     "CacheCorruptionWarning",
+    "CacheWriteWarning",
     "LLMEmbeddingTransformer",
     "ModelNotAvailableError",
 ]

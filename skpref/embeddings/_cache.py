@@ -10,8 +10,15 @@ Layout (one folder per setting of everything that changes a vector)::
 A shard is written to a temporary file, fsynced and renamed, so a reader sees a
 whole shard or none. ``digest`` is the SHA-256 of the keys and vectors bytes: a
 truncated, bit-flipped or otherwise unreadable shard is detected, reported with a
-:class:`CacheCorruptionWarning`, deleted, and its texts are embedded again. Shards
-are read with ``allow_pickle=False``.
+:class:`CacheCorruptionWarning`, deleted, and its texts are embedded again. The
+digest has no key: it detects accidental corruption, not a forged shard, so a
+cache folder must be trusted. Shards are read with ``allow_pickle=False``.
+
+A shard that is whole (its digest holds) but disagrees with ``settings.json`` is
+never deleted: the metadata is what is wrong, and the error says which file to
+fix. A cache that cannot be written (a read-only shared folder, a full disk) is
+read as usual; what is missing is computed and returned but not stored, with a
+:class:`CacheWriteWarning`.
 """
 
 import hashlib
@@ -29,6 +36,16 @@ FORMAT_VERSION = 1
 KEY_BYTES = 16
 
 
+class CacheWriteWarning(UserWarning):
+    """The embedding cache could not be written; vectors were computed, not stored.
+
+    Examples
+    --------
+    >>> issubclass(CacheWriteWarning, UserWarning)
+    True
+    """
+
+
 class CacheCorruptionWarning(UserWarning):
     """A cache shard could not be read or failed its checksum and was discarded.
 
@@ -37,6 +54,10 @@ class CacheCorruptionWarning(UserWarning):
     >>> issubclass(CacheCorruptionWarning, UserWarning)
     True
     """
+
+
+class CacheSettingsError(ValueError):
+    """A cache's ``settings.json`` disagrees with the shards or the model."""
 
 
 def default_cache_dir():
@@ -126,16 +147,17 @@ class EmbeddingCache:
         return sorted(self.path.glob("shard-*.npz")) if self.path.is_dir() else []
 
     def _discard(self, shard, reason):
+        try:
+            shard.unlink()
+            fate = "it was deleted"
+        except OSError as exc:  # a read-only cache: leave it, say so
+            fate = f"it could not be deleted ({type(exc).__name__})"
         warnings.warn(
             f"The embedding cache shard {str(shard)!r} is unreadable or corrupt "
-            f"({reason}); it was deleted and its texts will be embedded again.",
+            f"({reason}); {fate} and its texts will be embedded again.",
             CacheCorruptionWarning,
             stacklevel=4,
         )
-        try:
-            shard.unlink()
-        except OSError:
-            pass
 
     def _read_keys(self, shard):
         # Open the file ourselves: np.load leaks the handle of a broken zip.
@@ -148,13 +170,30 @@ class EmbeddingCache:
     def _read_checked(self, shard, dim):
         with open(shard, "rb") as f, np.load(f, allow_pickle=False) as data:
             keys, vectors, digest = data["keys"], data["vectors"], data["digest"]
-        if vectors.dtype != np.float32 or vectors.shape != (len(keys), dim):
+        if (
+            vectors.dtype != np.float32
+            or vectors.ndim != 2
+            or len(vectors) != len(keys)
+        ):
             raise ValueError(
-                f"vectors of shape {vectors.shape}, expected ({len(keys)}, {dim})"
+                f"vectors of shape {vectors.shape} and dtype {vectors.dtype}, "
+                f"expected ({len(keys)}, {dim}) float32"
             )
         if not np.array_equal(digest, _digest(keys, vectors)):
             raise ValueError("checksum mismatch")
+        if vectors.shape[1] != dim:  # a whole shard: the metadata is what is wrong
+            raise CacheSettingsError(self._settings_disagree(shard, vectors.shape[1]))
         return keys, vectors
+
+    def _settings_disagree(self, shard, width):
+        settings = self.path / "settings.json"
+        return (
+            f'The embedding cache\'s {str(settings)!r} records "dim": '
+            f"{self.stored_dim()}, but its shard {shard.name!r} passes its checksum "
+            f"and holds vectors of dimension {width}: the settings file is wrong, "
+            f'not the data. Fix it by setting "dim": {width} in that file, or '
+            "delete the folder to start the cache over. Nothing was deleted."
+        )
 
     def lookup(self, keys):
         """Return ``{key: vector}`` for the keys found in verified shards.
@@ -184,6 +223,8 @@ class EmbeddingCache:
                 shard_keys, vectors = self._read_checked(shard, dim)
             except FileNotFoundError:  # deleted by a concurrent reader
                 continue
+            except CacheSettingsError:
+                raise
             except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
                 self._discard(shard, f"{type(e).__name__}: {e}")
                 continue
@@ -210,9 +251,12 @@ class EmbeddingCache:
             text = json.dumps(info, sort_keys=True, indent=1)
             _atomic_write(settings_file, lambda f: f.write(text.encode("utf-8")))
         elif self.stored_dim() != vectors.shape[1]:
-            raise ValueError(
-                f"The embedding cache {str(self.path)!r} holds vectors of dimension "
-                f"{self.stored_dim()}; got {vectors.shape[1]}. Delete the folder."
+            raise CacheSettingsError(
+                f'The embedding cache\'s {str(settings_file)!r} records "dim": '
+                f"{self.stored_dim()}, but the model gives vectors of dimension "
+                f'{vectors.shape[1]}. If the settings file was edited, set "dim": '
+                f"{vectors.shape[1]} in it; else delete the folder "
+                f"{str(self.path)!r} to start the cache over."
             )
         key_array = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(-1, KEY_BYTES)
         name = f"shard-{time.time_ns():020d}-{uuid.uuid4().hex[:12]}.npz"
@@ -233,7 +277,10 @@ class CacheWriter:
     Used as a context manager: whatever was computed is written when the block
     exits, also on an exception or ``KeyboardInterrupt``, so an interrupted job
     resumes where it stopped. A process killed outright loses at most the last
-    ``flush_every`` texts or ``flush_seconds`` of work.
+    ``flush_every`` texts or ``flush_seconds`` of work. If the cache cannot be
+    written (``OSError``: a read-only folder, a full disk), one
+    :class:`CacheWriteWarning` says so and nothing more is written; the vectors
+    are still returned by the caller.
 
     Examples
     --------
@@ -266,7 +313,18 @@ class CacheWriter:
     def flush(self):
         """Write the buffered vectors as one shard."""
         if self.cache is not None and self._keys:
-            self.cache.write(self._keys, np.concatenate(self._vectors))
+            try:
+                self.cache.write(self._keys, np.concatenate(self._vectors))
+            except OSError as exc:
+                warnings.warn(
+                    f"The embedding cache {str(self.cache.path)!r} cannot be "
+                    f"written ({type(exc).__name__}: {exc}); the missing vectors "
+                    "are computed and used but not stored. Give a writable "
+                    "cache_dir to keep them, or cache_dir=None to silence this.",
+                    CacheWriteWarning,
+                    stacklevel=3,
+                )
+                self.cache = None
         self._keys, self._vectors, self._count = [], [], 0
         self._last_flush = time.monotonic()
 

@@ -62,17 +62,24 @@ def _accepts(model, name):
         return False
 
 
-def _pad(ids_list, pad_id, side, device):
-    longest = max(len(ids) for ids in ids_list)
-    input_ids = torch.full((len(ids_list), longest), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(ids_list), longest), dtype=torch.long)
-    for row, ids in enumerate(ids_list):
-        span = (
-            slice(longest - len(ids), longest) if side == "left" else slice(0, len(ids))
+def pad_batch(ids_list, tokenizer, side, device):
+    """Pad token-id lists with the tokenizer; return ``(input_ids, attention_mask)``.
+
+    The tokenizer's ``padding_side`` is set for the call and restored after it:
+    the tokenizer is shared by every transformer that loaded the same model.
+    """
+    kept_side = tokenizer.padding_side
+    tokenizer.padding_side = side
+    try:
+        batch = tokenizer.pad(
+            {"input_ids": ids_list},
+            padding=True,
+            return_attention_mask=True,
+            return_tensors="pt",
         )
-        input_ids[row, span] = torch.as_tensor(ids, dtype=torch.long)
-        mask[row, span] = 1
-    return input_ids.to(device), mask.to(device)
+    finally:
+        tokenizer.padding_side = kept_side
+    return batch["input_ids"].to(device), batch["attention_mask"].to(device)
 
 
 def embed_token_ids(
@@ -80,7 +87,7 @@ def embed_token_ids(
     model,
     *,
     pooling,
-    pad_id,
+    tokenizer,
     padding_side,
     batch_size,
     max_batch_tokens,
@@ -102,8 +109,8 @@ def embed_token_ids(
     lengths = [len(ids) for ids in ids_list]
     with torch.inference_mode():
         for batch in length_sorted_batches(lengths, batch_size, max_batch_tokens):
-            input_ids, mask = _pad(
-                [ids_list[i] for i in batch], pad_id, padding_side, device
+            input_ids, mask = pad_batch(
+                [ids_list[i] for i in batch], tokenizer, padding_side, device
             )
             kwargs = {"input_ids": input_ids, "attention_mask": mask}
             if pass_positions:

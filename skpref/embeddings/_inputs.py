@@ -6,9 +6,11 @@ import numpy as np
 import pandas as pd
 
 from skpref.embeddings._encode import tokenize
-from skpref.utils._validation import check_objective_ids
+from skpref.utils._objectives import encode_objectives
+from skpref.utils._texts import check_texts
 
 OWNER = "LLMEmbeddingTransformer"
+DEFAULT_OBJECTIVE_COLUMN = "objective"
 
 
 def text_columns(prompt_column, response_a_column, response_b_column):
@@ -17,33 +19,101 @@ def text_columns(prompt_column, response_a_column, response_b_column):
     return columns if prompt_column is None else [prompt_column, *columns]
 
 
-def check_frame(X, columns, objective_column):
-    """Check that X is a DataFrame holding the text (and objective) columns."""
+def _missing_column(X, column):
+    close = difflib.get_close_matches(column, map(str, X.columns), n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return ValueError(
+        f"{OWNER} expects a column {column!r} in X; got the columns "
+        f"{list(X.columns)}.{hint} Set the *_column parameters (None "
+        "disables the prompt or objective column)."
+    )
+
+
+def check_dataframe(X, columns):
+    """Check that X is a DataFrame."""
     if not isinstance(X, pd.DataFrame):
         raise ValueError(
             f"{OWNER} expects X to be a pandas DataFrame with the text columns "
             f"{columns}; got {type(X).__name__}. Build one with "
-            "pd.DataFrame({'prompt': ..., 'response_a': ..., 'response_b': ...})."
+            "pd.DataFrame({'prompt': ..., 'response_a': ..., 'response_b': ...}) "
+            "or skpref.datasets.preference_pairs."
         )
+
+
+def resolve_objective_column(X, objective_column):
+    """Return the objective column fit uses: the parameter, or None if absent.
+
+    The default column name is optional: a frame without it is single-objective
+    data. A frame with a close name (``"objectives"``, ``"objective_id"``) is an
+    error instead, so a misnamed column is never silently dropped.
+    """
+    if objective_column is None or objective_column in X.columns:
+        return objective_column
+    close = difflib.get_close_matches(objective_column, map(str, X.columns), n=1)
+    if objective_column == DEFAULT_OBJECTIVE_COLUMN and not close:
+        return None
+    raise _missing_column(X, objective_column)
+
+
+def check_frame(X, columns, objective_column):
+    """Check X's text (and objective) columns; return the text cells by column.
+
+    Cells are strings or conversations (lists of ``{"role", "content"}``
+    messages, returned as plain lists of dicts).
+    """
+    check_dataframe(X, columns)
     needed = columns if objective_column is None else [*columns, objective_column]
     for column in needed:
         if column not in X.columns:
-            close = difflib.get_close_matches(column, map(str, X.columns), n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise _missing_column(X, column)
+    return {
+        column: check_texts(
+            X[column].tolist(), column=column, owner=OWNER, index=X.index
+        )[0]
+        for column in columns
+    }
+
+
+def check_responses(prompts, responses, prompt_column):
+    """Check the inputs of ``transform_responses``; return them as lists."""
+    responses, _ = check_texts(list(responses), column="responses", owner=OWNER)
+    if prompt_column is None:
+        if prompts is not None:
             raise ValueError(
-                f"{OWNER} expects a column {column!r} in X; got the columns "
-                f"{list(X.columns)}.{hint} Set the *_column parameters (None "
-                "disables the prompt or objective column)."
+                f"{OWNER} was built with prompt_column=None, which embeds each "
+                "response alone; pass prompts=None."
             )
-    for column in columns:
-        is_text = X[column].map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
-        if not is_text.all():
-            row = X.index[np.flatnonzero(~is_text)[0]]
-            raise ValueError(
-                f"{OWNER} expects text (str) in column {column!r}; got "
-                f"{X.at[row, column]!r} at row {row!r}. Fill or drop missing "
-                "texts first."
-            )
+        return [""] * len(responses), responses
+    if prompts is None:
+        raise ValueError(
+            f"{OWNER} embeds a prompt with each response (prompt_column="
+            f"{prompt_column!r}); pass one prompt per response."
+        )
+    prompts, _ = check_texts(list(prompts), column="prompts", owner=OWNER)
+    if len(prompts) != len(responses):
+        raise ValueError(
+            f"{OWNER} expects one prompt per response; got {len(prompts)} prompts "
+            f"and {len(responses)} responses."
+        )
+    return prompts, responses
+
+
+def response_objective_ids(objective, n, objective_column, coding):
+    """Ids of the objective given to ``transform_responses``: one, or one each."""
+    if objective is None:
+        known = f" (one of {list(coding)})" if coding is not None else ""
+        raise ValueError(
+            f"{OWNER} was fitted with the objective column {objective_column!r}; "
+            f"pass objective=<name or id>{known}."
+        )
+    if isinstance(objective, str | int | np.integer):
+        objective = [objective] * n
+    if len(objective) != n:
+        raise ValueError(
+            f"{OWNER} expects one objective, or one per response; got "
+            f"{len(objective)} objectives for {n} responses."
+        )
+    return encode_objectives(objective, coding, owner=OWNER, argument="objective")
 
 
 def check_text_template(text_template):
@@ -63,28 +133,6 @@ def check_text_template(text_template):
         )
 
 
-def objective_ids(values, categories, objective_column):
-    """Map an objective column to integer ids (numeric, or by ``categories``)."""
-    values = pd.Series(values)
-    if categories is None:
-        if not pd.api.types.is_numeric_dtype(values):
-            raise ValueError(
-                f"{OWNER} was fitted on numeric objective ids; got values of "
-                f"dtype {values.dtype} in column {objective_column!r}."
-            )
-        return check_objective_ids(values.to_numpy(), owner=OWNER)
-    lookup = {c: i for i, c in enumerate(categories)}
-    unknown = sorted(set(values) - lookup.keys(), key=str)
-    if unknown:
-        raise ValueError(
-            f"{OWNER} knows the objectives {list(categories)}; "
-            f"got the unknown value {unknown[0]!r} in column "
-            f"{objective_column!r}. Pass objective_categories listing "
-            "every objective."
-        )
-    return values.map(lookup).to_numpy(dtype=np.int64)
-
-
 def text_spec(prompt_column, chat_template, text_template, prompt, response):
     """Everything that decides the text fed to the model: part of the cache key."""
     if prompt_column is None:
@@ -93,19 +141,45 @@ def text_spec(prompt_column, chat_template, text_template, prompt, response):
     return [mode, text_template, prompt, response]
 
 
+def plain_text(value):
+    r"""Render a conversation as ``"Role: content"`` blocks, blank-line apart.
+
+    Examples
+    --------
+    >>> plain_text([{"role": "user", "content": "Hi"},
+    ...             {"role": "assistant", "content": "Hello!"}])
+    'User: Hi\n\nAssistant: Hello!'
+    """
+    if isinstance(value, str):
+        return value
+    return "\n\n".join(f"{m['role'].capitalize()}: {m['content']}" for m in value)
+
+
+def _messages(value, role):
+    return [{"role": role, "content": value}] if isinstance(value, str) else value
+
+
 def render(spec, tokenizer, use_chat):
-    """Return ``(text, add_special_tokens)`` for one text spec."""
+    """Return ``(text, add_special_tokens)`` for one text spec.
+
+    With a chat template, a plain prompt is the user's message and a plain
+    response the assistant's; conversations are used as they are. Without one,
+    conversations take the plain format of :func:`plain_text`.
+    """
     if spec[0] == "response":
-        return spec[1], True
+        value = spec[1]
+        if isinstance(value, str):
+            return value, True
+        if use_chat:
+            return tokenizer.apply_chat_template(value, tokenize=False), False
+        return plain_text(value), True
     _, template, prompt, response = spec
     if use_chat:
-        messages = [
-            {"role": "user", "content": prompt},
-            {"role": "assistant", "content": response},
-        ]
+        messages = _messages(prompt, "user") + _messages(response, "assistant")
         text = tokenizer.apply_chat_template(messages, tokenize=False)
         return text, False  # the template already holds the special tokens
-    return template.format(prompt=prompt, response=response), True
+    text = template.format(prompt=plain_text(prompt), response=plain_text(response))
+    return text, True
 
 
 def token_ids(specs, tokenizer, *, use_chat, max_length, truncation_side):

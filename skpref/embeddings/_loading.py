@@ -82,6 +82,17 @@ def resolve_source(model_name_or_path, gguf_file, owner):
             raise ModelNotAvailableError(
                 f"{owner}: the GGUF file {gguf_file!r} is not in {str(path)!r}."
             )
+        if gguf_file is None and not (path / "config.json").is_file():
+            ggufs = sorted(p.name for p in path.glob("*.gguf"))
+            hint = (
+                f" It holds {ggufs[0]!r}: pass gguf_file={ggufs[0]!r}." if ggufs else ""
+            )
+            raise ModelNotAvailableError(
+                f"{owner}: the model folder {str(path)!r} has no config.json, so it "
+                "is not a model saved with save_pretrained (config.json, weights "
+                f"and tokenizer files).{hint} Pass such a folder, a .gguf file or "
+                "a Hugging Face model id."
+            )
         return str(path.resolve()), gguf_file, True
     if _looks_like_path(name):
         raise ModelNotAvailableError(
@@ -225,6 +236,31 @@ def load_config(source, *, revision, local_files_only, trust_remote_code, owner)
         return AutoConfig.from_pretrained(source["name"], **kwargs)
     except OSError as exc:
         raise _not_available(owner, source["name"], revision, exc) from exc
+    except ValueError as exc:  # transformers: "Unrecognized model in ..."
+        raise ModelNotAvailableError(
+            f"{owner}: transformers cannot read the configuration of "
+            f"{source['name']!r} ({exc}). Check that its config.json names a "
+            "model_type this transformers version knows, or upgrade transformers."
+        ) from exc
+
+
+def embedding_dim(source, *, revision, local_files_only, trust_remote_code, owner):
+    """Return the width ``d`` of the model's hidden states, from its configuration."""
+    config = load_config(
+        source,
+        revision=revision,
+        local_files_only=local_files_only,
+        trust_remote_code=trust_remote_code,
+        owner=owner,
+    )
+    dim = getattr(config, "hidden_size", None) or getattr(config, "d_model", None)
+    if not dim:
+        raise ModelNotAvailableError(
+            f"{owner}: the configuration of {source['name']!r} gives no hidden size "
+            "(neither hidden_size nor d_model), so the embedding width is unknown; "
+            "is it a text model?"
+        )
+    return dim
 
 
 def is_decoder_config(config):

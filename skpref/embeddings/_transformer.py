@@ -4,24 +4,14 @@ import os
 from numbers import Integral
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skpref.embeddings import _inputs, _loading
-from skpref.embeddings._cache import (
-    FORMAT_VERSION,
-    CacheWriter,
-    EmbeddingCache,
-    default_cache_dir,
-    text_key,
-)
-from skpref.embeddings._encode import embed_token_ids
-from skpref.utils._device import resolve_device
+from skpref.embeddings import _inputs, _loading, _run
+from skpref.utils._objectives import encode_objectives, objective_coding
 from skpref.utils._validation import Interval, StrOptions, _fit_context
 
 _OWNER = _inputs.OWNER
-_PROGRESS_MIN_TEXTS = 1000
 
 
 class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
@@ -30,8 +20,10 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
     Each row of a DataFrame holds a prompt ``x`` and two responses ``a`` and
     ``b``; the output row is ``[e(x, a) | e(x, b) | c]``, the pair contract of
     :ref:`data_format`, where ``e`` is one embedding per prompt-response pair and
-    ``c`` the objective id passed through from the objective column. The paper
+    ``c`` the objective id from the objective column (when X has one). The paper
     embeds pairs with the final layer of Llama-3-8B at the last token (Section 6).
+    Texts may be strings or conversations (lists of ``{"role", "content"}``
+    messages), as :func:`skpref.datasets.preference_pairs` returns them.
 
     Every vector is cached on disk, keyed by the model and everything else that
     changes it, so cross-validation folds and re-runs never embed a text twice.
@@ -65,17 +57,25 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
     response_a_column, response_b_column : str, default="response_a", "response_b"
         Columns of the two responses.
     objective_column : str or None, default="objective"
-        Column passed through as the last output column (the objective id); None
-        for single-objective data. Integer ids pass as they are; strings are mapped
-        to their position in ``objective_categories``.
+        Column of the objective, output as the last column (the objective id).
+        Integer ids pass as they are; names are encoded by the coding learnt in
+        ``fit`` (see ``objective_categories``). The default column is optional:
+        a frame without it (and without a similarly named column) is
+        single-objective data, and the output then has no objective column.
+        None never reads one.
     objective_categories : array-like of str or None, default=None
-        Order of string objectives (id ``k`` is ``objective_categories[k]``); None
-        sorts the values seen in ``fit``.
+        The coding of objective names: id ``k`` is ``objective_categories[k]``.
+        None: the categories of a pandas ``Categorical`` column (what the loaders
+        and ``preference_pairs`` return), else the sorted names seen in ``fit``.
+        Transform encodes by name with this coding and never re-sorts.
     text_template : str, default="{prompt}\n\n{response}"
-        How a prompt and a response become one text when no chat template is used.
+        How a prompt and a response become one text when no chat template is used
+        (conversations first become ``"Role: content"`` blocks separated by blank
+        lines).
     chat_template : "auto" or bool, default="auto"
-        Use the tokenizer's chat template (``[user: prompt, assistant: response]``).
-        ``"auto"``: for decoder models whose tokenizer has one.
+        Use the tokenizer's chat template (``[user: prompt, assistant: response]``,
+        or the conversation's own messages). ``"auto"``: for decoder models whose
+        tokenizer has one.
     batch_size : int, default=32
         Most texts per forward pass.
     max_batch_tokens : int, default=8192
@@ -101,8 +101,11 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
     embedding_dim_ : int
         Dimension ``d`` of one embedding; the output has ``2 * d`` columns, plus
         the objective column.
+    objective_column_ : str or None
+        The objective column read, or None when X had none.
     objective_categories_ : ndarray of str or None
-        String objectives in id order, or None for integer ids or no objective.
+        The coding of objective names (names in id order), or None for integer
+        ids or no objective.
     n_features_in_ : int
         Number of columns of the DataFrame seen in ``fit``.
     feature_names_in_ : ndarray of str
@@ -111,6 +114,8 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
     See Also
     --------
     skpref.MultiheadRewardModel : A reward model that takes this output.
+    skpref.datasets.preference_pairs : Pairs from chosen/rejected data.
+    skpref.reward_function : Score raw text with a fitted text pipeline.
 
     Notes
     -----
@@ -218,38 +223,13 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
             self.prompt_column, self.response_a_column, self.response_b_column
         )
 
-    def _check_frame(self, X):
-        _inputs.check_frame(X, self._text_columns(), self.objective_column)
-
     def _objective_ids(self, values):
-        return _inputs.objective_ids(
-            values, self.objective_categories_, self.objective_column
+        return encode_objectives(
+            values,
+            self.objective_categories_,
+            owner=_OWNER,
+            argument=f"column {self.objective_column_!r}",
         )
-
-    # ------------------------------------------------------------- settings
-    def _source(self):
-        return _loading.model_source(
-            self.model_name_or_path, self.gguf_file, self.revision, _OWNER
-        )
-
-    def _runtime(self):
-        device = resolve_device(self.device, owner=_OWNER)
-        return device, _loading.resolve_dtype(self.dtype, device)
-
-    def _cache(self, source, dtype):
-        if self.cache_dir is None:
-            return None
-        root = default_cache_dir() if self.cache_dir == "auto" else self.cache_dir
-        settings = {
-            "format": FORMAT_VERSION,
-            "model": source["fingerprint"],
-            "pooling": self.pooling,
-            "max_length": int(self.max_length),
-            "truncation_side": self.truncation_side,
-            "dtype": dtype,
-            "trust_remote_code": bool(self.trust_remote_code),
-        }
-        return EmbeddingCache(root, settings)
 
     # ------------------------------------------------------------ estimator
     @_fit_context(prefer_skip_nested_validation=True)
@@ -267,34 +247,40 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
         -------
         self : LLMEmbeddingTransformer
         """
-        self._check_frame(X)
+        _inputs.check_dataframe(X, self._text_columns())
+        self.objective_column_ = _inputs.resolve_objective_column(
+            X, self.objective_column
+        )
+        _inputs.check_frame(X, self._text_columns(), self.objective_column_)
         validate_data(self, X, reset=True, skip_check_array=True)
         _inputs.check_text_template(self.text_template)
         self.objective_categories_ = None
-        if self.objective_column is not None:
-            values = X[self.objective_column]
-            if self.objective_categories is not None:
-                self.objective_categories_ = np.asarray(
-                    self.objective_categories, dtype=object
-                )
-            elif not pd.api.types.is_numeric_dtype(values):
-                self.objective_categories_ = np.asarray(
-                    sorted(values.unique(), key=str), dtype=object
-                )
-            self._objective_ids(values)
-        source = self._source()
-        _, dtype = self._runtime()
-        cache = self._cache(source, dtype)
+        if self.objective_column_ is not None:
+            self.objective_categories_ = objective_coding(
+                X[self.objective_column_],
+                self.objective_categories,
+                owner=_OWNER,
+                argument=f"column {self.objective_column_!r}",
+            )
+            self._objective_ids(X[self.objective_column_])
+        elif self.objective_categories is not None:
+            raise ValueError(
+                f"{_OWNER} got objective_categories but X has no objective column "
+                f"{self.objective_column!r}; add the column, or drop "
+                "objective_categories for single-objective data."
+            )
+        source = _run.model_source(self)
+        _, dtype = _run.runtime(self)
+        cache = _run.open_cache(self, source, dtype)
         dim = cache.stored_dim() if cache is not None else None
         if dim is None:
-            config = _loading.load_config(
+            dim = _loading.embedding_dim(
                 source,
                 revision=self.revision,
                 local_files_only=self.local_files_only,
                 trust_remote_code=self.trust_remote_code,
                 owner=_OWNER,
             )
-            dim = getattr(config, "hidden_size", None) or config.d_model
         self.embedding_dim_ = int(dim)
         return self
 
@@ -311,117 +297,74 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
         X_out : ndarray of shape (n_pairs, 2 * d) or (n_pairs, 2 * d + 1), float32
         """
         check_is_fitted(self)
-        self._check_frame(X)
+        cells = _inputs.check_frame(X, self._text_columns(), self.objective_column_)
         validate_data(self, X, reset=False, skip_check_array=True)
-        prompts = (
-            [""] * len(X)
-            if self.prompt_column is None
-            else X[self.prompt_column].tolist()
-        )
+        prompts = cells.get(self.prompt_column, [""] * len(X))
         specs = [
             _inputs.text_spec(
                 self.prompt_column, self.chat_template, self.text_template, p, r
             )
             for column in (self.response_a_column, self.response_b_column)
-            for p, r in zip(prompts, X[column].tolist(), strict=True)
+            for p, r in zip(prompts, cells[column], strict=True)
         ]
-        vectors = self._embed_specs(specs)
-        if self.normalize:
-            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-            vectors = vectors / np.maximum(norms, np.finfo(np.float32).tiny)
+        vectors = _run.embed_specs(self, specs)
         n = len(X)
         parts = [vectors[:n], vectors[n:]]
-        if self.objective_column is not None:
-            ids = self._objective_ids(X[self.objective_column])
+        if self.objective_column_ is not None:
+            ids = self._objective_ids(X[self.objective_column_])
             parts.append(ids.astype(np.float32)[:, None])
         return np.hstack(parts).astype(np.float32, copy=False)
 
-    def _embed_specs(self, specs):
-        keys = [text_key(spec) for spec in specs]
-        first_of = {}
-        for index, key in enumerate(keys):
-            first_of.setdefault(key, index)
-        source = self._source()
-        device, dtype = self._runtime()
-        cache = self._cache(source, dtype)
-        found = cache.lookup(first_of) if cache is not None else {}
-        missing = [key for key in first_of if key not in found]
-        if missing:
-            found.update(
-                self._compute(
-                    [specs[first_of[k]] for k in missing],
-                    missing,
-                    source,
-                    device,
-                    dtype,
-                    cache,
-                )
+    def transform_responses(self, prompts, responses, objective=None):
+        """Embed single prompt-response pairs as ``[e(x, r) | c]``.
+
+        The rows a reward model's ``predict_reward`` takes: one half of a pair
+        row, then the objective id when the transformer was fitted with an
+        objective column.
+
+        Parameters
+        ----------
+        prompts : sequence of str or conversations, or None
+            One prompt per response; None when ``prompt_column`` is None.
+        responses : sequence of str or conversations
+            The responses to embed.
+        objective : str, int, sequence or None, default=None
+            The objective of every response (one name or id), or one per
+            response; names are encoded by ``objective_categories_``. Required
+            exactly when the transformer was fitted with an objective column.
+
+        Returns
+        -------
+        E : ndarray of shape (n_responses, d) or (n_responses, d + 1), float32
+        """
+        return self._transform_responses(prompts, responses, objective)
+
+    def _transform_responses(self, prompts, responses, objective, write_cache=True):
+        check_is_fitted(self)
+        prompts, responses = _inputs.check_responses(
+            prompts, responses, self.prompt_column
+        )
+        specs = [
+            _inputs.text_spec(
+                self.prompt_column, self.chat_template, self.text_template, p, r
             )
-        out = np.empty((len(specs), self.embedding_dim_), dtype=np.float32)
-        for index, key in enumerate(keys):
-            out[index] = found[key]
-        return out
-
-    def _compute(self, specs, keys, source, device, dtype, cache):
-        tokenizer, model = _loading.load_model_and_tokenizer(
-            source,
-            revision=self.revision,
-            dtype=dtype,
-            device=device,
-            local_files_only=self.local_files_only,
-            trust_remote_code=self.trust_remote_code,
-            owner=_OWNER,
-        )
-        decoder = _loading.is_decoder_config(model.config)
-        pooling = self.pooling
-        if pooling == "auto":
-            pooling = "last" if decoder else "mean"
-        use_chat = self.chat_template is True or (
-            self.chat_template == "auto"
-            and decoder
-            and getattr(tokenizer, "chat_template", None) is not None
-        )
-        ids_list = _inputs.token_ids(
-            specs,
-            tokenizer,
-            use_chat=use_chat,
-            max_length=self.max_length,
-            truncation_side=self.truncation_side,
-        )
-        results = {}
-
-        def on_batch(batch, vectors):
-            if vectors.shape[1] != self.embedding_dim_:
+            for p, r in zip(prompts, responses, strict=True)
+        ]
+        vectors = _run.embed_specs(self, specs, write_cache=write_cache)
+        if self.objective_column_ is None:
+            if objective is not None:
                 raise ValueError(
-                    f"{_OWNER} was fitted for embeddings of dimension "
-                    f"{self.embedding_dim_}; the model returned {vectors.shape[1]}."
+                    f"{_OWNER} was fitted without an objective column, so it takes "
+                    f"no objective; got objective={objective!r}."
                 )
-            batch_keys = [keys[i] for i in batch]
-            results.update(zip(batch_keys, vectors, strict=True))
-            writer.add(batch_keys, vectors)
-
-        show = self.progress_bar is True or (
-            self.progress_bar == "auto" and len(specs) >= _PROGRESS_MIN_TEXTS
+            return vectors
+        ids = _inputs.response_objective_ids(
+            objective,
+            len(responses),
+            self.objective_column_,
+            self.objective_categories_,
         )
-        from tqdm.auto import tqdm
-
-        with (
-            CacheWriter(cache) as writer,
-            tqdm(total=len(specs), disable=not show, desc=_OWNER, unit="text") as bar,
-        ):
-            embed_token_ids(
-                ids_list,
-                model,
-                pooling=pooling,
-                pad_id=tokenizer.pad_token_id,
-                padding_side=tokenizer.padding_side if decoder else "right",
-                batch_size=self.batch_size,
-                max_batch_tokens=self.max_batch_tokens,
-                device=device,
-                on_batch=on_batch,
-                progress=bar,
-            )
-        return results
+        return np.hstack([vectors, ids.astype(np.float32)[:, None]])
 
     def get_feature_names_out(self, input_features=None):
         """Output names: ``a_emb0 .. a_emb{d-1}, b_emb0 .. b_emb{d-1}`` (objective).
@@ -438,8 +381,8 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         d = self.embedding_dim_
         names = [f"a_emb{i}" for i in range(d)] + [f"b_emb{i}" for i in range(d)]
-        if self.objective_column is not None:
-            names.append(self.objective_column)
+        if self.objective_column_ is not None:
+            names.append(self.objective_column_)
         return np.asarray(names, dtype=object)
 
     def __sklearn_tags__(self):

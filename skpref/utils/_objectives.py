@@ -78,16 +78,19 @@ def check_objective_categories(categories, *, owner, argument="objective_categor
     names, counts = np.unique(values.astype(str), return_counts=True)
     if np.any(counts > 1):
         raise ValueError(
-            f"{owner}: {argument} lists {names[counts > 1][0]!r} more than once; "
+            f"{owner}: {argument} lists {str(names[counts > 1][0])!r} more than once; "
             f"each objective name must appear once (got {values.tolist()})."
         )
     return values
 
 
 def _is_names(values):
-    return not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(
-        values
-    )
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return False
+    # an object column may still hold only numbers (a frame built with
+    # dtype=object): those are ids, not names
+    kind = pd.api.types.infer_dtype(values, skipna=False)
+    return kind not in {"integer", "floating", "mixed-integer-float", "boolean"}
 
 
 def objective_coding(values, categories=None, *, owner, argument="objective"):
@@ -179,7 +182,8 @@ def encode_objectives(values, coding, *, owner, argument="objective"):
     ------
     ValueError
         For a name outside the coding (with the closest known name), names where
-        only ids are known, or ids past the coding's length.
+        only ids are known, ids past the coding's length, or a ``Categorical``
+        whose categories disagree with ``coding``.
 
     Examples
     --------
@@ -193,6 +197,14 @@ objectives ['helpful', 'harmless']. Did you mean 'harmless'?
     """
     series = pd.Series(values) if not isinstance(values, pd.Series) else values
     if isinstance(series.dtype, pd.CategoricalDtype):
+        own = [str(c) for c in series.cat.categories]
+        if coding is not None and own != [str(c) for c in coding]:
+            raise ValueError(
+                f"{owner}: {argument} is a Categorical coded {own}, but the coding "
+                f"in force is {list(coding)}; the same names would get other ids. "
+                "Recode it with series.cat.set_categories(<the coding in force>), "
+                "or refit on this coding."
+            )
         series = series.astype(object)
     if series.empty:
         return np.zeros(0, dtype=np.int64)

@@ -179,6 +179,15 @@ def test_relabeled_columns_and_coding(relabeled_home):
     assert frame["human_label"].tolist() == [1, 1, 0, 0]
     assert frame["response_a"].tolist()[1] == "first 1"
     assert frame["source_index"].tolist() == [100, 101, 102, 103]
+    # the names carry the coding, so any subset of rows keeps it
+    for column, ids in (
+        ("objective", "objective_id"),
+        ("prompt_type", "prompt_type_id"),
+    ):
+        assert list(frame[column].cat.categories) == list(OBJECTIVES)
+        np.testing.assert_array_equal(frame[column].cat.codes, frame[ids])
+        only_harmless = frame[frame[column] == "harmless"]
+        assert list(only_harmless[column].cat.categories) == list(OBJECTIVES)
 
 
 def test_relabeled_side_swap_moves_labels_with_responses(relabeled_home):

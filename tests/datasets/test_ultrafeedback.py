@@ -160,3 +160,51 @@ def test_missing_or_list_wrapped_annotations_are_read(tmp_path):
     data = load_ultrafeedback(edited_fixture(tmp_path, edit))
     row = data.completions.query("prompt_id == 1 and completion == 0").iloc[0]
     assert math.isnan(row["helpfulness"]) and row["honesty"] == 5.0
+
+
+PAPER_WEIGHTS = {"truthfulness": 0.25, "instruction_following": 0.75}
+
+
+def test_reward_labels_keep_ties_as_one_half_on_request():
+    kept = load_ultrafeedback(FIXTURE, reward_weights=PAPER_WEIGHTS, ties="keep")
+    pairs = kept.pairs
+    reward_delta = (
+        0.25 * pairs["delta_truthfulness"] + 0.75 * pairs["delta_instruction_following"]
+    )
+    np.testing.assert_allclose(pairs["reward_delta"], reward_delta)
+    assert pairs["tie"].sum() > 0  # the fixture holds ties
+    np.testing.assert_array_equal(pairs.loc[pairs["tie"], "label"], 0.5)
+    decided = pairs[~pairs["tie"]]
+    np.testing.assert_array_equal(decided["label"], (decided["reward_delta"] > 0) * 1.0)
+    # pairs without a weighted aspect are dropped, the rest keep their index
+    unlabelled = load_ultrafeedback(FIXTURE).pairs
+    rated = unlabelled.dropna(
+        subset=["delta_truthfulness", "delta_instruction_following"]
+    )
+    assert pairs.index.equals(rated.index)
+    assert pairs.drop(columns=["reward_delta", "tie", "label"]).equals(rated)
+
+
+def test_reward_labels_break_ties_with_a_seeded_coin():
+    def labels(seed):
+        data = load_ultrafeedback(
+            FIXTURE, random_state=seed, reward_weights=PAPER_WEIGHTS
+        )
+        return data.pairs
+
+    pairs = labels(0)
+    assert pairs["label"].dtype == np.int64
+    assert set(pairs.loc[pairs["tie"], "label"]) <= {0, 1}
+    decided = pairs[~pairs["tie"]]
+    np.testing.assert_array_equal(decided["label"], decided["reward_delta"] > 0)
+    assert pairs.equals(labels(0))
+    # the side shuffle is the same with or without labels
+    assert pairs["completion_a"].equals(
+        load_ultrafeedback(FIXTURE, random_state=0).pairs.loc[
+            pairs.index, "completion_a"
+        ]
+    )
+
+
+def test_pairs_hold_the_columns_the_embedder_reads(data):
+    np.testing.assert_array_equal(data.pairs["prompt"], data.pairs["instruction"])

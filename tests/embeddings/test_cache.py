@@ -110,7 +110,11 @@ def test_a_failed_write_leaves_no_shard_and_no_temporary(tmp_path, monkeypatch):
 
 def test_dimension_mismatch_is_an_error(tmp_path):
     cache, _, _ = _filled_cache(tmp_path)
-    with pytest.raises(ValueError, match="dimension 4; got 3"):
+    with pytest.raises(
+        ValueError,
+        match='settings.json.* records "dim": 4, but the model gives vectors of '
+        "dimension 3",
+    ):
         cache.write([text_key("x")], _vectors(1, d=3))
 
 

@@ -52,6 +52,8 @@ def test_minilm_matches_the_reference_vectors(data_home, tmp_path, n_rows):
         max_length=256,
         truncation_side="left",
         cache_dir=str(tmp_path),
+        dtype="float32",  # the reference was made in float32 on a CPU
+        device="cpu",
     )
     X = embed.fit_transform(frame)
     assert X.shape == (n_rows, 768)
@@ -81,8 +83,13 @@ def test_smollm2_gguf_decoder_path(tmp_path):
             "objective": [0, 1],
         }
     )
+    # float32 on the CPU: the test compares a batched text with the same text alone
+    fp32_cpu = {"dtype": "float32", "device": "cpu"}
     embed = LLMEmbeddingTransformer(
-        model_name_or_path=str(ggufs[0]), max_length=128, cache_dir=str(tmp_path)
+        model_name_or_path=str(ggufs[0]),
+        max_length=128,
+        cache_dir=str(tmp_path),
+        **fp32_cpu,
     )
     X = embed.fit_transform(pairs)
     assert X.shape == (2, 2 * 576 + 1) and X.dtype == np.float32
@@ -105,7 +112,10 @@ def test_smollm2_gguf_decoder_path(tmp_path):
     # row 0's b text was batched with 3 shorter texts: padding must not matter
     np.testing.assert_allclose(X[0, 576:1152], expected, rtol=1e-3, atol=1e-3)
     again = LLMEmbeddingTransformer(
-        model_name_or_path=str(ggufs[0]), max_length=128, cache_dir=str(tmp_path)
+        model_name_or_path=str(ggufs[0]),
+        max_length=128,
+        cache_dir=str(tmp_path),
+        **fp32_cpu,
     ).fit_transform(pairs)
     np.testing.assert_array_equal(again, X)
 

@@ -4,77 +4,23 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-import torch
+from embedding_helpers import (
+    PAIRS,
+    TOLERANCE,
+    assert_close_for_dtype,
+    make,
+    reference_embedding,
+)
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import cross_val_score
-from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skpref.embeddings import (
-    CacheCorruptionWarning,
     LLMEmbeddingTransformer,
     ModelNotAvailableError,
     _loading,
-    _transformer,
+    _run,
 )
-
-PAIRS = pd.DataFrame(
-    {
-        "prompt": [
-            "Human: How do I bake bread?",
-            "Human: What is the capital of France?",
-            "Human: Tell me a joke.",
-            "Human: How do I bake bread?",
-        ],
-        "response_a": [
-            "Mix flour, water, salt and yeast.",
-            "Paris.",
-            "Why did the chicken cross the road? To get to the other side.",
-            "No.",
-        ],
-        "response_b": [
-            "No.",
-            "Paris is the capital of France, the quick brown fox says.",
-            "No.",
-            "Mix flour, water, salt and yeast.",
-        ],
-        "objective": [0, 1, 1, 0],
-    }
-)
-
-
-def make(path, tmp_path=None, **params):
-    params.setdefault("cache_dir", None if tmp_path is None else str(tmp_path))
-    params.setdefault("max_length", 64)
-    return LLMEmbeddingTransformer(model_name_or_path=str(path), **params)
-
-
-def reference_embedding(path, text, pooling, add_special_tokens=True):
-    """Embed one text alone (no padding) straight through transformers."""
-    from transformers import AutoModel, AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(path)
-    model = AutoModel.from_pretrained(path).eval()
-    ids = tok(text, return_tensors="pt", add_special_tokens=add_special_tokens)
-    with torch.inference_mode():
-        hidden = model(input_ids=ids["input_ids"]).last_hidden_state[0]
-    return (hidden[-1] if pooling == "last" else hidden.mean(0)).numpy()
-
-
-@pytest.fixture
-def count_embedded(monkeypatch):
-    """Count the token sequences that reach the model."""
-    calls = []
-    original = _transformer.embed_token_ids
-
-    def counting(ids_list, *args, **kwargs):
-        calls.append(len(ids_list))
-        return original(ids_list, *args, **kwargs)
-
-    monkeypatch.setattr(_transformer, "embed_token_ids", counting)
-    return calls
 
 
 @pytest.mark.parametrize("name, d", [("bert", 32), ("llama_left", 32)])
@@ -120,7 +66,7 @@ def test_batched_embeddings_equal_each_text_alone(tiny_models, name, pooling):
     got = np.vstack([X[:, :32], X[:, 32:]])
     for row, text in enumerate(texts):
         expected = reference_embedding(path, text, pooling)
-        np.testing.assert_allclose(got[row], expected, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(got[row], expected, **TOLERANCE["float32"])
 
 
 def test_auto_pooling_is_last_for_decoders_and_mean_for_encoders(tiny_models):
@@ -182,11 +128,11 @@ def test_chat_template_is_used_for_decoders_that_have_one(tiny_models):
         + "</s>"
     )
     expected = reference_embedding(path, text, "last", add_special_tokens=False)
-    np.testing.assert_allclose(auto[0, :32], expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(auto[0, :32], expected, **TOLERANCE["float32"])
     expected_plain = reference_embedding(
         path, PAIRS.at[0, "prompt"] + "\n\n" + PAIRS.at[0, "response_a"], "last"
     )
-    np.testing.assert_allclose(plain[0, :32], expected_plain, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(plain[0, :32], expected_plain, **TOLERANCE["float32"])
 
 
 def test_encoders_join_prompt_and_response_with_the_template(tiny_models):
@@ -214,130 +160,26 @@ def test_string_objectives_follow_the_given_categories(tiny_models):
     np.testing.assert_array_equal(sorted_default.transform(frame)[:, -1], [1, 0, 0, 1])
 
 
-def test_duplicate_texts_are_embedded_once(tiny_models, count_embedded):
-    make(tiny_models["bert"], prompt_column=None).fit_transform(PAIRS)
-    # 8 responses, of which "No." x3 and the bread answer x2 repeat: 5 unique
-    assert count_embedded == [5]
-
-
-def test_cache_hits_skip_the_model(tiny_models, tmp_path, count_embedded, monkeypatch):
-    first = make(tiny_models["llama_left"], tmp_path).fit_transform(PAIRS)
-    assert count_embedded == [6]
-    _loading.clear_loaded_models()
-
-    def no_loading(*args, **kwargs):
-        raise AssertionError("the model was loaded for a fully cached pass")
-
-    monkeypatch.setattr(_loading, "load_model_and_tokenizer", no_loading)
-    monkeypatch.setattr(_loading, "load_config", no_loading)
-    again = make(tiny_models["llama_left"], tmp_path).fit_transform(PAIRS)
-    np.testing.assert_array_equal(first, again)
-    assert count_embedded == [6]
-
-
-def test_partial_cache_embeds_only_new_texts(tiny_models, tmp_path, count_embedded):
-    make(tiny_models["bert"], tmp_path).fit_transform(PAIRS.iloc[:2])
-    make(tiny_models["bert"], tmp_path).fit_transform(PAIRS)
-    # rows 0-1 give 4 texts; the 4 rows give 6 unique texts: 2 new ones
-    assert count_embedded == [4, 2]
-
-
-def test_cross_validation_folds_never_embed_a_text_twice(
-    tiny_models, tmp_path, count_embedded
-):
-    frame = pd.concat([PAIRS] * 3, ignore_index=True)
-    frame["response_a"] += pd.Series([f" v{i}" for i in range(len(frame))])
-    y = np.arange(len(frame)) % 2
-    pipe = Pipeline(
-        [
-            ("embed", make(tiny_models["bert"], tmp_path, objective_column=None)),
-            ("clf", LogisticRegression()),
-        ]
-    )
-    cross_val_score(pipe, frame, y, cv=3)
-    n_unique = len(
-        set(zip(frame["prompt"], frame["response_a"], strict=True))
-        | set(zip(frame["prompt"], frame["response_b"], strict=True))
-    )
-    assert n_unique == 16
-    assert sum(count_embedded) == n_unique
-
-
-@pytest.mark.parametrize(
-    "change", [{"max_length": 63}, {"pooling": "cls"}, {"dtype": "bfloat16"}]
-)
-def test_cache_key_covers_the_settings(tiny_models, tmp_path, count_embedded, change):
-    make(tiny_models["bert"], tmp_path).fit_transform(PAIRS)
-    make(tiny_models["bert"], tmp_path, **change).fit_transform(PAIRS)
-    assert count_embedded == [6, 6]
-
-
-def test_cache_key_covers_the_model_files(tiny_models, tmp_path, count_embedded):
-    import shutil
-
-    copy = shutil.copytree(tiny_models["bert"], tmp_path / "bert_copy")
-    make(copy, tmp_path / "cache").fit_transform(PAIRS)
-    with torch.random.fork_rng():
-        from transformers import AutoModel
-
-        torch.manual_seed(1)
-        model = AutoModel.from_config(AutoModel.from_pretrained(copy).config)
-    model.save_pretrained(copy)  # new weights at the same path
-    make(copy, tmp_path / "cache").fit_transform(PAIRS)
-    assert count_embedded == [6, 6]
-
-
-def test_corrupt_cache_is_recomputed(tiny_models, tmp_path):
-    fresh = make(tiny_models["bert"], tmp_path).fit_transform(PAIRS)
-    (shard,) = tmp_path.glob("*/shard-*.npz")
-    shard.write_bytes(shard.read_bytes()[:100])
-    with pytest.warns(CacheCorruptionWarning, match="embedded again"):
-        again = make(tiny_models["bert"], tmp_path).fit_transform(PAIRS)
-    np.testing.assert_allclose(again, fresh, rtol=1e-5, atol=1e-6)
-    assert len(list(tmp_path.glob("*/shard-*.npz"))) == 1
-
-
-def test_interrupted_job_resumes(tiny_models, tmp_path, count_embedded, monkeypatch):
-    path = tiny_models["bert"]
-    _loading.clear_loaded_models()
-    embed = make(path, tmp_path, batch_size=2, prompt_column=None).fit(PAIRS)
-    tokenizer, model = _loading.load_model_and_tokenizer(
-        embed._source(),
-        revision=None,
-        dtype="float32",
-        device="cpu",
-        local_files_only=False,
-        trust_remote_code=False,
-        owner="test",
-    )
-    forward, calls = model.forward, []
-
-    def dies_on_second_batch(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return forward(*args, **kwargs)
-
-    monkeypatch.setattr(model, "forward", dies_on_second_batch)
-    with pytest.raises(KeyboardInterrupt):
-        embed.transform(PAIRS)
-    monkeypatch.setattr(model, "forward", forward)
-    X = embed.transform(PAIRS)
-    # 5 unique texts; the first batch of 2 was kept, so 3 are embedded again
-    assert count_embedded == [5, 3]
-    np.testing.assert_allclose(
-        X, make(path, prompt_column=None).fit_transform(PAIRS), rtol=1e-5, atol=1e-6
-    )
-
-
 def test_bfloat16_runs_and_still_outputs_float32(tiny_models):
-    fp32 = make(tiny_models["bert"], dtype="float32").fit_transform(PAIRS)
+    fp32 = make(tiny_models["bert"]).fit_transform(PAIRS)
     bf16 = make(tiny_models["bert"], dtype="bfloat16").fit_transform(PAIRS)
     assert bf16.dtype == np.float32
     cos = (fp32[:, :32] * bf16[:, :32]).sum(1) / (
         np.linalg.norm(fp32[:, :32], axis=1) * np.linalg.norm(bf16[:, :32], axis=1)
     )
     assert cos.min() > 0.99 and not np.array_equal(fp32, bf16)
+
+
+def test_auto_dtype_and_device_agree_with_the_reference_to_their_dtype(tiny_models):
+    # whatever this machine picks (bfloat16 on a CPU or GPU with native support)
+    path = tiny_models["bert"]
+    params = {"prompt_column": None, "objective_column": None}
+    embed = make(path, dtype="auto", device="auto", **params)
+    X = embed.fit_transform(PAIRS)
+    _, dtype = _run.runtime(embed)
+    texts = PAIRS["response_a"]
+    expected = np.vstack([reference_embedding(path, t, "mean") for t in texts])
+    assert_close_for_dtype(X[:, :32], expected, dtype)
 
 
 def test_auto_dtype_follows_native_bf16_support(monkeypatch):
@@ -396,7 +238,7 @@ def test_missing_column_suggests_a_fix(tiny_models):
 def test_missing_text_is_an_error(tiny_models):
     frame = PAIRS.assign(response_b=["x", None, "y", "z"])
     with pytest.raises(
-        ValueError, match="text \\(str\\) in column 'response_b'.*row 1"
+        ValueError, match="text \\(str\\) or a conversation.*column 'response_b'.*row 1"
     ):
         make(tiny_models["bert"]).fit(frame)
 
@@ -413,7 +255,7 @@ def test_bad_text_template(tiny_models, template, message):
 def test_unknown_objective(tiny_models):
     embed = make(tiny_models["bert"], objective_categories=["helpful", "harmless"])
     frame = PAIRS.assign(objective=["helpful", "harmless", "funny", "helpful"])
-    with pytest.raises(ValueError, match="unknown value 'funny'"):
+    with pytest.raises(ValueError, match="objective 'funny' in column 'objective'"):
         embed.fit(frame)
 
 
@@ -421,7 +263,7 @@ def test_numeric_objectives_must_be_integers(tiny_models):
     with pytest.raises(ValueError, match="non-integer value 0.5"):
         make(tiny_models["bert"]).fit(PAIRS.assign(objective=[0, 0.5, 1, 0]))
     embed = make(tiny_models["bert"]).fit(PAIRS)
-    with pytest.raises(ValueError, match="fitted on numeric objective ids"):
+    with pytest.raises(ValueError, match="fitted on integer objective ids"):
         embed.transform(PAIRS.assign(objective=["a", "b", "a", "b"]))
 
 

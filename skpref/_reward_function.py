@@ -1,0 +1,201 @@
+"""Rewards out: score raw text with a fitted text pipeline, for RL trainers.
+
+A *text pipeline* is a fitted :class:`~sklearn.pipeline.Pipeline` whose first step
+is an :class:`~skpref.LLMEmbeddingTransformer` and whose last step is a reward model
+with ``predict_reward``. The embedder turns each prompt-response pair into
+``[e(x, r) | c]`` (:meth:`~skpref.LLMEmbeddingTransformer.transform_responses`) and
+the model's ``predict_reward`` scores it.
+"""
+
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["predict_text_reward", "reward_function"]
+
+
+def _text_pipeline(pipeline, owner):
+    """Return ``(embedder, reward_model)`` of a fitted text pipeline, or say why not."""
+    from skpref.embeddings import LLMEmbeddingTransformer
+
+    expected = (
+        "a fitted Pipeline([('embed', LLMEmbeddingTransformer(...)), "
+        "('reward', <a reward model>)])"
+    )
+    if not isinstance(pipeline, Pipeline):
+        raise ValueError(f"{owner} expects {expected}; got {type(pipeline).__name__}.")
+    steps = [step for _, step in pipeline.steps if step not in (None, "passthrough")]
+    if len(steps) != 2 or not isinstance(steps[0], LLMEmbeddingTransformer):
+        names = [type(step).__name__ for step in steps]
+        raise ValueError(
+            f"{owner} expects {expected}: the embedder first, the reward model "
+            f"last and nothing between them; got the steps {names}."
+        )
+    embedder, model = steps
+    if not hasattr(model, "predict_reward"):
+        raise ValueError(
+            f"{owner}: the last step, {type(model).__name__}, has no predict_reward; "
+            "use a skpref reward model (BTLRewardRegressor, MultiheadRewardModel, "
+            "AdversarialRewardModel)."
+        )
+    check_is_fitted(embedder)
+    check_is_fitted(model)
+    model_coding = getattr(model, "objective_categories_", None)
+    coding = embedder.objective_categories_
+    if model_coding is not None and coding is not None:
+        if [str(c) for c in model_coding] != [str(c) for c in coding]:
+            raise ValueError(
+                f"{owner}: the embedder codes objectives as {list(coding)} but the "
+                f"reward model as {list(model_coding)}; the same name would pick "
+                "another head. Refit the pipeline with one objective_categories."
+            )
+    return embedder, model
+
+
+def _rewards(embedder, model, prompts, responses, objective, *, write_cache):
+    E = embedder._transform_responses(
+        prompts, responses, objective, write_cache=write_cache
+    )
+    return model.predict_reward(E)
+
+
+def predict_text_reward(pipeline, prompts, responses, *, objective=None):
+    """Reward of raw prompt-response texts under a fitted text pipeline.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        Fitted; an :class:`~skpref.LLMEmbeddingTransformer` first, a reward model
+        with ``predict_reward`` last, nothing between them.
+    prompts : sequence of str or conversations, or None
+        One prompt per response (None if the embedder has ``prompt_column=None``).
+    responses : sequence of str or conversations
+        The responses to score.
+    objective : str, int, sequence or None, default=None
+        The objective (a name of the embedder's coding, or an id), one for all
+        responses or one each; required for multi-objective pipelines.
+
+    Returns
+    -------
+    reward : ndarray of shape (n_responses,)
+        ``r(x, response)`` (under ``objective``). Rewards are identified up to
+        an additive constant per prompt: compare them, do not read them alone.
+
+    See Also
+    --------
+    reward_function : The same as a reward function for RL trainers.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import Pipeline
+    >>> from skpref import LLMEmbeddingTransformer, predict_text_reward
+    >>> pipe = Pipeline([("embed", LLMEmbeddingTransformer()), ("reward", None)])
+    >>> predict_text_reward(pipe, ["Hi"], ["Hello!"])
+    Traceback (most recent call last):
+    ...
+    ValueError: predict_text_reward expects a fitted Pipeline([('embed', \
+LLMEmbeddingTransformer(...)), ('reward', <a reward model>)]): the embedder first, \
+the reward model last and nothing between them; got the steps \
+['LLMEmbeddingTransformer'].
+    """
+    embedder, model = _text_pipeline(pipeline, "predict_text_reward")
+    return _rewards(embedder, model, prompts, responses, objective, write_cache=True)
+
+
+class _TextRewardFunction:
+    """A picklable reward function ``(prompts, completions, **kwargs) -> rewards``."""
+
+    def __init__(self, pipeline, objective):
+        embedder, _ = _text_pipeline(pipeline, "reward_function")
+        if objective is not None:
+            # an unknown name fails now, not in the middle of a training run
+            from skpref.embeddings._inputs import response_objective_ids
+
+            if embedder.objective_column_ is None:
+                raise ValueError(
+                    "reward_function: the pipeline was fitted without an objective "
+                    f"column, so it takes no objective; got objective={objective!r}."
+                )
+            response_objective_ids(
+                objective,
+                1,
+                embedder.objective_column_,
+                embedder.objective_categories_,
+            )
+        self.pipeline = pipeline
+        self.objective = objective
+        # TRL logs each reward function under its __name__
+        suffix = "" if objective is None else f"_{objective}"
+        self.__name__ = f"skpref_reward{suffix}"
+
+    def __call__(self, prompts, completions, **kwargs):
+        embedder, model = _text_pipeline(self.pipeline, "reward_function")
+        objective = self.objective
+        column = embedder.objective_column_
+        if objective is None and column is not None:
+            if column not in kwargs:
+                raise ValueError(
+                    f"reward_function: the pipeline is multi-objective; pass "
+                    f"objective= to reward_function, or give the dataset a column "
+                    f"{column!r} (RL trainers pass dataset columns as keyword "
+                    f"arguments); got the keyword arguments {sorted(kwargs)}."
+                )
+            objective = list(kwargs[column])
+        rewards = _rewards(
+            embedder, model, prompts, completions, objective, write_cache=False
+        )
+        return [float(reward) for reward in rewards]
+
+
+def reward_function(pipeline, objective=None):
+    """Return a reward function of raw text for RL trainers (TRL's ``reward_funcs``).
+
+    The function has the signature of TRL's GRPO reward functions,
+    ``reward(prompts, completions, **kwargs) -> list[float]``: prompts and
+    completions are strings, or conversations (lists of ``{"role", "content"}``
+    messages; the embedder renders them with the model's chat template when it
+    uses one, else in its plain format); other dataset columns arrive as
+    keyword arguments, and the ones it does not use are ignored. Each call embeds
+    all completions in batches on the embedder's device and scores them on the
+    reward model's device.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        A fitted text pipeline: an :class:`~skpref.LLMEmbeddingTransformer`
+        first, a reward model with ``predict_reward`` last.
+    objective : str, int or None, default=None
+        For multi-objective pipelines, the objective to reward: a name of the
+        embedder's coding (``objective_categories_``) or an id. None takes it
+        per completion from the keyword argument named like the embedder's
+        objective column (a dataset column). A reward model whose
+        ``objective_categories_`` disagrees with the embedder's is an error.
+
+    Returns
+    -------
+    reward : callable
+        ``reward(prompts, completions, **kwargs) -> list[float]``, picklable,
+        with a ``__name__`` (``"skpref_reward"``, then ``"_<objective>"``) for
+        the trainer's logs. It reads the embedding cache but never writes to
+        it: completions are new at every step, and the cache would grow
+        without bound.
+
+    See Also
+    --------
+    predict_text_reward : The rewards as an array, writing to the cache.
+
+    Notes
+    -----
+    Rewards are identified up to an additive constant per prompt, which is what
+    group-relative methods such as GRPO use (they compare the completions of
+    one prompt).
+
+    Examples
+    --------
+    >>> from skpref import reward_function
+    >>> reward_function("not a pipeline")
+    Traceback (most recent call last):
+    ...
+    ValueError: reward_function expects a fitted Pipeline([('embed', \
+LLMEmbeddingTransformer(...)), ('reward', <a reward model>)]); got str.
+    """
+    return _TextRewardFunction(pipeline, objective)

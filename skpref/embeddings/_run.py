@@ -1,0 +1,177 @@
+"""One embedding run of LLMEmbeddingTransformer: cache lookup, model, cache write.
+
+The functions take the transformer and read its parameters; they hold the work
+that ``transform`` and ``transform_responses`` share, so the estimator module
+keeps to the scikit-learn contract.
+"""
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from skpref.embeddings import _inputs, _loading
+from skpref.embeddings._cache import (
+    FORMAT_VERSION,
+    CacheWriter,
+    EmbeddingCache,
+    default_cache_dir,
+    text_key,
+)
+from skpref.embeddings._encode import embed_token_ids
+from skpref.utils._device import resolve_device
+
+_OWNER = _inputs.OWNER
+_PROGRESS_MIN_TEXTS = 1000
+
+
+def model_source(embedder):
+    """Where the model comes from (name, GGUF file, locality, fingerprint)."""
+    return _loading.model_source(
+        embedder.model_name_or_path, embedder.gguf_file, embedder.revision, _OWNER
+    )
+
+
+def runtime(embedder):
+    """Return the torch device and the dtype name the model runs in."""
+    device = resolve_device(embedder.device, owner=_OWNER)
+    return device, _loading.resolve_dtype(embedder.dtype, device)
+
+
+def cache_root(cache_dir):
+    """Return the folder of a ``cache_dir`` parameter, ``~`` and ``$VARS`` expanded.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> cache_root("~/cache") == Path.home() / "cache"
+    True
+    """
+    if cache_dir == "auto":
+        return default_cache_dir()
+    return Path(os.path.expandvars(os.path.expanduser(os.fspath(cache_dir))))
+
+
+def open_cache(embedder, source, dtype):
+    """Return the embedding cache of these settings, or None when caching is off."""
+    if embedder.cache_dir is None:
+        return None
+    settings = {
+        "format": FORMAT_VERSION,
+        "model": source["fingerprint"],
+        "pooling": embedder.pooling,
+        "max_length": int(embedder.max_length),
+        "truncation_side": embedder.truncation_side,
+        "dtype": dtype,
+        "trust_remote_code": bool(embedder.trust_remote_code),
+    }
+    return EmbeddingCache(cache_root(embedder.cache_dir), settings)
+
+
+def embed_specs(embedder, specs, *, write_cache=True):
+    """Embed text specs: one float32 row per spec, each unique text once.
+
+    Vectors found in the cache are read; the rest are computed and, with
+    ``write_cache``, stored. ``normalize`` is applied last.
+    """
+    keys = [text_key(spec) for spec in specs]
+    first_of = {}
+    for index, key in enumerate(keys):
+        first_of.setdefault(key, index)
+    source = model_source(embedder)
+    device, dtype = runtime(embedder)
+    cache = open_cache(embedder, source, dtype)
+    found = cache.lookup(first_of) if cache is not None else {}
+    missing = [key for key in first_of if key not in found]
+    if missing:
+        found.update(
+            _compute(
+                embedder,
+                [specs[first_of[k]] for k in missing],
+                missing,
+                source=source,
+                device=device,
+                dtype=dtype,
+                cache=cache,
+                write_cache=write_cache,
+            )
+        )
+    out = np.empty((len(specs), embedder.embedding_dim_), dtype=np.float32)
+    for index, key in enumerate(keys):
+        out[index] = found[key]
+    if embedder.normalize:
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        out = out / np.maximum(norms, np.finfo(np.float32).tiny)
+    return out
+
+
+def _dimension_error(embedder, cache, width):
+    where = ""
+    if cache is not None and cache.stored_dim() == embedder.embedding_dim_:
+        where = (
+            f" (read at fit from the cache's {str(cache.path / 'settings.json')!r}: "
+            f'if that file was edited, set "dim": {width} in it and refit)'
+        )
+    return ValueError(
+        f"{_OWNER} was fitted for embeddings of dimension "
+        f"{embedder.embedding_dim_}{where}; the model returned {width}."
+    )
+
+
+def _compute(embedder, specs, keys, *, source, device, dtype, cache, write_cache):
+    tokenizer, model = _loading.load_model_and_tokenizer(
+        source,
+        revision=embedder.revision,
+        dtype=dtype,
+        device=device,
+        local_files_only=embedder.local_files_only,
+        trust_remote_code=embedder.trust_remote_code,
+        owner=_OWNER,
+    )
+    decoder = _loading.is_decoder_config(model.config)
+    pooling = embedder.pooling
+    if pooling == "auto":
+        pooling = "last" if decoder else "mean"
+    use_chat = embedder.chat_template is True or (
+        embedder.chat_template == "auto"
+        and decoder
+        and getattr(tokenizer, "chat_template", None) is not None
+    )
+    ids_list = _inputs.token_ids(
+        specs,
+        tokenizer,
+        use_chat=use_chat,
+        max_length=embedder.max_length,
+        truncation_side=embedder.truncation_side,
+    )
+    results = {}
+
+    def on_batch(batch, vectors):
+        if vectors.shape[1] != embedder.embedding_dim_:
+            raise _dimension_error(embedder, cache, vectors.shape[1])
+        batch_keys = [keys[i] for i in batch]
+        results.update(zip(batch_keys, vectors, strict=True))
+        writer.add(batch_keys, vectors)
+
+    show = embedder.progress_bar is True or (
+        embedder.progress_bar == "auto" and len(specs) >= _PROGRESS_MIN_TEXTS
+    )
+    from tqdm.auto import tqdm
+
+    with (
+        CacheWriter(cache if write_cache else None) as writer,
+        tqdm(total=len(specs), disable=not show, desc=_OWNER, unit="text") as bar,
+    ):
+        embed_token_ids(
+            ids_list,
+            model,
+            pooling=pooling,
+            tokenizer=tokenizer,
+            padding_side=tokenizer.padding_side if decoder else "right",
+            batch_size=embedder.batch_size,
+            max_batch_tokens=embedder.max_batch_tokens,
+            device=device,
+            on_batch=on_batch,
+            progress=bar,
+        )
+    return results

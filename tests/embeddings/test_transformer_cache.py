@@ -1,0 +1,135 @@
+"""The embedding cache through the transformer: reuse, keys, corruption, resume."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from embedding_helpers import PAIRS, make
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import Pipeline
+
+from skpref.embeddings import CacheCorruptionWarning, _loading, _run
+
+
+def test_duplicate_texts_are_embedded_once(tiny_models, count_embedded):
+    make(tiny_models["bert"], prompt_column=None).fit_transform(PAIRS)
+    # 8 responses, of which "No." x3 and the bread answer x2 repeat: 5 unique
+    assert count_embedded == [5]
+
+
+def test_cache_hits_skip_the_model(tiny_models, tmp_path, count_embedded, monkeypatch):
+    first = make(tiny_models["llama_left"], tmp_path).fit_transform(PAIRS)
+    assert count_embedded == [6]
+    _loading.clear_loaded_models()
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("the model was loaded for a fully cached pass")
+
+    monkeypatch.setattr(_loading, "load_model_and_tokenizer", no_loading)
+    monkeypatch.setattr(_loading, "load_config", no_loading)
+    again = make(tiny_models["llama_left"], tmp_path).fit_transform(PAIRS)
+    np.testing.assert_array_equal(first, again)
+    assert count_embedded == [6]
+
+
+def test_partial_cache_embeds_only_new_texts(tiny_models, tmp_path, count_embedded):
+    make(tiny_models["bert"], tmp_path).fit_transform(PAIRS.iloc[:2])
+    make(tiny_models["bert"], tmp_path).fit_transform(PAIRS)
+    # rows 0-1 give 4 texts; the 4 rows give 6 unique texts: 2 new ones
+    assert count_embedded == [4, 2]
+
+
+def test_cross_validation_folds_never_embed_a_text_twice(
+    tiny_models, tmp_path, count_embedded
+):
+    frame = pd.concat([PAIRS] * 3, ignore_index=True)
+    frame["response_a"] += pd.Series([f" v{i}" for i in range(len(frame))])
+    y = np.arange(len(frame)) % 2
+    pipe = Pipeline(
+        [
+            ("embed", make(tiny_models["bert"], tmp_path, objective_column=None)),
+            ("clf", LogisticRegression()),
+        ]
+    )
+    cross_val_score(pipe, frame, y, cv=3)
+    n_unique = len(
+        set(zip(frame["prompt"], frame["response_a"], strict=True))
+        | set(zip(frame["prompt"], frame["response_b"], strict=True))
+    )
+    assert n_unique == 16
+    assert sum(count_embedded) == n_unique
+
+
+@pytest.mark.parametrize(
+    "change", [{"max_length": 63}, {"pooling": "cls"}, {"dtype": "bfloat16"}]
+)  # make() pins dtype="float32", so bfloat16 is a change
+def test_cache_key_covers_the_settings(tiny_models, tmp_path, count_embedded, change):
+    make(tiny_models["bert"], tmp_path).fit_transform(PAIRS)
+    make(tiny_models["bert"], tmp_path, **change).fit_transform(PAIRS)
+    assert count_embedded == [6, 6]
+
+
+def test_cache_key_covers_the_model_files(tiny_models, tmp_path, count_embedded):
+    import shutil
+
+    copy = shutil.copytree(tiny_models["bert"], tmp_path / "bert_copy")
+    make(copy, tmp_path / "cache").fit_transform(PAIRS)
+    with torch.random.fork_rng():
+        from transformers import AutoModel
+
+        torch.manual_seed(1)
+        model = AutoModel.from_config(AutoModel.from_pretrained(copy).config)
+    model.save_pretrained(copy)  # new weights at the same path
+    make(copy, tmp_path / "cache").fit_transform(PAIRS)
+    assert count_embedded == [6, 6]
+
+
+def test_corrupt_cache_is_recomputed(tiny_models, tmp_path):
+    fresh = make(tiny_models["bert"], tmp_path).fit_transform(PAIRS)
+    (shard,) = tmp_path.glob("*/shard-*.npz")
+    shard.write_bytes(shard.read_bytes()[:100])
+    with pytest.warns(CacheCorruptionWarning, match="embedded again"):
+        again = make(tiny_models["bert"], tmp_path).fit_transform(PAIRS)
+    np.testing.assert_allclose(again, fresh, rtol=1e-5, atol=1e-6)
+    assert len(list(tmp_path.glob("*/shard-*.npz"))) == 1
+
+
+def test_interrupted_job_resumes(tiny_models, tmp_path, count_embedded, monkeypatch):
+    path = tiny_models["bert"]
+    _loading.clear_loaded_models()
+    embed = make(path, tmp_path, batch_size=2, prompt_column=None).fit(PAIRS)
+    device, dtype = _run.runtime(embed)
+    tokenizer, model = _loading.load_model_and_tokenizer(
+        _run.model_source(embed),
+        revision=None,
+        dtype=dtype,
+        device=device,
+        local_files_only=False,
+        trust_remote_code=False,
+        owner="test",
+    )
+    forward, calls = model.forward, []
+
+    def dies_on_second_batch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(model, "forward", dies_on_second_batch)
+    with pytest.raises(KeyboardInterrupt):
+        embed.transform(PAIRS)
+    # whatever the batches (their number depends on the device and settings),
+    # the first one was written before the interrupt and nothing after it
+    (shard,) = tmp_path.glob("*/shard-*.npz")
+    with np.load(shard) as written:
+        kept = len(written["keys"])
+    assert 1 <= kept < 5
+    monkeypatch.setattr(model, "forward", forward)
+    X = embed.transform(PAIRS)
+    # 5 unique texts; only the ones not kept are embedded again
+    assert count_embedded == [5, 5 - kept]
+    np.testing.assert_allclose(
+        X, make(path, prompt_column=None).fit_transform(PAIRS), rtol=1e-5, atol=1e-6
+    )

@@ -1,0 +1,274 @@
+"""Rewards out: raw text through a fitted text pipeline, for RL trainers."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skpref import (
+    BTLRewardRegressor,
+    LLMEmbeddingTransformer,
+    MultiheadRewardModel,
+    predict_text_reward,
+    reward_function,
+)
+from skpref.datasets import preference_pairs
+from skpref.embeddings import _run
+
+TOPICS = ["bread", "taxes", "chess", "rain", "music", "trains", "cats", "maths"]
+GOOD = "Here is a detailed answer about {}, step by step, with examples."
+SAFE = "I would rather not say."
+
+
+def preference_data(n, seed):
+    """Under "helpful" the detailed answer is chosen, under "harmless" the safe one."""
+    rng = np.random.RandomState(seed)
+    rows = []
+    for i in range(n):
+        topic = TOPICS[i % len(TOPICS)]
+        objective = ["helpful", "harmless"][rng.randint(2)]
+        good, safe = GOOD.format(topic), SAFE
+        chosen, rejected = (good, safe) if objective == "helpful" else (safe, good)
+        rows.append(
+            {
+                "prompt": f"Human: tell me about {topic} ({i})",
+                "chosen": chosen,
+                "rejected": rejected,
+                "objective": objective,
+            }
+        )
+    return rows
+
+
+def embedder(path, cache_dir, **params):
+    return LLMEmbeddingTransformer(
+        model_name_or_path=str(path),
+        max_length=64,
+        dtype="float32",
+        device="cpu",
+        cache_dir=cache_dir,
+        **params,
+    )
+
+
+@pytest.fixture(scope="module")
+def multihead(tiny_models, tmp_path_factory):
+    X, y = preference_pairs(
+        preference_data(64, 0),
+        objective="objective",
+        objective_categories=["helpful", "harmless"],
+        random_state=0,
+    )
+    model = MultiheadRewardModel(
+        hidden_dim=32,
+        latent_dim=16,
+        head_hidden_dim=16,
+        max_epochs=40,
+        lr=1e-2,
+        random_state=0,
+    )
+    cache = str(tmp_path_factory.mktemp("cache"))
+    pipe = Pipeline([("embed", embedder(tiny_models["bert"], cache)), ("rm", model)])
+    return pipe.fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def single(tiny_models):
+    X, y = preference_pairs(preference_data(32, 1), random_state=0)
+    model = BTLRewardRegressor(
+        hidden_dim=16, latent_dim=8, max_epochs=5, lr=1e-2, random_state=0
+    )
+    pipe = Pipeline([("embed", embedder(tiny_models["bert"], None)), ("rm", model)])
+    return pipe.fit(X, y)
+
+
+PROMPTS = ["Human: tell me about cats (0)", "Human: tell me about rain (1)"]
+COMPLETIONS = [GOOD.format("cats"), SAFE]
+
+
+def test_text_reward_is_the_models_reward_of_the_embedding(multihead):
+    embed, model = multihead[0], multihead[-1]
+    E = embed.transform_responses(PROMPTS, COMPLETIONS, "harmless")
+    assert E.shape == (2, 33) and np.array_equal(E[:, -1], [1, 1])
+    expected = model.predict_reward(E)
+    got = predict_text_reward(multihead, PROMPTS, COMPLETIONS, objective="harmless")
+    np.testing.assert_array_equal(got, expected)
+    by_id = predict_text_reward(multihead, PROMPTS, COMPLETIONS, objective=1)
+    np.testing.assert_array_equal(by_id, expected)
+
+
+def test_pair_preference_is_the_reward_difference(multihead):
+    # P(a > b) = sigmoid(r(a) - r(b)): the text rewards must agree with the pair path
+    X = pd.DataFrame(
+        {
+            "prompt": PROMPTS,
+            "response_a": COMPLETIONS,
+            "response_b": COMPLETIONS[::-1],
+            "objective": pd.Categorical(
+                ["helpful", "harmless"], categories=["helpful", "harmless"]
+            ),
+        }
+    )
+    margin = multihead.decision_function(X)
+    r_a = [
+        predict_text_reward(multihead, [p], [a], objective=o)[0]
+        for p, a, o in zip(PROMPTS, COMPLETIONS, ["helpful", "harmless"], strict=True)
+    ]
+    r_b = [
+        predict_text_reward(multihead, [p], [b], objective=o)[0]
+        for p, b, o in zip(
+            PROMPTS, COMPLETIONS[::-1], ["helpful", "harmless"], strict=True
+        )
+    ]
+    np.testing.assert_allclose(margin, np.subtract(r_a, r_b), rtol=1e-5, atol=1e-5)
+
+
+def test_the_learnt_objective_decides_the_better_completion(multihead):
+    prompts = [f"Human: tell me about {t} (9)" for t in TOPICS]
+    good = [GOOD.format(t) for t in TOPICS]
+    safe = [SAFE] * len(TOPICS)
+    helpful = reward_function(multihead, objective="helpful")
+    assert np.all(np.subtract(helpful(prompts, good), helpful(prompts, safe)) > 0)
+    harmless = reward_function(multihead, objective="harmless")
+    assert np.all(np.subtract(harmless(prompts, good), harmless(prompts, safe)) < 0)
+
+
+def test_reward_function_has_trls_signature(multihead):
+    reward = reward_function(multihead, objective="harmless")
+    out = reward(
+        prompts=PROMPTS,
+        completions=COMPLETIONS,
+        completion_ids=[[1, 2], [3]],
+        trainer_state=None,
+        ground_truth=["x", "y"],
+    )
+    assert isinstance(out, list) and all(type(r) is float for r in out)
+    expected = predict_text_reward(multihead, PROMPTS, COMPLETIONS, objective=1)
+    np.testing.assert_array_equal(out, expected)
+    assert reward.__name__ == "skpref_reward_harmless"
+
+
+def test_objective_per_completion_comes_from_the_dataset_column(multihead):
+    reward = reward_function(multihead)
+    out = reward(PROMPTS, COMPLETIONS, objective=["helpful", "harmless"])
+    expected = [
+        reward_function(multihead, objective=o)([p], [c])[0]
+        for p, c, o in zip(PROMPTS, COMPLETIONS, ["helpful", "harmless"], strict=True)
+    ]
+    np.testing.assert_allclose(out, expected, rtol=1e-6)
+    with pytest.raises(
+        ValueError, match="pass objective= to reward_function.*'objective'"
+    ):
+        reward(PROMPTS, COMPLETIONS)
+
+
+def test_conversational_prompts_and_completions(multihead):
+    reward = reward_function(multihead, objective="helpful")
+    prompts = [[{"role": "user", "content": p}] for p in PROMPTS]
+    completions = [[{"role": "assistant", "content": c}] for c in COMPLETIONS]
+    out = reward(prompts, completions)
+    # the bert embedder has no chat template: the plain format renders them
+    plain = reward(
+        [f"User: {p}" for p in PROMPTS], [f"Assistant: {c}" for c in COMPLETIONS]
+    )
+    np.testing.assert_allclose(out, plain, rtol=1e-6)
+    assert not np.allclose(out, reward(PROMPTS, COMPLETIONS))
+
+
+def test_reward_function_never_writes_the_cache(multihead, monkeypatch):
+    writes = []
+    monkeypatch.setattr(
+        _run.EmbeddingCache, "write", lambda self, *a: writes.append(len(a[0]))
+    )
+    reward_function(multihead, objective=0)(["a new prompt"], ["a new completion"])
+    assert writes == []
+    predict_text_reward(multihead, ["another prompt"], ["x"], objective=0)
+    assert writes == [1]
+
+
+def test_reward_function_pickles(multihead):
+    reward = reward_function(multihead, objective="helpful")
+    again = pickle.loads(pickle.dumps(reward))
+    assert again(PROMPTS, COMPLETIONS) == reward(PROMPTS, COMPLETIONS)
+
+
+def test_single_objective_pipeline(single):
+    out = reward_function(single)(PROMPTS, COMPLETIONS, objective=["ignored"] * 2)
+    expected = single[-1].predict_reward(
+        single[0].transform_responses(PROMPTS, COMPLETIONS)
+    )
+    np.testing.assert_array_equal(out, expected)
+    with pytest.raises(ValueError, match="fitted without an objective column"):
+        reward_function(single, objective="helpful")
+    # a "passthrough" step between the two changes nothing
+    skipping = Pipeline(
+        [("embed", single[0]), ("skip", "passthrough"), single.steps[-1]]
+    )
+    assert reward_function(skipping)(PROMPTS, COMPLETIONS) == out
+
+
+# ---------------------------------------------------------------------- errors
+def test_not_a_text_pipeline(multihead, single):
+    with pytest.raises(ValueError, match="expects a fitted Pipeline.*got str"):
+        reward_function("model")
+    scaled = Pipeline(
+        [("embed", single[0]), ("scale", StandardScaler()), ("rm", single[1])]
+    )
+    with pytest.raises(ValueError, match="nothing between them; got the steps"):
+        reward_function(scaled)
+    no_reward = Pipeline([("embed", single[0]), ("scale", StandardScaler())])
+    with pytest.raises(ValueError, match="StandardScaler, has no predict_reward"):
+        predict_text_reward(no_reward, PROMPTS, COMPLETIONS)
+
+
+def test_unfitted_pipeline(tiny_models):
+    from sklearn.exceptions import NotFittedError
+
+    pipe = Pipeline(
+        [("embed", embedder(tiny_models["bert"], None)), ("rm", BTLRewardRegressor())]
+    )
+    with pytest.raises(NotFittedError):
+        reward_function(pipe)
+
+
+def test_objective_errors(multihead):
+    with pytest.raises(ValueError, match="'harmles' .*Did you mean 'harmless'"):
+        reward_function(multihead, objective="harmles")
+    with pytest.raises(ValueError, match="pass objective=<name or id> \\(one of"):
+        predict_text_reward(multihead, PROMPTS, COMPLETIONS)
+    with pytest.raises(ValueError, match="one objective, or one per response"):
+        predict_text_reward(multihead, PROMPTS, COMPLETIONS, objective=[0, 1, 0])
+
+
+def test_a_model_coding_that_disagrees_is_an_error(multihead, monkeypatch):
+    monkeypatch.setattr(
+        multihead[-1],
+        "objective_categories_",
+        np.array(["harmless", "helpful"]),
+        raising=False,
+    )
+    with pytest.raises(
+        ValueError, match="embedder codes objectives as.*reward model as"
+    ):
+        reward_function(multihead, objective="helpful")
+    monkeypatch.setattr(
+        multihead[-1],
+        "objective_categories_",
+        np.array(["helpful", "harmless"]),
+        raising=False,
+    )
+    assert reward_function(multihead, objective="helpful")(PROMPTS, COMPLETIONS)
+
+
+def test_prompts_and_responses_must_match(multihead):
+    with pytest.raises(
+        ValueError, match="one prompt per response; got 1 prompts and 2"
+    ):
+        predict_text_reward(multihead, PROMPTS[:1], COMPLETIONS, objective=0)
+    with pytest.raises(
+        ValueError, match="column 'responses'; got 3 \\(int\\) at row 1"
+    ):
+        predict_text_reward(multihead, PROMPTS, ["ok", 3], objective=0)
