@@ -5,55 +5,16 @@ import pytest
 from skpref._cli import main
 
 #: Tiny sizes of the command-line runs shared by the experiment tests.
-TINY = [
-    "--n-train",
-    "200",
-    "--n-test",
-    "100",
-    "--width",
-    "8",
-    "--epochs",
-    "2",
-    "--lr",
-    "0.01",
-    "--no-progress",
-    "--device",
-    "cpu",
-]
+TINY = (
+    "--n-train 200 --n-test 100 --width 8 --epochs 2 --lr 0.01 "
+    "--no-progress --device cpu"
+).split()
 #: The command lines of the runs compared with the figures of golden_main.py.
 CASES = {
-    "confounding_synthetic": [
-        "reproduce",
-        "confounding",
-        "--rhos",
-        "0.5",
-        "1.0",
-        "--seeds",
-        "2",
-        *TINY,
-    ],
-    "latent_synthetic": [
-        "reproduce",
-        "latent-positivity",
-        "--rhos",
-        "0.0",
-        "0.6",
-        "--seeds",
-        "2",
-        *TINY,
-    ],
-    "confounding_hh_rlhf": [
-        "reproduce",
-        "confounding",
-        "--data",
-        "hh-rlhf",
-        "--rhos",
-        "0.5",
-        "1.0",
-        "--seeds",
-        "2",
-        *TINY,
-    ],
+    "confounding_synthetic": "reproduce confounding --rhos 0.5 1.0 --seeds 2",
+    "latent_synthetic": "reproduce latent-positivity --rhos 0.0 0.6 --seeds 2",
+    "confounding_hh_rlhf": "reproduce confounding --data hh-rlhf --rhos 0.5 1.0 "
+    "--seeds 2",
 }
 
 
@@ -66,7 +27,8 @@ def tiny_bert(tiny_models):
 def _reproduce(case, tmp_path_factory):
     output = tmp_path_factory.mktemp(case)
     out = io.StringIO()
-    assert main([*CASES[case], "--output", str(output)], out=out) == 0
+    argv = [*CASES[case].split(), *TINY, "--output", str(output)]
+    assert main(argv, out=out) == 0
     return output, out.getvalue()
 
 
@@ -86,3 +48,18 @@ def latent_run(tmp_path_factory):
 def hh_rlhf_run(tmp_path_factory, data_home):
     """Output folder and printout of the tiny relabelled HH-RLHF run."""
     return _reproduce("confounding_hh_rlhf", tmp_path_factory)
+
+
+@pytest.fixture
+def cli_error(capsys):
+    """Run a command line that must stop through argparse; return its message."""
+
+    def run(argv, *, command="reproduce"):
+        with pytest.raises(SystemExit) as info:
+            main(argv, out=io.StringIO())
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"usage: skpref {command}")
+        return err
+
+    return run

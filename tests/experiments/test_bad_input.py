@@ -1,39 +1,14 @@
 """Bad command lines stop before any work, through argparse, naming the flag."""
 
-import io
 import os
 import stat
 from pathlib import Path
 
 import pytest
 
-from skpref._cli import main
-
-SMALL = [
-    "--seeds",
-    "1",
-    "--rhos",
-    "0.5",
-    "--n-train",
-    "50",
-    "--n-test",
-    "20",
-    "--width",
-    "4",
-    "--epochs",
-    "1",
-    "--no-progress",
-]
-
-
-def fails(argv, capsys, *, command="reproduce"):
-    """Run the command; return its error output, checking argparse's exit path."""
-    with pytest.raises(SystemExit) as info:
-        main(argv, out=io.StringIO())
-    assert info.value.code == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"usage: skpref {command}")
-    return err
+SMALL = (
+    "--seeds 1 --rhos 0.5 --n-train 50 --n-test 20 --width 4 --epochs 1 --no-progress"
+).split()
 
 
 @pytest.mark.parametrize(
@@ -54,31 +29,29 @@ def fails(argv, capsys, *, command="reproduce"):
         ("--max-prompts", "0", "argument --max-prompts: expected an integer >= 1"),
     ],
 )
-def test_out_of_range_flags_name_the_flag(flag, value, words, tmp_path, capsys):
+def test_out_of_range_flags_name_the_flag(flag, value, words, tmp_path, cli_error):
     argv = ["reproduce", "confounding", flag, value, "--output", str(tmp_path)]
-    err = fails(argv, capsys)
+    err = cli_error(argv)
     assert words in err
     for internal in ("hidden_dim", "n_pairs", "max_epochs", "n_seeds"):
         assert internal not in err
 
 
-def test_threads_zero_in_demo_too(tmp_path, capsys):
-    err = fails(
-        ["demo", "--threads", "0", "--output", str(tmp_path)], capsys, command="demo"
+def test_threads_zero_in_demo_too(tmp_path, cli_error):
+    err = cli_error(
+        ["demo", "--threads", "0", "--output", str(tmp_path)], command="demo"
     )
     assert "argument --threads: expected an integer >= 1" in err
 
 
-def test_seeds_zero_is_not_the_preset(tmp_path, capsys):
+def test_seeds_zero_is_not_the_preset(tmp_path, cli_error):
     # --seeds counts repetitions: 0 is an error, never "the preset's seeds"
-    fails(
-        ["reproduce", "confounding", "--seeds", "0", "--output", str(tmp_path)], capsys
-    )
+    cli_error(["reproduce", "confounding", "--seeds", "0", "--output", str(tmp_path)])
     assert not any(tmp_path.iterdir()), "nothing may run or be written"
 
 
-def test_rho_outside_the_protocol_range_names_rhos(tmp_path, capsys):
-    err = fails(
+def test_rho_outside_the_protocol_range_names_rhos(tmp_path, cli_error):
+    err = cli_error(
         [
             "reproduce",
             "confounding",
@@ -87,15 +60,14 @@ def test_rho_outside_the_protocol_range_names_rhos(tmp_path, capsys):
             "-0.2",
             "--output",
             str(tmp_path),
-        ],
-        capsys,
+        ]
     )
     assert "argument --rhos: the confounding protocol takes values in [0.0, 1.0]" in err
     assert "got -0.2" in err
 
 
-def test_rho_the_source_cannot_draw_is_an_error_before_any_fit(tmp_path, capsys):
-    err = fails(
+def test_rho_the_source_cannot_draw_is_an_error_before_any_fit(tmp_path, cli_error):
+    err = cli_error(
         [
             "reproduce",
             "latent-positivity",
@@ -105,25 +77,24 @@ def test_rho_the_source_cannot_draw_is_an_error_before_any_fit(tmp_path, capsys)
             "1.0",
             "--output",
             str(tmp_path),
-        ],
-        capsys,
+        ]
     )
     assert "SyntheticLatent draws latent factors with correlation in (-1, 1)" in err
     assert not list(tmp_path.glob("*.csv"))
 
 
-def test_output_that_is_a_file(tmp_path, capsys):
+def test_output_that_is_a_file(tmp_path, cli_error):
     existing = tmp_path / "results.txt"
     existing.write_text("keep me")
-    err = fails(["reproduce", "confounding", "--output", str(existing)], capsys)
+    err = cli_error(["reproduce", "confounding", "--output", str(existing)])
     assert f"argument --output: {str(existing)!r} is a file; expected a folder" in err
     assert existing.read_text() == "keep me"
 
 
-def test_output_below_a_file(tmp_path, capsys):
+def test_output_below_a_file(tmp_path, cli_error):
     existing = tmp_path / "results.txt"
     existing.write_text("keep me")
-    err = fails(["reproduce", "confounding", "--output", str(existing / "sub")], capsys)
+    err = cli_error(["reproduce", "confounding", "--output", str(existing / "sub")])
     assert "argument --output: cannot write to" in err
 
 
@@ -137,19 +108,19 @@ def unwritable(tmp_path):
     folder.chmod(stat.S_IRWXU)
 
 
-def test_unwritable_output_is_an_error_before_running(unwritable, capsys):
+def test_unwritable_output_is_an_error_before_running(unwritable, cli_error):
     target = unwritable
     if os.access(unwritable.parent, os.W_OK):  # root ignores the permissions
         target = Path("/sys/skpref-results")
         if not Path("/sys").is_dir():  # pragma: no cover
             pytest.skip("no folder this process cannot write to")
-    err = fails(["reproduce", "confounding", *SMALL, "--output", str(target)], capsys)
+    err = cli_error(["reproduce", "confounding", *SMALL, "--output", str(target)])
     assert f"argument --output: cannot write to {str(target)!r}" in err
     assert "choose a writable folder" in err
 
 
-def test_missing_data_path_is_a_clear_error(tmp_path, capsys):
-    err = fails(
+def test_missing_data_path_is_a_clear_error(tmp_path, cli_error):
+    err = cli_error(
         [
             "reproduce",
             "latent-positivity",
@@ -160,14 +131,13 @@ def test_missing_data_path_is_a_clear_error(tmp_path, capsys):
             *SMALL[:2],
             "--output",
             str(tmp_path),
-        ],
-        capsys,
+        ]
     )
     assert "nowhere.jsonl does not exist" in err
 
 
-def test_too_many_training_pairs_for_the_data(tmp_path, capsys, data_home):
-    err = fails(
+def test_too_many_training_pairs_for_the_data(tmp_path, cli_error, data_home):
+    err = cli_error(
         [
             "reproduce",
             "confounding",
@@ -178,7 +148,6 @@ def test_too_many_training_pairs_for_the_data(tmp_path, capsys, data_home):
             *SMALL[:4],
             "--output",
             str(tmp_path),
-        ],
-        capsys,
+        ]
     )
     assert "RelabeledHHRLHF: cannot draw n_train=100000 training pairs" in err

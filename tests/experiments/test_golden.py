@@ -1,10 +1,10 @@
 """``skpref reproduce`` gives the tables of the code before the one runner.
 
 The figures in ``golden_main.py`` were recorded on main before the experiment
-layer became sources + one runner, with the same command lines (``CASES`` in
-conftest.py) and seeds. A deliberate change of what a run computes (e.g. of the
-models' training) changes them; record them again then, from the commit before
-that change, and say why in its message.
+layer became sources + one runner, with the same command lines (``CASES`` and
+``TINY`` in conftest.py) and seeds. A deliberate change of what a run computes
+(e.g. of the models' training) changes them; record them again then, from the
+commit before that change, and say why in its message.
 """
 
 import numpy as np

@@ -266,22 +266,9 @@ def test_cli_writes_table_csv_json_and_figure(uf_file, tiny_bert, tmp_path, resu
     assert "Table 1 (UltraFeedback)" in out.getvalue()
 
 
-def test_ultrafeedback_feeds_latent_positivity_only(uf_file, tmp_path, capsys):
-    with pytest.raises(SystemExit) as info:
-        main(
-            [
-                "reproduce",
-                "confounding",
-                "--data",
-                "ultrafeedback",
-                "--data-path",
-                str(uf_file),
-                "--output",
-                str(tmp_path),
-            ],
-            out=io.StringIO(),
-        )
-    assert info.value.code == 2
-    assert "argument --data: The 'ultrafeedback' data do not give the prompt_type" in (
-        capsys.readouterr().err
+def test_ultrafeedback_feeds_latent_positivity_only(uf_file, tmp_path, cli_error):
+    argv = ["reproduce", "confounding", "--data", "ultrafeedback", "--data-path"]
+    err = cli_error([*argv, str(uf_file), "--output", str(tmp_path)])
+    assert (
+        "argument --data: The 'ultrafeedback' data do not give the prompt_type" in err
     )
