@@ -42,7 +42,7 @@ RHOS_TABLE1 = (0.0, 0.3, 0.6, 0.9)
 RHOS_TABLE2 = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Protocol:
     """A protocol: its side information, test groups, defaults and outputs.
 

@@ -19,6 +19,7 @@ from skpref.experiments._models import make_reward_model
 from skpref.experiments._protocols import get_protocol
 from skpref.experiments._seeds import draw_key, seeds_from
 from skpref.experiments._sources import Draw
+from skpref.metrics import get_scorer
 
 __all__ = ["FitGroup", "run_fit_group", "run_protocol"]
 
@@ -57,8 +58,6 @@ def _accuracy(model, X, y):
     """Pairwise accuracy through :mod:`skpref.metrics`; NaN for an empty set."""
     if len(y) == 0:
         return np.nan
-    from skpref.metrics import get_scorer
-
     return float(get_scorer("pairwise_accuracy")(model, X, y))
 
 
