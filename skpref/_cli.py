@@ -1,9 +1,9 @@
 """The ``skpref`` command line: argument parsing and the presets of each run.
 
-``skpref reproduce PROTOCOL --data NAME`` runs :func:`~skpref.experiments.
-run_protocol` on the registered data source ``NAME``; each flag sets the
-parameter of the same name (``--n-train`` is ``n_train``) of the source or of
-the runner, over the preset of ``(PROTOCOL, NAME)``. Bad flags stop before any
+``skpref reproduce PROTOCOL --data NAME`` runs
+:func:`~skpref.experiments.run_protocol` on the registered data source ``NAME``;
+each flag sets the parameter of the same name (``--n-train`` is ``n_train``) of
+the source or of the runner, over the preset of ``(PROTOCOL, NAME)``. Bad flags stop before any
 work, through argparse (exit status 2, a ``usage:`` line).
 """
 
@@ -118,6 +118,17 @@ def _number(kind, low, *, closed=True, high=None):
 _COUNT = _number(int, 1)
 
 
+def _device(text):
+    """Check a ``--device`` with the models' device rule; keep it as written."""
+    from skpref.utils import resolve_device
+
+    try:
+        resolve_device(text, owner="skpref", argument="--device")
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return text
+
+
 def build_parser():
     """Build the argument parser of the ``skpref`` command.
 
@@ -226,6 +237,7 @@ def _common_options(parser):
     )
     add(
         "--device",
+        type=_device,
         help="torch device of the models: auto, cpu, cuda, mps, cuda:1 "
         "(default: the models' default)",
     )
@@ -233,9 +245,16 @@ def _common_options(parser):
         "--threads",
         type=_COUNT,
         default=1,
+        metavar="T",
         help="torch CPU threads (default 1: fastest on small shared machines)",
     )
-    add("--random-state", type=_number(int, 0), default=0, help="master seed")
+    add(
+        "--random-state",
+        type=_number(int, 0),
+        default=0,
+        metavar="SEED",
+        help="master seed (>= 0)",
+    )
     add("--no-progress", action="store_true", help="hide the progress bars")
     parser.set_defaults(command_parser=parser)
 

@@ -37,6 +37,14 @@ def test_out_of_range_flags_name_the_flag(flag, value, words, tmp_path, cli_erro
         assert internal not in err
 
 
+@pytest.mark.parametrize("device", ["gpu0", "cuda:99"])
+def test_a_device_this_machine_lacks_names_the_flag(device, tmp_path, cli_error):
+    err = cli_error(
+        ["reproduce", "confounding", "--device", device, "--output", str(tmp_path)]
+    )
+    assert f"argument --device: skpref: --device={device!r}" in err
+
+
 def test_threads_zero_in_demo_too(tmp_path, cli_error):
     err = cli_error(
         ["demo", "--threads", "0", "--output", str(tmp_path)], command="demo"
