@@ -3,8 +3,8 @@
 ``skpref reproduce PROTOCOL --data NAME`` runs
 :func:`~skpref.experiments.run_protocol` on the registered data source ``NAME``;
 each flag sets the parameter of the same name (``--n-train`` is ``n_train``) of
-the source or of the runner, over the preset of ``(PROTOCOL, NAME)``. Bad flags stop before any
-work, through argparse (exit status 2, a ``usage:`` line).
+the source or of the runner, over the preset of ``(PROTOCOL, NAME)``. Bad flags
+stop before any work, through argparse (exit status 2, a ``usage:`` line).
 """
 
 import argparse

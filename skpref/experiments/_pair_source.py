@@ -97,12 +97,11 @@ class PoolSource(PreferenceSource):
             ) from err
         return self.pool_[train], self.pool_[test]
 
-    def draw(self, rho, seed, draw_seeds):
-        """Training set at ``rho`` and its test sets, drawn by the splitter."""
+    def _rows(self, rho, draw_seeds):
+        """Training rows at ``rho`` and the rows of each per-draw test set."""
         if self.tests_ is not None:
             kind = next(iter(self.protocol_.tests.values()))
-            train, _ = self._split(rho, kind, draw_seeds[0], None)
-            return self._draw(train, self.tests_, self.groups_[train], probe=None)
+            return self._split(rho, kind, draw_seeds[0], None)[0], None
         train, tests = None, {}
         for group, kind in self.protocol_.tests.items():
             drawn, tests[group] = self._split(rho, kind, draw_seeds[0], self.n_test)
@@ -111,23 +110,26 @@ class PoolSource(PreferenceSource):
                     "RhoStratifiedSplitter drew two different training sets."
                 )
             train = drawn
+        return train, tests
+
+    def check_draw(self, rho, seed, draw_seeds):
+        """Raise the splitter's ValueError if this draw is impossible."""
+        self._rows(rho, draw_seeds)
+
+    def draw(self, rho, seed, draw_seeds):
+        """Training set at ``rho`` and its test sets, drawn by the splitter."""
+        train, rows = self._rows(rho, draw_seeds)
+        X, y = self.X_, self.y_
+        delta = self.side_[train] if self.protocol_.side == "delta" else None
+        if rows is None:
+            return Draw(X=X[train], y=y[train], tests=self.tests_,
+                        train_groups=self.groups_[train], delta=delta)  # fmt: skip
         probe = None
         if self.latent_a_ is not None:
-            first = next(iter(tests.values()))
-            probe = (self.X_[first, : self.X_.shape[1] // 2], self.latent_a_[first])
-        tests = {group: (self.X_[rows], self.y_[rows]) for group, rows in tests.items()}
-        return self._draw(train, tests, None, probe)
-
-    def _draw(self, train, tests, groups, probe):
-        delta = self.side_[train] if self.protocol_.side == "delta" else None
-        return Draw(
-            X=self.X_[train],
-            y=self.y_[train],
-            tests=tests,
-            train_groups=groups,
-            delta=delta,
-            probe=probe,
-        )
+            first = next(iter(rows.values()))
+            probe = (X[first, : X.shape[1] // 2], self.latent_a_[first])
+        tests = {group: (X[test], y[test]) for group, test in rows.items()}
+        return Draw(X=X[train], y=y[train], tests=tests, delta=delta, probe=probe)
 
 
 @dataclass

@@ -171,23 +171,27 @@ def _build(spec, seed, n_objectives, model_params):
     return model
 
 
-def _plan(protocol, source, specs, rhos, seeds, model_params):
-    """Plan the fit groups of a run, making every draw (bad data fail early)."""
-    groups, deltas = [], {}
+def _draws(source, rhos, seeds):
+    """``(i, seed, rho, draw_seeds, model_seed)`` of every draw of a run."""
     for i, seed in enumerate(seeds):
         for rho in rhos:
             *draw_seeds, model_seed = seeds_from(
                 draw_key(seed, rho), source.n_draw_seeds + 1
             )
-            draw = source.draw(rho, seed, draw_seeds)
-            if i == 0 and draw.delta is not None:
-                deltas[rho] = draw.delta[:, :2]
-            models = [
-                (name, _build(spec, model_seed, source.n_objectives_, model_params))
-                for name, spec in specs
-            ]
-            groups.append(FitGroup(protocol, source.name, i, rho, draw, models))
-    return groups, deltas
+            yield i, seed, rho, draw_seeds, model_seed
+
+
+def _groups(protocol, source, specs, draws, model_params, deltas):
+    """Yield the fit groups of a run, making each draw only when it is asked for."""
+    for i, seed, rho, draw_seeds, model_seed in draws:
+        draw = source.draw(rho, seed, draw_seeds)
+        if i == 0 and draw.delta is not None:
+            deltas[rho] = draw.delta[:, :2]
+        models = [
+            (name, _build(spec, model_seed, source.n_objectives_, model_params))
+            for name, spec in specs
+        ]
+        yield FitGroup(protocol, source.name, i, rho, draw, models)
 
 
 def _in_order(groups):
@@ -244,9 +248,10 @@ def run_protocol(
         Master seed: the source's seeds, then one seed per repetition, from which
         each ``(repetition, rho)`` draws its data and model seeds.
     executor : callable or None, default=None
-        ``executor(groups)`` takes the list of :class:`FitGroup` and returns, in
-        the same order, each group's rows (what :func:`run_fit_group` returns);
-        None runs them one after another here.
+        ``executor(groups)`` takes an iterable of :class:`FitGroup` (made one
+        at a time, each holding its draw's data) and returns, in the same order,
+        each group's rows (what :func:`run_fit_group` returns); None runs them
+        one after another here.
     show_progress : bool, default=False
         Show a progress bar over the groups.
 
@@ -291,14 +296,18 @@ def run_protocol(
     source.prepare(protocol, seeds[:k])
     for rho in rhos:
         source.check_rho(rho)
-    groups, deltas = _plan(protocol, source, specs, rhos, seeds[k:], model_params)
+    draws = list(_draws(source, rhos, seeds[k:]))
+    for _, seed, rho, draw_seeds, _ in draws:  # bad data fail before any fit
+        source.check_draw(rho, seed, draw_seeds)
+    deltas = {}
+    groups = _groups(protocol, source, specs, draws, model_params, deltas)
     results = (executor or _in_order)(groups)
     if show_progress:
         from tqdm.auto import tqdm
 
         results = tqdm(
             results,
-            total=len(groups),
+            total=len(draws),
             leave=False,
             dynamic_ncols=True,
             desc=f"{protocol.name} on {source.name}",

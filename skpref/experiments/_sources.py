@@ -64,7 +64,9 @@ class PreferenceSource:
     - ``_prepare(protocol, source_seeds)``: load or generate what is fixed for the
       run (``n_source_seeds`` seeds are given);
     - ``draw(rho, seed, draw_seeds)``: the :class:`Draw` of one repetition
-      (``seed``) at one ``rho`` (``n_draw_seeds`` seeds are given).
+      (``seed``) at one ``rho`` (``n_draw_seeds`` seeds are given), and
+      optionally ``check_draw`` with the same arguments, which fails where
+      ``draw`` would, without building the arrays.
 
     They may set ``_parameter_constraints`` (scikit-learn's format), checked by
     :meth:`prepare`, and ``check_rho`` for the values of ``rho`` they can draw.
@@ -155,6 +157,19 @@ class PreferenceSource:
         ----------
         rho : float
             The value asked for (already within the protocol's range).
+        """
+
+    def check_draw(self, rho, seed, draw_seeds):
+        """Raise a ValueError if :meth:`draw` cannot make this draw (cheaply).
+
+        :func:`run_protocol` calls it for every draw before fitting anything;
+        sources whose draws can fail on the data (too few pairs for a ``rho``)
+        check that here without building the arrays.
+
+        Parameters
+        ----------
+        rho, seed, draw_seeds
+            As for :meth:`draw`.
         """
 
     def draw(self, rho, seed, draw_seeds):

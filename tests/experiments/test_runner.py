@@ -16,6 +16,7 @@ from skpref.experiments import (
     SOURCES,
     Draw,
     FitGroup,
+    PairSource,
     PreferenceSource,
     SyntheticConfounded,
     SyntheticLatent,
@@ -101,6 +102,7 @@ def test_an_executor_gets_every_group_and_changes_nothing(confounding_result):
     seen = []
 
     def backwards(groups):
+        groups = list(groups)
         seen.extend(groups)
         rows = [run_fit_group(pickle.loads(pickle.dumps(g))) for g in groups[::-1]]
         return rows[::-1]
@@ -253,3 +255,19 @@ def test_a_new_data_source_is_one_class(private_registry, tmp_path):
     )
     assert "Table 2 (a test source): test accuracy [%]" in out.getvalue()
     assert (tmp_path / "figure6_confounding_shuffled.png").is_file()
+
+
+def test_a_draw_the_data_cannot_give_fails_before_any_fit():
+    data = make_confounded_preferences(n_pairs=300, n_features=4, random_state=0)
+    source = PairSource(data.X, data.y, prompt_type=data.prompt_type, n_train=150)
+    called = []
+
+    def executor(groups):
+        called.append(True)
+        return [run_fit_group(group) for group in groups]
+
+    with pytest.raises(
+        ValueError, match="PairSource: cannot draw n_train=150 training"
+    ):
+        run_protocol(CONFOUNDING, source, rhos=[0.5, 1.0], executor=executor)
+    assert not called
