@@ -172,9 +172,10 @@ class UltraFeedback(PoolSource, register="ultrafeedback"):
 
 def _texts(pairs, embedder):
     """Return the pairs' texts under the column names the embedder reads."""
+    prompt = pairs["instruction"] if "instruction" in pairs else pairs["prompt"]
     return pd.DataFrame(
         {
-            getattr(embedder, "prompt_column", "prompt"): pairs["instruction"],
+            getattr(embedder, "prompt_column", "prompt"): prompt,
             getattr(embedder, "response_a_column", "response_a"): pairs["response_a"],
             getattr(embedder, "response_b_column", "response_b"): pairs["response_b"],
         }

@@ -1,10 +1,15 @@
 """Bad command lines stop before any work, through argparse, naming the flag."""
 
+import argparse
 import os
 import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from skpref._cli import _COUNT
 
 SMALL = (
     "--seeds 1 --rhos 0.5 --n-train 50 --n-test 20 --width 4 --epochs 1 --no-progress"
@@ -159,3 +164,20 @@ def test_too_many_training_pairs_for_the_data(tmp_path, cli_error, data_home):
         ]
     )
     assert "RelabeledHHRLHF: cannot draw n_train=100000 training pairs" in err
+
+
+@given(st.one_of(st.integers(-10**6, 10**6), st.floats(allow_nan=True),
+                 st.text(max_size=6)))  # fmt: skip
+def test_count_flags_take_exactly_the_integers_from_one(value):
+    text = str(value)
+    try:
+        expected = int(text)
+    except ValueError:
+        expected = None
+    if expected is not None and expected >= 1:
+        assert _COUNT(text) == expected
+    else:
+        with pytest.raises(
+            argparse.ArgumentTypeError, match="expected an integer >= 1"
+        ):
+            _COUNT(text)
