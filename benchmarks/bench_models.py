@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from skpref.datasets import make_confounded_preferences, make_latent_preferences
-from skpref.experiments._common import make_reward_model
+from skpref.experiments import make_reward_model
 from skpref.models._modules import (
     AdversarialRewardModule,
     BTLRewardModule,

@@ -1,33 +1,141 @@
-"""The ``skpref`` command line: reproduce the paper's experiments from one command."""
+"""The ``skpref`` command line: argument parsing and the presets of each run.
+
+``skpref reproduce PROTOCOL --data NAME`` runs
+:func:`~skpref.experiments.run_protocol` on the registered data source ``NAME``;
+each flag sets the parameter of the same name (``--n-train`` is ``n_train``) of
+the source or of the runner, over the preset of ``(PROTOCOL, NAME)``. Bad flags
+stop before any work, through argparse (exit status 2, a ``usage:`` line).
+"""
 
 import argparse
+import contextlib
+import dataclasses
+import inspect
+import math
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-__all__ = ["build_parser", "main"]
+from skpref.experiments import (
+    PROTOCOLS,
+    SOURCES,
+    default_embedder,
+    get_protocol,
+    markdown_table,
+    run_protocol,
+)
+from skpref.experiments._sources import source_class
 
-#: Sizes of the synthetic runs. "full" keeps the paper's protocol (seeds, rhos,
-#: models, 10 epochs, batch 64, best-validation weights) at sizes that fit about
-#: ten minutes on 2 CPU cores; "quick" and "demo" shrink it further.
-PRESETS = {
-    "full": {"n_train": 2000, "n_test": 2000, "n_features": 32, "width": 128,
-             "lr": 1e-3, "max_epochs": 10},
-    "quick": {"n_train": 1000, "n_test": 1000, "n_features": 16, "width": 64,
-              "lr": 2e-3, "max_epochs": 10},
-    "demo": {"n_train": 600, "n_test": 600, "n_features": 16, "width": 32,
-             "lr": 3e-3, "max_epochs": 8},
-}  # fmt: skip
-#: Seeds of each protocol: the paper's, then the quick/demo ones.
-SEEDS = {
-    "latent-positivity": {"full": 3, "quick": 2, "demo": 1},
-    "confounding": {"full": 5, "quick": 2, "demo": 1},
+__all__ = ["PRESETS", "build_parser", "main", "preset"]
+
+#: Network sizes and repetitions of each preset, for every data source. "full"
+#: keeps the paper's protocol (seeds, rhos, models, 10 epochs, batch 64,
+#: best-validation weights) at sizes that fit about ten minutes on 2 CPU cores;
+#: "quick" and "demo" shrink it further.
+_NETWORKS = {
+    "full": {"width": 128, "lr": 1e-3, "max_epochs": 10},
+    "quick": {"width": 64, "lr": 2e-3, "max_epochs": 10, "n_seeds": 2},
+    "demo": {"width": 32, "lr": 3e-3, "max_epochs": 8, "n_seeds": 1},
 }
-DEMO_RHOS = {"latent-positivity": (0.0, 0.9), "confounding": (0.5, 0.8, 1.0)}
+_SYNTHETIC = {
+    "full": {"n_train": 2000, "n_test": 2000, "n_features": 32},
+    "quick": {"n_train": 1000, "n_test": 1000, "n_features": 16},
+    "demo": {"n_train": 600, "n_test": 600, "n_features": 16},
+}
+_DEMO_RHOS = {"latent-positivity": (0.0, 0.9), "confounding": (0.5, 0.8, 1.0)}
+
+#: The settings of each (protocol, data) and preset, over the sources' defaults.
+PRESETS = {
+    **{
+        (protocol, "synthetic"): {
+            size: {
+                **_NETWORKS[size],
+                **_SYNTHETIC[size],
+                **({"rhos": _DEMO_RHOS[protocol]} if size == "demo" else {}),
+            }
+            for size in _NETWORKS
+        }
+        for protocol in _DEMO_RHOS
+    },
+    ("confounding", "hh-rlhf"): {size: _NETWORKS[size] for size in ("full", "quick")},
+    ("latent-positivity", "ultrafeedback"): {
+        "full": _NETWORKS["full"],
+        "quick": {**_NETWORKS["quick"], "n_train": 1000, "n_test": 1000},
+    },
+}
+#: Parameters of run_protocol that no flag sets.
+_NOT_FLAGS = {"protocol", "source", "executor", "show_progress"}
+#: Flags of the command itself; every other flag sets a parameter.
+_COMMAND_FLAGS = {
+    "command",
+    "command_parser",
+    "protocol",
+    "data",
+    "output",
+    "threads",
+    "no_progress",
+    "quick",
+}
+#: Flags that configure the embedder of a source with an ``embedder`` parameter.
+_EMBEDDER_FLAGS = ("embedding_model", "embedding_cache", "max_length")
+
+
+def preset(protocol, data, size):
+    """Return the settings of a preset: the network sizes, then the data's.
+
+    Examples
+    --------
+    >>> from skpref._cli import preset
+    >>> preset("confounding", "hh-rlhf", "full")
+    {'width': 128, 'lr': 0.001, 'max_epochs': 10}
+    """
+    return dict(PRESETS.get((protocol, data), {}).get(size, _NETWORKS[size]))
+
+
+def _number(kind, low, *, closed=True, high=None):
+    """Make an argparse ``type`` for a number in a range, saying so on errors."""
+    words = {int: "an integer", float: "a number"}[kind]
+    bound = (
+        f"{'>=' if closed else '>'} {low}" if high is None else f"in [{low}, {high}]"
+    )
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        ok = value is not None and math.isfinite(value)
+        ok = ok and (value >= low if closed else value > low)
+        if not ok or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"expected {words} {bound}; got {text!r}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in some messages
+    return parse
+
+
+_COUNT = _number(int, 1)
+
+
+def _device(text):
+    """Check a ``--device`` with the models' device rule; keep it as written."""
+    from skpref.utils import resolve_device
+
+    try:
+        resolve_device(text, owner="skpref", argument="--device")
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return text
 
 
 def build_parser():
-    """Build the argument parser of the ``skpref`` command."""
+    """Build the argument parser of the ``skpref`` command.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+    """
     parser = argparse.ArgumentParser(
         prog="skpref",
         description="Causal preference learning: reproduce the experiments of "
@@ -39,59 +147,78 @@ def build_parser():
     )
     reproduce.add_argument(
         "protocol",
-        choices=["latent-positivity", "confounding"],
+        choices=sorted(PROTOCOLS),
         help="latent-positivity: Table 1 (BTL, ID vs OOD); confounding: Tables 2-3 "
         "and Figure 6 (Base / Multihead / Adversarial)",
     )
-    reproduce.add_argument(
+    add = reproduce.add_argument
+    add(
         "--data",
-        choices=["synthetic", "hh-rlhf"],
+        choices=sorted({name for name, _ in SOURCES}),
         default="synthetic",
-        help="synthetic generators (default, runs anywhere) or the relabelled "
-        "HH-RLHF test split with MiniLM reference embeddings from the data home",
+        help="synthetic generators (default, runs anywhere), the relabelled "
+        "HH-RLHF test split with MiniLM reference embeddings (confounding), or "
+        "UltraFeedback files (latent-positivity)",
     )
-    reproduce.add_argument(
-        "--ultrafeedback",
+    add(
+        "--data-path",
+        dest="path",
         metavar="PATH",
-        help="latent-positivity only: run Table 1 on this UltraFeedback .jsonl[.gz] "
-        "file or folder (raw OpenBMB format) instead of synthetic data",
+        help="hh-rlhf: the data home holding hh_rlhf_relabeled_dpl/ and embeddings/; "
+        "ultrafeedback: a .jsonl[.gz] file or folder (default: the data home's)",
     )
-    reproduce.add_argument(
+    add(
         "--embedding-model",
         metavar="PATH",
-        help="with --ultrafeedback: model that embeds the texts (local folder, "
-        ".gguf file or Hub id; default: the offline all-MiniLM-L6-v2)",
+        help="ultrafeedback: model that embeds the texts (local folder, .gguf file or "
+        "Hub id; default: the offline all-MiniLM-L6-v2)",
     )
-    reproduce.add_argument(
+    add(
         "--embedding-cache",
         metavar="DIR",
-        help="with --ultrafeedback: embedding cache folder (default: "
-        "<output>/embedding_cache)",
+        help="ultrafeedback: embedding cache (default: <output>/embedding_cache)",
     )
-    reproduce.add_argument(
+    add(
         "--max-prompts",
-        type=int,
-        help="with --ultrafeedback: embed only this many random prompts (and all "
-        "their pairs), to bound the embedding time on a CPU",
+        type=_COUNT,
+        metavar="N",
+        help="ultrafeedback: embed only N random prompts (and all their pairs)",
     )
-    reproduce.add_argument(
+    add(
         "--max-length",
-        type=int,
-        default=256,
-        help="with --ultrafeedback: longest embedded text in tokens (default 256)",
+        type=_COUNT,
+        metavar="N",
+        help="ultrafeedback: longest embedded text in tokens (default 256)",
     )
-    reproduce.add_argument("--seeds", type=int, help="number of seeds")
-    reproduce.add_argument("--n-train", type=int, help="training pairs per run")
-    reproduce.add_argument("--n-test", type=int, help="test pairs per test set")
-    reproduce.add_argument("--width", type=int, help="network width (paper: 512)")
-    reproduce.add_argument("--lr", type=float, help="learning rate (paper: 1e-4)")
-    reproduce.add_argument("--epochs", type=int, help="epochs (paper: 10)")
-    reproduce.add_argument(
-        "--rhos", type=float, nargs="+", help="rho values (default: the paper's)"
+    add(
+        "--seeds",
+        dest="n_seeds",
+        type=_COUNT,
+        metavar="N",
+        help="number of repetitions (>= 1; default: the paper's, 3 or 5); their "
+        "seeds derive from --random-state",
     )
-    reproduce.add_argument(
-        "--quick", action="store_true", help="fewer seeds, smaller data and networks"
+    add("--n-train", type=_COUNT, metavar="N", help="training pairs per run")
+    add("--n-test", type=_COUNT, metavar="N", help="test pairs per test set")
+    add("--width", type=_COUNT, metavar="W", help="network width (paper: 512)")
+    add(
+        "--lr", type=_number(float, 0, closed=False), help="learning rate (paper: 1e-4)"
     )
+    add(
+        "--epochs",
+        dest="max_epochs",
+        type=_COUNT,
+        metavar="N",
+        help="epochs (paper: 10)",
+    )
+    add(
+        "--rhos",
+        type=_number(float, -1, high=1),
+        nargs="+",
+        metavar="RHO",
+        help="rho values (default: the paper's)",
+    )
+    add("--quick", action="store_true", help="fewer seeds, smaller data and networks")
     _common_options(reproduce)
     demo = commands.add_parser(
         "demo", help="a fast run of both protocols on synthetic data (< 1 minute)"
@@ -101,136 +228,118 @@ def build_parser():
 
 
 def _common_options(parser):
-    parser.add_argument(
+    add = parser.add_argument
+    add(
         "--output",
         default="skpref-results",
-        help="output folder (default: ./skpref-results)",
+        metavar="DIR",
+        help="output folder, created if missing (default: ./skpref-results)",
     )
-    parser.add_argument("--data-home", help="data folder (default: the data home)")
-    parser.add_argument(
+    add(
+        "--device",
+        type=_device,
+        help="torch device of the models: auto, cpu, cuda, mps, cuda:1 "
+        "(default: the models' default)",
+    )
+    add(
         "--threads",
-        type=int,
+        type=_COUNT,
         default=1,
+        metavar="T",
         help="torch CPU threads (default 1: fastest on small shared machines)",
     )
-    parser.add_argument("--random-state", type=int, default=0, help="master seed")
-    parser.add_argument(
-        "--no-progress", action="store_true", help="hide the progress bars"
+    add(
+        "--random-state",
+        type=_number(int, 0),
+        default=0,
+        metavar="SEED",
+        help="master seed (>= 0)",
     )
+    add("--no-progress", action="store_true", help="hide the progress bars")
+    parser.set_defaults(command_parser=parser)
 
 
-def _settings(args, protocol, preset):
-    settings = dict(PRESETS[preset])
-    if args.command == "reproduce":
-        for key, value in (
-            ("n_train", args.n_train),
-            ("n_test", args.n_test),
-            ("width", args.width),
-            ("lr", args.lr),
-            ("max_epochs", args.epochs),
-        ):
-            if value is not None:
-                settings[key] = value
-        seeds = args.seeds or SEEDS[protocol][preset]
-        rhos = args.rhos
-    else:
-        seeds, rhos = SEEDS[protocol][preset], DEMO_RHOS[protocol]
-    settings["n_seeds"] = seeds
-    if rhos is not None:
-        settings["rhos"] = tuple(rhos)
-    settings["random_state"] = args.random_state
-    settings["show_progress"] = not args.no_progress
-    return settings
+def _flag(dest):
+    names = {"path": "--data-path", "n_seeds": "--seeds", "max_epochs": "--epochs"}
+    return names.get(dest, "--" + dest.replace("_", "-"))
 
 
-def _run_latent(args, preset, output, out):
-    from skpref.experiments import run_latent_positivity
-
-    if getattr(args, "ultrafeedback", None):
-        return _run_latent_ultrafeedback(args, preset, output, out)
-    if getattr(args, "data", "synthetic") != "synthetic":
-        raise SystemExit(
-            "skpref reproduce latent-positivity runs on synthetic data only in this "
-            "version: the relabelled HH-RLHF data have no latent factor scores. Use "
-            "--data synthetic, or --ultrafeedback PATH for the real-data run."
+def _check_output(parser, output):
+    """Make the output folder and write to it once, before any work."""
+    path = Path(output).expanduser()
+    if path.exists() and not path.is_dir():
+        parser.error(
+            f"argument --output: {output!r} is a file; expected a folder "
+            "(created if missing). Choose another path."
         )
-    start = time.perf_counter()
-    result = run_latent_positivity(**_settings(args, "latent-positivity", preset))
-    wall = time.perf_counter() - start
-    title = "Table 1: test accuracy [%] of the BTL model, ID vs OOD"
-    return _write_latent(result, "", title, preset, output, out, wall)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as err:
+        parser.error(
+            f"argument --output: cannot write to {str(path)!r} "
+            f"({err.strerror or err}); choose a writable folder."
+        )
+    return path
 
 
-def _write_latent(result, suffix, title, preset, output, out, wall):
-    """Write and report the outputs of a latent-positivity run (Table 1, Fig. 7)."""
-    from skpref.experiments import (
-        plot_delta_plane,
-        summarise_latent_positivity,
-        write_results,
-    )
-
-    tables = {title: summarise_latent_positivity(result.runs)}
-    paths = write_results(output, f"latent_positivity{suffix}", result, tables,
-                          wall_seconds=wall, extra={"preset": preset})  # fmt: skip
-    paths["figure"] = plot_delta_plane(
-        result.deltas, result.runs, result.alpha,
-        output / f"figure7_delta_plane{suffix}.png",
-    )  # fmt: skip
-    _report(out, tables, paths, wall)
-    return result
-
-
-def _run_latent_ultrafeedback(args, preset, output, out):
-    from skpref.experiments import run_latent_positivity_ultrafeedback
-
-    settings = _settings(args, "latent-positivity", preset)
-    settings.pop("n_features")
-    cache = args.embedding_cache or output / "embedding_cache"
-    start = time.perf_counter()
-    result = run_latent_positivity_ultrafeedback(
-        args.ultrafeedback, embedding_model=args.embedding_model, cache_dir=cache,
-        max_length=args.max_length, max_prompts=args.max_prompts, **settings,
-    )  # fmt: skip
-    wall = time.perf_counter() - start
-    title = "Table 1 (UltraFeedback): test accuracy [%] of the BTL model, ID vs OOD"
-    return _write_latent(result, "_ultrafeedback", title, preset, output, out, wall)
-
-
-def _run_confounding(args, preset, output, out):
-    from skpref.experiments import (
-        plot_accuracy_vs_rho,
-        run_confounding,
-        summarise_confounding,
-        write_results,
-    )
-
-    data = getattr(args, "data", "synthetic")
-    settings = _settings(args, "confounding", preset)
-    if data == "hh-rlhf":
-        settings.pop("n_features")
-        if args.n_train is None:
-            settings["n_train"] = 1400
-        if args.n_test is None:
-            settings["n_test"] = None
-        settings["data_home"] = args.data_home
-    start = time.perf_counter()
-    result = run_confounding(data=data, **settings)
-    wall = time.perf_counter() - start
-    tables = {
-        "Table 2: test accuracy [%]": summarise_confounding(result.runs, "test"),
-        "Table 3: training accuracy [%]": summarise_confounding(result.runs, "train"),
+def _plan(args, protocol_name, data, size, output):
+    """Check the flags of one run; return its protocol, source and settings."""
+    parser = args.command_parser
+    protocol = get_protocol(protocol_name)
+    try:
+        cls = source_class(data, protocol)
+    except ValueError as err:
+        parser.error(f"argument --data: {err}")
+    fields = {field.name for field in dataclasses.fields(cls)}
+    runner = set(inspect.signature(run_protocol).parameters) - _NOT_FLAGS
+    used = fields | runner | (set(_EMBEDDER_FLAGS) if "embedder" in fields else set())
+    given = {
+        key: value
+        for key, value in vars(args).items()
+        if key not in _COMMAND_FLAGS and value is not None
     }
-    name = "confounding" if data == "synthetic" else f"confounding_{data}"
-    paths = write_results(output, name, result, tables, wall_seconds=wall,
-                          extra={"preset": preset})  # fmt: skip
-    paths["figure"] = plot_accuracy_vs_rho(result.runs, output / f"figure6_{name}.png")
-    _report(out, tables, paths, wall)
-    return result
+    unused = sorted(_flag(key) for key in given if key not in used)
+    if unused:
+        parser.error(
+            f"argument {unused[0]}: not used by --data {data} in the "
+            f"{protocol.name} protocol."
+        )
+    lo, hi = protocol.rho_range
+    outside = [r for r in given.get("rhos", ()) if not lo <= r <= hi]
+    if outside:
+        parser.error(
+            f"argument --rhos: the {protocol.name} protocol takes values in "
+            f"[{lo}, {hi}]; got {outside[0]}."
+        )
+    settings = {**preset(protocol.name, data, size), **given}
+    show_progress = not args.no_progress
+    if "embedder" in fields:
+        settings["embedder"] = default_embedder(
+            settings.pop("embedding_model", None),
+            max_length=settings.pop("max_length", 256),
+            cache_dir=settings.pop("embedding_cache", output / "embedding_cache"),
+            progress_bar=show_progress,
+        )
+    source = cls(**{key: value for key, value in settings.items() if key in fields})
+    kwargs = {key: value for key, value in settings.items() if key in runner}
+    return protocol, source, {**kwargs, "show_progress": show_progress}
+
+
+@contextlib.contextmanager
+def _torch_threads(n):
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _report(out, tables, paths, wall):
-    from skpref.experiments import markdown_table
-
     for title, table in tables.items():
         print(f"\n{title}\n", file=out)
         print(markdown_table(table), file=out)
@@ -241,7 +350,8 @@ def _report(out, tables, paths, wall):
 def main(argv=None, *, out=None):
     """Run the ``skpref`` command with ``argv`` (default: ``sys.argv[1:]``).
 
-    Returns the exit status (0 on success).
+    Returns the exit status (0 on success); bad flags and data exit with status 2
+    and a message, before any model is fitted where they can be seen then.
 
     Examples
     --------
@@ -249,27 +359,28 @@ def main(argv=None, *, out=None):
     >>> build_parser().parse_args(["reproduce", "confounding", "--quick"]).quick
     True
     """
-    import torch
-
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
-    torch.set_num_threads(args.threads)
-    output = Path(args.output)
-    output.mkdir(parents=True, exist_ok=True)
-    print(f"torch threads: {torch.get_num_threads()}; output: {output}", file=out)
+    parser = args.command_parser
+    output = _check_output(parser, args.output)
     if args.command == "demo":
-        _run_latent(args, "demo", output, out)
-        _run_confounding(args, "demo", output, out)
-        return 0
-    preset = "quick" if args.quick else "full"
-    if args.protocol == "latent-positivity":
-        _run_latent(args, preset, output, out)
-    elif args.ultrafeedback:
-        raise SystemExit(
-            "skpref reproduce confounding does not use --ultrafeedback: UltraFeedback "
-            "is the real data of latent-positivity (Table 1). Drop --ultrafeedback "
-            "or run 'skpref reproduce latent-positivity --ultrafeedback PATH'."
-        )
+        runs = [(name, "synthetic", "demo") for name in _DEMO_RHOS]
     else:
-        _run_confounding(args, preset, output, out)
+        runs = [(args.protocol, args.data, "quick" if args.quick else "full")]
+    plans = [(*_plan(args, *run, output), run[2]) for run in runs]
+    with _torch_threads(args.threads):
+        import torch
+
+        print(f"torch threads: {torch.get_num_threads()}; output: {output}", file=out)
+        for protocol, source, kwargs, size in plans:
+            start = time.perf_counter()
+            try:
+                result = run_protocol(protocol, source, **kwargs)
+            except (ValueError, FileNotFoundError, ModuleNotFoundError) as err:
+                parser.error(str(err))
+            wall = time.perf_counter() - start
+            paths = protocol.write(
+                result, output, wall_seconds=wall, extra={"preset": size}
+            )
+            _report(out, protocol.summarise(result), paths, wall)
     return 0

@@ -1,17 +1,30 @@
-"""The paper's experiment protocols, used by the ``skpref`` command line."""
+"""The paper's experiment protocols, used by the ``skpref`` command line.
 
-from skpref.experiments._confounding import (
-    RHOS_TABLE2,
-    SYNTHETIC_GENERATOR,
-    run_confounding,
+A run is a :class:`Protocol` (what is measured), a data source (what it is
+measured on) and :func:`run_protocol` (the one loop that draws training sets,
+fits the reward models and scores them through :mod:`skpref.metrics`).
+"""
+
+from skpref.experiments._embedder import default_embedder, default_embedding_model
+from skpref.experiments._hh_rlhf_source import RelabeledHHRLHF
+from skpref.experiments._models import (
+    MODEL_NAMES,
+    SINGLE_OBJECTIVE_MODEL,
+    make_reward_model,
 )
-from skpref.experiments._latent_positivity import (
-    RHOS_TABLE1,
-    fitted_alpha,
-    run_latent_positivity,
-)
+from skpref.experiments._pair_source import PairSource, PoolSource
 from skpref.experiments._paper import PAPER_TABLE1, PAPER_TABLE2, PAPER_TABLE3
 from skpref.experiments._plots import plot_accuracy_vs_rho, plot_delta_plane
+from skpref.experiments._protocols import (
+    CONFOUNDING,
+    LATENT_POSITIVITY,
+    PROTOCOLS,
+    RHOS_TABLE1,
+    RHOS_TABLE2,
+    Protocol,
+    fitted_alpha,
+    get_protocol,
+)
 from skpref.experiments._results import (
     format_cell,
     markdown_table,
@@ -19,32 +32,56 @@ from skpref.experiments._results import (
     summarise_latent_positivity,
     write_results,
 )
-from skpref.experiments._ultrafeedback_protocol import (
+from skpref.experiments._runner import FitGroup, run_fit_group, run_protocol
+from skpref.experiments._sources import SOURCES, Draw, PreferenceSource
+from skpref.experiments._synthetic_sources import (
+    SYNTHETIC_GENERATOR,
+    SyntheticConfounded,
+    SyntheticLatent,
+)
+from skpref.experiments._ultrafeedback_source import (
     FACTORS,
-    default_embedding_model,
+    UltraFeedback,
     label_ultrafeedback_pairs,
-    run_latent_positivity_ultrafeedback,
 )
 
 __all__ = [
+    "CONFOUNDING",
+    "FACTORS",
+    "LATENT_POSITIVITY",
+    "MODEL_NAMES",
     "PAPER_TABLE1",
     "PAPER_TABLE2",
     "PAPER_TABLE3",
+    "PROTOCOLS",
+    "RHOS_TABLE1",
+    "RHOS_TABLE2",
+    "SINGLE_OBJECTIVE_MODEL",
+    "SOURCES",
+    "SYNTHETIC_GENERATOR",
+    "Draw",
+    "FitGroup",
+    "PairSource",
+    "PoolSource",
+    "PreferenceSource",
+    "Protocol",
+    "RelabeledHHRLHF",
+    "SyntheticConfounded",
+    "SyntheticLatent",
+    "UltraFeedback",
+    "default_embedder",
+    "default_embedding_model",
+    "fitted_alpha",
     "format_cell",
+    "get_protocol",
+    "label_ultrafeedback_pairs",
+    "make_reward_model",
     "markdown_table",
     "plot_accuracy_vs_rho",
     "plot_delta_plane",
+    "run_fit_group",
+    "run_protocol",
     "summarise_confounding",
     "summarise_latent_positivity",
     "write_results",
-    "RHOS_TABLE1",
-    "RHOS_TABLE2",
-    "SYNTHETIC_GENERATOR",
-    "fitted_alpha",
-    "run_confounding",
-    "run_latent_positivity",
-    "FACTORS",
-    "default_embedding_model",
-    "label_ultrafeedback_pairs",
-    "run_latent_positivity_ultrafeedback",
 ]

@@ -7,6 +7,8 @@ UltraFeedback training pairs (Table 1) and 30,000 relabelled HH-RLHF training pa
 (Tables 2 and 3).
 """
 
+from skpref.experiments._models import MODEL_NAMES
+
 __all__ = ["PAPER_TABLE1", "PAPER_TABLE2", "PAPER_TABLE3"]
 
 #: Table 1: test accuracy of the BTL model by ``rho_train`` and test set.
@@ -21,8 +23,6 @@ PAPER_TABLE1 = {
     ("OOD", 0.9): (57.8, 0.1),
 }
 
-_MODELS = ("Base", "Multihead", "Adversarial")
-
 
 def _table(rows):
     """``{(group, model, rho): (mean, se)}`` from rows ``rho: [6 cells]``."""
@@ -32,7 +32,7 @@ def _table(rows):
             if cell is None:
                 continue
             group = "inconsistent" if i < 3 else "consistent"
-            table[(group, _MODELS[i % 3], rho)] = cell
+            table[(group, MODEL_NAMES[i % 3], rho)] = cell
     return table
 
 

@@ -24,7 +24,7 @@ def plot_accuracy_vs_rho(runs, path, *, title=None):
     Parameters
     ----------
     runs : pandas.DataFrame
-        The ``runs`` of :func:`run_confounding`.
+        The ``runs`` of a confounding run (:func:`run_protocol`).
     path : str or path-like
         PNG file to write.
     title : str, default=None
@@ -50,12 +50,11 @@ def plot_accuracy_vs_rho(runs, path, *, title=None):
     test = runs[runs["split"] == "test"]
     fig, ax = plt.subplots(figsize=(6, 4))
     for (model, group), cell in test.groupby(["model", "group"], sort=False):
-        stats = cell.groupby("rho")["accuracy"].agg(["mean", "std", "count"])
-        se = (stats["std"] / np.sqrt(stats["count"])).fillna(0)
+        stats = cell.groupby("rho")["accuracy"].agg(["mean", "sem"])
         ax.errorbar(
             stats.index,
             100 * stats["mean"],
-            yerr=100 * se,
+            yerr=100 * stats["sem"].fillna(0),
             color=_STYLE.get(model),
             linestyle="-" if group == "consistent" else "--",
             marker="o" if group == "consistent" else "s",
@@ -87,9 +86,10 @@ def plot_delta_plane(deltas, runs, alpha, path, *, max_points=600):
     deltas : dict of float to ndarray of shape (n_pairs, 2)
         Training ``delta`` per ``rho_train`` (``result.deltas``).
     runs : pandas.DataFrame
-        The ``runs`` of :func:`run_latent_positivity` (``alpha_hat`` per seed).
-    alpha : float
-        The true weight of the first factor.
+        The ``runs`` of a latent-positivity run (``alpha_hat`` per seed).
+    alpha : float or None
+        The true weight of the first factor; None when unknown (no true
+        boundary, and the points are not coloured by their label).
     path : str or path-like
         PNG file to write.
     max_points : int, default=600
@@ -120,22 +120,32 @@ def plot_delta_plane(deltas, runs, alpha, path, *, max_points=600):
         delta = deltas[rho][:max_points]
         ax.fill_between([-4, 0], 0, 4, color="tab:red", alpha=0.12, linewidth=0)
         ax.fill_between([0, 4], -4, 0, color="tab:red", alpha=0.12, linewidth=0)
-        label = alpha * delta[:, 0] + (1 - alpha) * delta[:, 1] > 0
-        ax.scatter(*delta[label].T, s=4, color="tab:blue", alpha=0.5)
-        ax.scatter(*delta[~label].T, s=4, color="tab:orange", alpha=0.5)
-        ax.plot(line, -alpha / (1 - alpha) * line, color="black", label="true")
+        if alpha is None:
+            ax.scatter(*delta.T, s=4, color="tab:gray", alpha=0.5)
+        else:
+            label = alpha * delta[:, 0] + (1 - alpha) * delta[:, 1] > 0
+            ax.scatter(*delta[label].T, s=4, color="tab:blue", alpha=0.5)
+            ax.scatter(*delta[~label].T, s=4, color="tab:orange", alpha=0.5)
+            ax.plot(line, -alpha / (1 - alpha) * line, color="black", label="true")
         fitted = runs[runs["rho_train"] == rho].drop_duplicates("seed")["alpha_hat"]
+        fitted = fitted.dropna()
         for i, alpha_hat in enumerate(fitted):
-            ax.plot(line, -alpha_hat / (1 - alpha_hat) * line, color="tab:green",
-                    linewidth=0.8, linestyle="--",
-                    label="fitted (per seed)" if i == 0 else None)  # fmt: skip
+            ax.plot(
+                line,
+                -alpha_hat / (1 - alpha_hat) * line,
+                color="tab:green",
+                linewidth=0.8,
+                linestyle="--",
+                label="fitted (per seed)" if i == 0 else None,
+            )
         ax.set_xlim(-4, 4)
         ax.set_ylim(-4, 4)
         ax.set_aspect("equal")
         ax.set_title(rf"$\rho^{{tr}} = {rho}$")
         ax.set_xlabel(r"$\delta_1$")
     axes[0][0].set_ylabel(r"$\delta_2$")
-    axes[0][0].legend(fontsize="x-small", loc="lower left")
+    if axes[0][0].get_legend_handles_labels()[0]:
+        axes[0][0].legend(fontsize="x-small", loc="lower left")
     fig.suptitle("Latent differences and decision boundaries (cf. paper Figure 7)")
     fig.tight_layout()
     path = Path(path)

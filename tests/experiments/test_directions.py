@@ -9,10 +9,16 @@ import numpy as np
 import pytest
 import torch
 
-from skpref.experiments import run_confounding, run_latent_positivity
+from skpref.experiments import (
+    CONFOUNDING,
+    LATENT_POSITIVITY,
+    SyntheticConfounded,
+    SyntheticLatent,
+    run_protocol,
+)
 
-QUICK = {"n_train": 1000, "n_test": 1000, "n_features": 16, "width": 64,
-         "lr": 2e-3, "max_epochs": 10, "n_seeds": 3}  # fmt: skip
+DATA = {"n_train": 1000, "n_test": 1000, "n_features": 16}
+QUICK = {"width": 64, "lr": 2e-3, "max_epochs": 10, "n_seeds": 3, "device": "cpu"}
 
 
 def assert_significantly_positive(diff, what):
@@ -33,9 +39,16 @@ def one_thread():
 
 @pytest.mark.slow
 def test_id_ood_gap_grows_with_rho_train(one_thread):
-    runs = run_latent_positivity(rhos=(0.0, 0.9), random_state=11, **QUICK).runs
-    acc = runs.pivot_table(index="seed", columns=["rho_train", "test"],
-                           values="accuracy")  # fmt: skip
+    runs = run_protocol(
+        LATENT_POSITIVITY,
+        SyntheticLatent(**DATA),
+        rhos=(0.0, 0.9),
+        random_state=11,
+        **QUICK,
+    ).runs
+    acc = runs.pivot_table(
+        index="seed", columns=["rho_train", "test"], values="accuracy"
+    )
     gap = {rho: acc[(rho, "ID")] - acc[(rho, "OOD")] for rho in (0.0, 0.9)}
     assert_significantly_positive(gap[0.9] - gap[0.0], "gap(0.9) - gap(0.0)")
     assert_significantly_positive(gap[0.9], "ID - OOD at rho_train = 0.9")
@@ -43,10 +56,17 @@ def test_id_ood_gap_grows_with_rho_train(one_thread):
 
 @pytest.fixture(scope="module")
 def confounding_accuracy(one_thread):
-    runs = run_confounding(rhos=(0.8, 1.0), random_state=12, **QUICK).runs
+    runs = run_protocol(
+        CONFOUNDING,
+        SyntheticConfounded(**DATA),
+        rhos=(0.8, 1.0),
+        random_state=12,
+        **QUICK,
+    ).runs
     test = runs[runs["split"] == "test"]
-    return test.pivot_table(index="seed", columns=["rho", "group", "model"],
-                            values="accuracy")  # fmt: skip
+    return test.pivot_table(
+        index="seed", columns=["rho", "group", "model"], values="accuracy"
+    )
 
 
 @pytest.mark.slow

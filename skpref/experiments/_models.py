@@ -1,26 +1,13 @@
-"""Pieces shared by the protocols: the reward models, seeds, progress bars."""
+"""The reward models of the protocols, by name: the one list of model names."""
 
-import numpy as np
+import difflib
 
-__all__ = ["MODEL_NAMES", "make_reward_model", "progress", "seeds_from"]
+__all__ = ["MODEL_NAMES", "SINGLE_OBJECTIVE_MODEL", "make_reward_model"]
 
+#: The single-objective model of the paper's Table 1.
+SINGLE_OBJECTIVE_MODEL = "BTL"
 #: The three multi-objective models of the paper's Table 2, in its column order.
 MODEL_NAMES = ("Base", "Multihead", "Adversarial")
-
-
-def seeds_from(entropy, n):
-    """Draw ``n`` reproducible 31-bit seeds from an int or a list of ints."""
-    state = np.random.SeedSequence(entropy).generate_state(n, dtype=np.uint32)
-    return [int(s) >> 1 for s in state]
-
-
-def progress(iterable, *, enabled, desc, total=None):
-    """Wrap ``iterable`` in a tqdm bar when ``enabled`` (on stderr), else return it."""
-    if not enabled:
-        return iterable
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, desc=desc, total=total, leave=False, dynamic_ncols=True)
 
 
 def make_reward_model(
@@ -32,6 +19,7 @@ def make_reward_model(
     batch_size=64,
     adversary_weight=1.0,
     n_objectives=None,
+    device=None,
     random_state=None,
 ):
     """One of the paper's reward models with the paper's layout at ``width``.
@@ -42,6 +30,32 @@ def make_reward_model(
     hidden layer, the shared latent, the heads and the discriminator of width
     ``width`` (paper: 512), λ = ``adversary_weight`` (paper: 1.0). All keep the
     weights of the epoch with the best validation accuracy (10% held out).
+
+    Parameters
+    ----------
+    name : {"BTL", "Base", "Multihead", "Adversarial"}
+        Which model.
+    width, lr, max_epochs, batch_size : default=512, 1e-4, 10, 64
+        Network width and the training settings (the paper's values).
+    adversary_weight : float, default=1.0
+        λ of the Adversarial model.
+    n_objectives : int or None, default=None
+        Objectives of the multi-objective models (None: the ids seen in ``fit``).
+    device : str or None, default=None
+        Torch device; None keeps the model's default.
+    random_state : int or None, default=None
+        Seed of the network.
+
+    Returns
+    -------
+    model : estimator
+        An unfitted reward model.
+
+    Examples
+    --------
+    >>> from skpref.experiments import make_reward_model
+    >>> make_reward_model("Multihead", width=8).head_hidden_dim
+    8
     """
     common = {
         "hidden_dim": width,
@@ -50,13 +64,15 @@ def make_reward_model(
         "batch_size": batch_size,
         "random_state": random_state,
     }
+    if device is not None:
+        common["device"] = device
     from skpref.models import (
         AdversarialRewardModel,
         BTLRewardRegressor,
         MultiheadRewardModel,
     )
 
-    if name == "BTL":
+    if name == SINGLE_OBJECTIVE_MODEL:
         return BTLRewardRegressor(latent_dim=64, **common)
     if name == "Base":
         return BTLRewardRegressor(
@@ -73,14 +89,9 @@ def make_reward_model(
             **heads,
             **common,
         )
+    known = [SINGLE_OBJECTIVE_MODEL, *MODEL_NAMES]
+    close = difflib.get_close_matches(str(name), known, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
     raise ValueError(
-        f"make_reward_model got the model name {name!r}; expected one of "
-        f"{['BTL', *MODEL_NAMES]}."
+        f"make_reward_model got the model name {name!r}; expected one of {known}.{hint}"
     )
-
-
-def accuracy(model, X, y):
-    """Pairwise accuracy of ``model`` on ``(X, y)``; NaN for an empty set."""
-    if len(y) == 0:
-        return np.nan
-    return float(np.mean(model.predict(X) == np.asarray(y)))

@@ -1,0 +1,339 @@
+"""The one experiment loop: draw training sets, fit the models, score them.
+
+A run is planned as a list of :class:`FitGroup` (the unit of work: the models
+fitted on one training set and scored on its test sets), which an *executor*
+turns into rows: by default one group after another in this process; a caller
+may hand the groups to other workers or to an engine that trains many models at
+once, as long as it returns each group's rows.
+"""
+
+import numbers
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils import Bunch
+
+from skpref.experiments._models import make_reward_model
+from skpref.experiments._protocols import get_protocol
+from skpref.experiments._seeds import draw_key, seeds_from
+from skpref.experiments._sources import Draw
+from skpref.metrics import get_scorer
+
+__all__ = ["FitGroup", "run_fit_group", "run_protocol"]
+
+_OWNER = "run_protocol"
+
+
+@dataclass
+class FitGroup:
+    """The unit of work of a run: models fitted on one draw, then scored.
+
+    Attributes
+    ----------
+    protocol : Protocol
+        What to score and which extra columns to compute.
+    data : str
+        The source's name (the ``data`` column).
+    seed : int
+        Index of the repetition.
+    rho : float
+        Dependence in the training set.
+    draw : Draw
+        Training set and test sets.
+    models : list of (str, estimator)
+        Unfitted, seeded models by name.
+    """
+
+    protocol: object
+    data: str
+    seed: int
+    rho: float
+    draw: Draw
+    models: list
+
+
+def _accuracy(model, X, y):
+    """Pairwise accuracy through :mod:`skpref.metrics`; NaN for an empty set."""
+    if len(y) == 0:
+        return np.nan
+    return float(get_scorer("pairwise_accuracy")(model, X, y))
+
+
+def _scored_sets(protocol, draw):
+    """``(split, group, X, y)`` of every set a model of ``draw`` is scored on."""
+    for group, (X, y) in draw.tests.items():
+        yield "test", group, X, y
+    if protocol.score_training:
+        for group in protocol.tests:
+            mask = draw.train_groups == group
+            yield "train", group, draw.X[mask], draw.y[mask]
+
+
+def run_fit_group(group):
+    """Fit the models of a :class:`FitGroup` and score them: its rows of the runs.
+
+    Parameters
+    ----------
+    group : FitGroup
+        The work.
+
+    Returns
+    -------
+    rows : list of dict
+        One row per model and scored set, in the runner's column names.
+    """
+    rows = []
+    for name, model in group.models:
+        start = time.perf_counter()
+        model.fit(group.draw.X, group.draw.y)
+        fit_seconds = time.perf_counter() - start
+        extras = {col: f(model, group.draw) for col, f in group.protocol.extras.items()}
+        for split, test, X, y in _scored_sets(group.protocol, group.draw):
+            rows.append(
+                {
+                    "protocol": group.protocol.name,
+                    "data": group.data,
+                    "seed": group.seed,
+                    "rho": float(group.rho),
+                    "model": name,
+                    "split": split,
+                    "group": test,
+                    "accuracy": _accuracy(model, X, y),
+                    "n": len(y),
+                    "fit_seconds": fit_seconds,
+                    **extras,
+                }
+            )
+    return rows
+
+
+def _check_rhos(rhos, protocol):
+    rhos = np.atleast_1d(np.asarray(rhos, dtype=object))
+    bad = [r for r in rhos if not isinstance(r, numbers.Real) or isinstance(r, bool)]
+    lo, hi = protocol.rho_range
+    if rhos.ndim != 1 or rhos.size == 0 or bad:
+        raise ValueError(
+            f"{_OWNER}: rhos must be a non-empty list of numbers in [{lo}, {hi}]; got "
+            f"{rhos.tolist()!r}."
+        )
+    outside = [float(r) for r in rhos if not lo <= r <= hi]
+    if outside:
+        raise ValueError(
+            f"{_OWNER}: the {protocol.name} protocol takes rho in [{lo}, {hi}]; got "
+            f"{outside}."
+        )
+    values = [float(r) for r in rhos]
+    if len(set(values)) < len(values):
+        raise ValueError(f"{_OWNER}: rhos lists a value twice: {values}.")
+    return values
+
+
+def _check_count(value, name):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{_OWNER}: {name} must be an integer >= 1; got {value!r}.")
+    return int(value)
+
+
+def _model_specs(models, protocol):
+    """``[(name, name or estimator)]`` from names or a dict of them."""
+    models = protocol.models if models is None else models
+    if isinstance(models, str):
+        raise ValueError(
+            f"{_OWNER}: models must be a list of names or a dict of name to "
+            f"estimator; got the single string {models!r}. Write [{models!r}]."
+        )
+    specs = (
+        list(models.items()) if isinstance(models, dict) else [(m, m) for m in models]
+    )
+    if not specs:
+        raise ValueError(f"{_OWNER}: models is empty; give at least one model.")
+    for name, spec in specs:
+        if isinstance(spec, str):
+            make_reward_model(spec)  # an unknown name fails here, before any fit
+        elif not hasattr(spec, "fit"):
+            raise ValueError(
+                f"{_OWNER}: the model {name!r} is {spec!r}; expected a model name "
+                "or an unfitted estimator."
+            )
+    return specs
+
+
+def _build(spec, seed, n_objectives, model_params):
+    if isinstance(spec, str):
+        return make_reward_model(
+            spec, n_objectives=n_objectives, random_state=seed, **model_params
+        )
+    model = clone(spec)
+    if "random_state" in model.get_params():
+        model.set_params(random_state=seed)
+    return model
+
+
+def _draws(source, rhos, seeds):
+    """``(i, seed, rho, draw_seeds, model_seed)`` of every draw of a run."""
+    for i, seed in enumerate(seeds):
+        for rho in rhos:
+            *draw_seeds, model_seed = seeds_from(
+                draw_key(seed, rho), source.n_draw_seeds + 1
+            )
+            yield i, seed, rho, draw_seeds, model_seed
+
+
+def _groups(protocol, source, specs, draws, model_params, deltas):
+    """Yield the fit groups of a run, making each draw only when it is asked for."""
+    for i, seed, rho, draw_seeds, model_seed in draws:
+        draw = source.draw(rho, seed, draw_seeds)
+        if i == 0 and draw.delta is not None:
+            deltas[rho] = draw.delta[:, :2]
+        models = [
+            (name, _build(spec, model_seed, source.n_objectives_, model_params))
+            for name, spec in specs
+        ]
+        yield FitGroup(protocol, source.name, i, rho, draw, models)
+
+
+def _in_order(groups):
+    return map(run_fit_group, groups)
+
+
+def run_protocol(
+    protocol,
+    source,
+    *,
+    models=None,
+    rhos=None,
+    n_seeds=None,
+    width=512,
+    lr=1e-4,
+    max_epochs=10,
+    batch_size=64,
+    adversary_weight=1.0,
+    device=None,
+    random_state=0,
+    executor=None,
+    show_progress=False,
+):
+    """Run a protocol of the paper on a data source.
+
+    For each of ``n_seeds`` repetitions and each ``rho``, the source draws a
+    training set and its test sets (a :class:`~skpref.experiments.Draw`), every
+    model is fitted on the training set with a seed of its own, and scored on
+    every test set (and, for the confounding protocol, on its training pairs by
+    group) with :func:`skpref.metrics.get_scorer` ``("pairwise_accuracy")``.
+
+    Parameters
+    ----------
+    protocol : Protocol or {"latent-positivity", "confounding"}
+        :data:`LATENT_POSITIVITY` (Table 1) or :data:`CONFOUNDING` (Tables 2-3).
+    source : PreferenceSource
+        The data, e.g. :class:`SyntheticLatent`, :class:`SyntheticConfounded`,
+        :class:`RelabeledHHRLHF`, :class:`UltraFeedback` or :class:`PairSource`.
+    models : list of str, dict or None, default=None
+        Model names (``"BTL"``, ``"Base"``, ``"Multihead"``, ``"Adversarial"``,
+        see :func:`make_reward_model`) or a dict of name to a name or an
+        unfitted estimator (its ``random_state`` is set per draw). None: the
+        protocol's (BTL; Base, Multihead, Adversarial).
+    rhos : list of float or None, default=None
+        Dependence levels; None: the paper's (:data:`RHOS_TABLE1`,
+        :data:`RHOS_TABLE2`).
+    n_seeds : int or None, default=None
+        Repetitions; None: the paper's (3 for Table 1, 5 for Table 2).
+    width, lr, max_epochs, batch_size, adversary_weight : default=512, 1e-4, 10, 64, 1.0
+        Settings of the named models (the paper's values).
+    device : str or None, default=None
+        Torch device of the named models; None: the models' default.
+    random_state : int, default=0
+        Master seed: the source's seeds, then one seed per repetition, from which
+        each ``(repetition, rho)`` draws its data and model seeds.
+    executor : callable or None, default=None
+        ``executor(groups)`` takes an iterable of :class:`FitGroup` (made one
+        at a time, each holding its draw's data) and returns, in the same order,
+        each group's rows (what :func:`run_fit_group` returns); None runs them
+        one after another here.
+    show_progress : bool, default=False
+        Show a progress bar over the groups.
+
+    Returns
+    -------
+    result : :class:`~sklearn.utils.Bunch`
+        ``runs`` (one row per repetition, rho, model and scored set, in the
+        protocol's columns), ``config`` (the arguments, the source's parameters
+        and what it reported), ``deltas`` (training ``delta`` of the first
+        repetition per rho, for Figure 7), ``alpha`` (the source's true factor
+        weight or None), ``protocol``, ``source`` (prepared), ``name`` (the
+        stem of the result files), ``suffix`` and ``title``.
+
+    Examples
+    --------
+    >>> from skpref.experiments import CONFOUNDING, SyntheticConfounded, run_protocol
+    >>> source = SyntheticConfounded(n_train=200, n_test=100, n_features=4)
+    >>> result = run_protocol(CONFOUNDING, source, models=["Base"], rhos=[1.0],
+    ...                       n_seeds=1, width=8, lr=1e-2, max_epochs=2)
+    >>> result.runs[["split", "group", "n"]].to_numpy().tolist()
+    [['test', 'consistent', 100], ['test', 'inconsistent', 100], ['train', 'consistent', 200], ['train', 'inconsistent', 0]]
+    """  # noqa: E501
+    protocol = get_protocol(protocol)
+    rhos = _check_rhos(protocol.rhos if rhos is None else rhos, protocol)
+    n_seeds = _check_count(protocol.n_seeds if n_seeds is None else n_seeds, "n_seeds")
+    specs = _model_specs(models, protocol)
+    if not isinstance(random_state, numbers.Integral) or random_state < 0:
+        raise ValueError(
+            f"{_OWNER}: random_state must be an integer >= 0 (the master seed); got "
+            f"{random_state!r}."
+        )
+    model_params = {
+        "width": width,
+        "lr": lr,
+        "max_epochs": max_epochs,
+        "batch_size": batch_size,
+        "adversary_weight": adversary_weight,
+        "device": device,
+    }
+    k = source.n_source_seeds
+    seeds = seeds_from(int(random_state), k + n_seeds)
+    source.prepare(protocol, seeds[:k])
+    for rho in rhos:
+        source.check_rho(rho)
+    draws = list(_draws(source, rhos, seeds[k:]))
+    for _, seed, rho, draw_seeds, _ in draws:  # bad data fail before any fit
+        source.check_draw(rho, seed, draw_seeds)
+    deltas = {}
+    groups = _groups(protocol, source, specs, draws, model_params, deltas)
+    results = (executor or _in_order)(groups)
+    if show_progress:
+        from tqdm.auto import tqdm
+
+        results = tqdm(
+            results,
+            total=len(draws),
+            leave=False,
+            dynamic_ncols=True,
+            desc=f"{protocol.name} on {source.name}",
+            unit="draw",
+        )
+    rows = [row for group_rows in results for row in group_rows]
+    config = {
+        "protocol": protocol.name,
+        "data": source.name,
+        **source.params(),
+        **source.info_,
+        "rhos": rhos,
+        "n_seeds": n_seeds,
+        "models": [name for name, _ in specs],
+        **model_params,
+        "random_state": int(random_state),
+    }
+    suffix = source.file_suffix
+    return Bunch(
+        runs=protocol.layout(rows),
+        config=config,
+        deltas=deltas,
+        alpha=source.alpha,
+        protocol=protocol,
+        source=source,
+        name=protocol.name.replace("-", "_") + suffix,
+        suffix=suffix,
+        title=source.title,
+    )
