@@ -31,6 +31,18 @@ __all__ = ["AMCEEstimator"]
 _OWNER = "AMCEEstimator"
 
 
+def _check_hard_labels(y):
+    """Refuse soft labels: the estimand is defined by hard preferences here."""
+    values = np.unique(np.asarray(y))
+    if values.dtype.kind in "fc" and not np.all(np.isin(values, [0.0, 1.0])):
+        bad = values[~np.isin(values, [0.0, 1.0])][0]
+        raise ValueError(
+            f"{_OWNER} expects hard pair labels y in {{0, 1}} (1 means response a "
+            f"is preferred); got the value {float(bad)!r}. Soft labels and ties "
+            "are not supported: give each annotator's label its own row."
+        )
+
+
 class AMCEEstimator(BaseEstimator):
     """Average Marginal Component Effects of binary latent factors, with inference.
 
@@ -188,6 +200,7 @@ class AMCEEstimator(BaseEstimator):
             The fitted estimator.
         """
         Z_pairs, y = validate_data(self, Z_pairs, y, dtype=np.float64)
+        _check_hard_labels(y)
         y = check_pair_target(y, owner=_OWNER).astype(np.float64)
         n_factors = check_pair_width(
             Z_pairs.shape[1], with_objective=False, owner=_OWNER

@@ -7,6 +7,7 @@ from sklearn.utils.validation import check_array
 
 from skpref.model_selection._base import BaseRhoSplitter
 from skpref.model_selection._sampling import correlation, sample_with_correlation
+from skpref.utils._factors import check_factor_pair
 from skpref.utils._validation import Interval, StrOptions
 
 __all__ = ["LatentCorrelationSplitter"]
@@ -192,20 +193,8 @@ default="out_of_distribution"
         return delta
 
     def _factor_columns(self, delta):
-        factors = tuple(self.factors)
-        if (
-            len(factors) != 2
-            or len(set(factors)) != 2
-            or not all(
-                isinstance(j, numbers.Integral) and 0 <= j < delta.shape[1]
-                for j in factors
-            )
-        ):
-            raise ValueError(
-                f"{self._name} expects factors to be two different columns of delta "
-                f"(0..{delta.shape[1] - 1}); got factors={self.factors!r}."
-            )
-        return delta[:, factors[0]], delta[:, factors[1]]
+        j, k = check_factor_pair(self.factors, delta.shape[1], owner=self._name)
+        return delta[:, j], delta[:, k]
 
     def _draw(self, d1, d2, n_train, n_test, train_rng, test_rng):
         all_pairs = np.arange(d1.size)
