@@ -7,6 +7,8 @@ mapping both to ids with one coding (:mod:`skpref.utils._objectives`), so names 
 never compared with ids by accident.
 """
 
+import difflib
+
 import numpy as np
 import pandas as pd
 
@@ -60,10 +62,13 @@ def _shared_coding(objective, prompt_type, categories, names, owner):
         return coding
     as_names = [_is_names(objective), _is_names(prompt_type)]
     if all(as_names):
-        seen = pd.concat([objective, prompt_type]).astype(object).dropna().unique()
-        return check_objective_categories(
-            sorted(seen, key=str), owner=owner, argument="the names seen"
+        coding = check_objective_categories(
+            sorted(objective.astype(object).unique(), key=str),
+            owner=owner,
+            argument=f"the names in {names[0]}",
         )
+        _check_prompt_names_seen(prompt_type, coding, names, owner)
+        return coding
     if any(as_names):
         which = names[0] if as_names[0] else names[1]
         other = names[1] if as_names[0] else names[0]
@@ -74,6 +79,20 @@ def _shared_coding(objective, prompt_type, categories, names, owner):
             "give both as names."
         )
     return None
+
+
+def _check_prompt_names_seen(prompt_type, coding, names, owner):
+    """Refuse a prompt type named after no objective seen (no coding was given)."""
+    unknown = sorted(set(prompt_type.astype(object)) - set(coding), key=str)
+    if unknown:
+        close = difflib.get_close_matches(str(unknown[0]), coding.tolist(), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(
+            f"{owner}: {names[1]} holds {unknown[0]!r}, which is not among the "
+            f"objectives in {names[0]}, {coding.tolist()}.{hint} If it is an "
+            "objective these pairs lack, pass objective_categories with every "
+            "objective name (e.g. skpref.datasets.OBJECTIVES)."
+        )
 
 
 def _encode_prompt_ids(prompt_type, n_objectives, coding, name, owner):
@@ -114,9 +133,10 @@ def encode_objective_and_prompt_type(
 
     The coding is, in this order: ``objective_categories``; the categories of a
     pandas ``Categorical`` objective or prompt type (two Categoricals must agree);
-    the sorted names seen in both when both hold names. Integer ids are taken as
-    they are. Names mixed with ids need one of the first two, since the order of
-    the names is the only link between a name and an id.
+    the sorted objective names when both hold names (every prompt type must then
+    be one of them). Integer ids are taken as they are. Names mixed with ids need
+    one of the first two, since the order of the names is the only link between
+    a name and an id.
 
     Parameters
     ----------

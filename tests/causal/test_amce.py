@@ -14,13 +14,13 @@ import itertools
 
 import numpy as np
 import pytest
-from amce_designs import make_binary_factor_pairs
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from causal.amce_designs import make_binary_factor_pairs
 from skpref.causal import AMCEEstimator
 from skpref.causal._amce_numerics import btl_features, fit_btl
 

@@ -3,11 +3,11 @@
 import numpy as np
 import pandas as pd
 import pytest
-from amce_designs import make_binary_factor_pairs
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.utils._param_validation import InvalidParameterError
 
+from causal.amce_designs import make_binary_factor_pairs
 from skpref.causal import (
     AMCEEstimator,
     assumption_report,

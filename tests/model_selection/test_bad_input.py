@@ -11,8 +11,8 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 from sklearn.utils._param_validation import InvalidParameterError
-from split_data import confounded, gaussian_delta
 
+from model_selection.split_data import confounded, gaussian_delta
 from skpref.model_selection import (
     LatentCorrelationSplitter,
     ObjectiveConfoundingSplitter,

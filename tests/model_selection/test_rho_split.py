@@ -5,8 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_validate
-from split_data import confounded, corr, gaussian_delta
 
+from model_selection.split_data import confounded, corr, gaussian_delta
 from skpref.causal import disagreement_quadrant_mass
 from skpref.model_selection import (
     LatentCorrelationSplitter,
