@@ -2,6 +2,9 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skpref.metrics import (
@@ -128,3 +131,19 @@ def test_unknown_scorer_names_both_lists():
         get_scorer("pairwise_acuracy")
     with pytest.raises(InvalidParameterError, match="The 'scoring' parameter"):
         get_scorer(3)
+
+
+@given(
+    y=arrays(np.float64, st.integers(0, 8), elements=st.floats(allow_nan=True)),
+    p=arrays(np.float64, st.integers(0, 8), elements=st.floats(-1, 2)),
+    weighted=st.booleans(),
+)
+def test_random_inputs_score_or_say_why(y, p, weighted):
+    weight = np.abs(p[: y.size]) if weighted else None
+    for metric in SCORES:
+        try:
+            value = metric(y, p, sample_weight=weight)
+        except ValueError as error:
+            assert str(error).startswith(metric.__name__)
+            continue
+        assert np.isfinite(value)

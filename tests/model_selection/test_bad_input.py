@@ -8,6 +8,9 @@ or pandas instead, fails.
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 from sklearn.utils._param_validation import InvalidParameterError
@@ -266,3 +269,46 @@ def test_invalid_parameters(splitter, match):
     # checked before any data is looked at
     with pytest.raises(InvalidParameterError, match=match):
         list(splitter.split(X50, groups=OBJ50))
+
+
+@st.composite
+def confounding_inputs(draw):
+    n = draw(st.integers(2, 60))
+    objective = draw(arrays(np.int64, n, elements=st.integers(0, 3)))
+    kind = draw(st.sampled_from(["ids", "floats", "names", "mixed"]))
+    if kind == "ids":
+        prompt_type = draw(arrays(np.int64, n, elements=st.integers(-2, 6)))
+    elif kind == "floats":
+        values = st.one_of(st.floats(-1, 5), st.just(np.nan))
+        prompt_type = draw(arrays(np.float64, n, elements=values))
+    else:
+        names = ["helpful", "harmless", "honest"] + ([0, 1] if kind == "mixed" else [])
+        prompt_type = np.array(
+            draw(st.lists(st.sampled_from(names), min_size=n, max_size=n)),
+            dtype=object,
+        )
+    params = dict(
+        mode="confounding",
+        rho=draw(st.floats(0, 1)),
+        train_size=draw(st.integers(1, 70)),
+        test=draw(st.sampled_from(["consistent", "inconsistent", "in_distribution"])),
+        n_splits=2,
+        random_state=0,
+    )
+    return objective, prompt_type, params
+
+
+@given(confounding_inputs())
+def test_random_side_information_splits_or_says_why(data):
+    # whatever the objective ids and prompt types, the splitter either keeps its
+    # promise or raises its own ValueError; never numpy's or pandas' exception
+    objective, prompt_type, params = data
+    X = np.column_stack([np.zeros((objective.size, 2)), objective])
+    cv = RhoStratifiedSplitter(**params)
+    try:
+        folds = list(cv.split(X, prompt_type=prompt_type))
+    except ValueError as error:
+        assert str(error).startswith("RhoStratifiedSplitter")
+        return
+    for train, test in folds:
+        assert test.size > 0 and np.intersect1d(train, test).size == 0
