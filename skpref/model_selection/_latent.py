@@ -198,32 +198,35 @@ default="out_of_distribution"
 
     def _draw(self, d1, d2, n_train, n_test, train_rng, test_rng):
         all_pairs = np.arange(d1.size)
-        train, rho_train, (lo, hi) = sample_with_correlation(
-            d1, d2, all_pairs, n_train, self.rho, train_rng
-        )
-        if train is None:
-            raise ValueError(
-                f"{self._name} needs at least 3 training pairs; got train_size="
-                f"{self.train_size!r} ({n_train} pairs)."
-            )
-        self._check_reached(rho_train, lo, hi, "training", n_train)
+        train, rho_train = self._sample(d1, d2, all_pairs, n_train, train_rng, None)
         rest = np.setdiff1d(all_pairs, train)
         if self.test == "out_of_distribution":
             eligible = rest[d1[rest] * d2[rest] < 0]
             test = self._take_test(eligible, n_test, test_rng, "disagreement-quadrant")
             return train, test, rho_train, correlation(d1[test], d2[test])
         size = min(n_train, rest.size // 2) if n_test is None else n_test
-        test, rho_test, (lo, hi) = sample_with_correlation(
-            d1, d2, rest, size, self.rho, test_rng
-        )
-        if test is None:
-            raise ValueError(
-                f"{self._name} has {rest.size} pairs left after training; it cannot "
-                f"draw {size} in-distribution test pairs (at least 3 are needed). "
-                "Lower train_size or test_size."
-            )
-        self._check_reached(rho_test, lo, hi, "in-distribution test", size)
+        test, rho_test = self._sample(d1, d2, rest, size, test_rng, rest.size)
         return train, test, rho_train, rho_test
+
+    def _sample(self, d1, d2, pool, size, rng, left_after_training):
+        """Draw ``size`` pairs of ``pool`` at ``rho``: training (None) or test."""
+        chosen, achieved, (lo, hi) = sample_with_correlation(
+            d1, d2, pool, size, self.rho, rng
+        )
+        which = "training" if left_after_training is None else "in-distribution test"
+        if chosen is None and left_after_training is None:
+            raise ValueError(
+                f"{self._name} needs at least 3 training pairs; got train_size="
+                f"{self.train_size!r} ({size} pairs)."
+            )
+        if chosen is None:
+            raise ValueError(
+                f"{self._name} has {left_after_training} pairs left after training; "
+                f"it cannot draw {size} in-distribution test pairs (at least 3 are "
+                "needed). Lower train_size or test_size."
+            )
+        self._check_reached(achieved, lo, hi, which, size)
+        return chosen, achieved
 
     def _check_reached(self, achieved, lo, hi, which, size):
         if abs(achieved - self.rho) <= self.tol:

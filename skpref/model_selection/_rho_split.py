@@ -113,18 +113,15 @@ class RhoStratifiedSplitter(BaseRhoSplitter):
     >>> import numpy as np
     >>> from skpref.model_selection import RhoStratifiedSplitter
     >>> rng = np.random.default_rng(0)
-    >>> delta = rng.normal(size=(400, 2))
-    >>> X = np.hstack([delta, np.zeros((400, 2))])
-    >>> cv = RhoStratifiedSplitter(rho=0.6, n_splits=2, train_size=100,
-    ...                            test_size=50, random_state=0)
-    >>> for train, test in cv.split(X, delta=delta):
-    ...     assert not set(train) & set(test)
-    ...     assert np.all(delta[test, 0] * delta[test, 1] < 0)
-    >>> info = cv.split_info(X, delta=delta)
-    >>> info[["n_train", "n_test"]].to_numpy().tolist()
-    [[100, 50], [100, 50]]
-    >>> bool(np.allclose(info["rho_train"], 0.6, atol=0.02))
-    True
+    >>> objective = np.tile([0, 1], 100)
+    >>> prompt_type = np.where(rng.random(200) < 0.5, objective, 1 - objective)
+    >>> X = np.column_stack([rng.normal(size=(200, 4)), objective])
+    >>> cv = RhoStratifiedSplitter(mode="confounding", rho=0.8, n_splits=2,
+    ...                            train_size=40, random_state=0)
+    >>> for train, test in cv.split(X, groups=prompt_type):
+    ...     assert np.all(prompt_type[test] != objective[test])
+    >>> cv.split_info(X, prompt_type=prompt_type)["rho_train"].tolist()
+    [0.8, 0.8]
     """
 
     __metadata_request__split = {

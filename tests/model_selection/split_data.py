@@ -20,3 +20,17 @@ def confounded(n, seed=0, p_consistent=0.5):
 
 def corr(delta, idx):
     return np.corrcoef(delta[idx, 0], delta[idx, 1])[0, 1]
+
+
+# A small adversarial reward model that still learns, for the cross-validation tests
+SMALL_ADVERSARIAL = dict(
+    hidden_dim=32,
+    latent_dim=16,
+    head_hidden_dim=16,
+    discriminator_hidden_dim=16,
+    max_epochs=3,
+    lr=1e-2,
+    batch_size=64,
+    validation_fraction=None,
+    random_state=0,
+)

@@ -14,23 +14,14 @@ from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from model_selection.split_data import SMALL_ADVERSARIAL
 from skpref import AdversarialRewardModel
 from skpref.datasets import OBJECTIVES, make_confounded_preferences
 from skpref.model_selection import ObjectiveConfoundingSplitter, RhoStratifiedSplitter
 from skpref.utils import encode_objectives
 
 N_FEATURES = 8
-SMALL = dict(
-    hidden_dim=32,
-    latent_dim=16,
-    head_hidden_dim=16,
-    discriminator_hidden_dim=16,
-    max_epochs=3,
-    lr=1e-2,
-    batch_size=64,
-    validation_fraction=None,
-    random_state=0,
-)
+SMALL = SMALL_ADVERSARIAL
 
 
 @pytest.fixture(scope="module")
