@@ -226,6 +226,11 @@ def accuracy_by_group(
             f"{owner} expects one group label per pair, groups of shape "
             f"{y_true.shape}; got {groups.shape}."
         )
+    if pd.isna(groups).any():
+        raise ValueError(
+            f"{owner}: groups holds a missing label (None or NaN) for pair "
+            f"{int(np.flatnonzero(pd.isna(groups))[0])}; give every pair a group."
+        )
     per_pair = pd.DataFrame({"group": groups, "agreement": _agreement(y_true, y_score)})
     summary = per_pair.groupby("group", sort=True)["agreement"].agg(
         ["size", "mean", "sem"]

@@ -181,10 +181,15 @@ default="inconsistent"
 
     def _iter_indices(self, X, groups, *, prompt_type=None, objective=None):
         self._validate_params()
-        _, n_train, n_test = self._sizes(X)
+        n_pairs, n_train, n_test = self._sizes(X)
         objective, prompt_type = self._objective_and_prompt_type(
             X, groups, prompt_type, objective
         )
+        if objective.size != n_pairs:
+            raise ValueError(
+                f"{self._name}: objective and prompt_type have {objective.size} "
+                f"entries but X has {n_pairs} pairs; give one per pair of X."
+            )
         n_objectives = np.unique(objective).size
         per_objective = n_train // n_objectives
         if per_objective == 0:

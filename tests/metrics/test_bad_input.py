@@ -110,6 +110,8 @@ def test_ece_arguments_are_checked(kwargs, match):
 def test_group_and_consistency_inputs_are_checked():
     with pytest.raises(ValueError, match=r"one group label per pair, groups of shape"):
         accuracy_by_group([1, 0], [0.6, 0.4], [0])
+    with pytest.raises(ValueError, match="groups holds a missing label .* pair 1"):
+        accuracy_by_group([1, 0], [0.6, 0.4], np.array(["a", None], dtype=object))
     with pytest.raises(ValueError, match="prompt_type has 1 entries but there are 2"):
         consistency_groups([0, 1], [0])
     with pytest.raises(

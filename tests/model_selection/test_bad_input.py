@@ -86,6 +86,11 @@ OBJ50 = X50[:, -1].astype(int)
         ),
         (
             {"mode": "confounding"},
+            {"prompt_type": np.zeros(3), "objective": np.zeros(3)},
+            "objective and prompt_type have 3 entries but X has 50 pairs",
+        ),
+        (
+            {"mode": "confounding"},
             {"prompt_type": np.r_[np.nan, np.zeros(49)]},
             "prompt_type contains NaN",
         ),
