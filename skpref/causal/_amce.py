@@ -10,6 +10,11 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from skpref.causal._amce_checks import (
+    check_binary_factors,
+    check_hard_labels,
+    cluster_ids,
+)
 from skpref.causal._amce_numerics import (
     amce_from_proba,
     btl_features,
@@ -188,15 +193,24 @@ class AMCEEstimator(BaseEstimator):
             The fitted estimator.
         """
         Z_pairs, y = validate_data(self, Z_pairs, y, dtype=np.float64)
+        check_hard_labels(y, owner=_OWNER)
         y = check_pair_target(y, owner=_OWNER).astype(np.float64)
         n_factors = check_pair_width(
             Z_pairs.shape[1], with_objective=False, owner=_OWNER
         )
-        self._check_inputs(Z_pairs, n_factors)
+        if self.inference == "analytic" and self.estimator is not None:
+            raise ValueError(
+                f"{_OWNER}: inference='analytic' is only valid for the built-in "
+                "BTL model (estimator=None); use inference='bootstrap' with a "
+                "user-supplied estimator."
+            )
+        self.factor_names_ = check_binary_factors(
+            Z_pairs, n_factors, self.factor_names, owner=_OWNER
+        )
         n_pairs = Z_pairs.shape[0]
         Z_a, Z_b = Z_pairs[:, :n_factors], Z_pairs[:, n_factors:]
         self.n_factors_ = n_factors
-        clusters = self._clusters(groups, n_pairs)
+        clusters = cluster_ids(groups, n_pairs, owner=_OWNER)
         self._profiles = [
             profiles(np.vstack([Z_a, Z_b]), k, self.density) for k in range(n_factors)
         ]
@@ -228,57 +242,6 @@ class AMCEEstimator(BaseEstimator):
             )
             self.stderr_ = self.bootstrap_effects_.std(axis=0, ddof=1)
         return self
-
-    def _check_inputs(self, Z_pairs, n_factors):
-        values = np.unique(Z_pairs)
-        if not np.all(np.isin(values, [0.0, 1.0])):
-            bad = values[~np.isin(values, [0.0, 1.0])][0]
-            raise ValueError(
-                f"{_OWNER} expects binary latent factors coded 0/1 in Z_pairs "
-                f"[z_a | z_b]; got the value {float(bad)!r}. One-hot encode "
-                "categorical factors, or threshold continuous ones, first."
-            )
-        names = self.factor_names
-        if names is None:
-            names = [f"factor_{k}" for k in range(n_factors)]
-        if len(names) != n_factors:
-            raise ValueError(
-                f"{_OWNER} got {len(names)} factor_names for {n_factors} factors "
-                f"(Z_pairs has {2 * n_factors} columns); give one name per factor."
-            )
-        self.factor_names_ = list(names)
-        varies = np.any(Z_pairs[:, :n_factors] != Z_pairs[:, n_factors:], axis=0)
-        if not varies.all():
-            k = int(np.flatnonzero(~varies)[0])
-            raise ValueError(
-                f"{_OWNER}: factor {self.factor_names_[k]!r} never differs between "
-                "the two responses of a pair, so its effect is not identified "
-                "(latent positivity, Assumption 5, fails). Drop it or collect "
-                "pairs that vary it."
-            )
-        if self.inference == "analytic" and self.estimator is not None:
-            raise ValueError(
-                f"{_OWNER}: inference='analytic' is only valid for the built-in "
-                "BTL model (estimator=None); use inference='bootstrap' with a "
-                "user-supplied estimator."
-            )
-
-    def _clusters(self, groups, n_pairs):
-        if groups is None:
-            return np.arange(n_pairs)
-        groups = np.asarray(groups)
-        if groups.shape != (n_pairs,):
-            raise ValueError(
-                f"{_OWNER} expects groups of shape ({n_pairs},), one cluster id per "
-                f"pair; got shape {groups.shape}."
-            )
-        clusters = np.unique(groups, return_inverse=True)[1].ravel()
-        if clusters.max() < 1:
-            raise ValueError(
-                f"{_OWNER} needs at least 2 clusters in groups for inference; got "
-                "a single one."
-            )
-        return clusters
 
     def _builtin_effects(self, beta, pair_weights):
         """AMCE per fit and factor, their gradients and per-response values."""

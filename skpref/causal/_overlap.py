@@ -5,23 +5,49 @@ Overlap is positivity given the objective ``C`` (section 3.1, Example 1; section
 labelled under every objective.
 """
 
+import numbers
 import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from skpref.causal._positivity import latent_positivity_report
+from skpref.causal._propensity import (
+    default_propensity_model,
+    propensity_trust_problems,
+)
 from skpref.causal._report import DiagnosticReport, OverlapWarning
-from skpref.utils._validation import check_objective_ids, split_pairs
+from skpref.utils._consistency import encode_objective_and_prompt_type
+from skpref.utils._validation import (
+    HasMethods,
+    Interval,
+    split_pairs,
+    validate_params,
+)
 
 __all__ = ["assumption_report", "objective_overlap_report"]
 
 
+_OVERLAP_CONSTRAINTS = {
+    "prompt_type": ["array-like", None],
+    "estimator": [HasMethods(["fit", "predict_proba"]), None],
+    "cv": [Interval(numbers.Integral, 2, None, closed="left")],
+    "auc_threshold": [Interval(numbers.Real, 0.5, 1, closed="both")],
+    "objective_categories": ["array-like", None],
+    "random_state": ["random_state"],
+}
+
+
+@validate_params(
+    {
+        **_OVERLAP_CONSTRAINTS,
+        "X": ["array-like"],
+        "extreme": [Interval(numbers.Real, 0, 0.5, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def objective_overlap_report(
     X,
     prompt_type=None,
@@ -30,6 +56,7 @@ def objective_overlap_report(
     cv=5,
     auc_threshold=0.9,
     extreme=0.05,
+    objective_categories=None,
     random_state=None,
 ):
     """How well the labeller's objective can be predicted from the pair features.
@@ -43,35 +70,55 @@ def objective_overlap_report(
     (prompt type, objective) stratum and gives ``P(t = c)``, the ``rho`` of
     Table 2.
 
+    The AUC is only as good as the propensity model: a model that overfits gives
+    confident out-of-fold propensities and an AUC near 0.5 whatever the data. The
+    report therefore compares the model's out-of-fold log-loss with that of
+    predicting each objective by its share, and reports a model more than 5%
+    worse, or trained on fewer than 10 pairs of the rarest objective, as a
+    problem ("cannot be trusted at this sample size") instead of finding none.
+
     Parameters
     ----------
     X : array-like of shape (n_pairs, 2 * d + 1)
         Pairs ``[response_a | response_b | objective]``.
     prompt_type : array-like of shape (n_pairs,), default=None
-        Prompt type of each pair, in the objective's ``0..K-1`` coding.
+        Prompt type of each pair: an objective id in the coding of the objective
+        column, or an objective name (with ``objective_categories``, or as a
+        pandas Categorical whose categories are the coding).
     estimator : classifier, default=None
-        Propensity model with ``predict_proba``; a standardised
-        :class:`~sklearn.linear_model.LogisticRegression` by default.
+        Propensity model with ``predict_proba``. ``None`` standardises the
+        features, keeps ``k`` principal components (one per 10 pairs of the rarest
+        objective in a training fold, at most 64) and fits a logistic regression
+        whose penalty is chosen by cross-validated log-loss.
     cv : int, default=5
         Number of stratified folds for the out-of-fold propensities.
     auc_threshold : float, default=0.9
         An :class:`OverlapWarning` is issued when the AUC reaches it.
     extreme : float, default=0.05
         Propensities below ``extreme`` or above ``1 - extreme`` count as extreme.
+    objective_categories : array-like of str or None, default=None
+        Objective names in id order, to read a ``prompt_type`` given by name.
     random_state : int, RandomState instance or None, default=None
-        Seed of the fold assignment.
+        Seed of the fold assignment and of the default model's PCA.
 
     Returns
     -------
     report : DiagnosticReport
         Summary ``n_pairs``, ``n_objectives``, ``propensity_auc``,
-        ``extreme_propensity_share`` (and ``rho`` with prompt types); tables
+        ``extreme_propensity_share``, ``propensity_log_loss`` and
+        ``constant_log_loss`` (and ``rho`` with prompt types); tables
         ``objective_counts`` and, with prompt types, ``strata``.
 
     Warns
     -----
     OverlapWarning
-        When the AUC reaches ``auc_threshold`` or a stratum is empty.
+        When the AUC reaches ``auc_threshold``, a stratum is empty, or the
+        propensity model cannot be trusted.
+
+    References
+    ----------
+    Peduzzi, P. et al. "A simulation study of the number of events per variable
+    in logistic regression analysis", Journal of Clinical Epidemiology, 1996.
 
     Examples
     --------
@@ -100,19 +147,39 @@ def objective_overlap_report(
             f"cross-validation; objective {int(levels[counts.argmin()])} has "
             f"{int(counts.min())}. Lower cv or add pairs."
         )
+    codes = np.searchsorted(levels, objective)
+    folds = list(
+        StratifiedKFold(n_splits=cv, shuffle=True, random_state=random_state).split(
+            features, codes
+        )
+    )
+    n_rarest = min(
+        int(np.bincount(codes[train], minlength=levels.size).min())
+        for train, _ in folds
+    )
     if estimator is None:
-        estimator = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-    folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=random_state)
+        if n_rarest < 2:
+            raise ValueError(
+                f"{owner} needs at least 2 pairs of every objective in each "
+                f"training fold to fit its propensity model; with cv={cv}, "
+                f"objective {int(levels[counts.argmin()])} has {n_rarest}. Add "
+                "pairs or lower cv."
+            )
+        estimator = default_propensity_model(
+            features.shape[1], n_rarest, random_state=random_state
+        )
     proba = cross_val_predict(
-        estimator, features, objective, cv=folds, method="predict_proba"
+        estimator, features, codes, cv=folds, method="predict_proba"
     )
     if levels.size == 2:
-        auc = float(roc_auc_score(objective, proba[:, 1]))
+        auc = float(roc_auc_score(codes, proba[:, 1]))
     else:
-        auc = float(roc_auc_score(objective, proba, multi_class="ovr"))
-    observed = proba[np.arange(objective.size), np.searchsorted(levels, objective)]
+        auc = float(roc_auc_score(codes, proba, multi_class="ovr"))
+    observed = proba[np.arange(codes.size), codes]
     extreme_share = float(np.mean((observed < extreme) | (observed > 1 - extreme)))
-    problems = []
+    problems, model_loss, constant_loss = propensity_trust_problems(
+        codes, proba, n_rarest, features.shape[1]
+    )
     if auc >= auc_threshold:
         problems.append(
             f"the objective can be predicted from the pair features with a "
@@ -126,6 +193,8 @@ def objective_overlap_report(
         "n_objectives": int(levels.size),
         "propensity_auc": auc,
         "extreme_propensity_share": extreme_share,
+        "propensity_log_loss": model_loss,
+        "constant_log_loss": constant_loss,
     }
     tables = {
         "objective_counts": pd.DataFrame(
@@ -133,12 +202,9 @@ def objective_overlap_report(
         )
     }
     if prompt_type is not None:
-        prompt_type = check_objective_ids(prompt_type, owner=owner)
-        if prompt_type.shape != objective.shape:
-            raise ValueError(
-                f"{owner}: prompt_type has {prompt_type.size} entries but X has "
-                f"{objective.size} pairs; give one prompt type per pair."
-            )
+        objective, prompt_type, _ = encode_objective_and_prompt_type(
+            objective, prompt_type, objective_categories, owner=owner
+        )
         strata = pd.crosstab(
             pd.Series(prompt_type, name="prompt_type"),
             pd.Series(objective, name="objective"),
@@ -160,6 +226,16 @@ def objective_overlap_report(
     return DiagnosticReport("Objective overlap", summary, tables, problems)
 
 
+@validate_params(
+    {
+        **_OVERLAP_CONSTRAINTS,
+        "X": ["array-like", None],
+        "delta": ["array-like", None],
+        "factor_names": ["array-like", None],
+        "min_informative": [Interval(numbers.Integral, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def assumption_report(
     X=None,
     *,
@@ -169,6 +245,8 @@ def assumption_report(
     min_informative=50,
     auc_threshold=0.9,
     cv=5,
+    estimator=None,
+    objective_categories=None,
     random_state=None,
 ):
     """One report of latent positivity and objective overlap, to print before fit.
@@ -192,6 +270,10 @@ def assumption_report(
     auc_threshold : float, default=0.9
         See :func:`objective_overlap_report`.
     cv : int, default=5
+        See :func:`objective_overlap_report`.
+    estimator : classifier, default=None
+        See :func:`objective_overlap_report`.
+    objective_categories : array-like of str or None, default=None
         See :func:`objective_overlap_report`.
     random_state : int, RandomState instance or None, default=None
         See :func:`objective_overlap_report`.
@@ -235,8 +317,10 @@ def assumption_report(
             objective_overlap_report(
                 X,
                 prompt_type,
+                estimator=estimator,
                 cv=cv,
                 auc_threshold=auc_threshold,
+                objective_categories=objective_categories,
                 random_state=random_state,
             )
         )

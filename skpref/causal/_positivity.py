@@ -9,6 +9,7 @@ import pandas as pd
 from sklearn.utils.validation import check_array
 
 from skpref.causal._report import DiagnosticReport, PositivityWarning
+from skpref.utils._factors import check_factor_pair
 from skpref.utils._validation import Interval, validate_params
 
 __all__ = [
@@ -67,6 +68,10 @@ def _check_delta(delta, owner):
     return delta
 
 
+@validate_params(
+    {"delta": ["array-like"], "factors": [tuple, list]},
+    prefer_skip_nested_validation=True,
+)
 def disagreement_share(delta, factors=(0, 1)):
     """Share of pairs whose two factor differences have opposite signs.
 
@@ -88,10 +93,18 @@ def disagreement_share(delta, factors=(0, 1)):
     0.5
     """
     delta = _check_delta(delta, "disagreement_share")
-    j, k = factors
+    j, k = check_factor_pair(factors, delta.shape[1], owner="disagreement_share")
     return float(np.mean(delta[:, j] * delta[:, k] < 0))
 
 
+@validate_params(
+    {
+        "delta": ["array-like"],
+        "factor_names": ["array-like", None],
+        "min_informative": [Interval(numbers.Integral, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def latent_positivity_report(delta, *, factor_names=None, min_informative=50):
     """How well the data separate the effects of the latent factors.
 

@@ -1,13 +1,15 @@
 """Pairwise accuracy with confidence intervals, overall and by group."""
 
-import math
-from statistics import NormalDist
+import numbers
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from sklearn.utils import check_random_state
 
-from skpref.metrics._validation import _check_pair_scores, _predicted_a
+from skpref.metrics._validation import _agreement, _check_pair_scores, _is_hard
+from skpref.utils._consistency import encode_objective_and_prompt_type
+from skpref.utils._validation import Interval, StrOptions, validate_params
 
 __all__ = [
     "accuracy_by_group",
@@ -16,20 +18,34 @@ __all__ = [
     "pairwise_accuracy_score",
 ]
 
-_METHODS = ("wilson", "bootstrap")
+_PAIR_SCORES = {"y_true": ["array-like"], "y_score": ["array-like"]}
+_INTERVAL = {
+    "alpha": [Interval(numbers.Real, 0, 1, closed="neither")],
+    "method": [StrOptions({"wilson", "bootstrap"})],
+    "n_resamples": [Interval(numbers.Integral, 10, None, closed="left")],
+    "random_state": ["random_state"],
+}
 
 
+@validate_params(
+    {**_PAIR_SCORES, "sample_weight": ["array-like", None]},
+    prefer_skip_nested_validation=True,
+)
 def pairwise_accuracy_score(y_true, y_score, *, sample_weight=None):
     """Fraction of pairs whose preferred response the model ranks higher.
 
     A pair counts as correct when ``P(a > b) > 0.5`` and ``y = 1``, or
     ``P(a > b) <= 0.5`` and ``y = 0``: the rule of a reward model's ``predict``,
-    so this equals its ``score(X, y)``.
+    so this equals its ``score(X, y)`` on hard labels. A soft label ``y`` (the
+    share of annotators preferring a; ``0.5`` for a tie) counts as the expected
+    agreement with a random annotator, ``y * [a predicted] + (1 - y) * [b
+    predicted]``.
 
     Parameters
     ----------
     y_true : array-like of shape (n_pairs,)
-        ``1`` where response a is preferred, else ``0``.
+        ``1`` where response a is preferred, ``0`` where b is, or a soft label in
+        ``[0, 1]``.
     y_score : array-like of shape (n_pairs,) or (n_pairs, 2)
         ``P(a > b)``, i.e. ``predict_proba(X)[:, 1]`` (or the whole
         ``predict_proba(X)``). Hard 0/1 predictions work too.
@@ -51,49 +67,50 @@ def pairwise_accuracy_score(y_true, y_score, *, sample_weight=None):
     >>> from skpref.metrics import pairwise_accuracy_score
     >>> pairwise_accuracy_score([1, 0, 1, 0], [0.9, 0.2, 0.4, 0.5])
     0.75
+    >>> pairwise_accuracy_score([0.75], [0.9])  # 3 of 4 annotators prefer a
+    0.75
     """
     y_true, y_score, sample_weight = _check_pair_scores(
         y_true, y_score, sample_weight, owner="pairwise_accuracy_score"
     )
-    correct = _predicted_a(y_score) == y_true
-    return float(np.average(correct, weights=sample_weight))
+    return float(np.average(_agreement(y_true, y_score), weights=sample_weight))
 
 
-def _check_interval_args(alpha, method, n_resamples, owner):
-    if not (isinstance(alpha, float | int) and 0 < alpha < 1):
-        raise ValueError(
-            f"{owner} expects alpha in (0, 1), e.g. 0.05 for a 95% interval; got "
-            f"{alpha!r}."
-        )
-    if method not in _METHODS:
-        raise ValueError(
-            f"{owner} expects method to be one of {list(_METHODS)}; got {method!r}."
-        )
-    if not (isinstance(n_resamples, int | np.integer) and n_resamples >= 10):
-        raise ValueError(
-            f"{owner} expects n_resamples to be an integer >= 10; got {n_resamples!r}."
-        )
-
-
-def _interval(n_correct, n, alpha, method, n_resamples, rng):
-    """Two-sided ``1 - alpha`` interval for a binomial proportion."""
-    p_hat = n_correct / n
+def _interval(agreement, alpha, method, n_resamples, rng, owner):
+    """Two-sided ``1 - alpha`` interval of the mean agreement."""
+    n = agreement.size
+    hard = _is_hard(agreement)
     if method == "wilson":
-        z = NormalDist().inv_cdf(1 - alpha / 2)
-        denominator = 1 + z**2 / n
-        centre = (p_hat + z**2 / (2 * n)) / denominator
-        half = z / denominator * math.sqrt(p_hat * (1 - p_hat) / n + z**2 / (4 * n**2))
-        # the interval always holds p_hat (ends exactly 0 or 1 when all pairs
-        # are wrong or right); clamping guards against rounding in the formula
-        return max(0.0, min(centre - half, p_hat)), min(1.0, max(centre + half, p_hat))
-    # Resampling n pairs with replacement from n pairs of which n_correct are
-    # correct yields Binomial(n, p_hat) correct pairs: drawing that count is the
-    # nonparametric bootstrap of the accuracy, exactly and without an n-sized loop.
-    resampled = rng.binomial(n, p_hat, size=n_resamples) / n
-    lower, upper = np.quantile(resampled, [alpha / 2, 1 - alpha / 2])
-    return float(lower), float(upper)
+        if not hard:
+            raise ValueError(
+                f"{owner}: method='wilson' is an interval for a count of right "
+                "pairs and needs hard labels y in {0, 1}; y_true holds soft labels. "
+                "Use method='bootstrap'."
+            )
+        test = stats.binomtest(int(agreement.sum()), n)
+        ci = test.proportion_ci(confidence_level=1 - alpha, method="wilson")
+        return float(ci.low), float(ci.high)
+    if hard:
+        # Resampling n pairs with replacement from n pairs of which k are right
+        # yields Binomial(n, k / n) right pairs: drawing that count is the
+        # nonparametric bootstrap exactly. Measured on 5,000 pairs and 2,000
+        # resamples (one CPU thread): 0.14 ms, against 181 ms for
+        # scipy.stats.bootstrap, which soft labels need.
+        resampled = rng.binomial(n, agreement.mean(), size=n_resamples) / n
+        lower, upper = np.quantile(resampled, [alpha / 2, 1 - alpha / 2])
+        return float(lower), float(upper)
+    result = stats.bootstrap(
+        (agreement,),
+        np.mean,
+        n_resamples=n_resamples,
+        confidence_level=1 - alpha,
+        method="percentile",
+        random_state=rng,
+    )
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
+@validate_params({**_PAIR_SCORES, **_INTERVAL}, prefer_skip_nested_validation=True)
 def pairwise_accuracy_interval(
     y_true, y_score, *, alpha=0.05, method="wilson", n_resamples=2000, random_state=None
 ):
@@ -142,13 +159,16 @@ def pairwise_accuracy_interval(
     [0.404, 0.596]
     """
     owner = "pairwise_accuracy_interval"
-    _check_interval_args(alpha, method, n_resamples, owner)
     y_true, y_score, _ = _check_pair_scores(y_true, y_score, owner=owner)
-    n_correct = int(np.sum(_predicted_a(y_score) == y_true))
+    agreement = _agreement(y_true, y_score)
     rng = check_random_state(random_state)
-    return _interval(n_correct, y_true.size, alpha, method, n_resamples, rng)
+    return _interval(agreement, alpha, method, n_resamples, rng, owner)
 
 
+@validate_params(
+    {**_PAIR_SCORES, "groups": ["array-like"], **_INTERVAL},
+    prefer_skip_nested_validation=True,
+)
 def accuracy_by_group(
     y_true,
     y_score,
@@ -186,8 +206,9 @@ def accuracy_by_group(
     -------
     frame : pandas.DataFrame
         One row per group, in sorted order, with the columns ``group``,
-        ``n_pairs``, ``accuracy``, ``stderr`` (the binomial standard error
-        ``sqrt(acc (1 - acc) / n)``), ``ci_lower`` and ``ci_upper``.
+        ``n_pairs``, ``accuracy``, ``stderr`` (the standard error of the mean
+        agreement, :meth:`pandas.Series.sem`: ``sqrt(acc (1 - acc) / (n - 1))``
+        for hard labels; NaN for a single pair), ``ci_lower`` and ``ci_upper``.
 
     Examples
     --------
@@ -198,7 +219,6 @@ def accuracy_by_group(
     [['ID', 2, 1.0], ['OOD', 2, 0.5]]
     """
     owner = "accuracy_by_group"
-    _check_interval_args(alpha, method, n_resamples, owner)
     y_true, y_score, _ = _check_pair_scores(y_true, y_score, owner=owner)
     groups = np.asarray(groups)
     if groups.shape != y_true.shape:
@@ -206,42 +226,58 @@ def accuracy_by_group(
             f"{owner} expects one group label per pair, groups of shape "
             f"{y_true.shape}; got {groups.shape}."
         )
-    correct = _predicted_a(y_score) == y_true
-    rng = check_random_state(random_state)
-    rows = []
-    for group in np.unique(groups):
-        in_group = groups == group
-        n = int(in_group.sum())
-        n_correct = int(correct[in_group].sum())
-        accuracy = n_correct / n
-        lower, upper = _interval(n_correct, n, alpha, method, n_resamples, rng)
-        rows.append(
-            {
-                "group": group.item() if hasattr(group, "item") else group,
-                "n_pairs": n,
-                "accuracy": accuracy,
-                "stderr": math.sqrt(accuracy * (1 - accuracy) / n),
-                "ci_lower": lower,
-                "ci_upper": upper,
-            }
+    if pd.isna(groups).any():
+        raise ValueError(
+            f"{owner}: groups holds a missing label (None or NaN) for pair "
+            f"{int(np.flatnonzero(pd.isna(groups))[0])}; give every pair a group."
         )
-    return pd.DataFrame(rows)
+    per_pair = pd.DataFrame({"group": groups, "agreement": _agreement(y_true, y_score)})
+    summary = per_pair.groupby("group", sort=True)["agreement"].agg(
+        ["size", "mean", "sem"]
+    )
+    rng = check_random_state(random_state)
+    intervals = [
+        _interval(values.to_numpy(), alpha, method, n_resamples, rng, owner)
+        for _, values in per_pair.groupby("group", sort=True)["agreement"]
+    ]
+    return pd.DataFrame(
+        {
+            "group": summary.index.tolist(),
+            "n_pairs": summary["size"].to_numpy(),
+            "accuracy": summary["mean"].to_numpy(),
+            "stderr": summary["sem"].to_numpy(),
+            "ci_lower": [low for low, _ in intervals],
+            "ci_upper": [high for _, high in intervals],
+        }
+    )
 
 
-def consistency_groups(objective, prompt_type):
+@validate_params(
+    {
+        "objective": ["array-like"],
+        "prompt_type": ["array-like"],
+        "objective_categories": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def consistency_groups(objective, prompt_type, *, objective_categories=None):
     """Label each pair consistent (objective = prompt type) or inconsistent.
 
     In the paper's confounding study (Section 4) a pair is *consistent* when the
     labeller's objective ``c`` matches the type of its prompt, and
     *inconsistent* otherwise; the second kind is rare in confounded training
-    data and is where robust models must be tested.
+    data and is where robust models must be tested. Objectives and prompt types
+    are compared in one coding, so names, ids and Categoricals can be mixed (see
+    :class:`~skpref.model_selection.ObjectiveConfoundingSplitter`).
 
     Parameters
     ----------
     objective : array-like of shape (n_pairs,)
-        Objective of each pair's label (ids or names).
+        Objective of each pair's label (ids, names or a Categorical).
     prompt_type : array-like of shape (n_pairs,)
-        Prompt type of each pair, coded like ``objective``.
+        Prompt type of each pair (ids, names or a Categorical).
+    objective_categories : array-like of str or None, default=None
+        Objective names in id order, needed only to compare names with ids.
 
     Returns
     -------
@@ -253,13 +289,13 @@ def consistency_groups(objective, prompt_type):
     >>> from skpref.metrics import consistency_groups
     >>> consistency_groups([0, 1, 1], [0, 0, 1]).tolist()
     ['consistent', 'inconsistent', 'consistent']
+    >>> consistency_groups([0, 1], ["harmless", "harmless"],
+    ...                    objective_categories=["helpful", "harmless"]).tolist()
+    ['inconsistent', 'consistent']
     """
-    objective, prompt_type = np.asarray(objective), np.asarray(prompt_type)
-    if objective.shape != prompt_type.shape or objective.ndim != 1:
-        raise ValueError(
-            "consistency_groups expects objective and prompt_type of the same shape "
-            f"(n_pairs,); got {objective.shape} and {prompt_type.shape}."
-        )
+    objective, prompt_type, _ = encode_objective_and_prompt_type(
+        objective, prompt_type, objective_categories, owner="consistency_groups"
+    )
     return np.where(objective == prompt_type, "consistent", "inconsistent").astype(
         object
     )

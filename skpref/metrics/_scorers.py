@@ -9,6 +9,7 @@ from skpref.metrics._calibration import (
     pairwise_brier_loss,
     pairwise_log_loss,
 )
+from skpref.utils._validation import validate_params
 
 __all__ = ["SCORERS", "get_scorer"]
 
@@ -33,6 +34,7 @@ SCORERS = {
 }
 
 
+@validate_params({"scoring": [str, callable]}, prefer_skip_nested_validation=True)
 def get_scorer(scoring):
     """Return a scorer by name: skpref's pairwise scorers, then scikit-learn's.
 

@@ -1,10 +1,22 @@
-"""Input checks shared by the pairwise metrics."""
+"""Input checks shared by the pairwise metrics, and how soft labels are read.
+
+A label ``y`` in ``[0, 1]`` is the share of annotators who prefer response a:
+``1`` or ``0`` for a hard label, ``0.5`` for a tie. Every metric is the expected
+value of its hard-label version over an annotator drawn at random, so a pair with
+label ``y`` counts as a pair labelled 1 with weight ``y`` and a pair labelled 0
+with weight ``1 - y`` (its *annotator rows*).
+"""
 
 import numpy as np
 
+_SOFT_HINT = (
+    "1 where response a is preferred, 0 where b is, or the share of annotators "
+    "preferring a (0.5 for a tie)"
+)
+
 
 def _check_pair_scores(y_true, y_score, sample_weight=None, *, owner):
-    """Return ``y_true`` (int64), ``P(a > b)`` (float64) and weights (or None).
+    """Return ``y_true`` in [0, 1], ``P(a > b)`` and the weights (or None).
 
     ``y_score`` is ``predict_proba(X)[:, 1]`` of a reward model, or the whole
     two-column ``predict_proba(X)``, or hard 0/1 predictions.
@@ -16,12 +28,19 @@ def _check_pair_scores(y_true, y_score, sample_weight=None, *, owner):
         )
     if y_true.size == 0:
         raise ValueError(f"{owner} got no pairs (y_true is empty).")
-    values = np.unique(y_true)
-    if not np.all(np.isin(values, [0, 1])):
+    if y_true.dtype.kind not in "biuf":
         raise ValueError(
-            f"{owner} expects y_true in {{0, 1}} (1 means response a is preferred); "
-            f"got the values {values.tolist()[:10]}. Map your labels first, e.g. "
+            f"{owner} expects numeric labels y_true in [0, 1] ({_SOFT_HINT}); got "
+            f"values such as {y_true[0]!r}. Map your labels first, e.g. "
             "y = (labels == 'a').astype(int)."
+        )
+    y_true = y_true.astype(np.float64)
+    outside = ~((y_true >= 0) & (y_true <= 1))
+    if outside.any():
+        raise ValueError(
+            f"{owner} expects y_true in [0, 1] ({_SOFT_HINT}); got the values "
+            f"{np.unique(y_true[outside]).tolist()[:10]}. Map your labels first, "
+            "e.g. y = (labels == 'a').astype(int)."
         )
     y_score = np.asarray(y_score, dtype=np.float64)
     if y_score.ndim == 2 and y_score.shape[1] == 2:
@@ -51,9 +70,38 @@ def _check_pair_scores(y_true, y_score, sample_weight=None, *, owner):
             raise ValueError(f"{owner} expects finite, non-negative sample weights.")
         if sample_weight.sum() == 0:
             raise ValueError(f"{owner}: the sample weights sum to zero.")
-    return y_true.astype(np.int64), y_score, sample_weight
+    return y_true, y_score, sample_weight
 
 
 def _predicted_a(y_score):
     """Apply the pair contract's ``predict``: a wins where ``P(a > b) > 0.5``."""
     return (y_score > 0.5).astype(np.int64)
+
+
+def _agreement(y_true, y_score):
+    """Return the expected agreement of each prediction with a random annotator.
+
+    ``y * [a predicted] + (1 - y) * [b predicted]``: 1 or 0 for hard labels.
+    """
+    predicted_a = _predicted_a(y_score)
+    return y_true * predicted_a + (1 - y_true) * (1 - predicted_a)
+
+
+def _annotator_rows(y_true, y_score, sample_weight):
+    """Each pair as two hard-labelled rows weighted ``w * y`` and ``w * (1 - y)``.
+
+    A scikit-learn metric of hard labels with sample weights, on these rows, is the
+    metric's expectation over annotators: the cross-entropy with the soft target
+    for the log-loss, ``(p - y)^2 + y (1 - y)`` for the Brier loss.
+    """
+    weight = np.ones_like(y_true) if sample_weight is None else sample_weight
+    labels = np.r_[np.ones(y_true.size, np.int64), np.zeros(y_true.size, np.int64)]
+    return (
+        labels,
+        np.r_[y_score, y_score],
+        np.r_[weight * y_true, weight * (1 - y_true)],
+    )
+
+
+def _is_hard(y_true):
+    return bool(np.all((y_true == 0) | (y_true == 1)))

@@ -1,26 +1,17 @@
-"""A cross-validation splitter with a controlled dependence between training pairs.
+"""One splitter for both of the paper's protocols, chosen by ``mode``.
 
-It builds the training and test sets of the paper's two robustness protocols:
-limited latent positivity (Table 1, appendix D.2) and confounding by the labeller's
-objective (Table 2, appendix E.1).
+:class:`RhoStratifiedSplitter` is the name the paper's users know; it checks that
+``rho`` and ``test`` make sense for its ``mode`` and hands the work to
+:class:`~skpref.model_selection.LatentCorrelationSplitter` or
+:class:`~skpref.model_selection.ObjectiveConfoundingSplitter`.
 """
 
 import numbers
 
-import numpy as np
-import pandas as pd
-from sklearn.model_selection import BaseCrossValidator
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array
-
-from skpref.model_selection._protocols import confounding_draw, latent_draw
-from skpref.utils._validation import (
-    Interval,
-    RealNotInt,
-    StrOptions,
-    _num_samples,
-    validate_parameter_constraints,
-)
+from skpref.model_selection._base import BaseRhoSplitter
+from skpref.model_selection._confounding import ObjectiveConfoundingSplitter
+from skpref.model_selection._latent import LatentCorrelationSplitter
+from skpref.utils._validation import Interval, StrOptions
 
 __all__ = ["RhoStratifiedSplitter"]
 
@@ -34,100 +25,82 @@ _TESTS = {
         "inconsistent",
     ),
 }
+# The side information each mode reads; the other mode's is refused, not ignored.
+_SIDE = {"latent": ("delta",), "confounding": ("prompt_type", "objective")}
 
 
-def _resolve_size(size, n_pairs, name):
-    if size is None:
-        return None
-    if isinstance(size, numbers.Integral):
-        n = int(size)
-    else:
-        n = int(np.floor(size * n_pairs))
-    if n > n_pairs:
-        raise ValueError(
-            f"{_OWNER}: {name}={size!r} asks for {n} pairs but X has only "
-            f"{n_pairs}; lower {name}."
-        )
-    return n
-
-
-class RhoStratifiedSplitter(BaseCrossValidator):
+class RhoStratifiedSplitter(BaseRhoSplitter):
     """Train/test splits with a chosen dependence ``rho`` in the training pairs.
 
     Each of the ``n_splits`` repetitions draws a training set with a controlled
-    dependence and a disjoint test set, in one of the paper's two ways:
+    dependence and a disjoint test set, in one of the paper's two ways; ``mode``
+    picks the strategy and fixes what ``rho`` and ``test`` mean:
 
-    - ``mode="latent"`` (Table 1, appendix D.2): from the latent factor differences
-      ``delta`` of each pair, a training set with ``corr(delta_1, delta_2) = rho``
-      (pairs are sampled with weights tilted towards the diagonal or the
-      anti-diagonal of the ``(delta_1, delta_2)`` plane); the test set is either
-      in-distribution (the same ``rho``) or out-of-distribution: only pairs in the
-      disagreement quadrants ``delta_1 * delta_2 < 0``.
-    - ``mode="confounding"`` (Table 2, appendix E.1): from each pair's prompt type
-      ``t`` and its labeller's objective ``c`` (the last column of ``X``, as in the
-      pair contract), a training set with ``P(t = c) = rho`` and the same number
-      of pairs per objective; the test set holds consistent (``t = c``),
-      inconsistent (``t != c``) or in-distribution pairs.
+    - ``mode="latent"``: :class:`LatentCorrelationSplitter` (Table 1, appendix
+      D.2). ``rho`` is ``corr(delta_1, delta_2)`` of the latent factor differences
+      of the training pairs, in ``[-1, 1]``; ``test`` is ``"out_of_distribution"``
+      (the disagreement quadrants ``delta_1 * delta_2 < 0``) or
+      ``"in_distribution"`` (the same ``rho``).
+    - ``mode="confounding"``: :class:`ObjectiveConfoundingSplitter` (Table 2,
+      appendix E.1). ``rho`` is ``P(t = c)``, the share of training pairs whose
+      prompt type ``t`` equals their labeller's objective ``c``, in ``[0, 1]``;
+      ``test`` is ``"inconsistent"`` (``t != c``; ``"out_of_distribution"`` means
+      the same), ``"consistent"`` or ``"in_distribution"``.
 
-    The training indices of a repetition depend only on the data, ``rho``,
-    ``train_size`` and ``random_state``, not on ``test``: two splitters that differ
-    only in ``test`` give the same training sets, so consistent and inconsistent
-    accuracy can be reported separately for the same models.
+    A ``test`` or ``rho`` that does not belong to the ``mode``, or side
+    information of the other mode, is an error. The training indices of a
+    repetition depend only on the data, ``rho``, ``train_size`` and
+    ``random_state``, not on ``test``: two splitters that differ only in ``test``
+    give the same training sets.
 
-    The side information follows the rows of ``X`` through cross-validation as
-    metadata: ``split(X, y, delta=...)`` or ``split(X, y, prompt_type=...)``.
-    Both are requested by default, so with
-    ``sklearn.set_config(enable_metadata_routing=True)``,
-    ``GridSearchCV(..., cv=splitter).fit(X, y, delta=delta)`` routes them here.
-    Without metadata routing, pass them as ``groups`` (``fit(X, y,
-    groups=delta)``), which scikit-learn always hands to the splitter.
+    The side information follows the rows of ``X`` as metadata, requested by
+    default: ``split(X, y, delta=...)`` (latent) or ``split(X, y,
+    prompt_type=..., objective=...)`` (confounding), routed from
+    ``GridSearchCV(..., cv=splitter).fit(X, y, prompt_type=t)`` under
+    ``sklearn.set_config(enable_metadata_routing=True)``; without metadata routing,
+    ``fit(X, y, groups=t)``. In confounding mode the objective and the prompt type
+    can also be columns of a DataFrame ``X`` (a text frame), as names, ids or
+    Categoricals: see :class:`ObjectiveConfoundingSplitter`.
 
     Parameters
     ----------
     mode : {"latent", "confounding"}, default="latent"
         Which dependence to control (see above).
     rho : float, default=0.0
-        Target ``corr(delta_1, delta_2)`` in ``[-1, 1]`` (``mode="latent"``) or
-        target ``P(t = c)`` in ``[0, 1]`` (``mode="confounding"``) of the
-        training pairs.
+        Target dependence of the training pairs (see above).
     n_splits : int, default=5
         Number of independent repetitions.
     train_size : float or int, default=0.5
         Number of training pairs, or their share of all pairs. In confounding
         mode it is rounded down to a multiple of the number of objectives.
     test_size : float, int or None, default=None
-        Number of test pairs, or their share of all pairs. ``None`` takes every
-        eligible pair left after training for out-of-distribution, consistent and
-        inconsistent tests; for in-distribution tests it takes as many as the
-        training set or half of the pairs left, whichever is smaller (latent
-        mode), or the largest set with the same ``rho`` (confounding mode).
+        Number of test pairs, or their share of all pairs; ``None`` as in the two
+        strategies.
     test : {"in_distribution", "out_of_distribution", "consistent", \
 "inconsistent"}, default="out_of_distribution"
-        Which test pairs. In confounding mode ``"out_of_distribution"`` is the
-        same as ``"inconsistent"``; ``"consistent"`` and ``"inconsistent"`` exist
-        in confounding mode only.
+        Which test pairs (see above).
     factors : tuple of two int, default=(0, 1)
-        The two columns of ``delta`` whose correlation is controlled.
+        Latent mode: the two columns of ``delta`` whose correlation is controlled.
     tol : float, default=0.02
-        Largest accepted ``|achieved rho - rho|`` in latent mode.
+        Latent mode: largest accepted ``|achieved rho - rho|``.
     random_state : int, RandomState instance or None, default=None
         Seed of the sampling; an int gives the same splits on every call.
+    objective_column : str, default="objective"
+        Confounding mode: column of a DataFrame ``X`` holding the objective.
+    prompt_type_column : str, default="prompt_type"
+        Confounding mode: column of a DataFrame ``X`` holding the prompt type.
+    objective_categories : array-like of str or None, default=None
+        Confounding mode: objective names in id order, needed only to compare
+        names with ids.
 
     See Also
     --------
+    LatentCorrelationSplitter : The latent strategy on its own.
+    ObjectiveConfoundingSplitter : The confounding strategy on its own.
     skpref.causal.latent_positivity_report : How much latent positivity the data
         have before splitting.
     skpref.causal.objective_overlap_report : How well the objective can be
         predicted from the pair features.
-
-    Notes
-    -----
-    In latent mode, the training pairs are drawn without replacement with weights
-    ``exp(theta * sin(2 phi))``, ``phi`` the angle of the standardised
-    ``(delta_1, delta_2)``, and ``theta`` found by bisection on the achieved
-    correlation. A large positive (negative) ``theta`` keeps only pairs near the
-    diagonal (anti-diagonal); the correlations of those two extremes bound what
-    the data can give, and a ``rho`` outside them is an error that names them.
 
     References
     ----------
@@ -140,48 +113,34 @@ class RhoStratifiedSplitter(BaseCrossValidator):
     >>> import numpy as np
     >>> from skpref.model_selection import RhoStratifiedSplitter
     >>> rng = np.random.default_rng(0)
-    >>> delta = rng.normal(size=(400, 2))
-    >>> X = np.hstack([delta, np.zeros((400, 2))])
-    >>> cv = RhoStratifiedSplitter(rho=0.6, n_splits=2, train_size=100,
-    ...                            test_size=50, random_state=0)
-    >>> for train, test in cv.split(X, delta=delta):
-    ...     assert not set(train) & set(test)
-    ...     assert np.all(delta[test, 0] * delta[test, 1] < 0)
-    >>> info = cv.split_info(X, delta=delta)
-    >>> info[["n_train", "n_test"]].to_numpy().tolist()
-    [[100, 50], [100, 50]]
-    >>> bool(np.allclose(info["rho_train"], 0.6, atol=0.02))
-    True
+    >>> objective = np.tile([0, 1], 100)
+    >>> prompt_type = np.where(rng.random(200) < 0.5, objective, 1 - objective)
+    >>> X = np.column_stack([rng.normal(size=(200, 4)), objective])
+    >>> cv = RhoStratifiedSplitter(mode="confounding", rho=0.8, n_splits=2,
+    ...                            train_size=40, random_state=0)
+    >>> for train, test in cv.split(X, groups=prompt_type):
+    ...     assert np.all(prompt_type[test] != objective[test])
+    >>> cv.split_info(X, prompt_type=prompt_type)["rho_train"].tolist()
+    [0.8, 0.8]
     """
 
-    __metadata_request__split = {"groups": True, "delta": True, "prompt_type": True}
+    __metadata_request__split = {
+        "groups": True,
+        "delta": True,
+        "prompt_type": True,
+        "objective": True,
+    }
 
     _parameter_constraints = {
+        **BaseRhoSplitter._common_constraints,
         "mode": [StrOptions({"latent", "confounding"})],
         "rho": [Interval(numbers.Real, -1, 1, closed="both")],
-        "n_splits": [Interval(numbers.Integral, 1, None, closed="left")],
-        "train_size": [
-            Interval(RealNotInt, 0, 1, closed="neither"),
-            Interval(numbers.Integral, 1, None, closed="left"),
-        ],
-        "test_size": [
-            Interval(RealNotInt, 0, 1, closed="neither"),
-            Interval(numbers.Integral, 1, None, closed="left"),
-            None,
-        ],
-        "test": [
-            StrOptions(
-                {
-                    "in_distribution",
-                    "out_of_distribution",
-                    "consistent",
-                    "inconsistent",
-                }
-            )
-        ],
+        "test": [StrOptions({test for tests in _TESTS.values() for test in tests})],
         "factors": [tuple],
         "tol": [Interval(numbers.Real, 0, 1, closed="left")],
-        "random_state": ["random_state"],
+        "objective_column": [str],
+        "prompt_type_column": [str],
+        "objective_categories": ["array-like", None],
     }
 
     def __init__(
@@ -196,6 +155,9 @@ class RhoStratifiedSplitter(BaseCrossValidator):
         factors=(0, 1),
         tol=0.02,
         random_state=None,
+        objective_column="objective",
+        prompt_type_column="prompt_type",
+        objective_categories=None,
     ):
         self.mode = mode
         self.rho = rho
@@ -206,60 +168,32 @@ class RhoStratifiedSplitter(BaseCrossValidator):
         self.factors = factors
         self.tol = tol
         self.random_state = random_state
+        self.objective_column = objective_column
+        self.prompt_type_column = prompt_type_column
+        self.objective_categories = objective_categories
 
-    def get_n_splits(self, X=None, y=None, groups=None, **metadata):
-        """Return the number of repetitions, ``n_splits``.
-
-        Parameters
-        ----------
-        X, y, groups : object
-            Ignored, present for API compatibility.
-        **metadata : dict
-            Ignored (``delta``, ``prompt_type``), accepted so that the same
-            metadata can be routed here as to :meth:`split`.
-
-        Returns
-        -------
-        n_splits : int
-        """
-        return self.n_splits
-
-    def _validate_params(self):
-        params = {name: getattr(self, name) for name in self._parameter_constraints}
-        validate_parameter_constraints(
-            self._parameter_constraints, params, caller_name=_OWNER
-        )
-        if self.test not in _TESTS[self.mode]:
-            raise ValueError(
-                f"{_OWNER}(mode={self.mode!r}) accepts test in "
-                f"{list(_TESTS[self.mode])}; got test={self.test!r}. Consistent and "
-                "inconsistent test sets exist in confounding mode only."
-            )
-        if self.mode == "confounding" and self.rho < 0:
-            raise ValueError(
-                f"{_OWNER}(mode='confounding') reads rho as P(prompt type = "
-                f"objective), a probability in [0, 1]; got rho={self.rho}."
-            )
-
-    def split(self, X, y=None, groups=None, *, delta=None, prompt_type=None):
+    def split(
+        self, X, y=None, groups=None, *, delta=None, prompt_type=None, objective=None
+    ):
         """Generate training and test indices, ``n_splits`` times.
 
         Parameters
         ----------
-        X : array-like of shape (n_pairs, n_features)
-            Pair features. In confounding mode the last column is the objective id
-            (the pair contract).
+        X : array-like or DataFrame of shape (n_pairs, n_features)
+            Pair features, or in confounding mode a DataFrame (e.g. text) holding
+            the objective (see :class:`ObjectiveConfoundingSplitter`).
         y : array-like of shape (n_pairs,), default=None
             Ignored.
         groups : array-like, default=None
-            The side information when it cannot be passed by name (metadata routing
-            disabled): ``delta`` in latent mode, ``prompt_type`` in confounding
-            mode.
+            The side information when it cannot be passed by name (metadata
+            routing disabled): ``delta`` in latent mode, ``prompt_type`` in
+            confounding mode.
         delta : array-like of shape (n_pairs, n_factors), default=None
-            Latent factor differences ``z_a - z_b`` of each pair (latent mode).
+            Latent mode: latent factor differences ``z_a - z_b`` of each pair.
         prompt_type : array-like of shape (n_pairs,), default=None
-            Prompt type of each pair, an id in the same ``0..K-1`` coding as the
-            objective (confounding mode).
+            Confounding mode: prompt type of each pair, an objective name or id.
+        objective : array-like of shape (n_pairs,), default=None
+            Confounding mode: objective of each pair, when ``X`` does not hold it.
 
         Yields
         ------
@@ -268,10 +202,13 @@ class RhoStratifiedSplitter(BaseCrossValidator):
         test : ndarray of int
             Test indices, disjoint from ``train``.
         """
-        for train, test, _, _ in self._iter_draws(X, groups, delta, prompt_type):
-            yield train, test
+        yield from self._split(
+            X, groups, delta=delta, prompt_type=prompt_type, objective=objective
+        )
 
-    def split_info(self, X, y=None, groups=None, *, delta=None, prompt_type=None):
+    def split_info(
+        self, X, y=None, groups=None, *, delta=None, prompt_type=None, objective=None
+    ):
         """Describe the splits that :meth:`split` yields for the same arguments.
 
         With an int ``random_state`` the description matches ``split`` exactly;
@@ -280,7 +217,7 @@ class RhoStratifiedSplitter(BaseCrossValidator):
 
         Parameters
         ----------
-        X, y, groups, delta, prompt_type
+        X, y, groups, delta, prompt_type, objective
             As for :meth:`split`.
 
         Returns
@@ -290,68 +227,59 @@ class RhoStratifiedSplitter(BaseCrossValidator):
             ``n_test``, ``rho_train`` and ``rho_test`` (the achieved correlation,
             or share of consistent pairs) and ``test``.
         """
-        rows = [
-            {
-                "split": i,
-                "n_train": train.size,
-                "n_test": test.size,
-                "rho_train": rho_train,
-                "rho_test": rho_test,
-                "test": self.test,
-            }
-            for i, (train, test, rho_train, rho_test) in enumerate(
-                self._iter_draws(X, groups, delta, prompt_type)
-            )
-        ]
-        return pd.DataFrame(rows).set_index("split")
-
-    def _iter_draws(self, X, groups, delta, prompt_type):
-        self._validate_params()
-        n_pairs = _num_samples(X)
-        n_train = _resolve_size(self.train_size, n_pairs, "train_size")
-        n_test = _resolve_size(self.test_size, n_pairs, "test_size")
-        if self.mode == "latent":
-            side = self._side_information(groups, delta, "delta", n_pairs)
-            draw = latent_draw(self, side, n_train, n_test)
-        else:
-            side = self._side_information(groups, prompt_type, "prompt_type", n_pairs)
-            draw = confounding_draw(self, X, side, n_train, n_test)
-        rng = check_random_state(self.random_state)
-        seeds = rng.randint(np.iinfo(np.int32).max, size=(self.n_splits, 2))
-        for train_seed, test_seed in seeds:
-            yield draw(
-                np.random.RandomState(train_seed), np.random.RandomState(test_seed)
-            )
-
-    def _side_information(self, groups, value, name, n_pairs):
-        if value is not None and groups is not None:
-            raise ValueError(
-                f"{_OWNER} got both groups and {name}; pass {name} once, by name "
-                "(metadata routing) or as groups (without it)."
-            )
-        value = groups if value is None else value
-        if value is None:
-            raise ValueError(
-                f"{_OWNER}(mode={self.mode!r}) needs the {name} of each pair: call "
-                f"split(X, y, {name}={name}), route it with metadata routing "
-                f"(GridSearchCV(...).fit(X, y, {name}={name})), or pass it as "
-                f"groups={name} when metadata routing is disabled."
-            )
-        ensure_2d = name == "delta"
-        value = check_array(
-            value,
-            ensure_2d=ensure_2d,
-            dtype=np.float64,
-            input_name=name,
+        return self._split_info(
+            X, groups, delta=delta, prompt_type=prompt_type, objective=objective
         )
-        if not ensure_2d and value.ndim != 1:
+
+    def _strategy(self):
+        """Check ``rho`` and ``test`` against ``mode``; return that mode's splitter."""
+        self._validate_params()
+        if self.test not in _TESTS[self.mode]:
             raise ValueError(
-                f"{_OWNER} expects prompt_type of shape (n_pairs,); got shape "
-                f"{value.shape}."
+                f"{_OWNER}(mode={self.mode!r}) accepts test in "
+                f"{list(_TESTS[self.mode])}; got test={self.test!r}. Consistent and "
+                "inconsistent test sets exist in confounding mode only."
             )
-        if value.shape[0] != n_pairs:
+        common = {
+            "rho": self.rho,
+            "n_splits": self.n_splits,
+            "train_size": self.train_size,
+            "test_size": self.test_size,
+            "random_state": self.random_state,
+        }
+        if self.mode == "latent":
+            strategy = LatentCorrelationSplitter(
+                **common, test=self.test, factors=self.factors, tol=self.tol
+            )
+        else:
+            if self.rho < 0:
+                raise ValueError(
+                    f"{_OWNER}(mode='confounding') reads rho as P(prompt type = "
+                    f"objective), a probability in [0, 1]; got rho={self.rho}."
+                )
+            # "out_of_distribution" is the paper's other name for inconsistent pairs
+            test = "inconsistent" if self.test == "out_of_distribution" else self.test
+            strategy = ObjectiveConfoundingSplitter(
+                **common,
+                test=test,
+                objective_column=self.objective_column,
+                prompt_type_column=self.prompt_type_column,
+                objective_categories=self.objective_categories,
+            )
+        strategy._owner = f"{_OWNER}(mode={self.mode!r})"
+        return strategy
+
+    def _iter_indices(self, X, groups, **side):
+        strategy = self._strategy()
+        given = [name for name, value in side.items() if value is not None]
+        foreign = [name for name in given if name not in _SIDE[self.mode]]
+        if foreign:
             raise ValueError(
-                f"{_OWNER}: {name} has {value.shape[0]} rows but X has {n_pairs}; "
-                f"{name} must have one row per pair of X."
+                f"{_OWNER}(mode={self.mode!r}) reads "
+                f"{' and '.join(_SIDE[self.mode])}, not {foreign[0]}; got "
+                f"{foreign[0]}=... . Use mode="
+                f"{'confounding' if self.mode == 'latent' else 'latent'!r} for it, "
+                "or do not pass it."
             )
-        return value
+        side = {name: side[name] for name in _SIDE[self.mode]}
+        yield from strategy._iter_indices(X, groups, **side)

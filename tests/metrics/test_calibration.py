@@ -85,24 +85,3 @@ def test_ece_weights_equal_repetition():
         np.repeat(y, [1, 2, 1, 3]), np.repeat(p, [1, 2, 1, 3])
     )
     assert weighted == pytest.approx(repeated)
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"n_bins": 0}, "n_bins to be an integer >= 1; got 0"),
-        ({"n_bins": 2.5}, "n_bins to be an integer >= 1; got 2.5"),
-        ({"strategy": "kmeans"}, "strategy to be 'uniform' or 'quantile'"),
-    ],
-)
-def test_ece_arguments_are_checked(kwargs, match):
-    with pytest.raises(ValueError, match=f"expected_calibration_error expects {match}"):
-        expected_calibration_error([1, 0], [0.6, 0.4], **kwargs)
-
-
-@pytest.mark.parametrize(
-    "metric", [pairwise_log_loss, pairwise_brier_loss, expected_calibration_error]
-)
-def test_calibration_metrics_check_probabilities(metric):
-    with pytest.raises(ValueError, match=f"{metric.__name__} expects probabilities"):
-        metric([1, 0], [2.0, -1.0])

@@ -5,30 +5,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_validate
-from sklearn.utils._param_validation import InvalidParameterError
 
+from model_selection.split_data import confounded, corr, gaussian_delta
 from skpref.causal import disagreement_quadrant_mass
-from skpref.model_selection import RhoStratifiedSplitter
-
-
-def gaussian_delta(n, rho=0.0, seed=0):
-    rng = np.random.default_rng(seed)
-    return rng.multivariate_normal([0, 0], [[1, rho], [rho, 1]], size=n)
-
-
-def confounded(n, seed=0, p_consistent=0.5):
-    """Balanced objectives; prompt type equals the objective with p_consistent."""
-    rng = np.random.default_rng(seed)
-    objective = rng.integers(0, 2, n)
-    same = rng.random(n) < p_consistent
-    prompt_type = np.where(same, objective, 1 - objective)
-    X = np.column_stack([rng.normal(size=(n, 4)), objective])
-    return X, prompt_type, objective
-
-
-def corr(delta, idx):
-    return np.corrcoef(delta[idx, 0], delta[idx, 1])[0, 1]
-
+from skpref.model_selection import (
+    LatentCorrelationSplitter,
+    ObjectiveConfoundingSplitter,
+    RhoStratifiedSplitter,
+)
 
 # ---------------------------------------------------------------- latent mode
 
@@ -291,142 +275,53 @@ def test_repr_and_get_n_splits_accept_metadata():
     assert "rho=0.3" in repr(cv)
 
 
-# -------------------------------------------------------------- error paths
+# ------------------------------------------------ one class per strategy
 
 
-def test_error_rho_unreachable_names_the_maximum():
-    delta = gaussian_delta(400)
-    cv = RhoStratifiedSplitter(rho=0.99, train_size=300, random_state=0)
-    with pytest.raises(ValueError, match=r"the highest it can reach is 0\.\d+"):
-        list(cv.split(delta, delta=delta))
-    cv = RhoStratifiedSplitter(rho=-0.99, train_size=300, random_state=0)
-    with pytest.raises(ValueError, match=r"the lowest it can reach is -0\.\d+"):
-        list(cv.split(delta, delta=delta))
+def test_rho_splitter_dispatches_to_the_strategy_of_its_mode():
+    delta = gaussian_delta(800, seed=3)
+    common = dict(n_splits=2, train_size=200, test_size=100, random_state=4)
+    for test in ("out_of_distribution", "in_distribution"):
+        rho_cv = RhoStratifiedSplitter(rho=0.4, test=test, factors=(1, 0), **common)
+        latent = LatentCorrelationSplitter(rho=0.4, test=test, factors=(1, 0), **common)
+        for (a, b), (c, d) in zip(
+            rho_cv.split(delta, delta=delta),
+            latent.split(delta, groups=delta),
+            strict=True,
+        ):
+            np.testing.assert_array_equal(a, c)
+            np.testing.assert_array_equal(b, d)
+    X, prompt_type, _ = confounded(800, seed=2)
+    for rho_test, test in (
+        ("out_of_distribution", "inconsistent"),
+        ("consistent", "consistent"),
+        ("in_distribution", "in_distribution"),
+    ):
+        common = dict(rho=0.7, n_splits=2, train_size=200, random_state=5)
+        rho_cv = RhoStratifiedSplitter(mode="confounding", test=rho_test, **common)
+        confounding = ObjectiveConfoundingSplitter(test=test, **common)
+        got = rho_cv.split_info(X, prompt_type=prompt_type)
+        expected = confounding.split_info(X, prompt_type=prompt_type)
+        assert got.drop(columns="test").equals(expected.drop(columns="test"))
+        assert got["test"].eq(rho_test).all()
 
 
-def test_error_confounding_size_names_the_maximum():
-    X, prompt_type, objective = confounded(400, seed=0)
-    n_consistent = np.bincount(objective[prompt_type == objective], minlength=2)
-    max_train = 2 * int(n_consistent.min())  # rho = 1 needs only consistent pairs
-    cv = RhoStratifiedSplitter(
-        mode="confounding", rho=1.0, train_size=max_train + 2, random_state=0
-    )
-    with pytest.raises(ValueError, match=f"allow at most {max_train} training pairs"):
-        list(cv.split(X, prompt_type=prompt_type))
-    # at the maximum it works
-    ok = RhoStratifiedSplitter(
-        mode="confounding", rho=1.0, train_size=max_train, random_state=0
-    )
-    train, _ = next(ok.split(X, prompt_type=prompt_type))
-    assert train.size == max_train
-    per = max_train // 2 + 1
-    rho_max = n_consistent.min() / per
-    with pytest.raises(ValueError, match=rf"rho must lie in \[0\.\d+, {rho_max:.3f}\]"):
-        list(cv.split(X, prompt_type=prompt_type))
+def test_each_splitter_requests_only_its_own_side_information():
+    def requested(cv):
+        request = cv.get_metadata_routing().consumes(
+            "split", ["groups", "delta", "prompt_type", "objective"]
+        )
+        return set(request)
 
-
-def test_error_confounding_rho_needs_one_type():
-    X, _, objective = confounded(300)
-    cv = RhoStratifiedSplitter(mode="confounding", rho=0.5, train_size=40)
-    with pytest.raises(ValueError, match=r"at most 0 training pairs"):
-        list(cv.split(X, prompt_type=objective))  # never inconsistent
-
-
-@pytest.mark.parametrize(
-    "kwargs, meta, match",
-    [
-        ({}, {}, r"needs the delta of each pair: call split\(X, y, delta=delta\)"),
-        ({"mode": "confounding"}, {}, "needs the prompt_type of each pair"),
-        ({}, {"delta": np.zeros((5, 2))}, "delta has 5 rows but X has 50"),
-        (
-            {},
-            {"delta": np.zeros((50, 2)), "groups": np.zeros((50, 2))},
-            "got both groups and delta",
-        ),
-        (
-            {"factors": (0, 0)},
-            {"delta": np.zeros((50, 2))},
-            r"two different columns of delta \(0\.\.1\)",
-        ),
-        ({"factors": (0, 2)}, {"delta": np.zeros((50, 2))}, "got factors=\\(0, 2\\)"),
-        (
-            {"test": "consistent"},
-            {"delta": np.zeros((50, 2))},
-            "Consistent and inconsistent test sets exist in confounding mode only",
-        ),
-        (
-            {"mode": "confounding", "rho": -0.2},
-            {"prompt_type": np.zeros(50)},
-            r"a probability in \[0, 1\]; got rho=-0.2",
-        ),
-        (
-            {"train_size": 80},
-            {"delta": np.zeros((50, 2))},
-            "train_size=80 asks for 80 pairs but X has only 50",
-        ),
-        (
-            {"train_size": 2},
-            {"delta": np.ones((50, 2))},
-            "needs at least 3 training pairs",
-        ),
-        (
-            {"mode": "confounding"},
-            {"prompt_type": np.full(50, 0.5)},
-            "integer prompt types in the objective coding 0..K-1; got the value 0.5",
-        ),
-        (
-            {"mode": "confounding"},
-            {"prompt_type": np.zeros((50, 2))},
-            r"prompt_type of shape \(n_pairs,\); got shape \(50, 2\)",
-        ),
-        (
-            {"mode": "confounding", "train_size": 1},
-            {"prompt_type": np.zeros(50)},
-            "at least one training pair per objective",
-        ),
-    ],
-)
-def test_error_messages(kwargs, meta, match):
-    rng = np.random.default_rng(0)
-    X = np.column_stack([rng.normal(size=(50, 4)), rng.integers(0, 2, 50)])
-    cv = RhoStratifiedSplitter(**kwargs)
-    with pytest.raises(ValueError, match=match):
-        list(cv.split(X, **meta))
-
-
-def test_error_confounding_needs_objective_column():
-    cv = RhoStratifiedSplitter(mode="confounding")
-    with pytest.raises(ValueError, match="got the non-integer value"):
-        list(cv.split(np.full((10, 5), 0.5), prompt_type=np.zeros(10)))
-
-
-def test_error_invalid_parameters():
-    delta = gaussian_delta(50)
-    for bad, match in [
-        ({"rho": 1.5}, "The 'rho' parameter of RhoStratifiedSplitter"),
-        ({"mode": "other"}, "The 'mode' parameter"),
-        ({"n_splits": 0}, "The 'n_splits' parameter"),
-        ({"train_size": 1.0}, "The 'train_size' parameter"),
-    ]:
-        with pytest.raises(InvalidParameterError, match=match):
-            list(RhoStratifiedSplitter(**bad).split(delta, delta=delta))
-
-
-def test_error_test_size_beyond_eligible_pairs():
-    delta = gaussian_delta(400, rho=0.0)
-    cv = RhoStratifiedSplitter(rho=0.0, train_size=100, test_size=300, random_state=0)
-    with pytest.raises(ValueError, match=r"only \d+ disagreement-quadrant pairs left"):
-        list(cv.split(delta, delta=delta))
-    cv = RhoStratifiedSplitter(
-        rho=0.0, train_size=380, test_size=30, test="in_distribution", random_state=0
-    )
-    with pytest.raises(ValueError, match="20 pairs left after training"):
-        list(cv.split(delta, delta=delta))
-
-
-def test_error_tolerance_names_the_closest():
-    # discrete deltas: the correlation can only move in steps
-    delta = np.array([[1, 1], [-1, -1], [1, -1], [2, 1], [-1, 2], [0, 1]] * 2, float)
-    cv = RhoStratifiedSplitter(rho=0.3, train_size=5, tol=0.0, random_state=0)
-    with pytest.raises(ValueError, match="the closest it reached is"):
-        list(cv.split(delta, delta=delta))
+    assert requested(RhoStratifiedSplitter()) == {
+        "groups",
+        "delta",
+        "prompt_type",
+        "objective",
+    }
+    assert requested(LatentCorrelationSplitter()) == {"groups", "delta"}
+    assert requested(ObjectiveConfoundingSplitter()) == {
+        "groups",
+        "prompt_type",
+        "objective",
+    }

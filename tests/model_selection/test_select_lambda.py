@@ -6,21 +6,12 @@ import sklearn
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
+from model_selection.split_data import SMALL_ADVERSARIAL
 from skpref import AdversarialRewardModel
 from skpref.datasets import make_confounded_preferences
 from skpref.model_selection import RhoStratifiedSplitter
 
-SMALL = dict(
-    hidden_dim=32,
-    latent_dim=16,
-    head_hidden_dim=16,
-    discriminator_hidden_dim=16,
-    max_epochs=3,
-    lr=1e-2,
-    batch_size=64,
-    validation_fraction=None,
-    random_state=0,
-)
+SMALL = SMALL_ADVERSARIAL
 
 
 @pytest.fixture(scope="module")

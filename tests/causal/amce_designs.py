@@ -1,4 +1,4 @@
-"""Synthetic binary-factor preference designs with a known AMCE (private)."""
+"""Synthetic binary-factor preference designs with a known AMCE, for the tests."""
 
 import itertools
 
