@@ -20,6 +20,8 @@ _LAZY = {
     "LLMEmbeddingTransformer": "skpref.embeddings",
     "RhoStratifiedSplitter": "skpref.model_selection",
     "AMCEEstimator": "skpref.causal",
+    "save": "skpref._persistence",
+    "load": "skpref._persistence",
 }
 
 __all__ = ["__version__", *_LAZY]
