@@ -390,8 +390,9 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
         return save(self, path)
 
     def _get_torch_state(self):
-        """Return ``{"net_": state_dict}``: the weights persistence writes."""
-        check_is_fitted(self)
+        """Return ``{"net_": state_dict}``, the weights to save; ``{}`` unfitted."""
+        if not hasattr(self, "net_"):
+            return {}
         return {"net_": self.net_.module_.state_dict()}
 
     def _set_torch_state(self, state):

@@ -19,8 +19,11 @@ from sklearn.exceptions import ConvergenceWarning
 # on its own training pairs has diverged.
 _CHANCE_LOSS = math.log(2)
 _DIVERGED_LOSS = 10 * _CHANCE_LOSS
-# Training pairs whose predicted probabilities are checked for saturation.
+# Training pairs whose predicted probabilities are checked for saturation, and the
+# share of them at exactly 0 or 1 (|r(a) - r(b)| > 36.7, odds no preference data
+# supports) that is warned about.
 _N_SATURATION_PAIRS = 1024
+_SATURATED_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -98,8 +101,8 @@ def check_training_health(model, *, diverged_epoch, X):
     """Raise or warn when the kept weights come from a failed fit.
 
     A NaN/inf loss before any usable epoch raises; a NaN/inf loss later, a kept
-    epoch whose training loss is more than ten times chance, or probabilities that
-    are all exactly 0 or 1 on the training pairs warn with a
+    epoch whose training loss is more than ten times chance, or probabilities of
+    exactly 0 or 1 on most training pairs warn with a
     :class:`~sklearn.exceptions.ConvergenceWarning` saying what to do.
     """
     owner = type(model).__name__
@@ -129,12 +132,14 @@ def check_training_health(model, *, diverged_epoch, X):
         )
         return
     rows = np.linspace(0, len(X) - 1, min(len(X), _N_SATURATION_PAIRS)).astype(int)
-    proba = expit(model._margins(X[rows]))
-    if np.all((proba == 0) | (proba == 1)):
+    # P(a > b) or P(b > a) is exactly 1, the other then exactly or nearly 0.
+    saturated = np.mean(expit(np.abs(model._margins(X[rows]))) == 1)
+    if saturated >= _SATURATED_SHARE:
         _warn(
-            f"{owner}: every predicted probability on the training pairs is exactly "
-            "0 or 1: the rewards saturated, so predict_proba carries no "
-            f"uncertainty. {advice}, or add weight_decay."
+            f"{owner}: {saturated:.0%} of the predicted probabilities on the "
+            "training pairs are exactly 0 or 1: the rewards saturated, so "
+            f"predict_proba carries no uncertainty there. {advice}, or add "
+            "weight_decay."
         )
 
 

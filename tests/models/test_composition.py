@@ -16,6 +16,7 @@ SMALL = dict(
     discriminator_hidden_dim=16,
     lr=1e-2,
     max_epochs=5,
+    device="cpu",
     random_state=0,
 )
 
@@ -29,14 +30,24 @@ def test_reward_model_in_a_pipeline():
             (
                 "reward",
                 BTLRewardRegressor(
-                    hidden_dim=32, latent_dim=8, lr=1e-2, max_epochs=10, random_state=0
+                    hidden_dim=32,
+                    latent_dim=8,
+                    lr=1e-2,
+                    max_epochs=10,
+                    device="cpu",
+                    random_state=0,
                 ),
             ),
         ]
     ).fit(train.X, train.y)
     assert pipe.score(test.X, test.y) > 0.75
     direct = BTLRewardRegressor(
-        hidden_dim=32, latent_dim=8, lr=1e-2, max_epochs=10, random_state=0
+        hidden_dim=32,
+        latent_dim=8,
+        lr=1e-2,
+        max_epochs=10,
+        device="cpu",
+        random_state=0,
     ).fit(np.tanh(train.X), train.y)
     np.testing.assert_array_equal(
         pipe.predict_proba(test.X), direct.predict_proba(np.tanh(test.X))
