@@ -7,19 +7,21 @@ import pandas as pd
 import torch
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping, ProgressBar
-from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from skpref.models import _training
-from skpref.models._net import NonFiniteLossGuard, PairHoldout, PairNet
-from skpref.models._targets import (
+from skpref.models._inputs import (
     agreement_score,
     check_fit_target,
     check_score_target,
     check_weights,
+    float32_pairs,
+    single_responses,
+    validation_dataset,
 )
+from skpref.models._net import NonFiniteLossGuard, PairHoldout, PairNet
 from skpref.utils._device import resolve_device
 from skpref.utils._validation import (
     Interval,
@@ -88,7 +90,7 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         owner = type(self).__name__
-        X, y = _float32_pairs(self, X, y)
+        X, y = float32_pairs(self, X, y)
         weight = check_weights(sample_weight, len(X), owner=owner)
         y = check_fit_target(y, None if sample_weight is None else weight, owner=owner)
         self.classes_ = np.array([0, 1])
@@ -128,24 +130,8 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
 
     def _validation(self, n_pairs, X_val, y_val, seed):
         """Return the skorch ``train_split``: the explicit set, a holdout, or none."""
-        owner = type(self).__name__
         if X_val is not None:
-            X_val = _float32_pairs(self, X_val, reset=False)
-            y_val = check_score_target(y_val, owner=owner, argument="y_val")
-            if len(y_val) != len(X_val):
-                raise ValueError(
-                    f"{owner}.fit got {len(X_val)} pairs in X_val but {len(y_val)} "
-                    "labels in y_val; pass one label per validation pair."
-                )
-            if self._with_objective:
-                check_objective_ids(
-                    X_val[:, -1], n_objectives=self.n_objectives_, owner=owner
-                )
-            weight = np.ones(len(y_val), dtype=np.float32)
-            dataset = Dataset(
-                {"X": X_val, "sample_weight": weight}, y_val.astype(np.float32)
-            )
-            return predefined_split(dataset)
+            return predefined_split(validation_dataset(self, X_val, y_val))
         fraction = self.validation_fraction or 0
         n_valid = _training.holdout_size(fraction, n_pairs)
         if n_valid < 1 or n_valid >= n_pairs:
@@ -214,7 +200,7 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
 
     def _validated_pairs(self, X):
         check_is_fitted(self)
-        X = _float32_pairs(self, X, reset=False)
+        X = float32_pairs(self, X, reset=False)
         if self._with_objective:
             check_objective_ids(
                 X[:, -1], n_objectives=self.n_objectives_, owner=type(self).__name__
@@ -342,27 +328,13 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
             compare them, do not read their absolute value.
         """
         check_is_fitted(self)
-        owner = type(self).__name__
-        E = _writeable(check_array(E, dtype=np.float32, input_name="E"))
-        d = self.n_pair_features_
-        expected = d + 1 if self._with_objective else d
-        if E.shape[1] != expected:
-            layout = f"{d} + 1 (objective)" if self._with_objective else f"{d}"
-            raise ValueError(
-                f"{owner}.predict_reward expects single responses with {layout} "
-                f"columns; got {E.shape[1]}. To score pairs use predict_proba."
-            )
-        objective = np.zeros(len(E), dtype=np.int64)
-        if self._with_objective:
-            objective = check_objective_ids(
-                E[:, -1], n_objectives=self.n_objectives_, owner=owner
-            )
+        E, objective = single_responses(self, E)
         module = self.net_.module_
         module.eval()
         with torch.inference_mode():
             rewards = [
                 module.reward(E_batch, ids).cpu()
-                for E_batch, ids in self._batches(E[:, :d], objective)
+                for E_batch, ids in self._batches(E, objective)
             ]
         return torch.cat(rewards).numpy().astype(np.float64)
 
@@ -412,24 +384,3 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False
         return tags
-
-
-def _float32_pairs(estimator, X, y="no_validation", reset=True):
-    """``validate_data`` to float32, writeable (see ``_writeable``).
-
-    A value too large for float32 becomes inf, which validation reports naming X;
-    NumPy's warnings from the cast and from summing infinities would only repeat it.
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = validate_data(estimator, X, y, reset=reset, dtype=np.float32)
-    if isinstance(out, tuple):
-        return _writeable(out[0]), out[1]
-    return _writeable(out)
-
-
-def _writeable(array):
-    """Return ``array``, copied if read-only (pandas copy-on-write, memory maps).
-
-    torch warns on tensors made from read-only NumPy arrays.
-    """
-    return array if array.flags.writeable else array.copy()

@@ -32,6 +32,13 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit
 from sklearn.base import clone
 
+from skpref.utils._pair_data import (
+    fitted_on_pairs,
+    make_pair_data,
+    swap_halves,
+    takes_objective,
+)
+
 __all__ = [
     "check_pair_antisymmetry",
     "check_pair_batch_and_order_invariance",
@@ -46,86 +53,7 @@ __all__ = [
     "yield_pair_checks",
 ]
 
-# float32 rounding of a reward computed in other batch shapes.
-_RTOL, _ATOL = 1e-5, 1e-6
-
-
-def make_pair_data(*, with_objective=False, n_pairs=200, n_features=4, random_state=0):
-    """Draw learnable pairs in the pair contract, for the checks.
-
-    Each response has ``n_features`` standard normal features; objective ``c``
-    (ids 0 and 1 when ``with_objective``) rates a response by ``w_c . e`` with
-    its own weights ``w_c``, and ``y`` is drawn from the BTL model.
-
-    Parameters
-    ----------
-    with_objective : bool, default=False
-        Append the objective id as the last column of ``X``.
-    n_pairs : int, default=200
-        Number of pairs.
-    n_features : int, default=4
-        Features of one response (``d``).
-    random_state : int, default=0
-        Seed of the draw.
-
-    Returns
-    -------
-    X : ndarray of shape (n_pairs, 2 * n_features) or (n_pairs, 2 * n_features + 1)
-        Pairs ``[a | b]`` (then the objective id).
-    y : ndarray of shape (n_pairs,)
-        ``1`` where response a is preferred; both labels occur.
-
-    Examples
-    --------
-    >>> X, y = make_pair_data(with_objective=True, n_pairs=6, n_features=2)
-    >>> X.shape, X[:, -1].tolist()
-    ((6, 5), [0.0, 1.0, 0.0, 1.0, 0.0, 1.0])
-    """
-    rng = np.random.RandomState(random_state)
-    E_a, E_b = rng.normal(size=(2, n_pairs, n_features))
-    n_objectives = 2 if with_objective else 1
-    weights = rng.normal(size=(n_objectives, n_features))
-    objective = np.arange(n_pairs) % n_objectives
-    margin = np.einsum("ij,ij->i", E_a - E_b, weights[objective])
-    y = (rng.uniform(size=n_pairs) < expit(2 * margin)).astype(np.int64)
-    y[:2] = [0, 1]
-    columns = [E_a, E_b] + ([objective[:, None]] if with_objective else [])
-    return np.hstack(columns).astype(np.float64), y
-
-
-def _compact_repr(estimator):
-    return re.sub(r"\s+", "", repr(estimator))
-
-
-def _takes_objective(estimator, with_objective):
-    if with_objective is not None:
-        return bool(with_objective)
-    params = estimator.get_params(deep=False)
-    if "with_objective" in params:
-        return bool(params["with_objective"])
-    default = getattr(estimator, "_with_objective", False)
-    return bool(getattr(estimator, "with_objective", default))
-
-
-def _fitted(estimator_orig, with_objective, random_state=0, **fit_params):
-    X, y = make_pair_data(
-        with_objective=_takes_objective(estimator_orig, with_objective)
-    )
-    estimator = clone(estimator_orig)
-    if "random_state" in estimator.get_params():
-        estimator.set_params(random_state=random_state)
-    return estimator.fit(X, y, **fit_params), X, y
-
-
-def _swap(X, with_objective):
-    d = (X.shape[1] - int(with_objective)) // 2
-    return np.hstack([X[:, d : 2 * d], X[:, :d], X[:, 2 * d :]])
-
-
-def check_pair_antisymmetry(name, estimator_orig, *, with_objective=None):
-    """Check that swapping the two responses swaps the probabilities exactly.
-
-    Parameters
+_CHECK_PARAMS = """Parameters
     ----------
     name : str
         Name of the estimator, used in failure messages.
@@ -137,7 +65,16 @@ def check_pair_antisymmetry(name, estimator_orig, *, with_objective=None):
     Raises
     ------
     AssertionError
-        If the estimator breaks the contract.
+        If the estimator breaks the contract."""
+
+# float32 rounding of a reward computed in other batch shapes.
+_RTOL, _ATOL = 1e-5, 1e-6
+
+
+def check_pair_antisymmetry(name, estimator_orig, *, with_objective=None):
+    """Check that swapping the two responses swaps the probabilities exactly.
+
+    %(check_params)s
 
     Examples
     --------
@@ -147,15 +84,19 @@ def check_pair_antisymmetry(name, estimator_orig, *, with_objective=None):
     ...     device="cpu")
     >>> check_pair_antisymmetry("BTLRewardRegressor", model)
     """
-    takes = _takes_objective(estimator_orig, with_objective)
-    estimator, X, _ = _fitted(estimator_orig, takes)
+    takes = takes_objective(estimator_orig, with_objective)
+    estimator, X, _ = fitted_on_pairs(estimator_orig, takes)
     proba, swapped = (
         estimator.predict_proba(X),
-        estimator.predict_proba(_swap(X, takes)),
+        estimator.predict_proba(swap_halves(X, takes)),
     )
-    assert_array_equal(swapped, proba[:, ::-1], err_msg=f"{name}: P(a>b) != P(b<a)")
     assert_array_equal(
-        estimator.decision_function(_swap(X, takes)),
+        swapped,
+        proba[:, ::-1],
+        err_msg=f"{name}: swapping a and b must swap the probabilities",
+    )
+    assert_array_equal(
+        estimator.decision_function(swap_halves(X, takes)),
         -estimator.decision_function(X),
         err_msg=f"{name}: swapping a and b must negate decision_function",
     )
@@ -164,19 +105,7 @@ def check_pair_antisymmetry(name, estimator_orig, *, with_objective=None):
 def check_pair_btl_outputs(name, estimator_orig, *, with_objective=None):
     """Check that outputs follow the BTL model and ``r(a) - r(b)``.
 
-    Parameters
-    ----------
-    name : str
-        Name of the estimator, used in failure messages.
-    estimator_orig : estimator instance
-        An unfitted reward model; the check fits clones of it.
-    with_objective : bool or None, default=None
-        Whether ``X`` ends with the objective id; None reads the estimator.
-
-    Raises
-    ------
-    AssertionError
-        If the estimator breaks the contract.
+    %(check_params)s
 
     Examples
     --------
@@ -186,8 +115,8 @@ def check_pair_btl_outputs(name, estimator_orig, *, with_objective=None):
     ...     max_epochs=2, device="cpu")
     >>> check_pair_btl_outputs("MultiheadRewardModel", model)
     """
-    takes = _takes_objective(estimator_orig, with_objective)
-    estimator, X, y = _fitted(estimator_orig, takes)
+    takes = takes_objective(estimator_orig, with_objective)
+    estimator, X, y = fitted_on_pairs(estimator_orig, takes)
     margin, proba = estimator.decision_function(X), estimator.predict_proba(X)
     assert_array_equal(estimator.classes_, [0, 1], err_msg=name)
     assert_allclose(proba[:, 1], expit(margin), rtol=1e-6, err_msg=name)
@@ -211,19 +140,7 @@ def check_pair_btl_outputs(name, estimator_orig, *, with_objective=None):
 def check_pair_seeded_refit(name, estimator_orig, *, with_objective=None):
     """Check that a seeded refit, or a clone's, predicts identically.
 
-    Parameters
-    ----------
-    name : str
-        Name of the estimator, used in failure messages.
-    estimator_orig : estimator instance
-        An unfitted reward model; the check fits clones of it.
-    with_objective : bool or None, default=None
-        Whether ``X`` ends with the objective id; None reads the estimator.
-
-    Raises
-    ------
-    AssertionError
-        If the estimator breaks the contract.
+    %(check_params)s
 
     Examples
     --------
@@ -235,8 +152,8 @@ def check_pair_seeded_refit(name, estimator_orig, *, with_objective=None):
     """
     if "random_state" not in estimator_orig.get_params():
         return
-    first, X, y = _fitted(estimator_orig, with_objective, random_state=3)
-    again, _, _ = _fitted(estimator_orig, with_objective, random_state=3)
+    first, X, y = fitted_on_pairs(estimator_orig, with_objective, random_state=3)
+    again, _, _ = fitted_on_pairs(estimator_orig, with_objective, random_state=3)
     refit = clone(first).fit(X, y)
     for other in (again, refit):
         assert_array_equal(
@@ -249,19 +166,7 @@ def check_pair_seeded_refit(name, estimator_orig, *, with_objective=None):
 def check_pair_batch_and_order_invariance(name, estimator_orig, *, with_objective=None):
     """Check that neither the pairs' order nor the batch size changes a prediction.
 
-    Parameters
-    ----------
-    name : str
-        Name of the estimator, used in failure messages.
-    estimator_orig : estimator instance
-        An unfitted reward model; the check fits clones of it.
-    with_objective : bool or None, default=None
-        Whether ``X`` ends with the objective id; None reads the estimator.
-
-    Raises
-    ------
-    AssertionError
-        If the estimator breaks the contract.
+    %(check_params)s
 
     Examples
     --------
@@ -271,7 +176,7 @@ def check_pair_batch_and_order_invariance(name, estimator_orig, *, with_objectiv
     ...     device="cpu")
     >>> check_pair_batch_and_order_invariance("BTLRewardRegressor", model)
     """
-    estimator, X, _ = _fitted(estimator_orig, with_objective)
+    estimator, X, _ = fitted_on_pairs(estimator_orig, with_objective)
     reference = estimator.decision_function(X)
     order = np.random.RandomState(0).permutation(len(X))
     tolerance = {"rtol": _RTOL, "atol": _ATOL, "err_msg": name}
@@ -287,19 +192,7 @@ def check_pair_batch_and_order_invariance(name, estimator_orig, *, with_objectiv
 def check_pair_pickle_round_trip(name, estimator_orig, *, with_objective=None):
     """Check that a pickled and unpickled model predicts identically.
 
-    Parameters
-    ----------
-    name : str
-        Name of the estimator, used in failure messages.
-    estimator_orig : estimator instance
-        An unfitted reward model; the check fits clones of it.
-    with_objective : bool or None, default=None
-        Whether ``X`` ends with the objective id; None reads the estimator.
-
-    Raises
-    ------
-    AssertionError
-        If the estimator breaks the contract.
+    %(check_params)s
 
     Examples
     --------
@@ -309,7 +202,7 @@ def check_pair_pickle_round_trip(name, estimator_orig, *, with_objective=None):
     ...     device="cpu")
     >>> check_pair_pickle_round_trip("BTLRewardRegressor", model)
     """
-    estimator, X, _ = _fitted(estimator_orig, with_objective)
+    estimator, X, _ = fitted_on_pairs(estimator_orig, with_objective)
     restored = pickle.loads(pickle.dumps(estimator))
     assert_array_equal(
         restored.predict_proba(X), estimator.predict_proba(X), err_msg=name
@@ -319,19 +212,7 @@ def check_pair_pickle_round_trip(name, estimator_orig, *, with_objective=None):
 def check_pair_save_load_round_trip(name, estimator_orig, *, with_objective=None):
     """Check that a :func:`skpref.save` / :func:`skpref.load` round trip predicts.
 
-    Parameters
-    ----------
-    name : str
-        Name of the estimator, used in failure messages.
-    estimator_orig : estimator instance
-        An unfitted reward model; the check fits clones of it.
-    with_objective : bool or None, default=None
-        Whether ``X`` ends with the objective id; None reads the estimator.
-
-    Raises
-    ------
-    AssertionError
-        If the estimator breaks the contract.
+    %(check_params)s
 
     Examples
     --------
@@ -343,7 +224,7 @@ def check_pair_save_load_round_trip(name, estimator_orig, *, with_objective=None
     """
     from skpref._persistence import load, save
 
-    estimator, X, _ = _fitted(estimator_orig, with_objective)
+    estimator, X, _ = fitted_on_pairs(estimator_orig, with_objective)
     with tempfile.TemporaryDirectory() as folder:
         path = save(estimator, Path(folder) / "model.safetensors")
         restored = load(path, trusted_classes=[type(estimator)])
@@ -357,19 +238,7 @@ def check_pair_save_load_round_trip(name, estimator_orig, *, with_objective=None
 def check_pair_sample_weight_scale(name, estimator_orig, *, with_objective=None):
     """Check that weights of 2 on every pair give the model of no weights.
 
-    Parameters
-    ----------
-    name : str
-        Name of the estimator, used in failure messages.
-    estimator_orig : estimator instance
-        An unfitted reward model; the check fits clones of it.
-    with_objective : bool or None, default=None
-        Whether ``X`` ends with the objective id; None reads the estimator.
-
-    Raises
-    ------
-    AssertionError
-        If the estimator breaks the contract.
+    %(check_params)s
 
     Examples
     --------
@@ -381,8 +250,8 @@ def check_pair_sample_weight_scale(name, estimator_orig, *, with_objective=None)
     """
     if "sample_weight" not in signature(estimator_orig.fit).parameters:
         return
-    plain, X, y = _fitted(estimator_orig, with_objective)
-    doubled, _, _ = _fitted(
+    plain, X, y = fitted_on_pairs(estimator_orig, with_objective)
+    doubled, _, _ = fitted_on_pairs(
         estimator_orig, with_objective, sample_weight=np.full(len(y), 2.0)
     )
     assert_allclose(
@@ -397,19 +266,7 @@ def check_pair_sample_weight_scale(name, estimator_orig, *, with_objective=None)
 def check_pair_soft_labels(name, estimator_orig, *, with_objective=None):
     """Check that soft labels fit and score, a tie counting ½ whatever is predicted.
 
-    Parameters
-    ----------
-    name : str
-        Name of the estimator, used in failure messages.
-    estimator_orig : estimator instance
-        An unfitted reward model; the check fits clones of it.
-    with_objective : bool or None, default=None
-        Whether ``X`` ends with the objective id; None reads the estimator.
-
-    Raises
-    ------
-    AssertionError
-        If the estimator breaks the contract.
+    %(check_params)s
 
     Examples
     --------
@@ -419,7 +276,7 @@ def check_pair_soft_labels(name, estimator_orig, *, with_objective=None):
     ...     device="cpu")
     >>> check_pair_soft_labels("BTLRewardRegressor", model)
     """
-    takes = _takes_objective(estimator_orig, with_objective)
+    takes = takes_objective(estimator_orig, with_objective)
     X, y = make_pair_data(with_objective=takes)
     soft = np.where(y == 1, 0.9, 0.1)
     soft[::4] = 0.5
@@ -429,6 +286,10 @@ def check_pair_soft_labels(name, estimator_orig, *, with_objective=None):
     assert estimator.score(X, ties) == 0.5, f"{name}: a tie must count 1/2"
     expected = np.mean(np.where(estimator.predict(X) == 1, soft, 1 - soft))
     assert np.isclose(estimator.score(X, soft), expected), name
+
+
+def _compact_repr(estimator):
+    return re.sub(r"\s+", "", repr(estimator))
 
 
 _CHECKS = (
@@ -441,6 +302,10 @@ _CHECKS = (
     check_pair_sample_weight_scale,
     check_pair_soft_labels,
 )
+
+
+for _check in _CHECKS:
+    _check.__doc__ = _check.__doc__ % {"check_params": _CHECK_PARAMS}
 
 
 def yield_pair_checks(estimator, *, with_objective=None):

@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skpref import BTLRewardRegressor
-from skpref.models._targets import agreement_score
+from skpref.models._inputs import agreement_score
 
 QUICK = {**SMALL_NET, "max_epochs": 5}
 MODELS = {type(m).__name__ + str(i): m for i, m in enumerate(reward_model_instances())}
