@@ -12,6 +12,7 @@ cross-entropy of ``sigmoid(d)`` against ``y`` (for ``y = 1`` that is
 """
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import torch
@@ -32,7 +33,9 @@ class PairNet(NeuralNet):
 
     def infer(self, x, **fit_params):
         # The weights travel with the pairs to reach the loss; the module sees pairs.
-        return self.module_(to_tensor(x["X"], device=self.device), **fit_params)
+        if isinstance(x, Mapping):
+            x = x["X"]
+        return self.module_(to_tensor(x, device=self.device), **fit_params)
 
     def pair_weights(self, X):
         """Return the batch's sample weights as a tensor on the net's device."""
