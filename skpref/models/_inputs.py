@@ -98,6 +98,8 @@ def check_weights(sample_weight, n_pairs, *, owner, method="fit"):
     Weights must be finite, non-negative and not all zero; a single number is
     broadcast to every pair.
     """
+    # Not scikit-learn's private _check_sample_weight: its errors name neither the
+    # estimator nor a fix ("sample_weight.shape == (5,), expected (10,)!").
     if sample_weight is None:
         return np.ones(n_pairs)
     where = f"{owner}.{method}"

@@ -99,6 +99,9 @@ class WeightedAgreement(Callback):
     ``sum(w * (y [d > 0] + (1 - y) [d <= 0])) / sum(w)`` over the epoch's validation
     batches: plain accuracy for hard labels and unit weights, the expected agreement
     with a random annotator for soft labels (see ``BaseRewardModel.score``).
+    skorch's ``EpochScoring("accuracy")`` scores neither soft labels nor weights;
+    summing per validation batch, where the loss already holds the margins, also
+    saves a second pass over the validation pairs.
     """
 
     def on_epoch_end(self, net, **kwargs):
