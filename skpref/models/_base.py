@@ -104,8 +104,10 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
             self._check_objectives(ids)
         if (X_val is None) != (y_val is None):
             raise ValueError(f"{owner}.fit needs both X_val and y_val, or neither.")
-        keep = weight > 0
-        X, y, weight = X[keep], y[keep], weight[keep] / weight[keep].mean()
+        if not np.all(weight > 0):  # leave pairs of weight 0 out; copy only then
+            keep = weight > 0
+            X, y, weight = X[keep], y[keep], weight[keep]
+        weight = weight / weight.mean()
         seeds = _training.Seeds.from_random_state(self.random_state)
         valid = self._validation(len(y), X_val, y_val, seeds.split)
         self.device_ = resolve_device(self.device, owner=owner)

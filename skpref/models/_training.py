@@ -106,20 +106,25 @@ def check_training_health(model, *, diverged_epoch, X):
     :class:`~sklearn.exceptions.ConvergenceWarning` saying what to do.
     """
     owner = type(model).__name__
-    advice = (
-        f"Lower lr (now {model.lr:g}) or standardise the features (largest "
-        f"|value| {np.abs(X[:, : 2 * model.n_pair_features_]).max():.3g})"
-    )
+
+    def advice():  # only when warning: the largest feature takes a pass over X
+        features = X[:, : 2 * model.n_pair_features_]  # a view, no copy
+        largest = max(abs(features.max()), abs(features.min()))
+        return (
+            f"Lower lr (now {model.lr:g}) or standardise the features (largest "
+            f"|value| {largest:.3g})"
+        )
+
     if diverged_epoch is not None:
         if model.best_epoch_ == 0:
             raise ValueError(
                 f"{owner}: the training loss became NaN or infinite in epoch "
-                f"{diverged_epoch}, before any usable weights existed. {advice}."
+                f"{diverged_epoch}, before any usable weights existed. {advice()}."
             )
         _warn(
             f"{owner}: the training loss became NaN or infinite in epoch "
             f"{diverged_epoch}; training stopped and the weights of epoch "
-            f"{model.best_epoch_} (the best so far) were kept. {advice} to train "
+            f"{model.best_epoch_} (the best so far) were kept. {advice()} to train "
             "further."
         )
         return
@@ -128,7 +133,7 @@ def check_training_health(model, *, diverged_epoch, X):
         _warn(
             f"{owner}: training diverged: the kept epoch {model.best_epoch_} has a "
             f"training loss of {kept_loss:.3g}, more than ten times that of "
-            f"predicting 1/2 for every pair ({_CHANCE_LOSS:.3f}). {advice}."
+            f"predicting 1/2 for every pair ({_CHANCE_LOSS:.3f}). {advice()}."
         )
         return
     rows = np.linspace(0, len(X) - 1, min(len(X), _N_SATURATION_PAIRS)).astype(int)
@@ -138,7 +143,7 @@ def check_training_health(model, *, diverged_epoch, X):
         _warn(
             f"{owner}: {saturated:.0%} of the predicted probabilities on the "
             "training pairs are exactly 0 or 1: the rewards saturated, so "
-            f"predict_proba carries no uncertainty there. {advice}, or add "
+            f"predict_proba carries no uncertainty there. {advice()}, or add "
             "weight_decay."
         )
 
