@@ -57,17 +57,19 @@ def test_multihead_module_picks_the_objectives_head():
     assert module.heads[0][0].in_features == 6
 
 
-def test_adversarial_module_reverses_only_the_encoder_gradient():
+def small_adversarial_module(**overrides):
     torch.manual_seed(0)
-    module = AdversarialRewardModule(
+    sizes = {"hidden_dim": 8, "latent_dim": 4, "head_hidden_dim": 4}
+    return AdversarialRewardModule(
         3,
         discriminator_hidden_dim=4,
-        hidden_dim=8,
-        latent_dim=4,
         n_layers=2,
-        head_hidden_dim=4,
-        n_objectives=2,
+        **{**sizes, "n_objectives": 2, **overrides},
     )
+
+
+def test_adversarial_module_reverses_only_the_encoder_gradient():
+    module = small_adversarial_module()
     X = torch.cat([torch.randn(10, 6), torch.tensor([[0.0], [1.0]] * 5)], dim=1)
 
     def encoder_and_disc_grads(weight):
@@ -96,16 +98,7 @@ def test_adversarial_module_reverses_only_the_encoder_gradient():
 
 
 def test_adversarial_forward_returns_the_discriminators_logits_and_targets():
-    torch.manual_seed(0)
-    module = AdversarialRewardModule(
-        3,
-        discriminator_hidden_dim=4,
-        hidden_dim=8,
-        latent_dim=5,
-        n_layers=2,
-        head_hidden_dim=4,
-        n_objectives=3,
-    )
+    module = small_adversarial_module(latent_dim=5, n_objectives=3)
     X = torch.cat([torch.randn(4, 6), torch.tensor([[0.0], [2.0], [1.0], [2.0]])], 1)
     margin, disc_logits, disc_target = module(X)
     torch.testing.assert_close(margin, module.margin(X))
