@@ -22,6 +22,8 @@ _LAZY = {
     "AMCEEstimator": "skpref.causal",
     "predict_text_reward": "skpref._reward_function",
     "reward_function": "skpref._reward_function",
+    "save": "skpref._persistence",
+    "load": "skpref._persistence",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -1,13 +1,51 @@
-"""Tier 1: scikit-learn's estimator checks over every public reward estimator."""
+"""Common checks over every public estimator, found through the registry.
 
+Tier 1 runs scikit-learn's ``parametrize_with_checks``; tier 2 runs skpref's
+pair-contract checks (:mod:`skpref.utils.estimator_checks`) over every reward
+model. Parameters and expected failures live in ``tests/estimator_registry.py``.
+"""
+
+from estimator_registry import (
+    NOT_CHECKABLE,
+    estimator_instances,
+    expected_failed_checks,
+    expected_failed_pair_checks,
+    public_estimator_classes,
+    reward_model_instances,
+)
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skpref.utils._testing import estimator_instances, expected_failed_checks
+from skpref.utils.estimator_checks import parametrize_with_pair_checks
+
+CHECKABLE = [e for e in estimator_instances() if type(e) not in NOT_CHECKABLE]
 
 
-@parametrize_with_checks(
-    estimator_instances(), expected_failed_checks=expected_failed_checks
-)
+@parametrize_with_checks(CHECKABLE, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     # each of scikit-learn's check_* functions asserts; expected failures are xfail
     check(estimator)
+
+
+@parametrize_with_pair_checks(
+    reward_model_instances(), expected_failed_checks=expected_failed_pair_checks
+)
+def test_pair_contract(estimator, check):
+    check(estimator)
+
+
+def test_the_registry_finds_every_public_estimator():
+    names = {cls.__name__ for cls in public_estimator_classes()}
+    assert {
+        "BTLRewardRegressor",
+        "MultiheadRewardModel",
+        "AdversarialRewardModel",
+        "AMCEEstimator",
+        "LLMEmbeddingTransformer",
+    } <= names
+    # every reward model reaches tier 2, and nothing that is not one
+    assert {type(e).__name__ for e in reward_model_instances()} == {
+        "BTLRewardRegressor",
+        "MultiheadRewardModel",
+        "AdversarialRewardModel",
+    }
+    assert set(NOT_CHECKABLE) <= set(public_estimator_classes())

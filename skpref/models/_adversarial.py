@@ -8,7 +8,11 @@ from skorch.callbacks import PassthroughScoring
 from skpref.models._docstrings import FITTED_ATTRIBUTES, TRAINING_PARAMS, fill
 from skpref.models._modules import AdversarialRewardModule
 from skpref.models._multihead import MULTIHEAD_PARAMS, MultiheadRewardModel
-from skpref.models._net import AdversaryWeightSchedule, majority_share
+from skpref.models._net import (
+    AdversarialPairNet,
+    AdversaryWeightSchedule,
+    majority_share,
+)
 from skpref.utils._validation import Interval
 
 
@@ -88,6 +92,8 @@ class AdversarialRewardModel(MultiheadRewardModel):
         "discriminator_hidden_dim": [Interval(Integral, 1, None, closed="left")],
     }
 
+    _net_class = AdversarialPairNet
+
     def __init__(
         self,
         *,
@@ -105,7 +111,7 @@ class AdversarialRewardModel(MultiheadRewardModel):
         batch_size=64,
         validation_fraction=0.1,
         patience=None,
-        device="cpu",
+        device="auto",
         random_state=None,
         verbose=0,
     ):
@@ -156,8 +162,8 @@ class AdversarialRewardModel(MultiheadRewardModel):
             ("valid_adv_loss", PassthroughScoring("valid_adv_loss")),
         ]
 
-    def _summarise_training(self, has_valid):
-        super()._summarise_training(has_valid)
+    def _summarise_training(self, X):
+        super()._summarise_training(X)
         self.history_["disc_chance"] = self.discriminator_chance_
 
 

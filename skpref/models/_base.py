@@ -1,6 +1,5 @@
 """The shared base of the reward estimators: validation, seeding, the skorch net."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -8,30 +7,38 @@ import pandas as pd
 import torch
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping, ProgressBar
-from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
-from skpref.models._net import NonFiniteLossGuard, PairNet
+from skpref.models import _training
+from skpref.models._inputs import (
+    agreement_score,
+    check_fit_target,
+    check_score_target,
+    check_weights,
+    float32_pairs,
+    single_responses,
+    validation_dataset,
+)
+from skpref.models._net import NonFiniteLossGuard, PairHoldout, PairNet
 from skpref.utils._device import resolve_device
 from skpref.utils._validation import (
     Interval,
     StrOptions,
     _fit_context,
     check_objective_ids,
-    check_pair_target,
     check_pair_width,
+    validate_parameter_constraints,
 )
 
 
 class BaseRewardModel(ClassifierMixin, BaseEstimator):
     """Common machinery of the pair reward models; not for direct use.
 
-    Subclasses set ``_with_objective`` (or override it as a property) and implement
-    ``_build_module_params`` returning the module class and its keyword arguments.
+    Subclasses set ``_with_objective`` (or override it as a property), ``_net_class``
+    and implement ``_build_module_params`` returning the module class and its
+    keyword arguments.
     """
 
     _parameter_constraints = {
@@ -50,11 +57,12 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
     }
 
     _with_objective = False
+    _net_class = PairNet
 
     # -- fitting -----------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, *, X_val=None, y_val=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None):
         """Fit the reward model on preference pairs.
 
         Parameters
@@ -64,10 +72,17 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
             objective id as the last column for multi-objective models (see
             :ref:`data_format`).
         y : array-like of shape (n_pairs,)
-            ``1`` where response a is preferred, ``0`` where response b is.
+            ``1`` where response a is preferred, ``0`` where response b is; or soft
+            labels in ``[0, 1]``, the share of annotators preferring a (``0.5`` is
+            a tie), trained with the BTL likelihood on soft targets.
+        sample_weight : array-like of shape (n_pairs,), default=None
+            Non-negative weight of each pair in the loss. Weights are divided by
+            their mean, so only their ratios matter (weights of 2 on every pair
+            give the same model as none); pairs of weight 0 are left out.
         X_val, y_val : array-like, default=None
-            A validation set for choosing the best epoch. When omitted, a stratified
-            ``validation_fraction`` of ``X`` is held out (none if it is ``None``).
+            A validation set for choosing the best epoch, scored unweighted. When
+            omitted, a stratified ``validation_fraction`` of ``X`` (with its
+            weights) is held out; none if it is ``None``.
 
         Returns
         -------
@@ -75,31 +90,38 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         owner = type(self).__name__
-        X, y = validate_data(self, X, y, dtype=np.float32)
-        X = _writeable(X)
-        y = check_pair_target(y, owner=owner)
+        X, y = float32_pairs(self, X, y)
+        weight = check_weights(sample_weight, len(X), owner=owner)
+        y = check_fit_target(y, None if sample_weight is None else weight, owner=owner)
         self.classes_ = np.array([0, 1])
         self.n_pair_features_ = check_pair_width(
             X.shape[1], with_objective=self._with_objective, owner=owner
         )
         declared = self._declared_n_objectives()
         if self._with_objective:
-            ids = check_objective_ids(X[:, -1], n_objectives=declared, owner=owner)
-            self.n_objectives_ = declared or int(ids.max()) + 1
+            ids = check_objective_ids(X[:, -1], owner=owner)
+            self.n_objectives_ = _training.n_objectives(ids, declared, owner=owner)
             self._check_objectives(ids)
         if (X_val is None) != (y_val is None):
             raise ValueError(f"{owner}.fit needs both X_val and y_val, or neither.")
-
-        rng = self._rng()
-        torch_seed, split_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=2))
-        X_train, y_train, valid = self._train_valid(X, y, X_val, y_val, split_seed)
-        self.device_ = self._resolve_device()
+        if not np.all(weight > 0):  # leave pairs of weight 0 out; copy only then
+            keep = weight > 0
+            X, y, weight = X[keep], y[keep], weight[keep]
+        weight = weight / weight.mean()
+        seeds = _training.Seeds.from_random_state(self.random_state)
+        valid = self._validation(len(y), X_val, y_val, seeds.split)
+        self.device_ = resolve_device(self.device, owner=owner)
+        self.net_ = self._build_net(valid, seeds.shuffle)
+        data = {"X": X, "sample_weight": weight.astype(np.float32)}
+        # Training itself draws from seeded generators; fork_rng also keeps torch's
+        # global state untouched by what draws from it anyway (the DataLoader's
+        # unused worker seed).
         devices = [self.device_] if self.device_.startswith("cuda") else []
         with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(torch_seed)
-            self.net_ = self._build_net(valid)
-            self.net_.fit(X_train, y_train.astype(np.float32))
-        self._summarise_training(has_valid=valid is not None)
+            torch.manual_seed(seeds.init)
+            self.net_.initialize()
+            self.net_.partial_fit(data, y.astype(np.float32))
+        self._summarise_training(X)
         return self
 
     def _declared_n_objectives(self):
@@ -108,47 +130,19 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
     def _check_objectives(self, ids):
         """Let subclasses require a minimum number of objectives."""
 
-    def _rng(self):
-        # A fresh seed for random_state=None that leaves NumPy's global RNG alone.
-        if self.random_state is None:
-            return np.random.RandomState(np.random.SeedSequence().generate_state(1))
-        if isinstance(self.random_state, np.random.RandomState):
-            return self.random_state
-        return np.random.RandomState(self.random_state)
-
-    def _resolve_device(self):
-        return resolve_device(self.device, owner=type(self).__name__)
-
-    def _train_valid(self, X, y, X_val, y_val, seed):
-        owner = type(self).__name__
+    def _validation(self, n_pairs, X_val, y_val, seed):
+        """Return the skorch ``train_split``: the explicit set, a holdout, or none."""
         if X_val is not None:
-            X_val = _writeable(
-                validate_data(self, X_val, reset=False, dtype=np.float32)
-            )
-            y_val = check_pair_target(y_val, owner=owner)
-            if self._with_objective:
-                check_objective_ids(
-                    X_val[:, -1], n_objectives=self.n_objectives_, owner=owner
-                )
-            return X, y, Dataset(X_val, y_val.astype(np.float32))
-        n_valid = round((self.validation_fraction or 0) * len(y))
-        if n_valid < 1 or n_valid >= len(y):
-            return X, y, None
-        counts = np.bincount(y, minlength=2)
-        can_stratify = counts.min() >= 2 and min(n_valid, len(y) - n_valid) >= 2
-        stratify = y if can_stratify else None
-        idx_train, idx_valid = train_test_split(
-            np.arange(len(y)), test_size=n_valid, stratify=stratify, random_state=seed
-        )
-        return (
-            X[idx_train],
-            y[idx_train],
-            Dataset(X[idx_valid], y[idx_valid].astype(np.float32)),
-        )
+            return predefined_split(validation_dataset(self, X_val, y_val))
+        fraction = self.validation_fraction or 0
+        n_valid = _training.holdout_size(fraction, n_pairs)
+        if n_valid < 1 or n_valid >= n_pairs:
+            return None
+        return PairHoldout(fraction, random_state=seed)
 
-    def _build_net(self, valid):
+    def _build_net(self, train_split, shuffle_seed):
         module, module_params = self._build_module_params()
-        monitor = "valid_acc" if valid is not None else "train_loss"
+        monitor = "valid_acc" if train_split is not None else "train_loss"
         callbacks = [
             ("nonfinite_guard", NonFiniteLossGuard()),
             (
@@ -167,16 +161,19 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
         ]
         if self.verbose and self.verbose > 1:
             callbacks.append(("progress_bar", ProgressBar()))
-        return PairNet(
+        return self._net_class(
             module,
             **{f"module__{key}": value for key, value in module_params.items()},
+            criterion=torch.nn.BCEWithLogitsLoss,
+            criterion__reduction="none",
             optimizer=torch.optim.Adam,
             lr=self.lr,
             optimizer__weight_decay=self.weight_decay,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             iterator_train__shuffle=True,
-            train_split=predefined_split(valid) if valid is not None else None,
+            iterator_train__generator=torch.Generator().manual_seed(shuffle_seed),
+            train_split=train_split,
             callbacks=callbacks,
             device=self.device_,
             verbose=int(bool(self.verbose)),
@@ -185,30 +182,18 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
     def _extra_callbacks(self):
         return []
 
-    def _summarise_training(self, has_valid):
+    def _summarise_training(self, X):
         history = self.net_.history
         self.history_ = pd.DataFrame(
             [{k: v for k, v in row.items() if k != "batches"} for row in history]
         )
         self.n_epochs_ = len(history)
         self.best_epoch_ = int(self._callback("best_weights").best_epoch_)
-        diverged = self._callback("nonfinite_guard").diverged_epoch_
-        owner = type(self).__name__
-        if diverged is not None:
-            if self.best_epoch_ == 0:
-                raise ValueError(
-                    f"{owner}: the training loss became NaN or infinite in epoch "
-                    f"{diverged}, before any usable weights existed. Lower lr (now "
-                    f"{self.lr}) or standardise the features."
-                )
-            warnings.warn(
-                f"{owner}: the training loss became NaN or infinite in epoch "
-                f"{diverged}; training stopped and the weights of epoch "
-                f"{self.best_epoch_} (the best so far) were kept. Lower lr (now "
-                f"{self.lr}) to train further.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        _training.check_training_health(
+            self,
+            diverged_epoch=self._callback("nonfinite_guard").diverged_epoch_,
+            X=X,
+        )
 
     def _callback(self, name):
         return dict(self.net_.callbacks_)[name]
@@ -217,12 +202,34 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
 
     def _validated_pairs(self, X):
         check_is_fitted(self)
-        X = _writeable(validate_data(self, X, reset=False, dtype=np.float32))
+        X = float32_pairs(self, X, reset=False)
         if self._with_objective:
             check_objective_ids(
                 X[:, -1], n_objectives=self.n_objectives_, owner=type(self).__name__
             )
         return X
+
+    def _batches(self, *arrays):
+        """Yield the rows of ``arrays`` as tensors on the fitted device, in batches.
+
+        ``batch_size`` is validated here too: it may have been set after ``fit``.
+        """
+        validate_parameter_constraints(
+            {"batch_size": self._parameter_constraints["batch_size"]},
+            {"batch_size": self.batch_size},
+            caller_name=type(self).__name__,
+        )
+        for start in range(0, len(arrays[0]), self.batch_size):
+            stop = start + self.batch_size
+            yield [torch.as_tensor(a[start:stop], device=self.device_) for a in arrays]
+
+    def _margins(self, X):
+        """``r(a) - r(b)`` of validated pair rows, as float64."""
+        module = self.net_.module_
+        module.eval()
+        with torch.inference_mode():
+            margins = [module.margin(X_batch).cpu() for (X_batch,) in self._batches(X)]
+        return torch.cat(margins).numpy().astype(np.float64)
 
     def decision_function(self, X):
         """Reward difference ``r(a) - r(b)`` of each pair.
@@ -237,11 +244,7 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
         margin : ndarray of shape (n_pairs,)
             Positive where response a gets the higher reward.
         """
-        X = self._validated_pairs(X)
-        logit = self.net_.forward(X, training=False)
-        if isinstance(logit, tuple):
-            logit = logit[0]
-        return logit.detach().cpu().numpy().astype(np.float64)
+        return self._margins(self._validated_pairs(X))
 
     def predict_proba(self, X):
         """Probabilities ``[P(b > a), P(a > b)]`` under the BTL model (eq. 1).
@@ -276,6 +279,40 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
         """
         return (self.decision_function(X) > 0).astype(np.int64)
 
+    def score(self, X, y, sample_weight=None):
+        """Return the expected agreement of the predictions with a random annotator.
+
+        ``mean(y * [pred = 1] + (1 - y) * [pred = 0])`` (weighted by
+        ``sample_weight``): the accuracy for hard labels; with soft labels ``y``
+        (the share of annotators preferring a) the chance that an annotator drawn
+        at random agrees with the prediction, so a tie (``y = 0.5``) counts ½
+        whatever is predicted.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pairs, n_features_in_)
+            Pairs in the layout seen in ``fit``.
+        y : array-like of shape (n_pairs,)
+            Labels ``0``/``1`` or soft labels in ``[0, 1]``.
+        sample_weight : array-like of shape (n_pairs,), default=None
+            Non-negative weight of each pair.
+
+        Returns
+        -------
+        score : float
+            In ``[0, 1]``; higher is better.
+        """
+        owner = type(self).__name__
+        y_pred = self.predict(X)
+        y = check_score_target(y, owner=owner)
+        if len(y) != len(y_pred):
+            raise ValueError(
+                f"{owner}.score got {len(y_pred)} pairs in X but {len(y)} labels "
+                "in y; pass one label per pair."
+            )
+        weight = check_weights(sample_weight, len(y), owner=owner, method="score")
+        return agreement_score(y, y_pred, weight)
+
     def predict_reward(self, E):
         """Reward ``r(e)`` of single responses.
 
@@ -293,43 +330,59 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
             compare them, do not read their absolute value.
         """
         check_is_fitted(self)
-        owner = type(self).__name__
-        E = _writeable(check_array(E, dtype=np.float32))
-        d = self.n_pair_features_
-        expected = d + 1 if self._with_objective else d
-        if E.shape[1] != expected:
-            layout = f"{d} + 1 (objective)" if self._with_objective else f"{d}"
-            raise ValueError(
-                f"{owner}.predict_reward expects single responses with {layout} "
-                f"columns; got {E.shape[1]}. To score pairs use predict_proba."
-            )
-        objective = None
-        if self._with_objective:
-            objective = check_objective_ids(
-                E[:, -1], n_objectives=self.n_objectives_, owner=owner
-            )
+        E, objective = single_responses(self, E)
         module = self.net_.module_
         module.eval()
-        rewards = []
         with torch.inference_mode():
-            for start in range(0, len(E), self.batch_size):
-                stop = start + self.batch_size
-                batch = torch.as_tensor(E[start:stop, :d], device=self.device_)
-                ids = None
-                if objective is not None:
-                    ids = torch.as_tensor(objective[start:stop], device=self.device_)
-                rewards.append(module.reward(batch, ids).cpu())
+            rewards = [
+                module.reward(E_batch, ids).cpu()
+                for E_batch, ids in self._batches(E, objective)
+            ]
         return torch.cat(rewards).numpy().astype(np.float64)
+
+    # -- persistence -------------------------------------------------------------
+
+    def save(self, path):
+        """Save the fitted model to one file, safely (no pickle).
+
+        The weights go into a safetensors file together with the parameters and
+        fitted attributes as JSON; :func:`skpref.load` reads it back. See
+        :func:`skpref.save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            File to write (conventionally ending in ``.safetensors``).
+
+        Returns
+        -------
+        path : pathlib.Path
+            The file written.
+        """
+        from skpref._persistence import save
+
+        return save(self, path)
+
+    def _get_torch_state(self):
+        """Return ``{"net_": state_dict}``, the weights to save; ``{}`` unfitted."""
+        if not hasattr(self, "net_"):
+            return {}
+        return {"net_": self.net_.module_.state_dict()}
+
+    def _set_torch_state(self, state):
+        """Rebuild ``net_`` from the restored parameters and load ``state`` into it.
+
+        The net is built on the device the ``device`` parameter resolves to on this
+        machine; its history and optimiser state are not restored (``history_``
+        is).
+        """
+        self.device_ = resolve_device(self.device, owner=type(self).__name__)
+        self.net_ = self._build_net(None, shuffle_seed=0)
+        with torch.random.fork_rng(devices=[]):  # initialising draws random weights
+            self.net_.initialize()
+        _training.load_module_state(self.net_.module_, state["net_"], owner=self)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False
         return tags
-
-
-def _writeable(array):
-    """Return ``array``, copied if read-only (pandas copy-on-write, memory maps).
-
-    torch warns on tensors made from read-only NumPy arrays.
-    """
-    return array if array.flags.writeable else array.copy()

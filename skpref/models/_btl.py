@@ -91,7 +91,7 @@ class BTLRewardRegressor(BaseRewardModel):
         batch_size=64,
         validation_fraction=0.1,
         patience=None,
-        device="cpu",
+        device="auto",
         random_state=None,
         verbose=0,
     ):

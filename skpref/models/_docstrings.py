@@ -17,12 +17,14 @@ TRAINING_PARAMS = """\
     patience : int or None, default=None
         Stop after this many epochs without a better validation accuracy. ``None``
         trains all ``max_epochs`` (the best weights are kept either way).
-    device : {"cpu", "cuda", "mps", "auto"} or str, default="cpu"
-        Torch device; ``"auto"`` picks CUDA when available.
+    device : {"auto", "cpu", "cuda", "mps"} or str, default="auto"
+        Torch device (``"cuda:1"`` also works); ``"auto"`` picks CUDA, then MPS,
+        then the CPU. A device this machine lacks is a ``ValueError`` in ``fit``.
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and the validation split. The same
-        integer gives identical predictions; NumPy's and torch's global random
-        states are left untouched either way.
+        Seeds weight initialisation, the batch order and the validation split
+        (three seeds drawn from it). The same integer gives identical predictions
+        on the same device; NumPy's and torch's global random states are left
+        untouched either way.
     verbose : int, default=0
         ``1`` prints a line per epoch (losses, validation accuracy, time); ``2``
         adds a progress bar per epoch."""

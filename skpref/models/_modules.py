@@ -1,9 +1,11 @@
 """Torch modules of the reward models (paper, section 4.1 and appendices D.2/E.1).
 
 Every module maps a batch of pair rows ``[x_a | x_b]`` (plus the objective id as the
-last column for multi-objective models) to the logit ``r(a) - r(b)``. Rewards of the
-two halves are computed by separate calls of the same network on equally shaped
-inputs, so swapping the halves negates the logit bit for bit.
+last column for multi-objective models) to the logit ``r(a) - r(b)`` with
+``margin``; ``forward`` returns what the module's training loss needs (the margin,
+and for the adversarial model also the discriminator's logits and targets). Rewards
+of the two halves are computed by separate calls of the same network on equally
+shaped inputs, so swapping the halves negates the logit bit for bit.
 """
 
 import torch
@@ -39,9 +41,13 @@ class _PairModule(nn.Module):
     def reward(self, E, objective):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def forward(self, X):
+    def margin(self, X):
+        """Return the BTL logit ``r(a) - r(b)`` of each pair row."""
         X_a, X_b, objective = self.split(X)
         return self.reward(X_a, objective) - self.reward(X_b, objective)
+
+    def forward(self, X):
+        return self.margin(X)
 
 
 class BTLRewardModule(_PairModule):
@@ -104,16 +110,17 @@ class MultiheadRewardModule(_PairModule):
 class AdversarialRewardModule(MultiheadRewardModule):
     """Multihead model plus a discriminator ``h`` behind a gradient-reversal layer.
 
-    ``forward`` returns ``(logit, disc_logits_a, disc_logits_b)``: the discriminator
-    predicts the objective from the latent of each response (eq. 13). The reversal
-    multiplies the encoder's gradient from the discriminator loss by
-    ``-adversary_weight`` (eq. 5/12); ``adversary_weight`` is set by the training
-    schedule before each epoch.
+    ``forward`` returns ``(margin, disc_logits, disc_target)``: the discriminator
+    predicts the objective from the latent of each response (eq. 13), the logits of
+    the a halves stacked over those of the b halves, and ``disc_target`` is the
+    pair's objective repeated for both halves. The reversal multiplies the
+    encoder's gradient from the discriminator loss by ``-adversary_weight``
+    (eq. 5/12); ``adversary_weight`` is set by the training schedule before each
+    epoch.
     """
 
-    def __init__(self, n_features, *, discriminator_hidden_dim, **kwargs):
-        super().__init__(n_features, **kwargs)
-        latent_dim = self.heads[0][0].in_features
+    def __init__(self, n_features, *, discriminator_hidden_dim, latent_dim, **kwargs):
+        super().__init__(n_features, latent_dim=latent_dim, **kwargs)
         self.reversal = GradientReversal()
         self.discriminator = mlp(
             latent_dim, discriminator_hidden_dim, self.n_objectives, 2
@@ -130,9 +137,8 @@ class AdversarialRewardModule(MultiheadRewardModule):
     def forward(self, X):
         X_a, X_b, objective = self.split(X)
         latent_a, latent_b = self.encoder(X_a), self.encoder(X_b)
-        logit = self.head_rewards(latent_a, objective) - self.head_rewards(
+        margin = self.head_rewards(latent_a, objective) - self.head_rewards(
             latent_b, objective
         )
-        disc_a = self.discriminator(self.reversal(latent_a))
-        disc_b = self.discriminator(self.reversal(latent_b))
-        return logit, disc_a, disc_b
+        disc_logits = self.discriminator(self.reversal(torch.cat([latent_a, latent_b])))
+        return margin, disc_logits, torch.cat([objective, objective])

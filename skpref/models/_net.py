@@ -1,45 +1,148 @@
-"""The skorch layer: the pair net, its loss and its training callbacks.
+"""The skorch layer: one net class per loss, the holdout and the training callbacks.
 
-Public estimators build a :class:`PairNet` in ``fit``; they are not skorch nets
-themselves (see STYLE.md). The loss is the BTL negative log-likelihood (eq. 2):
-with the logit ``d = r(a) - r(b)`` and ``y = 1`` for ``a > b`` it is the binary
-cross-entropy of ``sigmoid(d)`` against ``y``, which equals
-``-log sigmoid(r(winner) - r(loser))``.
+Public estimators build a :class:`PairNet` (or :class:`AdversarialPairNet`) in
+``fit``; they are not skorch nets themselves (see STYLE.md). Each batch is a dict
+``{"X": pair rows, "sample_weight": weights}`` (skorch's way of carrying per-sample
+weights to the loss); the module sees only the pair rows.
+
+The loss is the BTL negative log-likelihood (eq. 2) on soft targets: with the logit
+``d = r(a) - r(b)`` and ``y`` the share of annotators preferring a, it is the binary
+cross-entropy of ``sigmoid(d)`` against ``y`` (for ``y = 1`` that is
+``-log sigmoid(r(a) - r(b))``), weighted per pair and averaged over the batch.
 """
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import torch
-from skorch import NeuralNetBinaryClassifier
-from skorch.callbacks import Callback
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
+from skorch.dataset import ValidSplit
+from skorch.utils import to_tensor
 
 
-class PairNet(NeuralNetBinaryClassifier):
-    """Binary skorch classifier whose module returns the BTL logit ``r(a) - r(b)``.
+class PairNet(NeuralNet):
+    """skorch net whose module returns the BTL logit ``r(a) - r(b)`` of each pair.
 
-    When the module also returns discriminator logits (the adversarial model), the
-    loss adds their cross-entropy against the objective id, eq. (13); the gradient
-    reversal inside the module turns the sum into the min-max problem of eq. (5).
-    The discriminator's accuracy is recorded per batch as ``train_disc_acc`` /
-    ``valid_disc_acc`` and averaged per epoch by skorch's ``PassthroughScoring``.
+    The criterion must be unreduced (``reduction="none"``): ``get_loss`` weights each
+    pair's loss by its sample weight, then averages. On validation batches it also
+    records the weighted agreement with the (soft) labels, which
+    :class:`WeightedAgreement` turns into the epoch's ``valid_acc``.
+    """
+
+    def infer(self, x, **fit_params):
+        # The weights travel with the pairs to reach the loss; the module sees pairs.
+        if isinstance(x, Mapping):
+            x = x["X"]
+        return self.module_(to_tensor(x, device=self.device), **fit_params)
+
+    def pair_weights(self, X):
+        """Return the batch's sample weights as a tensor on the net's device."""
+        return to_tensor(X["sample_weight"], device=self.device)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        per_pair = super().get_loss(y_pred, y_true, X=X, training=training)
+        weight = self.pair_weights(X)
+        if not training:
+            y_true = to_tensor(y_true, device=self.device)
+            with torch.no_grad():
+                predicted_a = (y_pred > 0).to(y_true.dtype)
+                agreement = predicted_a * y_true + (1 - predicted_a) * (1 - y_true)
+                self.history.record_batch(
+                    "valid_agreement", (weight * agreement).sum().item()
+                )
+                self.history.record_batch("valid_weight", weight.sum().item())
+        return (weight * per_pair).mean()
+
+    @property
+    def _default_callbacks(self):
+        return [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("valid_loss", PassthroughScoring(name="valid_loss")),
+            ("valid_acc", WeightedAgreement()),
+            ("print_log", PrintLog()),
+        ]
+
+
+class AdversarialPairNet(PairNet):
+    """The pair net plus the discriminator's loss (eq. 13).
+
+    The module returns ``(margin, disc_logits, disc_target)``; the loss adds the
+    discriminator's cross-entropy per pair (averaged over the pair's two responses)
+    to the BTL loss, with the same pair weights. The gradient reversal inside the
+    module turns the sum into the min-max problem of eq. (5). The discriminator's
+    accuracy and loss are recorded per batch as ``train_disc_acc`` /
+    ``valid_disc_acc`` and ``train_adv_loss`` / ``valid_adv_loss``.
     """
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        if not isinstance(y_pred, tuple):
-            return super().get_loss(y_pred, y_true, X=X, training=training)
-        logit, disc_a, disc_b = y_pred
-        btl_loss = super().get_loss(logit, y_true, X=X, training=training)
-        objective = self.module_.split(torch.as_tensor(X, device=self.device))[2]
-        disc_logits = torch.cat([disc_a, disc_b])
-        disc_target = torch.cat([objective, objective])
-        adv_loss = torch.nn.functional.cross_entropy(disc_logits, disc_target)
+        margin, disc_logits, disc_target = y_pred
+        btl_loss = super().get_loss(margin, y_true, X=X, training=training)
+        per_response = torch.nn.functional.cross_entropy(
+            disc_logits, disc_target, reduction="none"
+        )
+        per_pair = per_response.view(2, -1).mean(dim=0)
+        adv_loss = (self.pair_weights(X) * per_pair).mean()
         prefix = "train" if training else "valid"
         with torch.no_grad():
             disc_acc = (disc_logits.argmax(1) == disc_target).float().mean().item()
         self.history.record_batch(f"{prefix}_disc_acc", disc_acc)
         self.history.record_batch(f"{prefix}_adv_loss", adv_loss.item())
         return btl_loss + adv_loss
+
+
+class WeightedAgreement(Callback):
+    """Record ``valid_acc``: the weighted expected agreement on the validation pairs.
+
+    ``sum(w * (y [d > 0] + (1 - y) [d <= 0])) / sum(w)`` over the epoch's validation
+    batches: plain accuracy for hard labels and unit weights, the expected agreement
+    with a random annotator for soft labels (see ``BaseRewardModel.score``).
+    skorch's ``EpochScoring("accuracy")`` scores neither soft labels nor weights;
+    summing per validation batch, where the loss already holds the margins, also
+    saves a second pass over the validation pairs.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        batches = [b for b in row["batches"] if "valid_weight" in b]
+        if not batches:
+            return
+        total = sum(b["valid_weight"] for b in batches)
+        agreement = sum(b["valid_agreement"] for b in batches) / total
+        best = max(
+            (r["valid_acc"] for r in net.history[:-1] if "valid_acc" in r),
+            default=-math.inf,
+        )
+        net.history.record("valid_acc", agreement)
+        net.history.record("valid_acc_best", bool(agreement > best))
+
+
+class PairHoldout:
+    """skorch ``train_split``: a seeded, stratified holdout of the training pairs.
+
+    A thin layer over skorch's ``ValidSplit(fraction, stratified=True)`` that
+    stratifies by the side a pair's label favours (b, tie or a), so that soft labels
+    can be stratified too; it falls back to an unstratified split where a side has
+    too few pairs to appear in both parts.
+    """
+
+    def __init__(self, fraction, random_state):
+        self.fraction = fraction
+        self.random_state = random_state
+
+    def __call__(self, dataset, y=None, groups=None):
+        side = np.sign(np.asarray(y, dtype=np.float64) - 0.5).astype(np.int64) + 1
+        counts = np.bincount(side, minlength=3)
+        n_valid = math.ceil(self.fraction * len(side))
+        stratified = counts[counts > 0].min() >= 2 and (
+            min(n_valid, len(side) - n_valid) >= np.count_nonzero(counts)
+        )
+        split = ValidSplit(
+            self.fraction, stratified=stratified, random_state=self.random_state
+        )
+        return split(dataset, y=side)
 
 
 class NonFiniteLossGuard(Callback):

@@ -37,6 +37,11 @@ __all__ = [
 ]
 
 
+# Ids above this are a wrong column, not objectives; it also keeps the cast to int64
+# exact (float64 holds every integer up to 2**53).
+_MAX_OBJECTIVE_ID = 2**31 - 1
+
+
 def check_pair_width(n_columns, *, with_objective, owner):
     """Return ``d``, the width of one response, from the width of a pair array.
 
@@ -114,6 +119,12 @@ def check_objective_ids(objective, *, n_objectives=None, owner):
             f"{owner} expects objective ids 0..K-1; got the negative id "
             f"{int(ids.min())}."
         )
+    if ids.size and ids.max() > _MAX_OBJECTIVE_ID:
+        raise ValueError(
+            f"{owner} expects objective ids 0..K-1; got the id {ids.max():.6g}, "
+            "too large to number an objective. Is the last column of X really "
+            "the objective id?"
+        )
     if n_objectives is not None and ids.size and ids.max() >= n_objectives:
         raise ValueError(
             f"{owner} was fitted with {n_objectives} objectives (ids "
@@ -141,28 +152,60 @@ def check_pair_target(y, *, owner):
     >>> check_pair_target([1, 0, True], owner="m")
     array([1, 0, 1])
     """
-    check_classification_targets(y)
+    y = _check_pair_labels(y, owner=owner)
+    _check_both_labels(y, owner=owner)
+    return y
+
+
+def _check_pair_labels(y, *, owner, allow_soft=False, argument="y"):
+    """Check the type and range of pair labels, whatever classes they hold.
+
+    Hard labels come back as int64; with ``allow_soft``, labels in ``[0, 1]`` that
+    are not all whole (the share of annotators preferring a) come back as float64.
+    """
     y = np.asarray(y)
-    target_type = type_of_target(y)
-    values = np.unique(y)
-    if target_type == "binary" and values.size == 2:
-        if not np.all(np.isin(values, [0, 1])):
+    target_type = type_of_target(y, input_name=argument)
+    if allow_soft and target_type == "continuous":
+        y = y.astype(np.float64)
+        if y.min() < 0 or y.max() > 1:
             raise ValueError(
-                f"{owner} expects pair labels y in {{0, 1}} (1 means response a is "
-                f"preferred); got the values {values.tolist()}. Map your labels "
-                "first, e.g. y = (labels == 'a').astype(int)."
+                f"Unknown label type: continuous values outside [0, 1]. {owner} "
+                f"expects {argument} in {{0, 1}} (1 means response a is preferred) "
+                "or soft labels in [0, 1] (the share of annotators preferring a); "
+                f"got values from {y.min():g} to {y.max():g}."
             )
-        return y.astype(np.int64)
+        return y
+    check_classification_targets(y)
+    values = np.unique(y)
     if target_type == "multiclass":
         raise ValueError(
             "Only binary classification is supported. The type of the target is "
-            f"{target_type}. {owner} expects pair labels y in {{0, 1}}."
+            f"{target_type}. {owner} expects pair labels {argument} in {{0, 1}}."
         )
-    raise ValueError(
-        f"{owner} needs pairs of both labels (y = 0 and y = 1) to train, but y "
-        f"contains only one class: {values.tolist()}. A pair's label depends on "
-        "which response is written first: randomise the order of a and b."
-    )
+    if not np.all(np.isin(values, [0, 1])):
+        raise ValueError(
+            f"{owner} expects pair labels {argument} in {{0, 1}} (1 means response a "
+            f"is preferred); got the values {values.tolist()}. Map your labels "
+            "first, e.g. y = (labels == 'a').astype(int)."
+        )
+    return y.astype(np.int64)
+
+
+def _check_both_labels(y, *, owner, sample_weight=None):
+    """Require pairs preferring a and pairs preferring b (among weighted pairs)."""
+    counted = y if sample_weight is None else y[np.asarray(sample_weight) > 0]
+    for value in (0, 1):
+        if np.all(counted == value):
+            where = (
+                "y contains"
+                if sample_weight is None
+                else "the pairs of positive sample_weight contain"
+            )
+            raise ValueError(
+                f"{owner} needs pairs of both labels (y = 0 and y = 1) to train, but "
+                f"{where} only one class: [{value}]. A pair's label depends "
+                "on which response is written first: randomise the order of a and b."
+            )
 
 
 def split_pairs(X, *, with_objective=False, owner="split_pairs"):

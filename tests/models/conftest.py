@@ -1,11 +1,14 @@
 import pytest
-from model_configs import CONFIGS, make_data
+from estimator_registry import pair_data_for, reward_model_instances
+from sklearn.base import clone
+
+REWARD_MODELS = {repr(model): model for model in reward_model_instances()}
 
 
-@pytest.fixture(scope="module", params=list(CONFIGS))
+@pytest.fixture(scope="module", params=list(REWARD_MODELS))
 def fitted(request):
-    """(config name, fitted model, training data, fresh test data)."""
-    factory, kind = CONFIGS[request.param]
-    train, test = make_data(kind), make_data(kind, n_pairs=200, random_state=1)
-    model = factory(random_state=0).fit(train.X, train.y)
-    return request.param, model, train, test
+    """(fitted model, training data, fresh test data) for each registered model."""
+    model = clone(REWARD_MODELS[request.param])
+    train = pair_data_for(model)
+    test = pair_data_for(model, n_pairs=200, random_state=1)
+    return model.fit(train.X, train.y), train, test

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from estimator_registry import SMALL_ADVERSARY, SMALL_NET
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -9,15 +10,8 @@ from sklearn.preprocessing import FunctionTransformer
 from skpref import AdversarialRewardModel, BTLRewardRegressor
 from skpref.datasets import make_confounded_preferences, make_latent_preferences
 
-SMALL = dict(
-    hidden_dim=32,
-    latent_dim=16,
-    head_hidden_dim=16,
-    discriminator_hidden_dim=16,
-    lr=1e-2,
-    max_epochs=5,
-    random_state=0,
-)
+ADVERSARY = {**SMALL_ADVERSARY, "max_epochs": 5}
+BTL = {**SMALL_NET, "latent_dim": 8, "max_epochs": 10}
 
 
 def test_reward_model_in_a_pipeline():
@@ -26,18 +20,11 @@ def test_reward_model_in_a_pipeline():
     pipe = Pipeline(
         [
             ("squash", FunctionTransformer(np.tanh)),
-            (
-                "reward",
-                BTLRewardRegressor(
-                    hidden_dim=32, latent_dim=8, lr=1e-2, max_epochs=10, random_state=0
-                ),
-            ),
+            ("reward", BTLRewardRegressor(**BTL)),
         ]
     ).fit(train.X, train.y)
     assert pipe.score(test.X, test.y) > 0.75
-    direct = BTLRewardRegressor(
-        hidden_dim=32, latent_dim=8, lr=1e-2, max_epochs=10, random_state=0
-    ).fit(np.tanh(train.X), train.y)
+    direct = BTLRewardRegressor(**BTL).fit(np.tanh(train.X), train.y)
     np.testing.assert_array_equal(
         pipe.predict_proba(test.X), direct.predict_proba(np.tanh(test.X))
     )
@@ -48,7 +35,7 @@ def test_grid_search_over_the_adversary_weight():
         n_pairs=300, n_features=8, rho=0.8, random_state=0
     )
     search = GridSearchCV(
-        AdversarialRewardModel(**SMALL),
+        AdversarialRewardModel(**ADVERSARY),
         {"adversary_weight": [0.0, 0.5, 2.0]},
         cv=2,
         error_score="raise",

@@ -57,27 +57,26 @@ def test_multihead_module_picks_the_objectives_head():
     assert module.heads[0][0].in_features == 6
 
 
-def test_adversarial_module_reverses_only_the_encoder_gradient():
+def small_adversarial_module(**overrides):
     torch.manual_seed(0)
-    module = AdversarialRewardModule(
+    sizes = {"hidden_dim": 8, "latent_dim": 4, "head_hidden_dim": 4}
+    return AdversarialRewardModule(
         3,
         discriminator_hidden_dim=4,
-        hidden_dim=8,
-        latent_dim=4,
         n_layers=2,
-        head_hidden_dim=4,
-        n_objectives=2,
+        **{**sizes, "n_objectives": 2, **overrides},
     )
+
+
+def test_adversarial_module_reverses_only_the_encoder_gradient():
+    module = small_adversarial_module()
     X = torch.cat([torch.randn(10, 6), torch.tensor([[0.0], [1.0]] * 5)], dim=1)
 
     def encoder_and_disc_grads(weight):
         module.zero_grad()
         module.adversary_weight = weight
-        _, disc_a, disc_b = module(X)
-        target = X[:, -1].long()
-        loss = torch.nn.functional.cross_entropy(disc_a, target) + (
-            torch.nn.functional.cross_entropy(disc_b, target)
-        )
+        _, disc_logits, disc_target = module(X)
+        loss = torch.nn.functional.cross_entropy(disc_logits, disc_target)
         loss.backward()
         return (
             module.encoder[0].weight.grad.clone(),
@@ -96,3 +95,29 @@ def test_adversarial_module_reverses_only_the_encoder_gradient():
     enc_plain, _ = encoder_and_disc_grads(-1.0)
     assert torch.count_nonzero(enc_plain) > 0
     torch.testing.assert_close(enc_plus, -enc_plain)
+
+
+def test_adversarial_forward_returns_the_discriminators_logits_and_targets():
+    module = small_adversarial_module(latent_dim=5, n_objectives=3)
+    X = torch.cat([torch.randn(4, 6), torch.tensor([[0.0], [2.0], [1.0], [2.0]])], 1)
+    margin, disc_logits, disc_target = module(X)
+    torch.testing.assert_close(margin, module.margin(X))
+    assert disc_logits.shape == (8, 3)
+    # the a halves' targets, then the b halves': the pair's objective twice
+    assert disc_target.tolist() == [0, 2, 1, 2, 0, 2, 1, 2]
+    # latent_dim is passed explicitly, not read back from a layer
+    assert module.discriminator[0].in_features == 5
+
+
+@pytest.mark.parametrize("module_cls", [BTLRewardModule, MultiheadRewardModule])
+def test_margin_is_the_reward_difference_and_forward(module_cls):
+    torch.manual_seed(0)
+    extra = {"head_hidden_dim": 4} if module_cls is MultiheadRewardModule else {}
+    module = module_cls(
+        3, hidden_dim=8, latent_dim=4, n_layers=2, n_objectives=2, **extra
+    )
+    X = torch.cat([torch.randn(5, 6), torch.tensor([[0.0], [1.0]] * 2 + [[1.0]])], 1)
+    objective = X[:, -1].long()
+    expected = module.reward(X[:, :3], objective) - module.reward(X[:, 3:6], objective)
+    torch.testing.assert_close(module.margin(X), expected)
+    assert torch.equal(module(X), module.margin(X))

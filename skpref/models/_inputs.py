@@ -1,0 +1,155 @@
+"""Inputs of the reward models: pair arrays, labels, sample weights; the score.
+
+Pair arrays are validated to float32 (see :ref:`data_format`). Labels are hard
+(``y = 1``: response a preferred, ``y = 0``: b preferred) or soft (``y`` in
+``[0, 1]``: the share of annotators preferring a; ``0.5`` is a tie). The score is
+the expected agreement of the predictions with an annotator drawn at random, which
+is the accuracy for hard labels.
+"""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.utils.validation import check_array, validate_data
+from skorch.dataset import Dataset
+
+from skpref.utils._validation import (
+    _check_both_labels,
+    _check_pair_labels,
+    check_objective_ids,
+)
+
+
+def float32_pairs(estimator, X, y="no_validation", reset=True):
+    """``validate_data`` to float32, with a writeable result (see ``writeable``).
+
+    A value too large for float32 becomes inf, which validation reports naming X;
+    NumPy's warnings from the cast and from summing infinities would only repeat it.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = validate_data(estimator, X, y, reset=reset, dtype=np.float32)
+    if isinstance(out, tuple):
+        return writeable(out[0]), out[1]
+    return writeable(out)
+
+
+def writeable(array):
+    """Return ``array``, copied if read-only (pandas copy-on-write, memory maps).
+
+    torch warns on tensors made from read-only NumPy arrays.
+    """
+    return array if array.flags.writeable else array.copy()
+
+
+def single_responses(estimator, E):
+    """Check rows of single responses; return their features and objective ids."""
+    owner = type(estimator).__name__
+    with np.errstate(over="ignore", invalid="ignore"):
+        E = writeable(check_array(E, dtype=np.float32, input_name="E"))
+    d = estimator.n_pair_features_
+    with_objective = estimator._with_objective
+    if E.shape[1] != d + int(with_objective):
+        layout = f"{d} + 1 (objective)" if with_objective else f"{d}"
+        raise ValueError(
+            f"{owner}.predict_reward expects single responses with {layout} "
+            f"columns; got {E.shape[1]}. To score pairs use predict_proba."
+        )
+    objective = np.zeros(len(E), dtype=np.int64)
+    if with_objective:
+        objective = check_objective_ids(
+            E[:, -1], n_objectives=estimator.n_objectives_, owner=owner
+        )
+    return E[:, :d], objective
+
+
+def validation_dataset(estimator, X_val, y_val):
+    """Check an explicit validation set; return it as an unweighted skorch dataset."""
+    owner = type(estimator).__name__
+    X_val = float32_pairs(estimator, X_val, reset=False)
+    y_val = check_score_target(y_val, owner=owner, argument="y_val")
+    if len(y_val) != len(X_val):
+        raise ValueError(
+            f"{owner}.fit got {len(X_val)} pairs in X_val but {len(y_val)} labels "
+            "in y_val; pass one label per validation pair."
+        )
+    if estimator._with_objective:
+        check_objective_ids(
+            X_val[:, -1], n_objectives=estimator.n_objectives_, owner=owner
+        )
+    weight = np.ones(len(y_val), dtype=np.float32)
+    return Dataset({"X": X_val, "sample_weight": weight}, y_val.astype(np.float32))
+
+
+def check_fit_target(y, sample_weight, *, owner):
+    """Check training labels: hard or soft, both sides among the weighted pairs."""
+    y = _check_pair_labels(y, owner=owner, allow_soft=True)
+    _check_both_labels(y, owner=owner, sample_weight=sample_weight)
+    return y
+
+
+def check_score_target(y, *, owner, argument="y"):
+    """Check labels to score against: hard or soft, any classes."""
+    return _check_pair_labels(y, owner=owner, allow_soft=True, argument=argument)
+
+
+def check_weights(sample_weight, n_pairs, *, owner, method="fit"):
+    """Return ``sample_weight`` as float64 of shape ``(n_pairs,)``; ones for None.
+
+    Weights must be finite, non-negative and not all zero; a single number is
+    broadcast to every pair.
+    """
+    # Not scikit-learn's private _check_sample_weight: its errors name neither the
+    # estimator nor a fix ("sample_weight.shape == (5,), expected (10,)!").
+    if sample_weight is None:
+        return np.ones(n_pairs)
+    where = f"{owner}.{method}"
+    if isinstance(sample_weight, Real) and not isinstance(sample_weight, bool):
+        sample_weight = np.full(n_pairs, float(sample_weight))
+    try:
+        weight = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{where} expects sample_weight to hold numbers, one per pair; got "
+            f"{_describe(sample_weight)}."
+        ) from None
+    if weight.ndim != 1 or len(weight) != n_pairs:
+        raise ValueError(
+            f"{where} expects one sample_weight per pair, of shape ({n_pairs},); "
+            f"got shape {weight.shape}."
+        )
+    if not np.all(np.isfinite(weight)):
+        raise ValueError(
+            f"{where}: sample_weight contains NaN or infinity (pair "
+            f"{int(np.flatnonzero(~np.isfinite(weight))[0])}); weights must be "
+            "finite."
+        )
+    if np.any(weight < 0):
+        first = int(np.flatnonzero(weight < 0)[0])
+        raise ValueError(
+            f"{where}: sample_weight must be non-negative; got {weight[first]:g} "
+            f"for pair {first}. Drop the pair or give it weight 0."
+        )
+    if not np.any(weight > 0):
+        raise ValueError(
+            f"{where}: every sample_weight is zero; at least one pair needs a "
+            "positive weight."
+        )
+    return weight
+
+
+def agreement_score(y, y_pred, sample_weight):
+    """``average(y * [pred = 1] + (1 - y) * [pred = 0], weights=sample_weight)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> agreement_score(np.array([1.0, 0.0, 0.5]), np.array([1, 1, 0]), None)
+    0.5
+    """
+    agreement = np.where(y_pred == 1, y, 1 - y)
+    return float(np.average(agreement, weights=sample_weight))
+
+
+def _describe(value):
+    text = repr(value)
+    return text if len(text) <= 60 else f"{type(value).__name__} {text[:50]}..."

@@ -1,0 +1,175 @@
+"""Fit-time pieces of the reward models: seeds, objectives, health checks, weights.
+
+Everything random in a fit is drawn from three integer seeds derived from
+``random_state`` by a private generator: one seeds the weight initialisation, one a
+``torch.Generator`` that orders the batches, one the validation holdout. Neither
+NumPy's nor torch's global random state is read or changed, so a fit is a pure
+function of its data, its parameters and these seeds.
+"""
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit
+from sklearn.exceptions import ConvergenceWarning
+
+# The loss of predicting 1/2 for every pair; a kept epoch that does ten times worse
+# on its own training pairs has diverged.
+_CHANCE_LOSS = math.log(2)
+_DIVERGED_LOSS = 10 * _CHANCE_LOSS
+# Training pairs whose predicted probabilities are checked for saturation, and the
+# share of them at exactly 0 or 1 (|r(a) - r(b)| > 36.7, odds no preference data
+# supports) that is warned about.
+_N_SATURATION_PAIRS = 1024
+_SATURATED_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Seeds:
+    """The seeds of one fit: weight initialisation, batch order, validation split."""
+
+    init: int
+    shuffle: int
+    split: int
+
+    @classmethod
+    def from_random_state(cls, random_state):
+        """Draw the three seeds from ``random_state`` (None: fresh entropy).
+
+        Examples
+        --------
+        >>> Seeds.from_random_state(0) == Seeds.from_random_state(0)
+        True
+        """
+        if random_state is None:
+            # Fresh entropy that leaves NumPy's global generator alone.
+            rng = np.random.RandomState(np.random.SeedSequence().generate_state(1))
+        elif isinstance(random_state, np.random.RandomState):
+            rng = random_state
+        else:
+            rng = np.random.RandomState(random_state)
+        return cls(*(int(s) for s in rng.randint(0, 2**31 - 1, size=3)))
+
+
+def holdout_size(fraction, n_pairs):
+    """Return how many pairs a holdout of ``fraction`` takes (rounded up).
+
+    Examples
+    --------
+    >>> holdout_size(0.1, 95)
+    10
+    """
+    return math.ceil(fraction * n_pairs)
+
+
+def n_objectives(ids, declared, *, owner):
+    """Return K: ``declared``, else the number of ids seen, which must be 0..K-1.
+
+    Inferring K from the largest id would let one stray id (99,999) build 100,000
+    heads; requiring the ids seen to be exactly ``0..K-1`` catches it instead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> n_objectives(np.array([1, 0, 1]), None, owner="m")
+    2
+    """
+    seen = np.unique(ids)
+    if declared is not None:
+        if seen[-1] >= declared:
+            raise ValueError(
+                f"{owner} got n_objectives={declared}, so objective ids must be "
+                f"0..{declared - 1}; the objective column holds the id "
+                f"{int(seen[-1])}. Raise n_objectives or renumber the ids."
+            )
+        return int(declared)
+    if seen[-1] != seen.size - 1:
+        missing = sorted(set(range(seen.size)) - set(seen.tolist()))[:5]
+        shown = seen.tolist() if seen.size <= 6 else [*seen[:5].tolist(), "..."]
+        raise ValueError(
+            f"{owner} expects objective ids 0..K-1 with none missing; the "
+            f"objective column holds the ids {shown} (largest {int(seen[-1])}), "
+            f"so {missing} are absent. Renumber the ids, or set n_objectives if "
+            "some objectives are absent from the training pairs."
+        )
+    return int(seen.size)
+
+
+def check_training_health(model, *, diverged_epoch, X):
+    """Raise or warn when the kept weights come from a failed fit.
+
+    A NaN/inf loss before any usable epoch raises; a NaN/inf loss later, a kept
+    epoch whose training loss is more than ten times chance, or probabilities of
+    exactly 0 or 1 on most training pairs warn with a
+    :class:`~sklearn.exceptions.ConvergenceWarning` saying what to do.
+    """
+    owner = type(model).__name__
+
+    def advice():  # only when warning: the largest feature takes a pass over X
+        features = X[:, : 2 * model.n_pair_features_]  # a view, no copy
+        largest = max(abs(features.max()), abs(features.min()))
+        return (
+            f"Lower lr (now {model.lr:g}) or standardise the features (largest "
+            f"|value| {largest:.3g})"
+        )
+
+    if diverged_epoch is not None:
+        if model.best_epoch_ == 0:
+            raise ValueError(
+                f"{owner}: the training loss became NaN or infinite in epoch "
+                f"{diverged_epoch}, before any usable weights existed. {advice()}."
+            )
+        _warn(
+            f"{owner}: the training loss became NaN or infinite in epoch "
+            f"{diverged_epoch}; training stopped and the weights of epoch "
+            f"{model.best_epoch_} (the best so far) were kept. {advice()} to train "
+            "further."
+        )
+        return
+    kept_loss = model.history_["train_loss"].iloc[model.best_epoch_ - 1]
+    if kept_loss > _DIVERGED_LOSS:
+        _warn(
+            f"{owner}: training diverged: the kept epoch {model.best_epoch_} has a "
+            f"training loss of {kept_loss:.3g}, more than ten times that of "
+            f"predicting 1/2 for every pair ({_CHANCE_LOSS:.3f}). {advice()}."
+        )
+        return
+    rows = np.linspace(0, len(X) - 1, min(len(X), _N_SATURATION_PAIRS)).astype(int)
+    # P(a > b) or P(b > a) is exactly 1, the other then exactly or nearly 0.
+    saturated = np.mean(expit(np.abs(model._margins(X[rows]))) == 1)
+    if saturated >= _SATURATED_SHARE:
+        _warn(
+            f"{owner}: {saturated:.0%} of the predicted probabilities on the "
+            "training pairs are exactly 0 or 1: the rewards saturated, so "
+            f"predict_proba carries no uncertainty there. {advice()}, or add "
+            "weight_decay."
+        )
+
+
+def load_module_state(module, state, *, owner):
+    """Load a saved ``state_dict`` into ``module``, naming any tensor that differs."""
+    expected = module.state_dict()
+    name = type(owner).__name__
+    if set(state) != set(expected):
+        missing = sorted(set(expected) - set(state))
+        extra = sorted(set(state) - set(expected))
+        raise ValueError(
+            f"{name}: the saved weights do not match the network built from the "
+            f"saved parameters (missing {missing[:3]}, unexpected {extra[:3]}). "
+            "The file was written by a different model or skpref version."
+        )
+    for key, tensor in state.items():
+        if tuple(tensor.shape) != tuple(expected[key].shape):
+            raise ValueError(
+                f"{name}: the saved weight {key!r} has shape {tuple(tensor.shape)} "
+                f"but the network built from the saved parameters expects "
+                f"{tuple(expected[key].shape)}. The parameters and weights of the "
+                "file disagree: it is corrupt or was edited."
+            )
+    module.load_state_dict(state)
+
+
+def _warn(message):
+    warnings.warn(message, ConvergenceWarning, stacklevel=4)
