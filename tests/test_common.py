@@ -5,7 +5,10 @@ pair-contract checks (:mod:`skpref.utils.estimator_checks`) over every reward
 model. Parameters and expected failures live in ``tests/estimator_registry.py``.
 """
 
-from estimator_registry import (
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skpref.utils.estimator_checks import parametrize_with_pair_checks
+from tests.estimator_registry import (
     NOT_CHECKABLE,
     estimator_instances,
     expected_failed_checks,
@@ -13,9 +16,6 @@ from estimator_registry import (
     public_estimator_classes,
     reward_model_instances,
 )
-from sklearn.utils.estimator_checks import parametrize_with_checks
-
-from skpref.utils.estimator_checks import parametrize_with_pair_checks
 
 CHECKABLE = [e for e in estimator_instances() if type(e) not in NOT_CHECKABLE]
 

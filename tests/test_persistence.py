@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from estimator_registry import SMALL_NET, pair_data_for, reward_model_instances
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -21,6 +20,7 @@ import skpref
 from skpref import BTLRewardRegressor, LLMEmbeddingTransformer, MultiheadRewardModel
 from skpref._persistence import _digest
 from skpref._persistence._codec import Decoder, Encoder
+from tests.estimator_registry import SMALL_NET, pair_data_for, reward_model_instances
 
 QUICK = {**SMALL_NET, "max_epochs": 3}
 MODELS = {type(m).__name__ + str(i): m for i, m in enumerate(reward_model_instances())}
@@ -187,7 +187,7 @@ class Doubler(BaseEstimator):
 
 def test_other_classes_load_only_when_trusted(tmp_path):
     path = skpref.save(Doubler(3.0), tmp_path / "d.safetensors")
-    with pytest.raises(ValueError, match="refuses to import test_persistence:Doubler"):
+    with pytest.raises(ValueError, match="refuses to import tests.test_persistence:Doubler"):
         skpref.load(path)
     assert skpref.load(path, trusted_classes=[Doubler]).factor == 3.0
 

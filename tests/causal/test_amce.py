@@ -20,9 +20,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from causal.amce_designs import make_binary_factor_pairs
 from skpref.causal import AMCEEstimator
 from skpref.causal._amce_numerics import btl_features, fit_btl
+from tests.causal.amce_designs import make_binary_factor_pairs
 
 COEF = np.array([1.0, -0.5, 0.3])
 INTERACTION = np.array([[0, 0.8, 0], [0, 0, -0.9], [0, 0, 0]])

@@ -7,7 +7,6 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.utils._param_validation import InvalidParameterError
 
-from causal.amce_designs import make_binary_factor_pairs
 from skpref.causal import (
     AMCEEstimator,
     assumption_report,
@@ -16,6 +15,7 @@ from skpref.causal import (
     latent_positivity_report,
     objective_overlap_report,
 )
+from tests.causal.amce_designs import make_binary_factor_pairs
 
 Z, Y, _ = make_binary_factor_pairs(100, [1.0, -0.5], random_state=0)
 RNG = np.random.default_rng(0)

@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from embedding_helpers import PAIRS, make
 
 from skpref.embeddings import (
     CacheWriteWarning,
@@ -15,6 +14,7 @@ from skpref.embeddings import (
     ModelNotAvailableError,
     _cache,
 )
+from tests.embeddings.embedding_helpers import PAIRS, make
 
 SURROGATE = "bad \ud800 text"
 

@@ -3,12 +3,17 @@
 import numpy as np
 import pandas as pd
 import pytest
-from embedding_helpers import PAIRS, TOLERANCE, make, reference_embedding
 from hypothesis import given
 from hypothesis import strategies as st
 
 from skpref.datasets import OBJECTIVES, load_relabeled_hh_rlhf, preference_pairs
 from skpref.utils import encode_objectives, objective_coding
+from tests.embeddings.embedding_helpers import (
+    PAIRS,
+    TOLERANCE,
+    make,
+    reference_embedding,
+)
 
 
 @pytest.fixture(scope="module")

@@ -4,13 +4,6 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from embedding_helpers import (
-    PAIRS,
-    TOLERANCE,
-    assert_close_for_dtype,
-    make,
-    reference_embedding,
-)
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
@@ -20,6 +13,13 @@ from skpref.embeddings import (
     ModelNotAvailableError,
     _loading,
     _run,
+)
+from tests.embeddings.embedding_helpers import (
+    PAIRS,
+    TOLERANCE,
+    assert_close_for_dtype,
+    make,
+    reference_embedding,
 )
 
 

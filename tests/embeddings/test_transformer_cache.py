@@ -4,12 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from embedding_helpers import PAIRS, make
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import Pipeline
 
 from skpref.embeddings import CacheCorruptionWarning, _loading, _run
+from tests.embeddings.embedding_helpers import PAIRS, make
 
 
 def test_duplicate_texts_are_embedded_once(tiny_models, count_embedded):

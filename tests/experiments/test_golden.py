@@ -10,7 +10,6 @@ commit before that change, and say why in its message.
 import numpy as np
 import pandas as pd
 import pytest
-from golden_main import GOLDEN
 
 from skpref.experiments import (
     LATENT_POSITIVITY,
@@ -20,6 +19,7 @@ from skpref.experiments import (
     markdown_table,
     run_protocol,
 )
+from tests.experiments.golden_main import GOLDEN
 
 
 def table_lines(markdown):
@@ -52,8 +52,9 @@ def test_reproduce_gives_the_tables_of_before(fixture, case, stem, request):
     assert table_lines(printout) == GOLDEN[case]["tables"]
 
 
-def test_ultrafeedback_gives_the_tables_of_before(tmp_path):
-    from test_ultrafeedback_source import write_ultrafeedback
+def ultrafeedback_run(tmp_path):
+    """Runs and Markdown of the tiny UltraFeedback case (MiniLM, float32, CPU)."""
+    from tests.experiments.test_ultrafeedback_source import write_ultrafeedback
 
     path = write_ultrafeedback(tmp_path / "uf.jsonl", n_prompts=60)
     embedder = default_embedder(
@@ -73,4 +74,9 @@ def test_ultrafeedback_gives_the_tables_of_before(tmp_path):
     )
     tables = LATENT_POSITIVITY.summarise(result)
     markdown = "\n".join(markdown_table(table) for table in tables.values())
-    assert_same_as_golden("latent_ultrafeedback", result.runs, markdown)
+    return result.runs, markdown
+
+
+def test_ultrafeedback_gives_the_tables_of_before(tmp_path):
+    runs, markdown = ultrafeedback_run(tmp_path)
+    assert_same_as_golden("latent_ultrafeedback", runs, markdown)

@@ -15,12 +15,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 from sklearn.utils._param_validation import InvalidParameterError
 
-from model_selection.split_data import confounded, gaussian_delta
 from skpref.model_selection import (
     LatentCorrelationSplitter,
     ObjectiveConfoundingSplitter,
     RhoStratifiedSplitter,
 )
+from tests.model_selection.split_data import confounded, gaussian_delta
 
 RNG = np.random.default_rng(0)
 X50 = np.column_stack([RNG.normal(size=(50, 4)), RNG.integers(0, 2, 50)])

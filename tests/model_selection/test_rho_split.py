@@ -6,13 +6,13 @@ from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_validate
 
-from model_selection.split_data import confounded, corr, gaussian_delta
 from skpref.causal import disagreement_quadrant_mass
 from skpref.model_selection import (
     LatentCorrelationSplitter,
     ObjectiveConfoundingSplitter,
     RhoStratifiedSplitter,
 )
+from tests.model_selection.split_data import confounded, corr, gaussian_delta
 
 # ---------------------------------------------------------------- latent mode
 

@@ -6,10 +6,10 @@ import sklearn
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
-from model_selection.split_data import SMALL_ADVERSARIAL
 from skpref import AdversarialRewardModel
 from skpref.datasets import make_confounded_preferences
 from skpref.model_selection import RhoStratifiedSplitter
+from tests.model_selection.split_data import SMALL_ADVERSARIAL
 
 SMALL = SMALL_ADVERSARIAL
 

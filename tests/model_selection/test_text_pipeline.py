@@ -14,11 +14,11 @@ from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from model_selection.split_data import SMALL_ADVERSARIAL
 from skpref import AdversarialRewardModel
 from skpref.datasets import OBJECTIVES, make_confounded_preferences
 from skpref.model_selection import ObjectiveConfoundingSplitter, RhoStratifiedSplitter
 from skpref.utils import encode_objectives
+from tests.model_selection.split_data import SMALL_ADVERSARIAL
 
 N_FEATURES = 8
 SMALL = SMALL_ADVERSARIAL

@@ -1,6 +1,7 @@
 import pytest
-from estimator_registry import pair_data_for, reward_model_instances
 from sklearn.base import clone
+
+from tests.estimator_registry import pair_data_for, reward_model_instances
 
 REWARD_MODELS = {repr(model): model for model in reward_model_instances()}
 

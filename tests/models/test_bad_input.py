@@ -10,10 +10,15 @@ import time
 import numpy as np
 import pytest
 import torch
-from estimator_registry import SMALL_ADVERSARY, SMALL_HEADS, SMALL_NET, pair_data_for
 from sklearn.exceptions import NotFittedError
 
 from skpref import AdversarialRewardModel, BTLRewardRegressor, MultiheadRewardModel
+from tests.estimator_registry import (
+    SMALL_ADVERSARY,
+    SMALL_HEADS,
+    SMALL_NET,
+    pair_data_for,
+)
 
 QUICK = {**SMALL_NET, "max_epochs": 2}
 

@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
-from estimator_registry import SMALL_ADVERSARY, SMALL_NET
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from skpref import AdversarialRewardModel, BTLRewardRegressor
 from skpref.datasets import make_confounded_preferences, make_latent_preferences
+from tests.estimator_registry import SMALL_ADVERSARY, SMALL_NET
 
 ADVERSARY = {**SMALL_ADVERSARY, "max_epochs": 5}
 BTL = {**SMALL_NET, "latent_dim": 8, "max_epochs": 10}

@@ -8,11 +8,11 @@ labels) run over every registered reward model in ``tests/test_common.py``.
 import numpy as np
 import pytest
 import torch
-from estimator_registry import SMALL_ADVERSARY, SMALL_NET, pair_data_for
 from numpy.testing import assert_array_equal
 from sklearn.base import clone
 
 from skpref import AdversarialRewardModel, BTLRewardRegressor
+from tests.estimator_registry import SMALL_ADVERSARY, SMALL_NET, pair_data_for
 
 
 def test_model_learns_the_training_preferences(fitted):

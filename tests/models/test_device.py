@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 import torch
-from estimator_registry import SMALL_NET, pair_data_for
 from numpy.testing import assert_allclose
 
 import skpref
 from skpref import BTLRewardRegressor, MultiheadRewardModel
 from skpref.utils import resolve_device
+from tests.estimator_registry import SMALL_NET, pair_data_for
 
 QUICK = {**SMALL_NET, "max_epochs": 3}
 

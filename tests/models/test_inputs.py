@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from estimator_registry import SMALL_NET, pair_data_for, reward_model_instances
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import config_context
 from sklearn.base import clone
@@ -12,6 +11,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skpref import BTLRewardRegressor
 from skpref.models._inputs import agreement_score
+from tests.estimator_registry import SMALL_NET, pair_data_for, reward_model_instances
 
 QUICK = {**SMALL_NET, "max_epochs": 5}
 MODELS = {type(m).__name__ + str(i): m for i, m in enumerate(reward_model_instances())}

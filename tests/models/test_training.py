@@ -5,7 +5,6 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from estimator_registry import SMALL_NET, pair_data_for
 from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
@@ -15,6 +14,7 @@ from skorch.dataset import Dataset
 from skpref import BTLRewardRegressor
 from skpref.models._net import PairHoldout, PairNet
 from skpref.models._training import Seeds, check_training_health, n_objectives
+from tests.estimator_registry import SMALL_NET, pair_data_for
 
 QUICK = {**SMALL_NET, "max_epochs": 3}
 

@@ -5,7 +5,6 @@ import sys
 
 import numpy as np
 import pytest
-from estimator_registry import SMALL_NET
 
 from skpref import BTLRewardRegressor
 from skpref.utils import estimator_checks
@@ -22,6 +21,7 @@ from skpref.utils.estimator_checks import (
     parametrize_with_pair_checks,
     yield_pair_checks,
 )
+from tests.estimator_registry import SMALL_NET
 
 QUICK = {**SMALL_NET, "max_epochs": 2}
 
