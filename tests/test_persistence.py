@@ -187,7 +187,8 @@ class Doubler(BaseEstimator):
 
 def test_other_classes_load_only_when_trusted(tmp_path):
     path = skpref.save(Doubler(3.0), tmp_path / "d.safetensors")
-    with pytest.raises(ValueError, match="refuses to import tests.test_persistence:Doubler"):
+    refused = "refuses to import tests.test_persistence:Doubler"
+    with pytest.raises(ValueError, match=refused):
         skpref.load(path)
     assert skpref.load(path, trusted_classes=[Doubler]).factor == 3.0
 
