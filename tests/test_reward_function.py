@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -63,11 +64,13 @@ def multihead(tiny_models, tmp_path_factory):
         random_state=0,
     )
     model = MultiheadRewardModel(
+        objective_categories=["helpful", "harmless"],
         hidden_dim=32,
         latent_dim=16,
         head_hidden_dim=16,
         max_epochs=40,
         lr=1e-2,
+        device="cpu",
         random_state=0,
     )
     cache = str(tmp_path_factory.mktemp("cache"))
@@ -243,24 +246,24 @@ def test_objective_errors(multihead):
         predict_text_reward(multihead, PROMPTS, COMPLETIONS, objective=[0, 1, 0])
 
 
-def test_a_model_coding_that_disagrees_is_an_error(multihead, monkeypatch):
-    monkeypatch.setattr(
-        multihead[-1],
-        "objective_categories_",
-        np.array(["harmless", "helpful"]),
-        raising=False,
+def test_a_model_coding_that_disagrees_is_an_error(multihead):
+    # The fixture's model declares the embedder's coding: names pick their heads.
+    assert multihead[-1].objective_categories_.tolist() == ["helpful", "harmless"]
+    assert reward_function(multihead, objective="helpful")(PROMPTS, COMPLETIONS)
+    X, y = preference_pairs(
+        preference_data(16, 2),
+        objective="objective",
+        objective_categories=["helpful", "harmless"],
+        random_state=0,
     )
+    swapped = clone(multihead).set_params(
+        rm__objective_categories=["harmless", "helpful"], rm__max_epochs=1
+    )
+    swapped.fit(X, y)
     with pytest.raises(
         ValueError, match="embedder codes objectives as.*reward model as"
     ):
-        reward_function(multihead, objective="helpful")
-    monkeypatch.setattr(
-        multihead[-1],
-        "objective_categories_",
-        np.array(["helpful", "harmless"]),
-        raising=False,
-    )
-    assert reward_function(multihead, objective="helpful")(PROMPTS, COMPLETIONS)
+        reward_function(swapped, objective="helpful")
 
 
 def test_prompts_and_responses_must_match(multihead):

@@ -101,6 +101,7 @@ class AdversarialRewardModel(MultiheadRewardModel):
         adversary_warmup=0,
         discriminator_hidden_dim=512,
         n_objectives=None,
+        objective_categories=None,
         hidden_dim=512,
         latent_dim=512,
         n_layers=3,
@@ -117,6 +118,7 @@ class AdversarialRewardModel(MultiheadRewardModel):
     ):
         super().__init__(
             n_objectives=n_objectives,
+            objective_categories=objective_categories,
             hidden_dim=hidden_dim,
             latent_dim=latent_dim,
             n_layers=n_layers,

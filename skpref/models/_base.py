@@ -100,7 +100,18 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
         declared = self._declared_n_objectives()
         if self._with_objective:
             ids = check_objective_ids(X[:, -1], owner=owner)
-            self.n_objectives_ = _training.n_objectives(ids, declared, owner=owner)
+            self.objective_categories_, declared = _training.objective_names(
+                self.objective_categories, declared, owner=owner
+            )
+            names = self.objective_categories_
+            self.n_objectives_ = _training.n_objectives(
+                ids,
+                declared,
+                owner=owner,
+                declared_by=None
+                if names is None
+                else f"objective_categories={names.tolist()}",
+            )
             self._check_objectives(ids)
         if (X_val is None) != (y_val is None):
             raise ValueError(f"{owner}.fit needs both X_val and y_val, or neither.")

@@ -26,8 +26,12 @@ class BTLRewardRegressor(BaseRewardModel):
     with_objective : bool, default=False
         Whether the last column of ``X`` holds the objective id (Base model).
     n_objectives : int or None, default=None
-        Number of objectives ``K`` when ``with_objective=True``; ``None`` infers
-        ``max(id) + 1`` from the training data.
+        Number of objectives ``K`` when ``with_objective=True``; ``None`` takes the
+        number of ids seen in training, which must then be exactly ``0..K-1``.
+    objective_categories : array-like of str or None, default=None
+        With ``with_objective=True``, the objective names in id order (id ``k`` is
+        ``objective_categories[k]``), e.g. ``skpref.datasets.OBJECTIVES``; it fixes
+        ``K`` and lets :func:`skpref.reward_function` check the coding.
     hidden_dim : int, default=512
         Width of the hidden layers.
     latent_dim : int, default=64
@@ -41,6 +45,8 @@ class BTLRewardRegressor(BaseRewardModel):
     %(fitted_attributes)s
     n_objectives_ : int
         Number of objectives (only with ``with_objective=True``).
+    objective_categories_ : ndarray of str or None
+        The objective names in id order (only with ``with_objective=True``).
 
     See Also
     --------
@@ -75,6 +81,7 @@ class BTLRewardRegressor(BaseRewardModel):
         **BaseRewardModel._parameter_constraints,
         "with_objective": ["boolean"],
         "n_objectives": [Interval(Integral, 1, None, closed="left"), None],
+        "objective_categories": ["array-like", None],
     }
 
     def __init__(
@@ -82,6 +89,7 @@ class BTLRewardRegressor(BaseRewardModel):
         *,
         with_objective=False,
         n_objectives=None,
+        objective_categories=None,
         hidden_dim=512,
         latent_dim=64,
         n_layers=3,
@@ -97,6 +105,7 @@ class BTLRewardRegressor(BaseRewardModel):
     ):
         self.with_objective = with_objective
         self.n_objectives = n_objectives
+        self.objective_categories = objective_categories
         self.hidden_dim = hidden_dim
         self.latent_dim = latent_dim
         self.n_layers = n_layers
@@ -115,12 +124,14 @@ class BTLRewardRegressor(BaseRewardModel):
         return self.with_objective
 
     def _declared_n_objectives(self):
-        if self.n_objectives is not None and not self.with_objective:
-            raise ValueError(
-                "BTLRewardRegressor got n_objectives="
-                f"{self.n_objectives} but with_objective=False; set "
-                "with_objective=True to read the objective id from the last column."
-            )
+        for name in ("n_objectives", "objective_categories"):
+            value = getattr(self, name)
+            if value is not None and not self.with_objective:
+                raise ValueError(
+                    f"BTLRewardRegressor got {name}={value!r} but "
+                    "with_objective=False; set with_objective=True to read the "
+                    "objective id from the last column."
+                )
         return self.n_objectives
 
     def _build_module_params(self):

@@ -9,8 +9,14 @@ from skpref.utils._validation import Interval
 
 MULTIHEAD_PARAMS = """\
     n_objectives : int or None, default=None
-        Number of objectives ``K`` (heads). ``None`` infers ``max(id) + 1`` from the
-        training data; set it when an objective may be absent from training.
+        Number of objectives ``K`` (heads). ``None`` takes the number of ids seen in
+        training, which must then be exactly ``0..K-1``; set it when an objective
+        may be absent from training.
+    objective_categories : array-like of str or None, default=None
+        Names of the objectives in id order (id ``k`` is ``objective_categories[k]``),
+        e.g. ``skpref.datasets.OBJECTIVES``: the coding of the pipeline's embedder.
+        It fixes ``K`` and lets :func:`skpref.reward_function` check that a name
+        picks the right head. ``None``: ids only.
     hidden_dim : int, default=512
         Width of the encoder's hidden layers (paper: 512).
     latent_dim : int, default=512
@@ -41,6 +47,8 @@ class MultiheadRewardModel(BaseRewardModel):
     %(fitted_attributes)s
     n_objectives_ : int
         Number of objectives (reward heads).
+    objective_categories_ : ndarray of str or None
+        The objective names in id order, from ``objective_categories``.
 
     See Also
     --------
@@ -71,6 +79,7 @@ class MultiheadRewardModel(BaseRewardModel):
     _parameter_constraints = {
         **BaseRewardModel._parameter_constraints,
         "n_objectives": [Interval(Integral, 1, None, closed="left"), None],
+        "objective_categories": ["array-like", None],
         "head_hidden_dim": [Interval(Integral, 1, None, closed="left")],
     }
 
@@ -80,6 +89,7 @@ class MultiheadRewardModel(BaseRewardModel):
         self,
         *,
         n_objectives=None,
+        objective_categories=None,
         hidden_dim=512,
         latent_dim=512,
         n_layers=3,
@@ -95,6 +105,7 @@ class MultiheadRewardModel(BaseRewardModel):
         verbose=0,
     ):
         self.n_objectives = n_objectives
+        self.objective_categories = objective_categories
         self.hidden_dim = hidden_dim
         self.latent_dim = latent_dim
         self.n_layers = n_layers

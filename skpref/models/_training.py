@@ -15,6 +15,8 @@ import numpy as np
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 
+from skpref.utils._objectives import check_objective_categories
+
 # The loss of predicting 1/2 for every pair; a kept epoch that does ten times worse
 # on its own training pairs has diverged.
 _CHANCE_LOSS = math.log(2)
@@ -64,7 +66,31 @@ def holdout_size(fraction, n_pairs):
     return math.ceil(fraction * n_pairs)
 
 
-def n_objectives(ids, declared, *, owner):
+def objective_names(categories, declared, *, owner):
+    """Return ``(objective_categories_, K)`` from the two parameters that fix K.
+
+    The names are the pipeline's objective coding (id ``k`` is ``categories[k]``);
+    they fix K, and ``n_objectives``, when also given, must agree.
+
+    Examples
+    --------
+    >>> names, k = objective_names(["helpful", "harmless"], None, owner="m")
+    >>> names.tolist(), k
+    (['helpful', 'harmless'], 2)
+    """
+    if categories is None:
+        return None, declared
+    names = check_objective_categories(categories, owner=owner)
+    if declared is not None and declared != names.size:
+        raise ValueError(
+            f"{owner} got n_objectives={declared} but {names.size} "
+            f"objective_categories {names.tolist()}; give one of them, or make "
+            "them agree."
+        )
+    return names, names.size
+
+
+def n_objectives(ids, declared, *, owner, declared_by=None):
     """Return K: ``declared``, else the number of ids seen, which must be 0..K-1.
 
     Inferring K from the largest id would let one stray id (99,999) build 100,000
@@ -79,10 +105,11 @@ def n_objectives(ids, declared, *, owner):
     seen = np.unique(ids)
     if declared is not None:
         if seen[-1] >= declared:
+            given = declared_by or f"n_objectives={declared}"
             raise ValueError(
-                f"{owner} got n_objectives={declared}, so objective ids must be "
+                f"{owner} got {given}, so objective ids must be "
                 f"0..{declared - 1}; the objective column holds the id "
-                f"{int(seen[-1])}. Raise n_objectives or renumber the ids."
+                f"{int(seen[-1])}. Declare every objective or renumber the ids."
             )
         return int(declared)
     if seen[-1] != seen.size - 1:
