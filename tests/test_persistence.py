@@ -255,6 +255,16 @@ def test_nan_and_numpy_scalars_round_trip():
     assert decoded["dtype"] == np.dtype("int16")
 
 
+def test_empty_arrays_round_trip_through_a_file(tmp_path):
+    # torch views an empty numpy array with stride 0, which safetensors refused
+    scaler = StandardScaler().fit([[0.0], [2.0]])
+    scaler.empty_ints_ = np.empty(0, dtype=np.int64)
+    scaler.empty_rows_ = np.empty((0, 3))
+    restored = skpref.load(skpref.save(scaler, tmp_path / "scaler.safetensors"))
+    assert restored.empty_ints_.dtype == np.int64
+    assert restored.empty_rows_.shape == (0, 3)
+
+
 # -- bad files and bad objects ------------------------------------------------------
 
 
