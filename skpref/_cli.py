@@ -63,9 +63,19 @@ PRESETS = {
         "full": _NETWORKS["full"],
         "quick": {**_NETWORKS["quick"], "n_train": 1000, "n_test": 1000},
     },
+    # Active querying: the same sizes; every strategy starts from one ensemble.
+    **{
+        (protocol, "synthetic"): {
+            size: {**_NETWORKS[size], **_SYNTHETIC[size]} for size in ("full", "quick")
+        }
+        for protocol in ("active-positivity", "active-confounding")
+    },
+    ("active-confounding", "hh-rlhf"): {
+        size: _NETWORKS[size] for size in ("full", "quick")
+    },
 }
 #: Parameters of run_protocol that no flag sets.
-_NOT_FLAGS = {"protocol", "source", "executor", "show_progress"}
+_NOT_FLAGS = {"protocol", "source", "executor", "show_progress", "ensemble", "pool_rho"}
 #: Flags of the command itself; every other flag sets a parameter.
 _COMMAND_FLAGS = {
     "command",
@@ -118,6 +128,25 @@ def _number(kind, low, *, closed=True, high=None):
 _COUNT = _number(int, 1)
 
 
+def _budget(text):
+    """``--budget``: a share of the training pairs (``0.1``) or a count (``200``)."""
+    try:
+        value = int(text)
+        ok = value >= 1
+    except ValueError:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        ok = 0 < value <= 1  # False for NaN
+    if not ok:
+        raise argparse.ArgumentTypeError(
+            f"expected a share of the training pairs in (0, 1] or a number of "
+            f"labels >= 1; got {text!r}"
+        )
+    return value
+
+
 def _device(text):
     """Check a ``--device`` with the models' device rule; keep it as written."""
     from skpref.utils import resolve_device
@@ -149,7 +178,8 @@ def build_parser():
         "protocol",
         choices=sorted(PROTOCOLS),
         help="latent-positivity: Table 1 (BTL, ID vs OOD); confounding: Tables 2-3 "
-        "and Figure 6 (Base / Multihead / Adversarial)",
+        "and Figure 6 (Base / Multihead / Adversarial); active-positivity, "
+        "active-confounding: buying labels in rounds with each query strategy",
     )
     add = reproduce.add_argument
     add(
@@ -218,6 +248,35 @@ def build_parser():
         metavar="RHO",
         help="rho values (default: the paper's)",
     )
+    add(
+        "--budget",
+        type=_budget,
+        metavar="B",
+        help="active-*: labels bought, a share of the training pairs (default 0.1) "
+        "or a count",
+    )
+    add(
+        "--rounds",
+        dest="n_rounds",
+        type=_COUNT,
+        metavar="N",
+        help="active-*: rounds the budget is spread over (default 4)",
+    )
+    add(
+        "--members",
+        dest="n_members",
+        type=_COUNT,
+        metavar="N",
+        help="active-*: members of each ensemble (default 5)",
+    )
+    add("--n-pool", type=_COUNT, metavar="N", help="active-*: pairs in the pool")
+    add(
+        "--strategies",
+        nargs="+",
+        metavar="NAME",
+        help="active-*: query strategies to compare (default: all; see "
+        "skpref.experiments.default_strategies)",
+    )
     add("--quick", action="store_true", help="fewer seeds, smaller data and networks")
     _common_options(reproduce)
     demo = commands.add_parser(
@@ -260,7 +319,13 @@ def _common_options(parser):
 
 
 def _flag(dest):
-    names = {"path": "--data-path", "n_seeds": "--seeds", "max_epochs": "--epochs"}
+    names = {
+        "path": "--data-path",
+        "n_seeds": "--seeds",
+        "max_epochs": "--epochs",
+        "n_rounds": "--rounds",
+        "n_members": "--members",
+    }
     return names.get(dest, "--" + dest.replace("_", "-"))
 
 
@@ -293,7 +358,8 @@ def _plan(args, protocol_name, data, size, output):
     except ValueError as err:
         parser.error(f"argument --data: {err}")
     fields = {field.name for field in dataclasses.fields(cls)}
-    runner = set(inspect.signature(run_protocol).parameters) - _NOT_FLAGS
+    runs = protocol.runner or run_protocol
+    runner = set(inspect.signature(runs).parameters) - _NOT_FLAGS
     used = fields | runner | (set(_EMBEDDER_FLAGS) if "embedder" in fields else set())
     given = {
         key: value
@@ -375,7 +441,7 @@ def main(argv=None, *, out=None):
         for protocol, source, kwargs, size in plans:
             start = time.perf_counter()
             try:
-                result = run_protocol(protocol, source, **kwargs)
+                result = (protocol.runner or run_protocol)(protocol, source, **kwargs)
             except (ValueError, FileNotFoundError, ModuleNotFoundError) as err:
                 parser.error(str(err))
             wall = time.perf_counter() - start
