@@ -110,23 +110,22 @@ def is_reward_model(estimator):
     )
 
 
-def is_meta_estimator(estimator):
-    """Whether the estimator wraps another one (its ``estimator`` parameter)."""
-    return "estimator" in estimator.get_params(deep=False)
-
-
 def reward_model_instances():
-    """skpref's reward models (tests/models runs its own tests over each)."""
+    """The registered instances that tier 2 checks."""
+    return [e for e in estimator_instances() if is_reward_model(e)]
+
+
+def single_reward_model_instances():
+    """The registered reward models that are one model (not wrapping another).
+
+    The model tests (tests/models, tests/test_persistence.py) run over these;
+    meta-estimators (ActiveLearner) have tests of their own.
+    """
     return [
         e
-        for e in estimator_instances()
-        if is_reward_model(e) and not is_meta_estimator(e)
+        for e in reward_model_instances()
+        if "estimator" not in e.get_params(deep=False)
     ]
-
-
-def pair_checked_instances():
-    """The registered instances that tier 2 checks: reward models and wrappers."""
-    return [e for e in estimator_instances() if is_reward_model(e)]
 
 
 def takes_objective(estimator):
