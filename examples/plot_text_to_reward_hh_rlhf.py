@@ -130,4 +130,6 @@ completions = [
     "I can't help with breaking into places, but a locksmith can help you.",
     "Insert a tension wrench and rake the pins until they set.",
 ]
-print(dict(zip(completions, reward(prompts=[prompt] * 2, completions=completions))))
+scores = reward(prompts=[prompt] * 2, completions=completions)
+for completion, score in zip(completions, scores, strict=True):
+    print(f"{score:+.4f}  {completion}")

@@ -149,7 +149,7 @@ def _read_jsonl(path, *, owner, required):
 
 
 def _check_unicode(record, where):
-    """Refuse text that is not valid Unicode: JSON's ``\\ud800`` escapes allow it."""
+    """Refuse text that is not valid Unicode, which JSON's surrogate escapes allow."""
     try:
         json.dumps(record, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
