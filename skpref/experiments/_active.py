@@ -291,7 +291,8 @@ def run_active_protocol(
     models : list of str, dict or None, default=None
         As for :func:`run_protocol`; None: the protocol's (BTL; Base).
     rhos : list of float or None, default=None
-        Training dependence; None: the protocol's (0.9).
+        Training dependence; None: the protocol's (0.9 for latent positivity, 1
+        for confounding).
     n_seeds : int or None, default=None
         Repetitions; None: the protocol's (5).
     budget : float or int, default=0.1
@@ -445,14 +446,14 @@ _COLUMNS = (
 )
 
 
-def _declare(name, side, tests, rho_range, models, pair_groups):
+def _declare(name, side, tests, rho_range, rhos, models, pair_groups):
     groups = list(tests)
     return Protocol(
         name=name,
         side=side,
         tests=tests,
         rho_range=rho_range,
-        rhos=(0.9,),
+        rhos=rhos,
         n_seeds=5,
         models=models,
         pair_groups=pair_groups,
@@ -475,16 +476,19 @@ ACTIVE_POSITIVITY = _declare(
     "delta",
     {"ID": "in_distribution", "OOD": "out_of_distribution"},
     (-1.0, 1.0),
+    (0.9,),
     ("BTL",),
     None,
 )
-#: Confounding (beyond Table 2): Base ensembles trained at P(type = C) = 0.9 buy
-#: 10% more labels from the pairs left; consistent and inconsistent accuracy.
+#: Confounding (beyond Table 2): Base ensembles trained at P(type = C) = 1, no
+#: inconsistent pair at all (no overlap, where only new data can help), buy 10%
+#: more labels from the pairs left; consistent and inconsistent accuracy.
 ACTIVE_CONFOUNDING = _declare(
     "active-confounding",
     "prompt_type",
     {"consistent": "consistent", "inconsistent": "inconsistent"},
     (0.0, 1.0),
+    (1.0,),
     ("Base",),
     _consistency,
 )

@@ -141,7 +141,7 @@ def test_the_confounding_variant_buys_inconsistent_pairs():
     )
     runs = result.runs
     assert set(runs["test"]) == {"consistent", "inconsistent"}
-    assert set(runs["model"]) == {"Base"} and set(runs["rho_train"]) == {0.9}
+    assert set(runs["model"]) == {"Base"} and set(runs["rho_train"]) == {1.0}
     share = runs.query("round == 1").groupby("strategy")["share_informative"].first()
     assert share["inconsistent"] == 1.0 and share["random"] < 1.0
 
