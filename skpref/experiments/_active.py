@@ -37,8 +37,9 @@ from skpref.experiments._runner import (
     _build,
     _check_count,
     _check_rhos,
-    _draws,
     _model_specs,
+    _planned_draws,
+    _run_result,
 )
 from skpref.experiments._seeds import seeds_from
 
@@ -343,15 +344,16 @@ def run_active_protocol(
             f"{_OWNER} runs the active protocols (active-positivity, "
             f"active-confounding); got {protocol.name!r}. Use run_protocol for it."
         )
-    rhos = _check_rhos(protocol.rhos if rhos is None else rhos, protocol)
-    n_seeds = _check_count(protocol.n_seeds if n_seeds is None else n_seeds, "n_seeds")
-    specs = _model_specs(models, protocol)
+    rhos = _check_rhos(protocol.rhos if rhos is None else rhos, protocol, _OWNER)
+    n_seeds = protocol.n_seeds if n_seeds is None else n_seeds
+    n_seeds = _check_count(n_seeds, "n_seeds", _OWNER)
+    specs = _model_specs(models, protocol, _OWNER)
     chosen = _strategies(strategies, protocol)
     settings = Bunch(
         budget=_check_budget_value(budget),
-        n_rounds=_check_count(n_rounds, "n_rounds"),
-        n_members=_check_count(n_members, "n_members"),
-        n_pool=None if n_pool is None else _check_count(n_pool, "n_pool"),
+        n_rounds=_check_count(n_rounds, "n_rounds", _OWNER),
+        n_members=_check_count(n_members, "n_members", _OWNER),
+        n_pool=None if n_pool is None else _check_count(n_pool, "n_pool", _OWNER),
         pool_rho=pool_rho,
         ensemble=_ensemble_class(ensemble),
         model_params={
@@ -363,19 +365,7 @@ def run_active_protocol(
             "device": device,
         },
     )
-    if not isinstance(random_state, numbers.Integral) or random_state < 0:
-        raise ValueError(
-            f"{_OWNER}: random_state must be an integer >= 0 (the master seed); got "
-            f"{random_state!r}."
-        )
-    k = source.n_source_seeds
-    seeds = seeds_from(int(random_state), k + n_seeds)
-    source.prepare(protocol, seeds[:k])
-    for rho in rhos:
-        source.check_rho(rho)
-    draws = list(_draws(source, rhos, seeds[k:]))
-    for _, seed, rho, draw_seeds, _ in draws:  # bad data fail before any fit
-        source.check_draw(rho, seed, draw_seeds)
+    draws = _planned_draws(protocol, source, rhos, n_seeds, random_state, _OWNER)
     progress = _NoProgress()
     if show_progress:
         from tqdm.auto import tqdm
@@ -398,10 +388,6 @@ def run_active_protocol(
     finally:
         progress.close()
     config = {
-        "protocol": protocol.name,
-        "data": source.name,
-        **source.params(),
-        **source.info_,
         "rhos": rhos,
         "n_seeds": n_seeds,
         "models": [name for name, _ in specs],
@@ -416,17 +402,7 @@ def run_active_protocol(
         **settings.model_params,
         "random_state": int(random_state),
     }
-    suffix = source.file_suffix
-    return Bunch(
-        runs=protocol.layout(rows),
-        config=config,
-        protocol=protocol,
-        source=source,
-        name=protocol.name.replace("-", "_") + suffix,
-        suffix=suffix,
-        title=source.title,
-        alpha=source.alpha,
-    )
+    return _run_result(protocol, source, rows, config, alpha=source.alpha)
 
 
 _COLUMNS = (

@@ -184,9 +184,9 @@ def small_latent():
         ({"budget": True}, "budget must be a share"),
         ({"budget": 3, "n_rounds": 4}, "a budget of 3 .* cannot fill 4 rounds"),
         ({"budget": 500}, "the budget of 500 labels exceeds the 100 pairs of the pool"),
-        ({"n_rounds": 0}, "n_rounds must be an integer >= 1"),
+        ({"n_rounds": 0}, "run_active_protocol: n_rounds must be an integer >= 1"),
         ({"n_members": 0}, "n_members must be an integer >= 1"),
-        ({"rhos": [2.0]}, r"takes rho in \[-1.0, 1.0\]"),
+        ({"rhos": [2.0]}, r"run_active_protocol: the active-positivity protocol takes"),
     ],
 )
 def test_bad_settings_are_refused(kwargs, match):
