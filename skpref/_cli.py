@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from skpref import _cli_active
 from skpref.experiments import (
     PROTOCOLS,
     SOURCES,
@@ -63,19 +64,10 @@ PRESETS = {
         "full": _NETWORKS["full"],
         "quick": {**_NETWORKS["quick"], "n_train": 1000, "n_test": 1000},
     },
-    # Active querying: the same sizes; every strategy starts from one ensemble.
-    **{
-        (protocol, "synthetic"): {
-            size: {**_NETWORKS[size], **_SYNTHETIC[size]} for size in ("full", "quick")
-        }
-        for protocol in ("active-positivity", "active-confounding")
-    },
-    ("active-confounding", "hh-rlhf"): {
-        size: _NETWORKS[size] for size in ("full", "quick")
-    },
+    **_cli_active.active_presets(_NETWORKS, _SYNTHETIC),
 }
 #: Parameters of run_protocol that no flag sets.
-_NOT_FLAGS = {"protocol", "source", "executor", "show_progress", "ensemble", "pool_rho"}
+_NOT_FLAGS = {"protocol", "source", "executor", "show_progress", *_cli_active.NOT_FLAGS}
 #: Flags of the command itself; every other flag sets a parameter.
 _COMMAND_FLAGS = {
     "command",
@@ -126,25 +118,6 @@ def _number(kind, low, *, closed=True, high=None):
 
 
 _COUNT = _number(int, 1)
-
-
-def _budget(text):
-    """``--budget``: a share of the training pairs (``0.1``) or a count (``200``)."""
-    try:
-        value = int(text)
-        ok = value >= 1
-    except ValueError:
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        ok = 0 < value <= 1  # False for NaN
-    if not ok:
-        raise argparse.ArgumentTypeError(
-            f"expected a share of the training pairs in (0, 1] or a number of "
-            f"labels >= 1; got {text!r}"
-        )
-    return value
 
 
 def _device(text):
@@ -248,35 +221,7 @@ def build_parser():
         metavar="RHO",
         help="rho values (default: the paper's)",
     )
-    add(
-        "--budget",
-        type=_budget,
-        metavar="B",
-        help="active-*: labels bought, a share of the training pairs (default 0.1) "
-        "or a count",
-    )
-    add(
-        "--rounds",
-        dest="n_rounds",
-        type=_COUNT,
-        metavar="N",
-        help="active-*: rounds the budget is spread over (default 4)",
-    )
-    add(
-        "--members",
-        dest="n_members",
-        type=_COUNT,
-        metavar="N",
-        help="active-*: members of each ensemble (default 5)",
-    )
-    add("--n-pool", type=_COUNT, metavar="N", help="active-*: pairs in the pool")
-    add(
-        "--strategies",
-        nargs="+",
-        metavar="NAME",
-        help="active-*: query strategies to compare (default: all; see "
-        "skpref.experiments.default_strategies)",
-    )
+    _cli_active.add_active_options(add, _COUNT)
     add("--quick", action="store_true", help="fewer seeds, smaller data and networks")
     _common_options(reproduce)
     demo = commands.add_parser(
@@ -319,13 +264,8 @@ def _common_options(parser):
 
 
 def _flag(dest):
-    names = {
-        "path": "--data-path",
-        "n_seeds": "--seeds",
-        "max_epochs": "--epochs",
-        "n_rounds": "--rounds",
-        "n_members": "--members",
-    }
+    names = {"path": "--data-path", "n_seeds": "--seeds", "max_epochs": "--epochs"}
+    names.update(_cli_active.ACTIVE_FLAG_NAMES)
     return names.get(dest, "--" + dest.replace("_", "-"))
 
 

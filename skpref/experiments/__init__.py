@@ -5,13 +5,10 @@ measured on) and :func:`run_protocol` (the one loop that draws training sets,
 fits the reward models and scores them through :mod:`skpref.metrics`).
 """
 
-from skpref.experiments._active import (
-    ACTIVE_CONFOUNDING,
-    ACTIVE_POSITIVITY,
-    default_strategies,
-    run_active_protocol,
-)
+from skpref.experiments._active import run_active_protocol
+from skpref.experiments._active_protocols import ACTIVE_CONFOUNDING, ACTIVE_POSITIVITY
 from skpref.experiments._active_results import plot_active_curves, summarise_active
+from skpref.experiments._active_strategies import default_strategies
 from skpref.experiments._embedder import default_embedder, default_embedding_model
 from skpref.experiments._hh_rlhf_source import RelabeledHHRLHF
 from skpref.experiments._models import (

@@ -8,30 +8,17 @@ unlabelled pool in which positivity holds, chosen by each query strategy of
 round. Every strategy starts from the same fitted ensemble of each draw.
 """
 
-import difflib
 import numbers
 from copy import deepcopy
 
 import numpy as np
 from sklearn.utils import Bunch
+from tqdm.auto import tqdm
 
-from skpref.active import (
-    ActiveLearner,
-    BALDSampling,
-    DisagreementQuadrantSampling,
-    InconsistentPairSampling,
-    KCenterDiversity,
-    MarginSampling,
-    RandomSampling,
-)
+from skpref.active import ActiveLearner
 from skpref.experiments._active_pools import candidate_pool, informative_pairs
-from skpref.experiments._active_results import plot_active_curves, summarise_active
-from skpref.experiments._protocols import (
-    PROTOCOLS,
-    Protocol,
-    _consistency,
-    get_protocol,
-)
+from skpref.experiments._active_strategies import check_strategies
+from skpref.experiments._protocols import get_protocol
 from skpref.experiments._runner import (
     _accuracy,
     _build,
@@ -43,76 +30,9 @@ from skpref.experiments._runner import (
 )
 from skpref.experiments._seeds import seeds_from
 
-__all__ = [
-    "ACTIVE_CONFOUNDING",
-    "ACTIVE_POSITIVITY",
-    "default_strategies",
-    "run_active_protocol",
-]
+__all__ = ["run_active_protocol"]
 
 _OWNER = "run_active_protocol"
-
-
-def default_strategies(side):
-    """Return the strategies an active protocol compares, for its side information.
-
-    Parameters
-    ----------
-    side : {"delta", "prompt_type"}
-        The protocol's side information: latent factor differences, or the prompt
-        type of each pair.
-
-    Returns
-    -------
-    strategies : dict of str to strategy
-        ``random`` (the baseline), ``margin``, ``bald``, ``bald+diversity``, and
-        the informed strategy of the side information, alone and ordered by BALD
-        (``quadrant``, ``quadrant+bald``; or ``inconsistent``,
-        ``inconsistent+bald``).
-
-    Examples
-    --------
-    >>> from skpref.experiments import default_strategies
-    >>> list(default_strategies("delta"))
-    ['random', 'margin', 'bald', 'bald+diversity', 'quadrant', 'quadrant+bald']
-    """
-    informed, name = (
-        (DisagreementQuadrantSampling, "quadrant")
-        if side == "delta"
-        else (InconsistentPairSampling, "inconsistent")
-    )
-    return {
-        "random": RandomSampling(),
-        "margin": MarginSampling(),
-        "bald": BALDSampling(),
-        "bald+diversity": KCenterDiversity(BALDSampling()),
-        name: informed(),
-        f"{name}+bald": informed(then=BALDSampling()),
-    }
-
-
-def _strategies(strategies, protocol):
-    known = default_strategies(protocol.side)
-    if strategies is None:
-        return known
-    if isinstance(strategies, str):
-        strategies = [strategies]
-    if isinstance(strategies, dict):
-        chosen = dict(strategies)
-    else:
-        unknown = [s for s in strategies if s not in known]
-        if unknown:
-            close = difflib.get_close_matches(str(unknown[0]), known, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ValueError(
-                f"{_OWNER}: unknown strategy {unknown[0]!r} for the {protocol.name} "
-                f"protocol; expected names among {list(known)}, or a dict of name "
-                f"to strategy.{hint}"
-            )
-        chosen = {name: known[name] for name in strategies}
-    if not chosen:
-        raise ValueError(f"{_OWNER}: strategies is empty; give at least one.")
-    return chosen
 
 
 def _query_size(budget, n_train, n_rounds, n_pool):
@@ -236,14 +156,6 @@ def _run_draw(protocol, source, draw_info, specs, strategies, settings, progress
     return rows, query_size
 
 
-class _NoProgress:
-    def update(self, n):
-        pass
-
-    def close(self):
-        pass
-
-
 def run_active_protocol(
     protocol,
     source,
@@ -348,7 +260,7 @@ def run_active_protocol(
     n_seeds = protocol.n_seeds if n_seeds is None else n_seeds
     n_seeds = _check_count(n_seeds, "n_seeds", _OWNER)
     specs = _model_specs(models, protocol, _OWNER)
-    chosen = _strategies(strategies, protocol)
+    chosen = check_strategies(strategies, protocol, owner=_OWNER)
     settings = Bunch(
         budget=_check_budget_value(budget),
         n_rounds=_check_count(n_rounds, "n_rounds", _OWNER),
@@ -366,17 +278,14 @@ def run_active_protocol(
         },
     )
     draws = _planned_draws(protocol, source, rhos, n_seeds, random_state, _OWNER)
-    progress = _NoProgress()
-    if show_progress:
-        from tqdm.auto import tqdm
-
-        progress = tqdm(
-            total=len(draws) * len(specs) * len(chosen),
-            leave=False,
-            dynamic_ncols=True,
-            desc=f"{protocol.name} on {source.name}",
-            unit="run",
-        )
+    progress = tqdm(
+        total=len(draws) * len(specs) * len(chosen),
+        disable=not show_progress,
+        leave=False,
+        dynamic_ncols=True,
+        desc=f"{protocol.name} on {source.name}",
+        unit="run",
+    )
     rows, query_sizes = [], []
     try:
         for draw_info in draws:
@@ -403,70 +312,3 @@ def run_active_protocol(
         "random_state": int(random_state),
     }
     return _run_result(protocol, source, rows, config, alpha=source.alpha)
-
-
-_COLUMNS = (
-    "protocol",
-    "data",
-    "seed",
-    "rho_train",
-    "model",
-    "strategy",
-    "round",
-    "n_bought",
-    "test",
-    "accuracy",
-    "n_test",
-    "share_informative",
-    "fit_seconds",
-)
-
-
-def _declare(name, side, tests, rho_range, rhos, models, pair_groups):
-    groups = list(tests)
-    return Protocol(
-        name=name,
-        side=side,
-        tests=tests,
-        rho_range=rho_range,
-        rhos=rhos,
-        n_seeds=5,
-        models=models,
-        pair_groups=pair_groups,
-        score_training=False,
-        extras={},
-        columns=_COLUMNS,
-        tables=lambda runs, tag: summarise_active(runs, groups, tag),
-        figure=(
-            name.replace("-", "_") + "{suffix}.png",
-            lambda result, path: plot_active_curves(result.runs, groups, path),
-        ),
-        runner=run_active_protocol,
-    )
-
-
-#: Latent positivity (beyond Table 1): BTL ensembles trained at rho = 0.9 buy 10%
-#: more labels from a pool at rho = 0; ID and OOD accuracy after each round.
-ACTIVE_POSITIVITY = _declare(
-    "active-positivity",
-    "delta",
-    {"ID": "in_distribution", "OOD": "out_of_distribution"},
-    (-1.0, 1.0),
-    (0.9,),
-    ("BTL",),
-    None,
-)
-#: Confounding (beyond Table 2): Base ensembles trained at P(type = C) = 1, no
-#: inconsistent pair at all (no overlap, where only new data can help), buy 10%
-#: more labels from the pairs left; consistent and inconsistent accuracy.
-ACTIVE_CONFOUNDING = _declare(
-    "active-confounding",
-    "prompt_type",
-    {"consistent": "consistent", "inconsistent": "inconsistent"},
-    (0.0, 1.0),
-    (1.0,),
-    ("Base",),
-    _consistency,
-)
-# The command line and get_protocol find protocols by name in one registry.
-PROTOCOLS.update({p.name: p for p in (ACTIVE_POSITIVITY, ACTIVE_CONFOUNDING)})
