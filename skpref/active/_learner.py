@@ -243,6 +243,9 @@ class ActiveLearner(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """Whether this fit continues the last one (warm start on the same data)."""
         if not (self.warm_start and hasattr(self, "queried_indices_")):
             return False
+        if self.n_given_ == len(X) and len(self.queried_indices_) == 0:
+            self.n_pool_ = len(X_pool)  # nothing bought yet: any pool continues
+            return True
         if (self.n_given_, self.n_pool_) != (len(X), len(X_pool)):
             raise ValueError(
                 f"{_OWNER}: warm_start=True continues the last fit on the same X and "

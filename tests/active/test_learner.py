@@ -114,6 +114,16 @@ def test_a_warm_continuation_buys_what_one_long_fit_buys(btl, data):
     )
 
 
+def test_a_warm_start_after_a_fit_without_pool_reuses_its_model(btl, data):
+    learner = ActiveLearner(btl, n_rounds=1, query_size=4, warm_start=True)
+    first = learner.fit(data.train.X, data.train.y).history_.copy()
+    fit(learner, data)
+    assert learner.history_["round"].tolist() == [0, 1]
+    assert learner.history_["n_labelled"].tolist() == [150, 154]
+    # round 0 is the first fit's, not a refit
+    assert learner.history_["fit_seconds"][0] == first["fit_seconds"][0]
+
+
 def test_labels_bought_before_an_oracle_failure_are_kept(btl, data):
     learner = ActiveLearner(btl, n_rounds=3, query_size=4, random_state=0)
     oracle = Oracle(data.pool.y, fail_on_call=2)
