@@ -6,13 +6,16 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from numpy.testing import assert_array_equal
 
 import skpref.experiments._active as active_module
 from skpref._cli import main
+from skpref.datasets import make_latent_preferences
 from skpref.experiments import (
     ACTIVE_CONFOUNDING,
     ACTIVE_POSITIVITY,
     LATENT_POSITIVITY,
+    PairSource,
     PreferenceSource,
     RelabeledHHRLHF,
     SyntheticConfounded,
@@ -158,6 +161,21 @@ def test_a_pool_of_the_hh_rlhf_data_is_disjoint_from_training_and_tests(data_hom
     assert set(np.unique(pool.side)) == {0, 1}
     smaller = candidate_pool(source, 0.9, [7], n_pool=50, pool_rho=None, seed=1)
     assert len(smaller.y) == 50
+
+
+def test_a_pool_of_held_pairs_leaves_out_every_per_draw_test_pair():
+    data = make_latent_preferences(900, n_features=3, rho=0.0, random_state=0)
+    source = PairSource(data.X, data.y, delta=data.delta, n_train=200, n_test=100)
+    source.prepare(ACTIVE_POSITIVITY, [0])
+    train, tests = source._rows(0.6, [3])
+    pool = candidate_pool(source, 0.6, [3], n_pool=None, pool_rho=None, seed=0)
+    used = np.concatenate([train, *tests.values()])
+    assert len(pool.y) == 900 - len(np.unique(used))
+    kept = {row.tobytes() for row in pool.X}
+    assert not any(row.tobytes() in kept for row in data.X[used])
+    assert_array_equal(
+        np.sort(pool.side[:, 0]), np.sort(np.delete(data.delta, used, 0)[:, 0])
+    )
 
 
 # -- bad input ----------------------------------------------------------------------
