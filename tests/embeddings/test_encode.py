@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skpref.embeddings._encode import length_sorted_batches
+from skpref.embeddings._batching import length_sorted_batches
 
 
 @given(
