@@ -15,8 +15,9 @@ bfloat16 or float16, else one ``scaled_dot_product_attention`` call per text.
 A model qualifies when its forward takes ``position_ids`` and it lets
 transformers set its attention implementation (models built on the attention
 interface: Llama, Mistral, Qwen, BERT ...). The function checks each call: an
-attention mask, a position bias, a sliding window or a logit soft-cap it cannot
-honour, or a forward that never called it, raise :class:`PackingUnsupported`, and
+attention mask, a position bias, a sliding window shorter than a text or a
+logit soft-cap it cannot honour, or a forward that did not call it once per layer,
+raise :class:`PackingUnsupported`, and
 the caller goes back to padded batches.
 """
 
@@ -35,7 +36,9 @@ import torch.nn.functional as F
 from skpref.embeddings._batching import OUT_OF_MEMORY
 
 ATTENTION_NAME = "skpref_padding_free"
-_UNSUPPORTED_KWARGS = ("position_bias", "sliding_window", "softcap")
+# Arguments some models pass that change the attention itself: a position bias
+# (T5, MPNet), a logit soft-cap (Gemma 2), attention sinks (gpt-oss).
+_UNSUPPORTED_KWARGS = ("position_bias", "softcap", "s_aux")
 
 
 class PackingUnsupported(RuntimeError):
@@ -167,7 +170,10 @@ def padding_free_attention(
     fewer (grouped-query) heads; returns ``((1, total, heads, head_dim), None)``.
     """
     segments = _CURRENT.get()
-    unsupported = [name for name in _UNSUPPORTED_KWARGS if kwargs.get(name)]
+    unsupported = [name for name in _UNSUPPORTED_KWARGS if kwargs.get(name) is not None]
+    window = kwargs.get("sliding_window")
+    if window and segments is not None and window <= segments.max_length:
+        unsupported.append(f"sliding_window={window}")  # a wider one changes nothing
     if (
         segments is None
         or attention_mask is not None
@@ -208,8 +214,7 @@ def padding_free_attention(
 def _register():
     from transformers import AttentionInterface
 
-    if ATTENTION_NAME not in AttentionInterface._global_mapping:
-        AttentionInterface.register(ATTENTION_NAME, padding_free_attention)
+    AttentionInterface.register(ATTENTION_NAME, padding_free_attention)  # idempotent
 
 
 def accepts_position_ids(model):
@@ -229,10 +234,11 @@ def supports_padding_free(model):
     >>> supports_padding_free(torch.nn.Linear(2, 2))
     False
     """
-    can_set = getattr(model, "_can_set_attn_implementation", None)
+    # transformers' own check (private; if a release drops it, padding_free_mode
+    # and run_packed still verify that the switch took and every layer used it)
+    can_set = getattr(model, "_can_set_attn_implementation", lambda: True)
     return (
         hasattr(model, "set_attn_implementation")
-        and callable(can_set)
         and bool(can_set())
         and accepts_position_ids(model)
     )
