@@ -21,7 +21,8 @@ from skpref.embeddings._batching import (
 )
 from skpref.embeddings._packing import (
     PackingUnsupported,
-    accepts_position_ids,
+    accepts,
+    forward_options,
     pack_token_ids,
     padding_free_mode,
     run_packed,
@@ -85,7 +86,8 @@ class _Padded:
     def __init__(self, model, tokenizer, padding_side, pooling, device):
         self.model, self.tokenizer, self.device = model, tokenizer, device
         self.pool = POOLING_FUNCTIONS[pooling]
-        self.pass_positions = padding_side == "left" and accepts_position_ids(model)
+        self.pass_positions = padding_side == "left" and accepts(model, "position_ids")
+        self.options = forward_options(model)
         self.side = padding_side if self.pass_positions else "right"
 
     def __call__(self, ids_list):
@@ -94,7 +96,7 @@ class _Padded:
             to_device(input_ids, self.device),
             to_device(mask, self.device),
         )
-        kwargs = {"input_ids": input_ids, "attention_mask": mask}
+        kwargs = {"input_ids": input_ids, "attention_mask": mask, **self.options}
         if self.pass_positions:
             kwargs["position_ids"] = (mask.cumsum(dim=1) - 1).clamp(min=0)
         return self.pool(self.model(**kwargs).last_hidden_state, mask)

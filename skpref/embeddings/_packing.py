@@ -217,12 +217,21 @@ def _register():
     AttentionInterface.register(ATTENTION_NAME, padding_free_attention)  # idempotent
 
 
-def accepts_position_ids(model):
-    """Return whether the model's forward takes ``position_ids``."""
+def accepts(model, name):
+    """Return whether the model's forward takes the argument ``name``."""
     try:
-        return "position_ids" in inspect.signature(model.forward).parameters
+        return name in inspect.signature(model.forward).parameters
     except (TypeError, ValueError):
         return False
+
+
+def forward_options(model):
+    """Keyword arguments every forward of the embedder passes.
+
+    ``use_cache=False``: decoders would otherwise keep every layer's keys and
+    values alive until the forward returns, memory an embedding never reads.
+    """
+    return {"use_cache": False} if accepts(model, "use_cache") else {}
 
 
 def supports_padding_free(model):
@@ -240,7 +249,7 @@ def supports_padding_free(model):
     return (
         hasattr(model, "set_attn_implementation")
         and bool(can_set())
-        and accepts_position_ids(model)
+        and accepts(model, "position_ids")
     )
 
 
@@ -275,7 +284,9 @@ def run_packed(model, batch):
     token = _CURRENT.set(segments)
     try:
         hidden = model(
-            input_ids=batch.input_ids, position_ids=batch.position_ids
+            input_ids=batch.input_ids,
+            position_ids=batch.position_ids,
+            **forward_options(model),
         ).last_hidden_state
     finally:
         _CURRENT.reset(token)

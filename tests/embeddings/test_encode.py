@@ -1,5 +1,7 @@
 """The batch loop: vectors independent of the batches, retries on out-of-memory."""
 
+import functools
+
 import numpy as np
 import pytest
 from embedding_helpers import PAIRS, make
@@ -40,9 +42,13 @@ def test_the_cache_does_not_depend_on_the_batches(
 
 @pytest.fixture
 def model_of(monkeypatch):
-    """Patch the forward of the model an embedder loads; record the batch sizes."""
+    """Patch the forward of the model an embedder loads; record the batch sizes.
 
-    def patch(embed, fail):
+    ``fail(sizes)`` says when to raise an out-of-memory error; ``seen`` collects
+    each call's keyword arguments.
+    """
+
+    def patch(embed, fail, seen=None):
         device, dtype = _run.runtime(embed)
         _, model = _loading.load_model_and_tokenizer(
             _run.model_source(embed),
@@ -55,8 +61,11 @@ def model_of(monkeypatch):
         )
         forward, sizes = model.forward, []
 
+        @functools.wraps(forward)  # the signature the embedder inspects
         def failing(*args, **kwargs):
             sizes.append(kwargs["input_ids"].shape[0])
+            if seen is not None:
+                seen.append(kwargs)
             if fail(sizes):
                 raise OUT_OF_MEMORY("CUDA out of memory. Tried to allocate 2.00 GiB")
             return forward(*args, **kwargs)
@@ -95,3 +104,13 @@ def test_out_of_memory_on_a_single_text_says_what_to_do(tiny_models, model_of):
     with pytest.raises(OUT_OF_MEMORY, match="one text of .*Lower max_length"):
         embed.transform(PAIRS)
     _loading.clear_loaded_models()
+
+
+@pytest.mark.parametrize("padding_free", [False, True])
+def test_decoders_run_without_a_key_value_cache(tiny_models, model_of, padding_free):
+    _loading.clear_loaded_models()
+    embed = make(tiny_models["llama_left"], padding_free=padding_free).fit(PAIRS)
+    seen = []
+    model_of(embed, fail=lambda sizes: False, seen=seen)
+    embed.transform(PAIRS)
+    assert seen and all(kwargs.get("use_cache") is False for kwargs in seen)

@@ -1,5 +1,7 @@
 """The embedder on a CUDA GPU: auto sizes, bfloat16, pinned copies, padding-free."""
 
+import functools
+
 import numpy as np
 import pytest
 import torch
@@ -94,6 +96,7 @@ def test_out_of_memory_on_the_gpu_is_retried(tiny_models, monkeypatch):
     model = loaded_model(embed)
     forward, sizes = model.forward, []
 
+    @functools.wraps(forward)
     def once(*args, **kwargs):
         sizes.append(kwargs["input_ids"].shape[0])
         if len(sizes) == 1:
