@@ -71,6 +71,7 @@ def parse_args():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--bare-batch", type=int, default=None, help="64 GPU, 32 CPU")
     parser.add_argument("--out", default=None, help="folder for the JSON figures")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     return parser.parse_args()
 
 
@@ -164,31 +165,18 @@ class Setup:
 
 
 def tools(setup):
-    st = sentence_transformer(
-        setup.model,
-        setup.tokenizer,
-        Path(setup.tmp.name) / "st-shell",
-        pooling=setup.pooling,
-        normalize=setup.normalize,
-        device=setup.device,
-        max_length=setup.max_length,
-    )
+    """The embedders to compare, each a function of a list of texts."""
     auto = _packing.padding_free_by_default(setup.device)
-
-    def encode(texts):
-        vectors = st.encode(texts, batch_size=32, convert_to_tensor=True)
-        return vectors.float().cpu().numpy()
 
     def frame_of(texts):
         half = len(texts) // 2
         return pd.DataFrame({"a": texts[:half], "b": texts[half : 2 * half]})
 
-    return {
+    runners = {
         "skpref": lambda texts: setup.skpref(frame_of(texts)),
         f"skpref padding_free={not auto}": lambda texts: setup.skpref(
             frame_of(texts), padding_free=not auto
         ),
-        "sentence-transformers": encode,
         "bare loop": lambda texts: bare_loop(
             setup.model,
             setup.tokenizer,
@@ -200,6 +188,73 @@ def tools(setup):
             device=setup.device,
         ),
     }
+    try:
+        st = sentence_transformer(
+            setup.model,
+            setup.tokenizer,
+            Path(setup.tmp.name) / "st-shell",
+            pooling=setup.pooling,
+            normalize=setup.normalize,
+            device=setup.device,
+            max_length=setup.max_length,
+        )
+    except Exception as exc:  # noqa: BLE001 - report the other figures anyway
+        print(f"sentence-transformers left out: {exc!r}", flush=True)
+        return runners
+
+    def encode(texts):
+        vectors = st.encode(texts, batch_size=32, convert_to_tensor=True)
+        return vectors.float().cpu().numpy()
+
+    runners["sentence-transformers"] = encode
+    return runners
+
+
+def warm_up(runners, texts):
+    """First-call overheads out of the timings; a tool that fails is left out."""
+    for name, run in list(runners.items()):
+        try:
+            run(texts)
+        except Exception as exc:  # noqa: BLE001 - report the other figures anyway
+            if name == "bare loop":  # the reference of every ratio
+                raise
+            print(f"{name} left out: {exc!r}", flush=True)
+            del runners[name]
+
+
+def measure(setup, runners, rounds):
+    """Median seconds and the last vectors of each tool, rounds interleaved."""
+    times = {name: [] for name in runners}
+    vectors = {}
+    for round_ in range(rounds):
+        for name, run in runners.items():
+            synchronize(setup.device)
+            start = time.perf_counter()
+            vectors[name] = run(setup.texts)
+            times[name].append(time.perf_counter() - start)
+        print(
+            f"round {round_}: "
+            + ", ".join(f"{name} {t[-1]:.2f} s" for name, t in times.items()),
+            flush=True,
+        )
+    return {name: statistics.median(t) for name, t in times.items()}, vectors
+
+
+def tool_rows(setup, seconds, vectors, peak):
+    rows = {}
+    reference = seconds.get("sentence-transformers")
+    for name, took in seconds.items():
+        rows[name] = {
+            "seconds": took,
+            "tokens_per_s": setup.tokens / took,
+            "fraction_of_peak": 2 * setup.params * setup.tokens / took / peak,
+            "vs_sentence_transformers": reference / took if reference else None,
+            "vs_bare_loop": seconds["bare loop"] / took,
+            "min_cosine_to_bare_loop": float(
+                cosine(vectors[name], vectors["bare loop"]).min()
+            ),
+        }
+    return rows
 
 
 def cache_passes(setup):
@@ -220,6 +275,8 @@ def cache_passes(setup):
 
 def main():
     args = parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     setup = Setup(args)
     limits = resolve_batch_limits(
         "auto",
@@ -245,40 +302,11 @@ def main():
         flush=True,
     )
     runners = tools(setup)
-    for run in runners.values():  # warm up: first-call overheads out of timings
-        run(setup.texts[:16])
-    times = {name: [] for name in runners}
-    vectors = {}
-    for round_ in range(args.rounds):
-        for name, run in runners.items():
-            synchronize(setup.device)
-            start = time.perf_counter()
-            vectors[name] = run(setup.texts)
-            times[name].append(time.perf_counter() - start)
-        print(
-            f"round {round_}: "
-            + ", ".join(f"{name} {t[-1]:.2f} s" for name, t in times.items()),
-            flush=True,
-        )
+    warm_up(runners, setup.texts[:16])
+    seconds, vectors = measure(setup, runners, args.rounds)
     cold, warm = cache_passes(setup)
     peak = dense_peak(setup.device, getattr(torch, setup.dtype))
-
-    rows = {}
-    for name, t in times.items():
-        seconds = statistics.median(t)
-        rows[name] = {
-            "seconds": seconds,
-            "tokens_per_s": setup.tokens / seconds,
-            "fraction_of_peak": 2 * setup.params * setup.tokens / seconds / peak,
-            "min_cosine_to_bare_loop": float(
-                cosine(vectors[name], vectors["bare loop"]).min()
-            ),
-        }
-    for row in rows.values():
-        row["vs_sentence_transformers"] = (
-            rows["sentence-transformers"]["seconds"] / row["seconds"]
-        )
-        row["vs_bare_loop"] = rows["bare loop"]["seconds"] / row["seconds"]
+    rows = tool_rows(setup, seconds, vectors, peak)
     figures = {
         "model_shape": setup.shape,
         "device": setup.device,
@@ -318,10 +346,12 @@ def main():
         f"{'min cos':>10}"
     )
     for name, row in rows.items():
+        versus_st = row["vs_sentence_transformers"]
         print(
             f"{name:<30}{row['tokens_per_s']:>11.0f}"
-            f"{row['vs_sentence_transformers']:>8.2f}{row['vs_bare_loop']:>8.2f}"
-            f"{row['fraction_of_peak']:>7.2f}{row['min_cosine_to_bare_loop']:>10.6f}"
+            + (f"{versus_st:>8.2f}" if versus_st else f"{'n/a':>8}")
+            + f"{row['vs_bare_loop']:>8.2f}{row['fraction_of_peak']:>7.2f}"
+            f"{row['min_cosine_to_bare_loop']:>10.6f}"
         )
 
 

@@ -4,9 +4,9 @@ import functools
 
 import numpy as np
 import pytest
-from embedding_helpers import PAIRS, make
+from embedding_helpers import PAIRS, loaded_model, make
 
-from skpref.embeddings import _loading, _run
+from skpref.embeddings import _loading
 from skpref.embeddings._batching import OUT_OF_MEMORY
 
 SIZES = [
@@ -49,16 +49,7 @@ def model_of(monkeypatch):
     """
 
     def patch(embed, fail, seen=None):
-        device, dtype = _run.runtime(embed)
-        _, model = _loading.load_model_and_tokenizer(
-            _run.model_source(embed),
-            revision=None,
-            dtype=dtype,
-            device=device,
-            local_files_only=False,
-            trust_remote_code=False,
-            owner="test",
-        )
+        model = loaded_model(embed)
         forward, sizes = model.forward, []
 
         @functools.wraps(forward)  # the signature the embedder inspects

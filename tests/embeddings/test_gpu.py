@@ -5,9 +5,9 @@ import functools
 import numpy as np
 import pytest
 import torch
-from embedding_helpers import PAIRS, assert_close_for_dtype, make
+from embedding_helpers import PAIRS, assert_close_for_dtype, loaded_model, make
 
-from skpref.embeddings import _loading, _packing, _run
+from skpref.embeddings import _loading, _packing
 from skpref.embeddings._batching import (
     MAX_AUTO_TOKENS,
     free_device_memory,
@@ -17,19 +17,6 @@ from skpref.embeddings._encode import _Transfer, to_device
 
 pytestmark = pytest.mark.gpu
 CUDA_BF16 = {"device": "cuda", "dtype": "bfloat16"}
-
-
-def loaded_model(embed):
-    device, dtype = _run.runtime(embed)
-    return _loading.load_model_and_tokenizer(
-        _run.model_source(embed),
-        revision=None,
-        dtype=dtype,
-        device=device,
-        local_files_only=False,
-        trust_remote_code=False,
-        owner="test",
-    )[1]
 
 
 def test_auto_sizes_on_the_gpu(tiny_models):

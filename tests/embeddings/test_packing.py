@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from embedding_helpers import PAIRS, make
+from embedding_helpers import PAIRS, loaded_model, make
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skpref.embeddings import _encode, _loading, _packing, _run
+from skpref.embeddings import _encode, _packing, _run
 from skpref.embeddings._packing import pack_token_ids, padding_free_attention
 from skpref.embeddings._pooling import POOLING_FUNCTIONS, POOLINGS, pool_packed
 
@@ -56,22 +56,9 @@ def test_padding_free_equals_padded(tiny_models, model, pooling):
     )
 
 
-def loaded(embed):
-    device, dtype = _run.runtime(embed)
-    return _loading.load_model_and_tokenizer(
-        _run.model_source(embed),
-        revision=None,
-        dtype=dtype,
-        device=device,
-        local_files_only=False,
-        trust_remote_code=False,
-        owner="test",
-    )
-
-
 def test_the_model_gets_its_own_attention_back(tiny_models):
     embed = make(tiny_models["llama_left"], padding_free=True).fit(PAIRS)
-    _, model = loaded(embed)
+    model = loaded_model(embed)
     before = model.config._attn_implementation
     embed.transform(PAIRS)
     assert model.config._attn_implementation == before != _packing.ATTENTION_NAME
@@ -85,7 +72,7 @@ def test_a_model_that_skips_the_padding_free_attention_falls_back(
     path = tiny_models["llama_left"]
     expected = make(path, padding_free=False).fit_transform(PAIRS)
     embed = make(path, padding_free=True).fit(PAIRS)
-    _, model = loaded(embed)
+    model = loaded_model(embed)
     monkeypatch.setattr(model.config, "num_hidden_layers", 3)
     with pytest.raises(ValueError, match="padding_free=True, but .*3 layers"):
         embed.transform(PAIRS)
