@@ -4,6 +4,7 @@ import functools
 
 import numpy as np
 import pytest
+import torch
 from embedding_helpers import PAIRS, loaded_model, make
 
 from skpref.embeddings import _loading
@@ -58,7 +59,8 @@ def model_of(monkeypatch):
             if seen is not None:
                 seen.append(kwargs)
             if fail(sizes):
-                raise OUT_OF_MEMORY("CUDA out of memory. Tried to allocate 2.00 GiB")
+                # what the CUDA allocator raises (torch.OutOfMemoryError since 2.5)
+                raise torch.cuda.OutOfMemoryError("CUDA out of memory. 2.00 GiB")
             return forward(*args, **kwargs)
 
         monkeypatch.setattr(model, "forward", failing)
