@@ -174,6 +174,13 @@ def resolve_batch_limits(
     Returns
     -------
     limits : BatchLimits
+
+    Examples
+    --------
+    >>> import torch
+    >>> resolve_batch_limits("auto", 100, model=torch.nn.Linear(2, 2),
+    ...                      device="cpu", max_length=512, packed=False)
+    BatchLimits(batch_size=32, max_batch_tokens=100, explicit=False)
     """
     explicit = batch_size != "auto" and max_batch_tokens != "auto"
     free = free_device_memory(device)

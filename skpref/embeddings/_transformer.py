@@ -12,6 +12,7 @@ from skpref.utils._objectives import encode_objectives, objective_coding
 from skpref.utils._validation import Interval, StrOptions, _fit_context
 
 _OWNER = _inputs.OWNER
+_POSITIVE = Interval(Integral, 1, None, closed="left")
 
 
 class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
@@ -158,7 +159,7 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
         "gguf_file": [str, None],
         "pooling": [StrOptions({"auto", "mean", "last", "cls"})],
         "normalize": ["boolean"],
-        "max_length": [Interval(Integral, 1, None, closed="left")],
+        "max_length": [_POSITIVE],
         "truncation_side": [StrOptions({"left", "right"})],
         "prompt_column": [str, None],
         "response_a_column": [str],
@@ -167,14 +168,8 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
         "objective_categories": ["array-like", None],
         "text_template": [str],
         "chat_template": [StrOptions({"auto"}), "boolean"],
-        "batch_size": [
-            Interval(Integral, 1, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
-        "max_batch_tokens": [
-            Interval(Integral, 1, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
+        "batch_size": [_POSITIVE, StrOptions({"auto"})],
+        "max_batch_tokens": [_POSITIVE, StrOptions({"auto"})],
         "padding_free": [StrOptions({"auto"}), "boolean"],
         "dtype": [StrOptions({"auto", "float32", "bfloat16", "float16"})],
         "device": [str],
