@@ -53,8 +53,10 @@ class _Segments:
     calls: int = field(default=0)
 
 
-# Device types where padding-free batches were measured faster than padded ones
-# (docs/embeddings.rst, "Speed"); elsewhere padding_free="auto" pads.
+# Device types where padding-free batches were measured faster than padded ones;
+# elsewhere padding_free="auto" pads. Not the CPU: all-MiniLM-L6-v2 on 2 cores ran
+# at 0.51-0.69x the padded speed (docs/embeddings.rst, "CPU figures"). CUDA awaits
+# benchmarks/bench_embeddings.py on a GPU.
 _FASTER_ON = frozenset()
 # Set (with the error) once PyTorch's varlen kernel failed in this process.
 _VARLEN_FAILED = []
