@@ -239,6 +239,18 @@ _NO_CONCEPT = (
     "fit needs the concept to erase as metadata, fit(X, y, concept=...), which "
     "the check does not pass"
 )
+# the checks whose data have an even number of columns
+_EVEN_WIDTH_CHECKS = [
+    "check_dtype_object",
+    "check_estimators_fit_returns_self",
+    "check_estimators_overwrite_params",
+    "check_fit_check_is_fitted",
+    "check_fit_idempotent",
+    "check_n_features_in",
+    "check_n_features_in_after_fitting",
+    "check_positive_only_tag_during_fit",
+    "check_readonly_memmap_input",
+]
 _ERASER_FAILURES = {
     **dict.fromkeys(
         [
@@ -259,39 +271,13 @@ _ERASER_FAILURES = {
         ],
         _ODD_3,
     ),
-    **dict.fromkeys(
-        [
-            "check_dtype_object",
-            "check_estimators_fit_returns_self",
-            "check_estimators_overwrite_params",
-            "check_fit_check_is_fitted",
-            "check_fit_idempotent",
-            "check_n_features_in",
-            "check_n_features_in_after_fitting",
-            "check_positive_only_tag_during_fit",
-            "check_readonly_memmap_input",
-        ],
-        _NO_CONCEPT,
-    ),
+    **dict.fromkeys(_EVEN_WIDTH_CHECKS, _NO_CONCEPT),
     "check_fit2d_1sample": _NO_CONCEPT,
     "check_fit2d_1feature": _ODD.format(1),
 }
 _ERASER_OBJECTIVE_FAILURES = {
     **dict.fromkeys(_ERASER_FAILURES, _OBJ_CONT),
-    **dict.fromkeys(
-        [
-            "check_dtype_object",
-            "check_estimators_fit_returns_self",
-            "check_estimators_overwrite_params",
-            "check_fit_check_is_fitted",
-            "check_fit_idempotent",
-            "check_n_features_in",
-            "check_n_features_in_after_fitting",
-            "check_readonly_memmap_input",
-            "check_positive_only_tag_during_fit",
-        ],
-        _OBJ_WIDTH.format("an even number of"),
-    ),
+    **dict.fromkeys(_EVEN_WIDTH_CHECKS, _OBJ_WIDTH.format("an even number of")),
     "check_fit2d_1sample": _OBJ_CONT,
     "check_fit2d_1feature": _OBJ_WIDTH.format(1),
 }

@@ -6,14 +6,12 @@ length. Set next to the accuracy, and to the same rate of the labels, it shows
 how much a model leans on length, the best-known spurious factor of reward models.
 """
 
-import numbers
-
 import numpy as np
 from sklearn.utils import check_random_state
 
-from skpref.metrics._accuracy import _interval
+from skpref.metrics._accuracy import _INTERVAL, _interval
 from skpref.metrics._validation import _agreement, _check_pair_scores
-from skpref.utils._validation import Interval, StrOptions, validate_params
+from skpref.utils._validation import validate_params
 
 __all__ = [
     "length_groups",
@@ -23,12 +21,6 @@ __all__ = [
 ]
 
 _RATE = {"y_score": ["array-like"], "length_difference": ["array-like"]}
-_INTERVAL = {
-    "alpha": [Interval(numbers.Real, 0, 1, closed="neither")],
-    "method": [StrOptions({"wilson", "bootstrap"})],
-    "n_resamples": [Interval(numbers.Integral, 10, None, closed="left")],
-    "random_state": ["random_state"],
-}
 
 
 def _check_difference(length_difference, n_pairs, owner):
