@@ -128,7 +128,7 @@ class AMCEEstimator(EffectResultsMixin, BaseEstimator):
         Number of latent factors ``K``.
     n_features_in_ : int
         ``2 * K``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of a DataFrame ``Z_pairs`` with string column names.
 
     See Also

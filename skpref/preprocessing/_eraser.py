@@ -54,11 +54,11 @@ class LinearConceptEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
 
     Attributes
     ----------
-    mean_ : ndarray of shape (n_pair_features_,)
+    mean_ : ndarray of shape (`n_pair_features_`,)
         Mean of the training responses.
-    components_ : ndarray of shape (rank_, n_pair_features_)
+    components_ : ndarray of shape (`rank_`, `n_pair_features_`)
         Whitened directions read off ``e - mean_``.
-    directions_ : ndarray of shape (n_pair_features_, rank_)
+    directions_ : ndarray of shape (`n_pair_features_`, `rank_`)
         The feature-space directions removed; a response becomes ``e - ((e -
         mean_) @ components_.T) @ directions_.T``.
     rank_ : int
@@ -68,7 +68,7 @@ class LinearConceptEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         Features of one response, ``d``.
     n_features_in_ : int
         Columns of ``X``: ``2 * d``, plus one with an objective.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of a DataFrame ``X`` with string column names.
 
     See Also
