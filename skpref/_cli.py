@@ -221,7 +221,7 @@ def build_parser():
         metavar="RHO",
         help="rho values (default: the paper's)",
     )
-    _cli_active.add_active_options(add, _COUNT)
+    _cli_active.add_active_options(add, _COUNT, _number(float, -1, high=1))
     add("--quick", action="store_true", help="fewer seeds, smaller data and networks")
     _common_options(reproduce)
     demo = commands.add_parser(

@@ -8,7 +8,7 @@ __all__ = ["ACTIVE_FLAG_NAMES", "NOT_FLAGS", "active_presets", "add_active_optio
 #: Flags whose name is not their parameter's.
 ACTIVE_FLAG_NAMES = {"n_rounds": "--rounds", "n_members": "--members"}
 #: Parameters of run_active_protocol that no flag sets (Python only).
-NOT_FLAGS = {"ensemble", "pool_rho"}
+NOT_FLAGS = {"ensemble"}
 
 
 def active_presets(networks, synthetic):
@@ -48,8 +48,11 @@ def _budget(text):
     return value
 
 
-def add_active_options(add, count):
-    """Add the flags of the active protocols with ``add`` (``add_argument``)."""
+def add_active_options(add, count, rho):
+    """Add the flags of the active protocols with ``add`` (``add_argument``).
+
+    ``count`` and ``rho`` are the argparse types of counts and of rho values.
+    """
     add(
         "--budget",
         type=_budget,
@@ -63,6 +66,14 @@ def add_active_options(add, count):
         ("--n-pool", "n_pool", "pairs in the pool (default: as many as training)"),
     ]:
         add(flag, dest=dest, type=count, metavar="N", help=f"active-*: {text}")
+    add(
+        "--pool-rho",
+        type=rho,
+        metavar="RHO",
+        help="active-*: the pool's rho: latent correlation of a synthetic pool "
+        "(default 0), or its share of consistent pairs (default 0.5 synthetic; "
+        "hh-rlhf: the pairs left as they come)",
+    )
     add(
         "--strategies",
         nargs="+",

@@ -67,6 +67,17 @@ def _check_budget_value(budget):
     )
 
 
+def _check_pool_rho(pool_rho, protocol):
+    lo, hi = protocol.rho_range
+    real = isinstance(pool_rho, numbers.Real) and not isinstance(pool_rho, bool)
+    if pool_rho is None or (real and lo <= pool_rho <= hi):
+        return pool_rho
+    raise ValueError(
+        f"{_OWNER}: pool_rho must be None or a number in [{lo}, {hi}] for the "
+        f"{protocol.name} protocol; got {pool_rho!r}."
+    )
+
+
 def _ensemble_class(ensemble):
     if ensemble is not None:
         return ensemble
@@ -216,7 +227,10 @@ def run_active_protocol(
         Pairs in the pool; None: as many as the training set (synthetic), every
         pair left (sources holding every pair).
     pool_rho : float or None, default=None
-        Dependence of a fresh synthetic pool; None: 0 (latent) or 0.5 (confounding).
+        Dependence of the pool. Synthetic sources draw a fresh pool at it (None:
+        0 for latent positivity, 0.5 for confounding); sources holding every pair
+        draw, for the confounding protocol, a pool with this share of consistent
+        pairs from the pairs left (None: the pairs left as they come).
     n_members : int, default=5
         Members of each ensemble.
     ensemble : class or None, default=None
@@ -266,7 +280,7 @@ def run_active_protocol(
         n_rounds=_check_count(n_rounds, "n_rounds", _OWNER),
         n_members=_check_count(n_members, "n_members", _OWNER),
         n_pool=None if n_pool is None else _check_count(n_pool, "n_pool", _OWNER),
-        pool_rho=pool_rho,
+        pool_rho=_check_pool_rho(pool_rho, protocol),
         ensemble=_ensemble_class(ensemble),
         model_params={
             "width": width,
@@ -278,6 +292,8 @@ def run_active_protocol(
         },
     )
     draws = _planned_draws(protocol, source, rhos, n_seeds, random_state, _OWNER)
+    if pool_rho is not None:
+        source.check_rho(pool_rho)  # e.g. a synthetic latent pool at |rho| = 1
     progress = tqdm(
         total=len(draws) * len(specs) * len(chosen),
         disable=not show_progress,

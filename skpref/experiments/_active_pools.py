@@ -38,7 +38,9 @@ def candidate_pool(source, rho, draw_seeds, *, n_pool, pool_rho, seed):
         Pairs in the pool; None: as many as the training set (fresh pools) or
         every pair left (held pools).
     pool_rho : float or None
-        Dependence of a fresh pool; None: :data:`POOL_RHO`.
+        Dependence of the pool: a fresh synthetic pool's (None:
+        :data:`POOL_RHO`), or the share of consistent pairs drawn from the pairs
+        left (confounding; None: the pairs left as they come).
     seed : int
         Seed of the pool.
 
@@ -75,24 +77,48 @@ def _(source: SyntheticConfounded, rho, draw_seeds, *, n_pool, pool_rho, seed):
 
 @candidate_pool.register
 def _(source: PoolSource, rho, draw_seeds, *, n_pool, pool_rho, seed):
-    if pool_rho is not None:
-        raise ValueError(
-            f"{type(source).__name__}'s pool is the pairs its draw leaves out of "
-            f"training and testing, as they come; pool_rho={pool_rho} cannot be "
-            "drawn from it. Leave pool_rho at None."
-        )
+    owner = type(source).__name__
     train, tests = source._rows(rho, draw_seeds)
     used = [train, *(tests or {}).values()]
     rest = np.setdiff1d(source.pool_, np.concatenate(used))
-    if n_pool is not None:
+    rng = np.random.RandomState(seed)
+    if pool_rho is not None:
+        rest = _confounded_rows(source, rest, pool_rho, n_pool, rng, owner)
+    elif n_pool is not None:
         if n_pool > len(rest):
             raise ValueError(
-                f"{type(source).__name__} has {len(rest)} pairs left for the pool "
-                f"after training and testing; n_pool={n_pool} is too many."
+                f"{owner} has {len(rest)} pairs left for the pool after training "
+                f"and testing; n_pool={n_pool} is too many."
             )
-        rng = np.random.RandomState(seed)
         rest = np.sort(rng.choice(rest, n_pool, replace=False))
     return Bunch(X=source.X_[rest], y=source.y_[rest], side=source.side_[rest])
+
+
+def _confounded_rows(source, rest, pool_rho, n_pool, rng, owner):
+    """Rows of ``rest`` with ``P(type = objective) = pool_rho``, equal per objective."""
+    from skpref.model_selection._sampling import confounded_capacity, sample_confounded
+
+    if source.protocol_.side != "prompt_type":
+        raise ValueError(
+            f"{owner}'s pool is the pairs its draw leaves out, as they come; "
+            f"pool_rho={pool_rho} (a share of consistent pairs) applies to the "
+            "confounding protocol only. Leave pool_rho at None."
+        )
+    objective = source.X_[:, -1].astype(np.int64)
+    *_, largest = confounded_capacity(source.side_, objective, rest, pool_rho)
+    n_objectives = np.unique(objective[rest]).size
+    size = largest if n_pool is None else n_pool
+    if size > largest or size < n_objectives:
+        raise ValueError(
+            f"{owner} has room for at most {largest} pool pairs with P(type = "
+            f"objective) = {pool_rho} among the {len(rest)} pairs left after "
+            f"training and testing; n_pool={size} cannot be drawn. Lower n_pool "
+            "or change pool_rho."
+        )
+    per_objective = size // n_objectives
+    return sample_confounded(
+        source.side_, objective, rest, per_objective, pool_rho, rng
+    )
 
 
 def informative_pairs(pool, side):

@@ -204,6 +204,12 @@ def small_latent():
         ({"budget": 500}, "the budget of 500 labels exceeds the 100 pairs of the pool"),
         ({"n_rounds": 0}, "run_active_protocol: n_rounds must be an integer >= 1"),
         ({"n_members": 0}, "n_members must be an integer >= 1"),
+        ({"pool_rho": 1.5}, r"pool_rho must be None or a number in \[-1.0, 1.0\]"),
+        (
+            {"pool_rho": 1.0},
+            "SyntheticLatent draws latent factors with correlation "
+            r"in \(-1, 1\); got rho=1.0",
+        ),
         ({"rhos": [2.0]}, r"run_active_protocol: the active-positivity protocol takes"),
     ],
 )
@@ -243,13 +249,36 @@ def test_a_source_without_a_pool_is_named():
         run_active_protocol(ACTIVE_POSITIVITY, Elsewhere(), n_seeds=1, **TINY)
 
 
-def test_a_held_pool_cannot_be_drawn_at_a_rho(data_home):
+def test_a_held_pool_can_be_drawn_with_a_share_of_consistent_pairs(data_home):
+    source = RelabeledHHRLHF(n_train=1400)
+    source.prepare(ACTIVE_CONFOUNDING, [0])
+    pool = candidate_pool(source, 1.0, [1], n_pool=None, pool_rho=0.5, seed=0)
+    consistent = pool.side == pool.X[:, -1]
+    assert consistent.mean() == 0.5 and len(pool.y) > 100
+    # equal counts per objective
+    assert np.bincount(pool.X[:, -1].astype(int)).tolist() == [len(pool.y) // 2] * 2
+    as_they_come = candidate_pool(source, 1.0, [1], n_pool=None, pool_rho=None, seed=0)
+    assert (as_they_come.side == as_they_come.X[:, -1]).mean() < 0.2
+    smaller = candidate_pool(source, 1.0, [1], n_pool=100, pool_rho=0.5, seed=0)
+    assert len(smaller.y) == 100
+
+
+def test_a_held_pool_says_what_it_cannot_draw(data_home):
     source = RelabeledHHRLHF(n_train=200)
     source.prepare(ACTIVE_CONFOUNDING, [0])
-    with pytest.raises(ValueError, match="pool_rho=0.5 cannot be drawn from it"):
-        candidate_pool(source, 0.9, [1], n_pool=None, pool_rho=0.5, seed=0)
     with pytest.raises(ValueError, match="n_pool=9999 is too many"):
         candidate_pool(source, 0.9, [1], n_pool=9999, pool_rho=None, seed=0)
+    with pytest.raises(
+        ValueError,
+        match=r"room for at most \d+ pool pairs with "
+        r"P\(type = objective\) = 0.5.*n_pool=9999 cannot",
+    ):
+        candidate_pool(source, 0.9, [1], n_pool=9999, pool_rho=0.5, seed=0)
+    data = make_latent_preferences(300, n_features=3, rho=0.0, random_state=0)
+    latent = PairSource(data.X, data.y, delta=data.delta, n_train=100, n_test=50)
+    latent.prepare(ACTIVE_POSITIVITY, [0])
+    with pytest.raises(ValueError, match="applies to the confounding protocol only"):
+        candidate_pool(latent, 0.0, [1], n_pool=None, pool_rho=0.5, seed=0)
 
 
 def test_the_default_ensemble_is_reward_ensemble():
@@ -299,6 +328,7 @@ def test_reproduce_active_positivity_writes_everything(tmp_path, capsys):
         (["--budget", "lots"], "argument --budget: expected a share"),
         (["--rounds", "0"], "argument --rounds: expected an integer >= 1"),
         (["--strategies", "qudrant"], "unknown strategy 'qudrant'"),
+        (["--pool-rho", "2"], "argument --pool-rho: expected a number in [-1, 1]"),
     ],
 )
 def test_bad_active_flags_stop_before_any_work(flags, message, tmp_path, cli_error):
