@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skpref.embeddings import _inputs, _loading, _run
+from skpref.embeddings import _inputs, _run
 from skpref.utils._objectives import encode_objectives, objective_coding
 from skpref.utils._validation import Interval, StrOptions, _fit_context
 
@@ -269,19 +269,7 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
                 f"{self.objective_column!r}; add the column, or drop "
                 "objective_categories for single-objective data."
             )
-        source = _run.model_source(self)
-        _, dtype = _run.runtime(self)
-        cache = _run.open_cache(self, source, dtype)
-        dim = cache.stored_dim() if cache is not None else None
-        if dim is None:
-            dim = _loading.embedding_dim(
-                source,
-                revision=self.revision,
-                local_files_only=self.local_files_only,
-                trust_remote_code=self.trust_remote_code,
-                owner=_OWNER,
-            )
-        self.embedding_dim_ = int(dim)
+        self.embedding_dim_ = _run.embedding_dim(self)
         return self
 
     def transform(self, X):
