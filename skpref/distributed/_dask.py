@@ -112,7 +112,7 @@ def pin_gpu(worker_name, devices):
     return devices[int(index) % len(devices)]
 
 
-def _check_cluster_args(scheduler, n_workers, threads_per_worker, torch_threads):
+def _check_cluster_args(scheduler, n_workers, threads_per_worker, torch_threads, gpus):
     owner = "dask_client"
     if (scheduler is None) == (n_workers is None):
         raise ValueError(
@@ -133,6 +133,8 @@ def _check_cluster_args(scheduler, n_workers, threads_per_worker, torch_threads)
             raise ValueError(
                 f"{owner}: {name} must be an integer >= 1 or None; got {value!r}."
             )
+    if not (gpus == "auto" or isinstance(gpus, bool)):
+        raise ValueError(f"{owner}: gpus must be 'auto', True or False; got {gpus!r}.")
     if scheduler is not None and not isinstance(scheduler, str):
         raise ValueError(
             f"{owner}: scheduler must be an address string such as "
@@ -181,19 +183,19 @@ def dask_client(
     ...     print(len(client.scheduler_info()["workers"]))
     1
     """
-    _check_cluster_args(scheduler, n_workers, threads_per_worker, torch_threads)
+    _check_cluster_args(scheduler, n_workers, threads_per_worker, torch_threads, gpus)
     distributed = require_distributed("dask_client")
     TorchThreads, PinGPU = _worker_plugin_classes()
+    devices = _local_gpus() if n_workers is not None and gpus is not False else []
+    if gpus is True and not devices:
+        raise ValueError(
+            "dask_client: gpus=True but torch sees no CUDA device here; use "
+            "gpus='auto' or False for a CPU cluster."
+        )
     with contextlib.ExitStack() as stack:
         if scheduler is not None:
             client = stack.enter_context(distributed.Client(scheduler))
         else:
-            devices = _local_gpus() if gpus in ("auto", True) else []
-            if gpus is True and not devices:
-                raise ValueError(
-                    "dask_client: gpus=True but torch sees no CUDA device here; "
-                    "use gpus='auto' or False for a CPU cluster."
-                )
             cluster = stack.enter_context(
                 distributed.LocalCluster(
                     n_workers=n_workers,
