@@ -62,7 +62,11 @@ def gpu_resources(client):
     Workers started with ``--resources GPU=1`` (one per GPU) then run one GPU task
     at a time each; on a cluster without that resource, tasks ask for nothing.
     """
-    workers = client.scheduler_info(n_workers=-1)["workers"].values()
+    try:
+        info = client.scheduler_info(n_workers=-1)  # newer Dask lists 5 by default
+    except TypeError:  # Dask before 2025: every worker, and no such argument
+        info = client.scheduler_info()
+    workers = info["workers"].values()
     if any(info.get("resources", {}).get("GPU") for info in workers):
         return {"GPU": 1}
     return None
@@ -203,6 +207,9 @@ def dask_client(
                     processes=True,
                     host="127.0.0.1",
                     dashboard_address=None,
+                    # the scheduler's HTTP server (metrics, health) runs even
+                    # without a dashboard: a free loopback port, not :8787
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                     resources={"GPU": 1} if devices else None,
                 )
             )
