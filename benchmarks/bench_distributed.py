@@ -142,7 +142,8 @@ def main():
                     times["embed", n].append(seconds)
                     outputs["embed", n] = vectors
                 print(
-                    f"round {round_ + 1}, {n} worker(s): "
+                    f"round {round_ + 1}, {n} worker(s), client CPU "
+                    f"{time.process_time():.1f} s: "
                     + ", ".join(
                         f"{job} {times[job, n][-1]:.1f} s"
                         for job in ("sweep", "embed")
@@ -163,7 +164,10 @@ def main():
             f"{two:.1f} s ({size / two:.2f} {unit}/s): speed-up {one / two:.2f}x; "
             f"identical results: {same}"
         )
-    print("load average at end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
+    print(
+        f"this process (client and the two schedulers): {time.process_time():.1f} s "
+        "of CPU; load average at end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    )
 
 
 if __name__ == "__main__":
