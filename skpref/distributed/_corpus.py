@@ -1,6 +1,5 @@
 """Embed a large corpus in shards, here or across the workers of a Dask cluster."""
 
-import numbers
 import time
 
 import numpy as np
@@ -8,7 +7,12 @@ from sklearn.base import clone
 from sklearn.utils import Bunch
 
 from skpref.distributed._corpus_input import OWNER, read_corpus
-from skpref.distributed._dask import check_client, gpu_resources, require_distributed
+from skpref.distributed._dask import (
+    check_client,
+    check_count,
+    gpu_resources,
+    require_distributed,
+)
 from skpref.embeddings import LLMEmbeddingTransformer, _inputs, _loading, _run
 from skpref.embeddings._cache import text_key
 
@@ -28,15 +32,7 @@ def _check(embedder, shard_size, return_vectors, progress_bar):
             "resumes where it stopped; the embedder has cache_dir=None. Give it a "
             "cache_dir (on a file system every worker shares)."
         )
-    if (
-        not isinstance(shard_size, numbers.Integral)
-        or isinstance(shard_size, bool)
-        or shard_size < 1
-    ):
-        raise ValueError(
-            f"{OWNER}: shard_size must be an integer >= 1 (texts per task); got "
-            f"{shard_size!r}."
-        )
+    check_count(shard_size, "shard_size", OWNER)
     for name, value in {
         "return_vectors": return_vectors,
         "progress_bar": progress_bar,

@@ -43,6 +43,23 @@ def require_distributed(feature):
     return distributed
 
 
+def check_count(value, name, owner, *, none_ok=False):
+    """Check an integer >= 1 (or None where ``none_ok``); return it.
+
+    Examples
+    --------
+    >>> from skpref.distributed._dask import check_count
+    >>> check_count(4, "shard_size", "embed_corpus")
+    4
+    """
+    if value is None and none_ok:
+        return None
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        expected = "an integer >= 1 or None" if none_ok else "an integer >= 1"
+        raise ValueError(f"{owner}: {name} must be {expected}; got {value!r}.")
+    return int(value)
+
+
 def check_client(client, owner):
     """Check that ``client`` is a :class:`distributed.Client` (or None)."""
     if client is None:
@@ -124,19 +141,9 @@ def _check_cluster_args(scheduler, n_workers, threads_per_worker, torch_threads,
             "e.g. 'tcp://10.0.0.1:8786') or n_workers (a local cluster); got "
             f"scheduler={scheduler!r} and n_workers={n_workers!r}."
         )
-    counts = {
-        "n_workers": n_workers,
-        "threads_per_worker": threads_per_worker,
-        "torch_threads": torch_threads,
-    }
-    for name, value in counts.items():
-        ok = value is None or (
-            isinstance(value, numbers.Integral) and not isinstance(value, bool)
-        )
-        if not ok or (value is not None and value < 1):
-            raise ValueError(
-                f"{owner}: {name} must be an integer >= 1 or None; got {value!r}."
-            )
+    check_count(n_workers, "n_workers", owner, none_ok=True)
+    check_count(threads_per_worker, "threads_per_worker", owner)
+    check_count(torch_threads, "torch_threads", owner, none_ok=True)
     if not (gpus == "auto" or isinstance(gpus, bool)):
         raise ValueError(f"{owner}: gpus must be 'auto', True or False; got {gpus!r}.")
     if scheduler is not None and not isinstance(scheduler, str):

@@ -1,9 +1,8 @@
 """The protocol runner's fit groups, run on the workers of a Dask cluster."""
 
 import collections
-import numbers
 
-from skpref.distributed._dask import check_client, gpu_resources
+from skpref.distributed._dask import check_client, check_count, gpu_resources
 from skpref.experiments import run_fit_group
 
 __all__ = ["DaskExecutor"]
@@ -74,16 +73,7 @@ class DaskExecutor:
                 f"{_OWNER}: resources must be a dict such as {{'GPU': 1}}, 'auto' "
                 f"or None; got {self.resources!r}."
             )
-        pending = self.max_pending
-        if pending is not None and (
-            not isinstance(pending, numbers.Integral)
-            or isinstance(pending, bool)
-            or pending < 1
-        ):
-            raise ValueError(
-                f"{_OWNER}: max_pending must be an integer >= 1 or None; got "
-                f"{pending!r}."
-            )
+        check_count(self.max_pending, "max_pending", _OWNER, none_ok=True)
 
     def __call__(self, groups):
         """Run the groups on the cluster; yield each group's rows, in order.

@@ -33,6 +33,7 @@ def embedder(model, cache_dir, **params):
 
 
 def here(model, cache_dir, texts=None, **kwargs):
+    """embed_corpus of the corpus (here, or on ``client=``), in shards of 6."""
     kwargs.setdefault("shard_size", 6)
     return embed_corpus(
         corpus() if texts is None else texts,
@@ -187,23 +188,11 @@ def test_bad_embedders(bert):
 def test_cluster_run_equals_the_single_process_run_bit_for_bit(
     client, bert, reference, tmp_path
 ):
-    result = embed_corpus(
-        corpus(),
-        embedder(bert, tmp_path),
-        client=client,
-        shard_size=6,
-        progress_bar=False,
-    )
+    result = here(bert, tmp_path, client=client)
     np.testing.assert_array_equal(result.vectors, reference.vectors)
     assert result.n_computed == 40 and len(cache_files(tmp_path)) == 7
     assert 1 <= result.n_model_loads <= 2  # once per worker process, not per shard
-    again = embed_corpus(
-        corpus(),
-        embedder(bert, tmp_path),
-        client=client,
-        shard_size=6,
-        progress_bar=False,
-    )
+    again = here(bert, tmp_path, client=client)
     assert again.n_computed == 0 and again.n_model_loads == 0
 
 
@@ -229,13 +218,7 @@ def test_a_worker_killed_mid_job(client, bert, reference, tmp_path):
     victim = next(iter(client.scheduler_info()["workers"]))
     pid = client.run(_kill_on_third_shard, workers=[victim])[victim]
     shared = tmp_path / "cluster"
-    result = embed_corpus(
-        corpus(),
-        embedder(bert, shared),
-        client=client,
-        shard_size=2,
-        progress_bar=False,
-    )
+    result = here(bert, shared, client=client, shard_size=2)
     # the worker died (the nanny started a new process in its place) ...
     assert pid not in client.run(os.getpid).values()
     # ... and the job still finished with every vector, the same bits ...

@@ -18,19 +18,6 @@ TINY = (
 
 
 @pytest.fixture
-def cli_error(capsys):
-    def run(argv, command):
-        with pytest.raises(SystemExit) as info:
-            main(argv, out=io.StringIO())
-        assert info.value.code == 2
-        err = capsys.readouterr().err
-        assert err.startswith(f"usage: skpref {command}")
-        return err
-
-    return run
-
-
-@pytest.fixture
 def texts_file(tmp_path):
     path = tmp_path / "texts.jsonl"
     frame = pd.DataFrame(
@@ -82,23 +69,27 @@ def test_embed_errors_stop_through_argparse(
 ):
     path, _ = texts_file
     model = tiny_models["bert"]
-    err = cli_error(embed_argv(path, model, tmp_path, "--output", "v.txt"), "embed")
+    err = cli_error(
+        embed_argv(path, model, tmp_path, "--output", "v.txt"), command="embed"
+    )
     assert "expected a .npy file; got 'v.txt'. Did you mean 'v.npy'?" in err
     bad_column = embed_argv(path, model, tmp_path)
     bad_column[bad_column.index("completion")] = "completoin"
-    err = cli_error(bad_column, "embed")
+    err = cli_error(bad_column, command="embed")
     assert "column='completoin' is not a column" in err and "'completion'?" in err
-    err = cli_error(embed_argv(tmp_path / "none.jsonl", model, tmp_path), "embed")
+    err = cli_error(
+        embed_argv(tmp_path / "none.jsonl", model, tmp_path), command="embed"
+    )
     assert "no such file" in err
     both = ["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"]
-    err = cli_error(embed_argv(path, model, tmp_path, *both), "embed")
+    err = cli_error(embed_argv(path, model, tmp_path, *both), command="embed")
     assert "not allowed with argument" in err
 
 
 def test_a_missing_extra_is_named(monkeypatch, tmp_path, cli_error):
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
     argv = ["reproduce", "confounding", "--workers", "2", "--output", str(tmp_path)]
-    err = cli_error(argv, "reproduce")
+    err = cli_error(argv, command="reproduce")
     assert "pip install 'skpref[distributed]'" in err
     from skpref.distributed import DaskExecutor, dask_client
 
@@ -133,5 +124,5 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, cli_error):
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
         argv = ["reproduce", "confounding", "--scheduler", "tcp://127.0.0.1:9",
                 "--output", str(tmp_path)]  # fmt: skip
-        err = cli_error(argv, "reproduce")
+        err = cli_error(argv, command="reproduce")
     assert "cannot reach the Dask scheduler 'tcp://127.0.0.1:9'" in err
