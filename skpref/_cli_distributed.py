@@ -59,11 +59,13 @@ def cluster_client(args):
                 )
             )
         except OSError as err:  # distributed: no scheduler at that address
-            parser.error(
-                f"argument {flag}: cannot reach the Dask scheduler "
-                f"{args.scheduler!r} ({err}). Start one (`dask scheduler`) or "
-                "check the address."
+            what = (
+                f"cannot reach the Dask scheduler {args.scheduler!r} ({err}). Start "
+                "one (`dask scheduler`) or check the address."
+                if args.scheduler is not None
+                else f"cannot start a local Dask cluster ({err})."
             )
+            parser.error(f"argument {flag}: {what}")
         yield client
 
 
