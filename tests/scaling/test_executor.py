@@ -97,3 +97,34 @@ def test_a_failing_group_raises_its_own_error(client):
     group.models = [("broken", Broken())]
     with pytest.raises(ValueError, match="this model refuses to fit"):
         list(DaskExecutor(client)([group]))
+
+
+@pytest.mark.slow
+def test_workers_with_a_gpu_resource_get_one_group_at_a_time():
+    distributed = pytest.importorskip("distributed")
+    from skpref.distributed._dask import gpu_resources
+
+    with (
+        distributed.LocalCluster(
+            n_workers=1,
+            threads_per_worker=2,
+            host="127.0.0.1",
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+            resources={"GPU": 1},
+        ) as cluster,
+        distributed.Client(cluster) as client,
+        distributed.get_task_stream(client) as tasks,
+    ):
+        assert gpu_resources(client) == {"GPU": 1}
+        rows = list(DaskExecutor(client)(_tiny_group(seed) for seed in range(3)))
+    assert [r[0]["seed"] for r in rows] == [0, 1, 2]
+    # two threads, but one GPU: the groups never overlapped
+    spans = sorted(
+        (s["start"], s["stop"])
+        for task in tasks.data
+        for s in task["startstops"]
+        if s["action"] == "compute"
+    )
+    assert len(spans) == 3
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
