@@ -86,13 +86,16 @@ def test_embed_errors_stop_through_argparse(
     assert "not allowed with argument" in err
 
 
-def test_a_missing_extra_is_named(monkeypatch, tmp_path, cli_error, tiny_models):
+def test_a_missing_extra_is_named(
+    monkeypatch, tmp_path, cli_error, tiny_models, capsys
+):
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
     # in this process, the corpus embedding and `skpref embed` need no Dask
     embedder = LLMEmbeddingTransformer(
         model_name_or_path=tiny_models["bert"], cache_dir=tmp_path, device="cpu"
     )
     assert embed_corpus(["a", "b"], embedder, progress_bar=False).n_computed == 2
+    capsys.readouterr()  # transformers' loading bar
     argv = ["reproduce", "confounding", "--workers", "2", "--output", str(tmp_path)]
     err = cli_error(argv, command="reproduce")
     assert "pip install 'skpref[distributed]'" in err
