@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from skpref import _cli_distributed
 from skpref.experiments import (
     PROTOCOLS,
     SOURCES,
@@ -76,6 +77,8 @@ _COMMAND_FLAGS = {
     "threads",
     "no_progress",
     "quick",
+    "scheduler",
+    "workers",
 }
 #: Flags that configure the embedder of a source with an ``embedder`` parameter.
 _EMBEDDER_FLAGS = ("embedding_model", "embedding_cache", "max_length")
@@ -224,6 +227,7 @@ def build_parser():
         "demo", help="a fast run of both protocols on synthetic data (< 1 minute)"
     )
     _common_options(demo)
+    _cli_distributed.add_embed_command(commands)
     return parser
 
 
@@ -256,6 +260,7 @@ def _common_options(parser):
         help="master seed (>= 0)",
     )
     add("--no-progress", action="store_true", help="hide the progress bars")
+    _cli_distributed.add_cluster_options(parser)
     parser.set_defaults(command_parser=parser)
 
 
@@ -362,20 +367,25 @@ def main(argv=None, *, out=None):
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
     parser = args.command_parser
+    if args.command == "embed":
+        return _cli_distributed.embed(args, out)
     output = _check_output(parser, args.output)
     if args.command == "demo":
         runs = [(name, "synthetic", "demo") for name in _DEMO_RHOS]
     else:
         runs = [(args.protocol, args.data, "quick" if args.quick else "full")]
     plans = [(*_plan(args, *run, output), run[2]) for run in runs]
-    with _torch_threads(args.threads):
+    with (
+        _torch_threads(args.threads),
+        _cli_distributed.cluster_executor(args) as executor,
+    ):
         import torch
 
         print(f"torch threads: {torch.get_num_threads()}; output: {output}", file=out)
         for protocol, source, kwargs, size in plans:
             start = time.perf_counter()
             try:
-                result = run_protocol(protocol, source, **kwargs)
+                result = run_protocol(protocol, source, executor=executor, **kwargs)
             except (ValueError, FileNotFoundError, ModuleNotFoundError) as err:
                 parser.error(str(err))
             wall = time.perf_counter() - start
