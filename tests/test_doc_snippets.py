@@ -22,8 +22,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PAGES = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.rst"))]
 #: Pages whose blocks train full-size models or start clusters (tens of seconds on
-#: 2 cores): they run
-#: in the slow tier, which CI also runs.
+#: 2 cores): they run in the slow tier, which CI also runs.
 SLOW_PAGES = {"README.md", "index.rst", "causal.rst", "scaling.rst"}
 _NEEDS = re.compile(r"^#\s*needs:\s*(\w+)")
 
