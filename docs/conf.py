@@ -74,6 +74,7 @@ GUIDE_ORDER = [
     "datasets",
     "metrics",
     "experiments",
+    "scaling",
 ]
 NOT_GUIDES = {"index", "install", "user_guide", "api", "sg_execution_times"}
 

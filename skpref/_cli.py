@@ -17,14 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from skpref import _cli_active
+from skpref import _cli_active, _cli_distributed
 from skpref.experiments import (
     PROTOCOLS,
     SOURCES,
     default_embedder,
     get_protocol,
     markdown_table,
-    run_protocol,
 )
 from skpref.experiments._sources import source_class
 
@@ -78,6 +77,8 @@ _COMMAND_FLAGS = {
     "threads",
     "no_progress",
     "quick",
+    "scheduler",
+    "workers",
 }
 #: Flags that configure the embedder of a source with an ``embedder`` parameter.
 _EMBEDDER_FLAGS = ("embedding_model", "embedding_cache", "max_length")
@@ -151,8 +152,7 @@ def build_parser():
         "protocol",
         choices=sorted(PROTOCOLS),
         help="latent-positivity: Table 1 (BTL, ID vs OOD); confounding: Tables 2-3 "
-        "and Figure 6 (Base / Multihead / Adversarial); active-positivity, "
-        "active-confounding: buying labels in rounds with each query strategy",
+        "and Figure 6 (Base / Multihead / Adversarial)",
     )
     add = reproduce.add_argument
     add(
@@ -228,6 +228,7 @@ def build_parser():
         "demo", help="a fast run of both protocols on synthetic data (< 1 minute)"
     )
     _common_options(demo)
+    _cli_distributed.add_embed_command(commands)
     return parser
 
 
@@ -260,12 +261,12 @@ def _common_options(parser):
         help="master seed (>= 0)",
     )
     add("--no-progress", action="store_true", help="hide the progress bars")
+    _cli_distributed.add_cluster_options(parser)
     parser.set_defaults(command_parser=parser)
 
 
 def _flag(dest):
     names = {"path": "--data-path", "n_seeds": "--seeds", "max_epochs": "--epochs"}
-    names.update(_cli_active.ACTIVE_FLAG_NAMES)
     return names.get(dest, "--" + dest.replace("_", "-"))
 
 
@@ -298,7 +299,7 @@ def _plan(args, protocol_name, data, size, output):
     except ValueError as err:
         parser.error(f"argument --data: {err}")
     fields = {field.name for field in dataclasses.fields(cls)}
-    runs = protocol.runner or run_protocol
+    runs = _cli_active.runner_of(protocol, args)  # active runs refuse a cluster
     runner = set(inspect.signature(runs).parameters) - _NOT_FLAGS
     used = fields | runner | (set(_EMBEDDER_FLAGS) if "embedder" in fields else set())
     given = {
@@ -368,20 +369,25 @@ def main(argv=None, *, out=None):
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
     parser = args.command_parser
+    if args.command == "embed":
+        return _cli_distributed.embed(args, out)
     output = _check_output(parser, args.output)
     if args.command == "demo":
         runs = [(name, "synthetic", "demo") for name in _DEMO_RHOS]
     else:
         runs = [(args.protocol, args.data, "quick" if args.quick else "full")]
     plans = [(*_plan(args, *run, output), run[2]) for run in runs]
-    with _torch_threads(args.threads):
+    with (
+        _torch_threads(args.threads),
+        _cli_distributed.cluster_executor(args) as executor,
+    ):
         import torch
 
         print(f"torch threads: {torch.get_num_threads()}; output: {output}", file=out)
         for protocol, source, kwargs, size in plans:
             start = time.perf_counter()
             try:
-                result = (protocol.runner or run_protocol)(protocol, source, **kwargs)
+                result = _cli_active.run(protocol, source, executor, kwargs)
             except (ValueError, FileNotFoundError, ModuleNotFoundError) as err:
                 parser.error(str(err))
             wall = time.perf_counter() - start

@@ -3,10 +3,8 @@
 import argparse
 import math
 
-__all__ = ["ACTIVE_FLAG_NAMES", "NOT_FLAGS", "active_presets", "add_active_options"]
+__all__ = ["NOT_FLAGS", "active_presets", "add_active_options", "run", "runner_of"]
 
-#: Flags whose name is not their parameter's.
-ACTIVE_FLAG_NAMES = {"n_rounds": "--rounds", "n_members": "--members"}
 #: Parameters of run_active_protocol that no flag sets (Python only).
 NOT_FLAGS = {"ensemble"}
 
@@ -60,12 +58,12 @@ def add_active_options(add, count, rho):
         help="active-*: labels bought, a share of the training pairs (default 0.1) "
         "or a count",
     )
-    for flag, dest, text in [
-        ("--rounds", "n_rounds", "rounds the budget is spread over (default 4)"),
-        ("--members", "n_members", "members of each ensemble (default 5)"),
-        ("--n-pool", "n_pool", "pairs in the pool (default: as many as training)"),
+    for flag, text in [
+        ("--n-rounds", "rounds the budget is spread over (default 4)"),
+        ("--n-members", "members of each ensemble (default 5)"),
+        ("--n-pool", "pairs in the pool (default: as many as training)"),
     ]:
-        add(flag, dest=dest, type=count, metavar="N", help=f"active-*: {text}")
+        add(flag, type=count, metavar="N", help=f"active-*: {text}")
     add(
         "--pool-rho",
         type=rho,
@@ -81,3 +79,32 @@ def add_active_options(add, count, rho):
         help="active-*: query strategies to compare (default: all; see "
         "skpref.experiments.default_strategies)",
     )
+
+
+def runner_of(protocol, args):
+    """Return the function that runs ``protocol``; stop if an active one goes to Dask.
+
+    The rounds of an active run depend on each other, so it runs in this process
+    only: ``--scheduler``/``--workers`` stop it before any work.
+    """
+    from skpref.experiments import run_protocol
+
+    if protocol.runner is None:
+        return run_protocol
+    for name in ("scheduler", "workers"):
+        if getattr(args, name, None) is not None:
+            args.command_parser.error(
+                f"argument --{name}: the {protocol.name} protocol runs in this "
+                "process only (its rounds depend on each other); drop "
+                "--scheduler/--workers."
+            )
+    return protocol.runner
+
+
+def run(protocol, source, executor, settings):
+    """Run a protocol: the paper's on ``executor`` (None: here), an active one here."""
+    if protocol.runner is None:
+        from skpref.experiments import run_protocol
+
+        return run_protocol(protocol, source, executor=executor, **settings)
+    return protocol.runner(protocol, source, **settings)

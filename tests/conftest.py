@@ -1,5 +1,6 @@
 """Shared test configuration: markers, Hypothesis profiles, the shared data folder."""
 
+import io
 import os
 from pathlib import Path
 
@@ -40,6 +41,22 @@ def data_home():
     if not (path / "README.md").is_file():
         pytest.skip(f"the shared data folder is not at {path} (set SKPREF_DATA_HOME)")
     return path
+
+
+@pytest.fixture
+def cli_error(capsys):
+    """Run a command line that must stop through argparse; return its message."""
+    from skpref._cli import main
+
+    def run(argv, *, command="reproduce"):
+        with pytest.raises(SystemExit) as info:
+            main(argv, out=io.StringIO())
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"usage: skpref {command}")
+        return err
+
+    return run
 
 
 def pytest_collection_modifyitems(config, items):

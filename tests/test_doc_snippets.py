@@ -21,9 +21,9 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PAGES = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.rst"))]
-#: Pages whose blocks train full-size models (tens of seconds on 2 cores): they run
-#: in the slow tier, which CI also runs.
-SLOW_PAGES = {"README.md", "index.rst", "causal.rst"}
+#: Pages whose blocks train full-size models or start clusters (tens of seconds on
+#: 2 cores): they run in the slow tier, which CI also runs.
+SLOW_PAGES = {"README.md", "index.rst", "causal.rst", "scaling.rst"}
 _NEEDS = re.compile(r"^#\s*needs:\s*(\w+)")
 
 
@@ -132,7 +132,8 @@ def test_python_blocks_run(path, blocks, tmp_path, monkeypatch):
         monkeypatch.setenv(
             "SKPREF_DATA_HOME", str(REPO_ROOT.parent / "shared" / "data")
         )
-    namespace = {"__name__": "__doc_snippet__"}
+    # blocks run as scripts: a `if __name__ == "__main__":` guard runs its body
+    namespace = {"__name__": "__main__"}
     for block in blocks:
         where = f"{path.relative_to(REPO_ROOT)}:{block.line}"
         _run_block(block, namespace, where)

@@ -6,6 +6,7 @@ transformers is imported inside the functions: importing skpref must stay cheap.
 import functools
 import os
 import platform
+import threading
 from collections import OrderedDict
 from pathlib import Path
 
@@ -16,6 +17,12 @@ _TRUE = {"1", "on", "yes", "true"}
 # clones of a transformer share the model instead of loading it once per fold.
 _LOADED = OrderedDict()
 _MAX_LOADED = 1
+# Held while a model is loaded and used (skpref.embeddings._run): the tokenizer's
+# padding and truncation sides are set per call, so two threads of one process (a
+# Dask worker with several threads, a thread pool) embedding at once read each
+# other's settings and return wrong vectors, and two threads loading at once hold
+# two copies of the weights.
+MODEL_LOCK = threading.Lock()
 
 
 class ModelNotAvailableError(OSError):

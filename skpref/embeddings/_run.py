@@ -71,7 +71,11 @@ def open_cache(embedder, source, dtype):
 
 
 def embedding_dim(embedder):
-    """Return ``d``: from the cache's ``settings.json``, else the model config."""
+    """Return the width ``d`` of the embedder's vectors: the cache's, else the config's.
+
+    Reads the cache's ``settings.json`` (so a cached run needs no model files),
+    else the model's configuration; never loads weights.
+    """
     source = model_source(embedder)
     _, dtype = runtime(embedder)
     cache = open_cache(embedder, source, dtype)
@@ -103,8 +107,8 @@ def embed_specs(embedder, specs, *, write_cache=True):
     found = cache.lookup(first_of) if cache is not None else {}
     missing = [key for key in first_of if key not in found]
     if missing:
-        found.update(
-            _compute(
+        with _loading.MODEL_LOCK:  # one embedding at a time per process
+            computed = _compute(
                 embedder,
                 [specs[first_of[k]] for k in missing],
                 missing,
@@ -114,14 +118,24 @@ def embed_specs(embedder, specs, *, write_cache=True):
                 cache=cache,
                 write_cache=write_cache,
             )
-        )
+        found.update(computed)
     out = np.empty((len(specs), embedder.embedding_dim_), dtype=np.float32)
     for index, key in enumerate(keys):
         out[index] = found[key]
-    if embedder.normalize:
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        out = out / np.maximum(norms, np.finfo(np.float32).tiny)
-    return out
+    return normalize_rows(out) if embedder.normalize else out
+
+
+def normalize_rows(vectors):
+    """Scale each row to unit L2 norm (a zero row stays zero).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> normalize_rows(np.array([[3.0, 4.0], [0.0, 0.0]])).tolist()
+    [[0.6, 0.8], [0.0, 0.0]]
+    """
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, np.finfo(np.float32).tiny)
 
 
 def _dimension_error(embedder, cache, width):

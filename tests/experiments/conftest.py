@@ -48,18 +48,3 @@ def latent_run(tmp_path_factory):
 def hh_rlhf_run(tmp_path_factory, data_home):
     """Output folder and printout of the tiny relabelled HH-RLHF run."""
     return _reproduce("confounding_hh_rlhf", tmp_path_factory)
-
-
-@pytest.fixture
-def cli_error(capsys):
-    """Run a command line that must stop through argparse; return its message."""
-
-    def run(argv, *, command="reproduce"):
-        with pytest.raises(SystemExit) as info:
-            main(argv, out=io.StringIO())
-        assert info.value.code == 2
-        err = capsys.readouterr().err
-        assert err.startswith(f"usage: skpref {command}")
-        return err
-
-    return run

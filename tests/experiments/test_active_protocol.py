@@ -299,7 +299,7 @@ def test_the_default_ensemble_is_reward_ensemble():
 
 CLI_TINY = (
     "--n-train 200 --n-test 100 --width 8 --epochs 2 --lr 0.01 --no-progress "
-    "--device cpu --seeds 1 --rounds 2 --members 2"
+    "--device cpu --seeds 1 --n-rounds 2 --n-members 2"
 ).split()
 
 
@@ -326,7 +326,7 @@ def test_reproduce_active_positivity_writes_everything(tmp_path, capsys):
         (["--budget", "0"], "argument --budget: expected a share of the training"),
         (["--budget", "1.5"], "argument --budget: expected a share"),
         (["--budget", "lots"], "argument --budget: expected a share"),
-        (["--rounds", "0"], "argument --rounds: expected an integer >= 1"),
+        (["--n-rounds", "0"], "argument --n-rounds: expected an integer >= 1"),
         (["--strategies", "qudrant"], "unknown strategy 'qudrant'"),
         (["--pool-rho", "2"], "argument --pool-rho: expected a number in [-1, 1]"),
     ],
@@ -334,6 +334,12 @@ def test_reproduce_active_positivity_writes_everything(tmp_path, capsys):
 def test_bad_active_flags_stop_before_any_work(flags, message, tmp_path, cli_error):
     argv = ["reproduce", "active-positivity", *flags, "--output", str(tmp_path)]
     assert message in cli_error(argv)
+
+
+def test_the_active_protocols_refuse_a_cluster(tmp_path, cli_error):
+    argv = ["reproduce", "active-positivity", "--workers", "2"]
+    err = cli_error([*argv, "--output", str(tmp_path)])
+    assert "argument --workers: the active-positivity protocol runs in this " in err
 
 
 def test_active_flags_are_refused_by_the_paper_protocols(tmp_path, cli_error):
