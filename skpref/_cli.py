@@ -17,14 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from skpref import _cli_distributed
+from skpref import _cli_active, _cli_distributed
 from skpref.experiments import (
     PROTOCOLS,
     SOURCES,
     default_embedder,
     get_protocol,
     markdown_table,
-    run_protocol,
 )
 from skpref.experiments._sources import source_class
 
@@ -64,9 +63,10 @@ PRESETS = {
         "full": _NETWORKS["full"],
         "quick": {**_NETWORKS["quick"], "n_train": 1000, "n_test": 1000},
     },
+    **_cli_active.active_presets(_NETWORKS, _SYNTHETIC),
 }
 #: Parameters of run_protocol that no flag sets.
-_NOT_FLAGS = {"protocol", "source", "executor", "show_progress"}
+_NOT_FLAGS = {"protocol", "source", "executor", "show_progress", *_cli_active.NOT_FLAGS}
 #: Flags of the command itself; every other flag sets a parameter.
 _COMMAND_FLAGS = {
     "command",
@@ -221,6 +221,7 @@ def build_parser():
         metavar="RHO",
         help="rho values (default: the paper's)",
     )
+    _cli_active.add_active_options(add, _COUNT, _number(float, -1, high=1))
     add("--quick", action="store_true", help="fewer seeds, smaller data and networks")
     _common_options(reproduce)
     demo = commands.add_parser(
@@ -298,7 +299,8 @@ def _plan(args, protocol_name, data, size, output):
     except ValueError as err:
         parser.error(f"argument --data: {err}")
     fields = {field.name for field in dataclasses.fields(cls)}
-    runner = set(inspect.signature(run_protocol).parameters) - _NOT_FLAGS
+    runs = _cli_active.runner_of(protocol, args)  # active runs refuse a cluster
+    runner = set(inspect.signature(runs).parameters) - _NOT_FLAGS
     used = fields | runner | (set(_EMBEDDER_FLAGS) if "embedder" in fields else set())
     given = {
         key: value
@@ -385,7 +387,7 @@ def main(argv=None, *, out=None):
         for protocol, source, kwargs, size in plans:
             start = time.perf_counter()
             try:
-                result = run_protocol(protocol, source, executor=executor, **kwargs)
+                result = _cli_active.run(protocol, source, executor, kwargs)
             except (ValueError, FileNotFoundError, ModuleNotFoundError) as err:
                 parser.error(str(err))
             wall = time.perf_counter() - start

@@ -23,6 +23,7 @@ from tests.estimator_registry import (
     pair_transformer_instances,
     public_estimator_classes,
     reward_model_instances,
+    single_reward_model_instances,
 )
 
 CHECKABLE = [e for e in estimator_instances() if type(e) not in NOT_CHECKABLE]
@@ -60,13 +61,20 @@ def test_the_registry_finds_every_public_estimator():
         "AdversarialRewardModel",
         "AMCEEstimator",
         "LLMEmbeddingTransformer",
+        "ActiveLearner",
     } <= names
     # every reward model reaches tier 2, and nothing that is not one
     assert {type(e).__name__ for e in reward_model_instances()} == {
         "BTLRewardRegressor",
         "MultiheadRewardModel",
         "AdversarialRewardModel",
+        "ActiveLearner",
     }
+    # the model tests run over the models themselves, not over their wrappers
+    singles = {type(e).__name__ for e in single_reward_model_instances()}
+    assert "ActiveLearner" not in singles and "BTLRewardRegressor" in singles
+    # the query strategies have parameters but no fit: not estimators
+    assert "RandomSampling" not in names
     assert set(NOT_CHECKABLE) <= set(public_estimator_classes())
     # every transformer of pair features reaches the pair-transformer check; the
     # embedder (text in, not pairs) is the only other transformer

@@ -20,10 +20,16 @@ import skpref
 from skpref import BTLRewardRegressor, LLMEmbeddingTransformer, MultiheadRewardModel
 from skpref._persistence import _digest
 from skpref._persistence._codec import Decoder, Encoder
-from tests.estimator_registry import SMALL_NET, pair_data_for, reward_model_instances
+from tests.estimator_registry import (
+    SMALL_NET,
+    pair_data_for,
+    single_reward_model_instances,
+)
 
 QUICK = {**SMALL_NET, "max_epochs": 3}
-MODELS = {type(m).__name__ + str(i): m for i, m in enumerate(reward_model_instances())}
+MODELS = {
+    type(m).__name__ + str(i): m for i, m in enumerate(single_reward_model_instances())
+}
 
 
 @pytest.fixture(scope="module")
@@ -253,6 +259,16 @@ def test_nan_and_numpy_scalars_round_trip():
         decoded["scalar"] == np.float32(1.5) and type(decoded["scalar"]) is np.float32
     )
     assert decoded["dtype"] == np.dtype("int16")
+
+
+def test_empty_arrays_round_trip_through_a_file(tmp_path):
+    # torch views an empty numpy array with stride 0, which safetensors refused
+    scaler = StandardScaler().fit([[0.0], [2.0]])
+    scaler.empty_ints_ = np.empty(0, dtype=np.int64)
+    scaler.empty_rows_ = np.empty((0, 3))
+    restored = skpref.load(skpref.save(scaler, tmp_path / "scaler.safetensors"))
+    assert restored.empty_ints_.dtype == np.int64
+    assert restored.empty_rows_.shape == (0, 3)
 
 
 # -- bad files and bad objects ------------------------------------------------------

@@ -44,8 +44,10 @@ class Encoder:
 
     def _store(self, tensor):
         key = f"t{len(self.tensors)}"
-        # A copy: safetensors refuses tensors that share memory.
-        self.tensors[key] = tensor.detach().to("cpu").contiguous().clone()
+        # A fresh copy: safetensors refuses tensors that share memory, and needs
+        # row-major strides, which clone() keeps wrong (0) for an empty array.
+        tensor = tensor.detach().to("cpu")
+        self.tensors[key] = torch.empty(tensor.shape, dtype=tensor.dtype).copy_(tensor)
         return key
 
     def encode(self, value, where):

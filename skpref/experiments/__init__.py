@@ -5,6 +5,10 @@ measured on) and :func:`run_protocol` (the one loop that draws training sets,
 fits the reward models and scores them through :mod:`skpref.metrics`).
 """
 
+from skpref.experiments._active import run_active_protocol
+from skpref.experiments._active_protocols import ACTIVE_CONFOUNDING, ACTIVE_POSITIVITY
+from skpref.experiments._active_results import plot_active_curves, summarise_active
+from skpref.experiments._active_strategies import default_strategies
 from skpref.experiments._embedder import default_embedder, default_embedding_model
 from skpref.experiments._hh_rlhf_source import RelabeledHHRLHF
 from skpref.experiments._models import (
@@ -46,6 +50,8 @@ from skpref.experiments._ultrafeedback_source import (
 )
 
 __all__ = [
+    "ACTIVE_CONFOUNDING",
+    "ACTIVE_POSITIVITY",
     "CONFOUNDING",
     "FACTORS",
     "LATENT_POSITIVITY",
@@ -70,6 +76,7 @@ __all__ = [
     "SyntheticLatent",
     "UltraFeedback",
     "default_embedder",
+    "default_strategies",
     "default_embedding_model",
     "fitted_alpha",
     "format_cell",
@@ -78,9 +85,12 @@ __all__ = [
     "make_reward_model",
     "markdown_table",
     "plot_accuracy_vs_rho",
+    "plot_active_curves",
     "plot_delta_plane",
+    "run_active_protocol",
     "run_fit_group",
     "run_protocol",
+    "summarise_active",
     "summarise_confounding",
     "summarise_latent_positivity",
     "write_results",

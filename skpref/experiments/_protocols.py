@@ -75,6 +75,9 @@ class Protocol:
         ``tables(runs, tag)``: the summary tables by title.
     figure : tuple of (str, callable)
         File name (with ``{stem}`` and ``{suffix}``) and ``plot(result, path)``.
+    runner : callable or None
+        ``runner(protocol, source, **settings)`` runs the protocol; None:
+        :func:`run_protocol`.
     """
 
     name: str
@@ -91,6 +94,7 @@ class Protocol:
     renames: dict = field(default_factory=dict)
     tables: object = None
     figure: tuple = None
+    runner: object = None
 
     @property
     def splitter_mode(self):

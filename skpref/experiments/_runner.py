@@ -109,52 +109,52 @@ def run_fit_group(group):
     return rows
 
 
-def _check_rhos(rhos, protocol):
+def _check_rhos(rhos, protocol, owner=_OWNER):
     rhos = np.atleast_1d(np.asarray(rhos, dtype=object))
     bad = [r for r in rhos if not isinstance(r, numbers.Real) or isinstance(r, bool)]
     lo, hi = protocol.rho_range
     if rhos.ndim != 1 or rhos.size == 0 or bad:
         raise ValueError(
-            f"{_OWNER}: rhos must be a non-empty list of numbers in [{lo}, {hi}]; got "
+            f"{owner}: rhos must be a non-empty list of numbers in [{lo}, {hi}]; got "
             f"{rhos.tolist()!r}."
         )
     outside = [float(r) for r in rhos if not lo <= r <= hi]
     if outside:
         raise ValueError(
-            f"{_OWNER}: the {protocol.name} protocol takes rho in [{lo}, {hi}]; got "
+            f"{owner}: the {protocol.name} protocol takes rho in [{lo}, {hi}]; got "
             f"{outside}."
         )
     values = [float(r) for r in rhos]
     if len(set(values)) < len(values):
-        raise ValueError(f"{_OWNER}: rhos lists a value twice: {values}.")
+        raise ValueError(f"{owner}: rhos lists a value twice: {values}.")
     return values
 
 
-def _check_count(value, name):
+def _check_count(value, name, owner=_OWNER):
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{_OWNER}: {name} must be an integer >= 1; got {value!r}.")
+        raise ValueError(f"{owner}: {name} must be an integer >= 1; got {value!r}.")
     return int(value)
 
 
-def _model_specs(models, protocol):
+def _model_specs(models, protocol, owner=_OWNER):
     """``[(name, name or estimator)]`` from names or a dict of them."""
     models = protocol.models if models is None else models
     if isinstance(models, str):
         raise ValueError(
-            f"{_OWNER}: models must be a list of names or a dict of name to "
+            f"{owner}: models must be a list of names or a dict of name to "
             f"estimator; got the single string {models!r}. Write [{models!r}]."
         )
     specs = (
         list(models.items()) if isinstance(models, dict) else [(m, m) for m in models]
     )
     if not specs:
-        raise ValueError(f"{_OWNER}: models is empty; give at least one model.")
+        raise ValueError(f"{owner}: models is empty; give at least one model.")
     for name, spec in specs:
         if isinstance(spec, str):
             make_reward_model(spec)  # an unknown name fails here, before any fit
         elif not hasattr(spec, "fit"):
             raise ValueError(
-                f"{_OWNER}: the model {name!r} is {spec!r}; expected a model name "
+                f"{owner}: the model {name!r} is {spec!r}; expected a model name "
                 "or an unfitted estimator."
             )
     return specs
@@ -179,6 +179,52 @@ def _draws(source, rhos, seeds):
                 draw_key(seed, rho), source.n_draw_seeds + 1
             )
             yield i, seed, rho, draw_seeds, model_seed
+
+
+def _planned_draws(protocol, source, rhos, n_seeds, random_state, owner=_OWNER):
+    """Prepare the source and check every draw of a run, before any fit.
+
+    Returns
+    -------
+    draws : list of tuple
+        ``(i, seed, rho, draw_seeds, model_seed)`` of every draw (:func:`_draws`).
+    """
+    if not isinstance(random_state, numbers.Integral) or random_state < 0:
+        raise ValueError(
+            f"{owner}: random_state must be an integer >= 0 (the master seed); got "
+            f"{random_state!r}."
+        )
+    k = source.n_source_seeds
+    seeds = seeds_from(int(random_state), k + n_seeds)
+    source.prepare(protocol, seeds[:k])
+    for rho in rhos:
+        source.check_rho(rho)
+    draws = list(_draws(source, rhos, seeds[k:]))
+    for _, seed, rho, draw_seeds, _ in draws:  # bad data fail before any fit
+        source.check_draw(rho, seed, draw_seeds)
+    return draws
+
+
+def _run_result(protocol, source, rows, settings, **extra):
+    """Return the result of a run: its rows in the protocol's layout, its config."""
+    suffix = source.file_suffix
+    config = {
+        "protocol": protocol.name,
+        "data": source.name,
+        **source.params(),
+        **source.info_,
+        **settings,
+    }
+    return Bunch(
+        runs=protocol.layout(rows),
+        config=config,
+        protocol=protocol,
+        source=source,
+        name=protocol.name.replace("-", "_") + suffix,
+        suffix=suffix,
+        title=source.title,
+        **extra,
+    )
 
 
 def _groups(protocol, source, specs, draws, model_params, deltas):
@@ -278,11 +324,6 @@ def run_protocol(
     rhos = _check_rhos(protocol.rhos if rhos is None else rhos, protocol)
     n_seeds = _check_count(protocol.n_seeds if n_seeds is None else n_seeds, "n_seeds")
     specs = _model_specs(models, protocol)
-    if not isinstance(random_state, numbers.Integral) or random_state < 0:
-        raise ValueError(
-            f"{_OWNER}: random_state must be an integer >= 0 (the master seed); got "
-            f"{random_state!r}."
-        )
     model_params = {
         "width": width,
         "lr": lr,
@@ -291,14 +332,7 @@ def run_protocol(
         "adversary_weight": adversary_weight,
         "device": device,
     }
-    k = source.n_source_seeds
-    seeds = seeds_from(int(random_state), k + n_seeds)
-    source.prepare(protocol, seeds[:k])
-    for rho in rhos:
-        source.check_rho(rho)
-    draws = list(_draws(source, rhos, seeds[k:]))
-    for _, seed, rho, draw_seeds, _ in draws:  # bad data fail before any fit
-        source.check_draw(rho, seed, draw_seeds)
+    draws = _planned_draws(protocol, source, rhos, n_seeds, random_state)
     deltas = {}
     groups = _groups(protocol, source, specs, draws, model_params, deltas)
     results = (executor or _in_order)(groups)
@@ -314,26 +348,13 @@ def run_protocol(
             unit="draw",
         )
     rows = [row for group_rows in results for row in group_rows]
-    config = {
-        "protocol": protocol.name,
-        "data": source.name,
-        **source.params(),
-        **source.info_,
+    settings = {
         "rhos": rhos,
         "n_seeds": n_seeds,
         "models": [name for name, _ in specs],
         **model_params,
         "random_state": int(random_state),
     }
-    suffix = source.file_suffix
-    return Bunch(
-        runs=protocol.layout(rows),
-        config=config,
-        deltas=deltas,
-        alpha=source.alpha,
-        protocol=protocol,
-        source=source,
-        name=protocol.name.replace("-", "_") + suffix,
-        suffix=suffix,
-        title=source.title,
+    return _run_result(
+        protocol, source, rows, settings, deltas=deltas, alpha=source.alpha
     )

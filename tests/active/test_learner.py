@@ -1,0 +1,257 @@
+"""The active-learning loop: rounds, history, warm starts and no lost labels."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+
+import skpref
+from skpref.active import (
+    ActiveLearner,
+    BALDSampling,
+    DisagreementQuadrantSampling,
+    MarginSampling,
+    RandomSampling,
+)
+
+
+class Oracle:
+    """The pool's labels, logging every index it is asked for."""
+
+    def __init__(self, labels, fail_on_call=None):
+        self.labels = labels
+        self.asked = []
+        self.fail_on_call = fail_on_call
+
+    def __call__(self, rows):
+        if self.fail_on_call == len(self.asked) + 1:
+            self.fail_on_call = None
+            raise ConnectionError("the labelling service is down")
+        self.asked.append(np.asarray(rows).copy())
+        return self.labels[rows]
+
+
+def fit(learner, data, oracle=None, **kwargs):
+    oracle = oracle or Oracle(data.pool.y)
+    return learner.fit(
+        data.train.X, data.train.y, X_pool=data.pool.X, oracle=oracle, **kwargs
+    )
+
+
+@pytest.fixture(scope="module")
+def margin_run(btl, data):
+    oracle = Oracle(data.pool.y)
+    learner = ActiveLearner(
+        btl, strategy=MarginSampling(), n_rounds=3, query_size=7, random_state=0
+    )
+    return fit(learner, data, oracle), oracle
+
+
+def test_each_round_buys_its_pairs_and_refits_on_everything_labelled(margin_run, data):
+    learner, oracle = margin_run
+    history = learner.history_
+    assert history["round"].tolist() == [0, 1, 2, 3]
+    assert history["n_queried"].tolist() == [0, 7, 7, 7]
+    assert history["n_labelled"].tolist() == [150, 157, 164, 171]
+    assert (history["fit_seconds"] > 0).all()
+    bought = learner.queried_indices_
+    assert len(set(bought.tolist())) == 21
+    assert_array_equal(np.concatenate(oracle.asked), bought)
+    assert_array_equal(learner.queried_labels_, data.pool.y[bought])
+    assert learner.query_round_.tolist() == [1] * 7 + [2] * 7 + [3] * 7
+
+
+def test_the_final_model_is_the_estimator_refit_on_all_labels(margin_run, data, btl):
+    learner, _ = margin_run
+    rows = learner.queried_indices_
+    X = np.concatenate([data.train.X, data.pool.X[rows]])
+    y = np.concatenate([data.train.y, data.pool.y[rows]])
+    again = clone(btl).fit(X, y)
+    assert_array_equal(
+        learner.predict_proba(data.pool.X), again.predict_proba(data.pool.X)
+    )
+    assert_array_equal(
+        learner.decision_function(data.pool.X), again.decision_function(data.pool.X)
+    )
+    assert learner.score(data.pool.X, data.pool.y) == again.score(
+        data.pool.X, data.pool.y
+    )
+    assert_array_equal(learner.classes_, [0, 1])
+    assert not hasattr(learner, "decision_function_members")
+
+
+def test_each_round_asks_the_strategy_about_the_current_model(margin_run, data):
+    # round r's pairs are the margin choices of the model fitted after round r - 1
+    learner, _ = margin_run
+    rows = learner.queried_indices_[:7]
+    model = clone(learner.estimator).fit(data.train.X, data.train.y)
+    expected = MarginSampling().select(model, data.pool.X, 7, random_state=0)
+    assert sorted(rows.tolist()) == sorted(expected.tolist())
+
+
+def test_seeded_runs_repeat_and_seeds_matter(btl, data):
+    def bought(seed):
+        learner = ActiveLearner(btl, n_rounds=2, query_size=5, random_state=seed)
+        return fit(learner, data).queried_indices_
+
+    assert_array_equal(bought(1), bought(1))
+    assert set(bought(1).tolist()) != set(bought(2).tolist())
+
+
+def test_a_warm_continuation_buys_what_one_long_fit_buys(btl, data):
+    long = fit(ActiveLearner(btl, n_rounds=3, query_size=4, random_state=5), data)
+    short = ActiveLearner(
+        btl, n_rounds=1, query_size=4, random_state=5, warm_start=True
+    )
+    oracle = Oracle(data.pool.y)
+    fit(short, data, oracle)
+    fit(short.set_params(n_rounds=3), data, oracle)
+    assert_array_equal(short.queried_indices_, long.queried_indices_)
+    assert short.history_["round"].tolist() == [0, 1, 2, 3]
+    assert sum(len(a) for a in oracle.asked) == 12  # nothing bought twice
+    assert_array_equal(
+        short.predict_proba(data.pool.X), long.predict_proba(data.pool.X)
+    )
+
+
+def test_a_warm_start_after_a_fit_without_pool_reuses_its_model(btl, data):
+    learner = ActiveLearner(btl, n_rounds=1, query_size=4, warm_start=True)
+    first = learner.fit(data.train.X, data.train.y).history_.copy()
+    fit(learner, data)
+    assert learner.history_["round"].tolist() == [0, 1]
+    assert learner.history_["n_labelled"].tolist() == [150, 154]
+    # round 0 is the first fit's, not a refit
+    assert learner.history_["fit_seconds"][0] == first["fit_seconds"][0]
+
+
+def test_labels_bought_before_an_oracle_failure_are_kept(btl, data):
+    learner = ActiveLearner(btl, n_rounds=3, query_size=4, random_state=0)
+    oracle = Oracle(data.pool.y, fail_on_call=2)
+    with pytest.raises(ConnectionError, match="labelling service is down"):
+        fit(learner, data, oracle)
+    assert len(learner.queried_indices_) == 4
+    assert learner.history_["round"].tolist() == [0, 1]
+    # continue where it stopped: round 1's labels are not bought again
+    fit(learner.set_params(warm_start=True), data, oracle)
+    assert learner.history_["round"].tolist() == [0, 1, 2, 3]
+    asked = np.concatenate(oracle.asked)
+    assert len(asked) == 12 == len(set(asked.tolist()))
+
+
+class FailingFit(ClassifierMixin, BaseEstimator):
+    """A reward model whose fit fails once, on a chosen number of labelled pairs."""
+
+    failed = []
+
+    def __init__(self, estimator, fail_at=0):
+        self.estimator = estimator
+        self.fail_at = fail_at
+
+    def fit(self, X, y):
+        if len(X) == self.fail_at and not FailingFit.failed:
+            FailingFit.failed.append(len(X))
+            raise MemoryError("out of memory while refitting")
+        self.model_ = clone(self.estimator).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+
+def test_labels_bought_before_a_failed_refit_are_kept_and_refit_first(btl, data):
+    FailingFit.failed.clear()
+    learner = ActiveLearner(
+        FailingFit(btl, fail_at=158), n_rounds=3, query_size=4, random_state=0
+    )
+    oracle = Oracle(data.pool.y)
+    with pytest.raises(MemoryError, match="refitting"):
+        fit(learner, data, oracle)
+    assert len(learner.queried_indices_) == 8  # round 2 was paid for
+    assert learner.history_["n_labelled"].tolist() == [150, 154]
+    fit(learner.set_params(warm_start=True), data, oracle)
+    assert learner.history_["round"].tolist() == [0, 1, 2, 3]
+    assert learner.history_["n_labelled"].tolist() == [150, 154, 158, 162]
+    assert sum(len(a) for a in oracle.asked) == 12
+
+
+def test_without_a_pool_the_learner_is_its_estimator(btl, data):
+    learner = ActiveLearner(btl, strategy=BALDSampling()).fit(
+        data.train.X, data.train.y
+    )
+    plain = clone(btl).fit(data.train.X, data.train.y)
+    assert_array_equal(
+        learner.predict_proba(data.pool.X), plain.predict_proba(data.pool.X)
+    )
+    assert learner.history_["round"].tolist() == [0]
+    assert len(learner.queried_indices_) == 0
+
+
+def test_the_side_information_follows_the_unlabelled_rows(btl, data):
+    seen = []
+
+    def check_rows(model, X_pool, n, *, side_information=None, random_state=None):
+        assert_array_equal(side_information, X_pool[:, 0])
+        seen.append(len(X_pool))
+        return np.arange(n)
+
+    learner = ActiveLearner(btl, strategy=check_rows, n_rounds=2, query_size=5)
+    fit(learner, data, side_information=data.pool.X[:, 0])
+    assert seen == [300, 295]
+
+
+def test_quadrant_sampling_buys_disagreeing_pairs(btl, data):
+    learner = ActiveLearner(
+        btl,
+        strategy=DisagreementQuadrantSampling(),
+        n_rounds=2,
+        query_size=10,
+        random_state=0,
+    )
+    fit(learner, data, side_information=data.pool.delta)
+    delta = data.pool.delta[learner.queried_indices_]
+    assert np.all(delta[:, 0] * delta[:, 1] < 0)
+
+
+def test_bald_runs_on_an_ensemble_and_passes_its_members_through(ensemble, data):
+    learner = ActiveLearner(
+        ensemble, strategy=BALDSampling(), n_rounds=1, query_size=5, random_state=0
+    )
+    fit(learner, data)
+    members = learner.decision_function_members(data.pool.X[:4])
+    assert members.shape == (3, 4)
+    assert_array_equal(
+        members, learner.estimator_.decision_function_members(data.pool.X[:4])
+    )
+
+
+def test_soft_labels_from_the_oracle_are_kept(btl, data):
+    learner = ActiveLearner(btl, n_rounds=1, query_size=6, random_state=0)
+    fit(learner, data, Oracle(np.full(len(data.pool.y), 0.75)))
+    assert_array_equal(learner.queried_labels_, np.full(6, 0.75))
+
+
+def test_the_progress_bar_shows_the_rounds(btl, data, capsys):
+    fit(ActiveLearner(btl, n_rounds=2, query_size=3, verbose=1), data)
+    assert "ActiveLearner" in capsys.readouterr().err
+    fit(ActiveLearner(btl, n_rounds=2, query_size=3, verbose=0), data)
+    assert "ActiveLearner" not in capsys.readouterr().err
+
+
+def test_a_fitted_learner_saves_and_loads(margin_run, data, tmp_path):
+    learner, _ = margin_run
+    restored = skpref.load(skpref.save(learner, tmp_path / "learner.safetensors"))
+    assert_array_equal(
+        restored.predict_proba(data.pool.X), learner.predict_proba(data.pool.X)
+    )
+    assert_array_equal(restored.queried_indices_, learner.queried_indices_)
+    assert isinstance(restored.strategy, MarginSampling)
+    assert restored.history_["n_labelled"].tolist() == [150, 157, 164, 171]
+
+
+def test_clone_gives_an_unfitted_learner_with_its_own_strategy(margin_run):
+    learner, _ = margin_run
+    copy = clone(learner)
+    assert not hasattr(copy, "estimator_") and copy.strategy is not learner.strategy
+    assert isinstance(clone(ActiveLearner(learner.estimator)).strategy, type(None))
+    assert RandomSampling().get_params() == {}
