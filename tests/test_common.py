@@ -41,11 +41,13 @@ def test_the_registry_finds_every_public_estimator():
         "AdversarialRewardModel",
         "AMCEEstimator",
         "LLMEmbeddingTransformer",
+        "RewardEnsemble",
     } <= names
     # every reward model reaches tier 2, and nothing that is not one
     assert {type(e).__name__ for e in reward_model_instances()} == {
         "BTLRewardRegressor",
         "MultiheadRewardModel",
         "AdversarialRewardModel",
+        "RewardEnsemble",
     }
     assert set(NOT_CHECKABLE) <= set(public_estimator_classes())

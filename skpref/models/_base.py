@@ -314,7 +314,10 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
             compare them, do not read their absolute value.
         """
         check_is_fitted(self)
-        E, objective = single_responses(self, E)
+        return self._rewards(*single_responses(self, E))
+
+    def _rewards(self, E, objective):
+        """``r(e)`` of validated single responses and their objective ids."""
         module = self.net_.module_
         module.eval()
         with torch.inference_mode():

@@ -42,8 +42,9 @@ class PairData:
     device : str or torch.device
         Training device.
     resident : bool or None, default=None
-        Whether the rows are copied to the device; None: when they take at most
-        half its free memory (always on the CPU, where nothing is copied).
+        Whether the rows are held on the device; None: when they take at most
+        half its free memory (always on the CPU, where the arrays are used in
+        place). Otherwise they are streamed in chunks.
     """
 
     def __init__(self, blocks, y, device, *, resident=None):
@@ -53,7 +54,7 @@ class PairData:
         self.row_bytes = 4 * n_columns
         if resident is None:
             resident = _fits_on(self.device, n_rows * self.row_bytes)
-        self.resident = resident or self.device.type == "cpu"
+        self.resident = resident
         self.y = torch.as_tensor(np.concatenate(y), dtype=torch.float32).to(self.device)
         if len(blocks) == 1:  # in place on the CPU: no copy
             host = torch.from_numpy(blocks[0])
@@ -117,9 +118,10 @@ class Rows:
     @classmethod
     def of(cls, index, weight):
         """Build from array-likes (index into the data, weight per row)."""
+        # copies: torch takes no array of negative strides (a reversed view)
         return cls(
-            torch.as_tensor(np.asarray(index), dtype=torch.int64),
-            torch.as_tensor(np.asarray(weight), dtype=torch.float32),
+            torch.from_numpy(np.array(index, dtype=np.int64)),
+            torch.from_numpy(np.array(weight, dtype=np.float32)),
         )
 
     def __len__(self):
@@ -154,25 +156,22 @@ class Batches:
         self.batch_size = batch_size
         self.generators = generators
         self.stacked = stacked
-        counts = [len(rows) for rows in members]
-        if (
-            generators is not None
-            and len({math.ceil(n / batch_size) for n in counts}) > 1
-        ):
+        self.counts = [len(rows) for rows in members]
+        self.length = max(self.counts)
+        steps = {math.ceil(n / batch_size) for n in self.counts}
+        if generators is not None and len(steps) > 1:
             raise ValueError(  # the engine groups members so that this never happens
                 f"Members trained together need the same number of steps per epoch; "
-                f"got {counts} rows in batches of {batch_size}."
+                f"got {self.counts} rows in batches of {batch_size}."
             )
-        self.counts = torch.tensor(counts)
 
     def __len__(self):
-        return math.ceil(int(self.counts.max()) / self.batch_size)
+        return math.ceil(self.length / self.batch_size)
 
     def _epoch_order(self):
         """``(index, weight)`` of every member's rows this epoch, padded, stacked."""
-        length = int(self.counts.max())
-        index = torch.empty((len(self.members), length), dtype=torch.int64)
-        weight = torch.zeros((len(self.members), length))
+        index = torch.empty((len(self.members), self.length), dtype=torch.int64)
+        weight = torch.zeros((len(self.members), self.length))
         for k, rows in enumerate(self.members):
             n = len(rows)
             if self.generators is None:
@@ -180,37 +179,44 @@ class Batches:
             else:
                 order = torch.randperm(n, generator=self.generators[k])
                 index[k, :n], weight[k, :n] = rows.index[order], rows.weight[order]
-            index[k, n:] = rows.index[0] if n else 0
+            if n < self.length:
+                index[k, n:] = rows.index[0] if n else 0
         return index, weight
 
     def __iter__(self):
+        # Everything that depends on the epoch goes to the device once here; the
+        # steps then only slice and index on the device.
         index, weight = self._epoch_order()
         device = self.data.device
         on_device = index.to(device, non_blocking=True)
         weight = weight.to(device, non_blocking=True)
         size = self.batch_size
-        starts = torch.arange(len(self)) * size
-        n_rows = (self.counts[None, :] - starts[:, None]).clamp(0, size)  # (steps, M)
-        n_rows_on_device = n_rows.to(device, non_blocking=True)
         features = self.data.feature_batches(
             index if self.stacked else index[0],
             on_device if self.stacked else on_device[0],
             size,
             len(self),
         )
+        if not self.stacked:
+            for step, X_step in enumerate(features):
+                columns = slice(step * size, (step + 1) * size)
+                y = self.data.y[on_device[0, columns]]
+                yield {"X": X_step, "sample_weight": weight[0, columns]}, y
+            return
+        starts = torch.arange(len(self)) * size
+        n_rows = (torch.tensor(self.counts)[None, :] - starts[:, None]).clamp(0, size)
+        widths = (self.length - starts).clamp(max=size)
+        padded = (n_rows < widths[:, None]).any(1).tolist()
+        widths = widths.tolist()
+        n_rows = n_rows.to(device, non_blocking=True)
         for step, X_step in enumerate(features):
             columns = slice(step * size, (step + 1) * size)
             batch = {"X": X_step, "sample_weight": weight[:, columns]}
-            y = self.data.y[on_device[:, columns]]
-            if not self.stacked:
-                yield {"X": X_step, "sample_weight": batch["sample_weight"][0]}, y[0]
-                continue
-            batch["n_rows"] = n_rows_on_device[step]
-            width = min(size, index.shape[1] - step * size)
-            if bool((n_rows[step] < width).any()):
-                rows = torch.arange(width, device=device)
-                batch["mask"] = rows[None, :] < batch["n_rows"][:, None]
-            yield batch, y
+            batch["n_rows"] = n_rows[step]
+            if padded[step]:
+                rows = torch.arange(widths[step], device=device)
+                batch["mask"] = rows[None, :] < n_rows[step][:, None]
+            yield batch, self.data.y[on_device[:, columns]]
 
 
 class Phases(NamedTuple):

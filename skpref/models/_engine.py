@@ -32,8 +32,66 @@ import torch
 from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
 
-from skpref.models._batches import Batches, Phases
+from skpref.models._batches import Batches, PairData, Phases, Rows
 from skpref.models._stacked import StackedModules
+
+
+def fit_together(models, data, *, rows=None):
+    """Fit unfitted reward models together; each as it would be fitted alone.
+
+    Parameters
+    ----------
+    models : list of BaseRewardModel
+        The models, with their parameters validated.
+    data : list of (X, y, sample_weight)
+        Each model's training data, validated: ``X`` float32 pairs, ``y`` labels,
+        ``sample_weight`` float64 (ones for none). Models given the same ``X``
+        object share one copy of it on the device.
+    rows : list of (ndarray or None) or None, default=None
+        The rows of its ``X`` each model trains on, in order (None: all).
+
+    Returns
+    -------
+    models : list of BaseRewardModel
+        The models, fitted.
+    """
+    rows = rows or [None] * len(models)
+    by_device = {}
+    for k, model in enumerate(models):
+        X, y, weight = data[k]
+        model.n_features_in_ = X.shape[1]
+        plan = model._plan_fit(X, y, weight, rows[k])
+        by_device.setdefault(model.device_, []).append((k, plan))
+    for device, planned in by_device.items():
+        blocks, offsets = {}, []
+        for k, _ in planned:
+            X, y, _ = data[k]
+            if id(X) not in blocks:
+                start = sum(len(block[0]) for block in blocks.values())
+                blocks[id(X)] = (X, y, start)
+            offsets.append(blocks[id(X)][2])
+        plans = [
+            _shifted(plan, offset)
+            for (_, plan), offset in zip(planned, offsets, strict=True)
+        ]
+        shared = PairData(
+            [X for X, _, _ in blocks.values()],
+            [y for _, y, _ in blocks.values()],
+            device,
+        )
+        train_members(plans, shared)
+    for k, model in enumerate(models):
+        model._summarise_training(data[k][0])
+    return models
+
+
+def _shifted(plan, offset):
+    """Move the plan's rows by ``offset``, the start of its block in the data."""
+    if offset:
+        plan.train = Rows(plan.train.index + offset, plan.train.weight)
+        if plan.valid is not None:
+            plan.valid = Rows(plan.valid.index + offset, plan.valid.weight)
+    return plan
 
 
 def train_members(plans, data):

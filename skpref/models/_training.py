@@ -48,14 +48,26 @@ class Seeds:
         >>> Seeds.from_random_state(0) == Seeds.from_random_state(0)
         True
         """
-        if random_state is None:
-            # Fresh entropy that leaves NumPy's global generator alone.
-            rng = np.random.RandomState(np.random.SeedSequence().generate_state(1))
-        elif isinstance(random_state, np.random.RandomState):
-            rng = random_state
-        else:
-            rng = np.random.RandomState(random_state)
+        rng = random_state_generator(random_state)
         return cls(*(int(s) for s in rng.randint(0, 2**31 - 1, size=3)))
+
+
+def random_state_generator(random_state):
+    """Return a ``RandomState`` from ``random_state``; None: fresh entropy.
+
+    Unlike ``check_random_state(None)``, None leaves NumPy's global generator
+    alone.
+
+    Examples
+    --------
+    >>> random_state_generator(0).randint(10) == random_state_generator(0).randint(10)
+    True
+    """
+    if random_state is None:
+        return np.random.RandomState(np.random.SeedSequence().generate_state(1))
+    if isinstance(random_state, np.random.RandomState):
+        return random_state
+    return np.random.RandomState(random_state)
 
 
 @dataclass
