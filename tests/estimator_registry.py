@@ -108,6 +108,11 @@ def reward_model_instances():
     return [e for e in estimator_instances() if is_reward_model(e)]
 
 
+def single_reward_model_instances():
+    """The registered reward models that are one network (not an ensemble)."""
+    return [e for e in reward_model_instances() if not isinstance(e, RewardEnsemble)]
+
+
 def takes_objective(estimator):
     """Whether the last column of ``X`` holds the objective id."""
     return bool(getattr(estimator, "_with_objective", False))

@@ -20,10 +20,16 @@ import skpref
 from skpref import BTLRewardRegressor, LLMEmbeddingTransformer, MultiheadRewardModel
 from skpref._persistence import _digest
 from skpref._persistence._codec import Decoder, Encoder
-from tests.estimator_registry import SMALL_NET, pair_data_for, reward_model_instances
+from tests.estimator_registry import (
+    SMALL_NET,
+    pair_data_for,
+    single_reward_model_instances,
+)
 
 QUICK = {**SMALL_NET, "max_epochs": 3}
-MODELS = {type(m).__name__ + str(i): m for i, m in enumerate(reward_model_instances())}
+MODELS = {
+    type(m).__name__ + str(i): m for i, m in enumerate(single_reward_model_instances())
+}
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,9 @@ from skpref.utils._validation import (
     validate_parameter_constraints,
 )
 
+#: Rows per chunk of prediction (at least ``batch_size``).
+_PREDICTION_ROWS = 8192
+
 
 class BaseRewardModel(PairClassifierMixin, BaseEstimator):
     """Common machinery of the pair reward models; not for direct use.
@@ -244,8 +247,10 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         return X
 
     def _batches(self, *arrays):
-        """Yield the rows of ``arrays`` as tensors on the fitted device, in batches.
+        """Yield the rows of ``arrays`` as tensors on the fitted device, in chunks.
 
+        Chunks of at least ``_PREDICTION_ROWS`` rows: a prediction does not
+        depend on them, and small ones leave a GPU waiting on each launch.
         ``batch_size`` is validated here too: it may have been set after ``fit``.
         """
         validate_parameter_constraints(
@@ -253,9 +258,10 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
             {"batch_size": self.batch_size},
             caller_name=type(self).__name__,
         )
-        for start in range(0, len(arrays[0]), self.batch_size):
-            stop = start + self.batch_size
-            yield [torch.as_tensor(a[start:stop], device=self.device_) for a in arrays]
+        size = max(self.batch_size, _PREDICTION_ROWS)
+        for start in range(0, len(arrays[0]), size):
+            chunk = [a[start : start + size] for a in arrays]
+            yield [torch.as_tensor(a, device=self.device_) for a in chunk]
 
     def _margins(self, X):
         """``r(a) - r(b)`` of validated pair rows, as float64."""

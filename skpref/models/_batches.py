@@ -208,7 +208,7 @@ class Batches:
         widths = (self.length - starts).clamp(max=size)
         padded = (n_rows < widths[:, None]).any(1).tolist()
         widths = widths.tolist()
-        n_rows = n_rows.to(device, non_blocking=True)
+        n_rows = n_rows.to(device, dtype=torch.float32, non_blocking=True)
         for step, X_step in enumerate(features):
             columns = slice(step * size, (step + 1) * size)
             batch = {"X": X_step, "sample_weight": weight[:, columns]}
@@ -257,10 +257,23 @@ class EpochSums:
         self.rows = self.rows + rows
 
     def add_mean(self, name, value, rows):
-        self._means[name] = self._means.get(name, 0) + value.detach().double() * rows
+        self._add(self._means, name, value, rows)
 
     def add_sum(self, name, value):
-        self._sums[name] = self._sums.get(name, 0) + value.detach().double()
+        self._add(self._sums, name, value, 1)
+
+    @staticmethod
+    def _add(sums, name, value, factor):
+        # one in-place kernel per statistic and batch, accumulated in float64
+        value = value.detach()
+        if name not in sums:
+            sums[name] = torch.zeros(
+                value.shape, dtype=torch.float64, device=value.device
+            )
+        if isinstance(factor, torch.Tensor):
+            sums[name].addcmul_(value, factor)
+        else:
+            sums[name].add_(value, alpha=factor)
 
     def values(self):
         """Return ``{name: value}`` (floats, or lists with one per member), and rows."""

@@ -1,9 +1,10 @@
 import pytest
 from sklearn.base import clone
 
-from tests.estimator_registry import pair_data_for, reward_model_instances
+from tests.estimator_registry import pair_data_for, single_reward_model_instances
 
-REWARD_MODELS = {repr(model): model for model in reward_model_instances()}
+# The single reward models; the ensemble has tests of its own (test_ensemble.py).
+REWARD_MODELS = {repr(model): model for model in single_reward_model_instances()}
 
 
 @pytest.fixture(scope="module", params=list(REWARD_MODELS))

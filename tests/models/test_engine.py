@@ -209,7 +209,7 @@ def test_stacked_validation_batches_hold_every_row_once_padding_masked(
     labels = [[] for _ in counts]
     for batch, y in Batches(data, members, batch_size, stacked=True):
         mask = batch.get("mask", torch.ones(batch["sample_weight"].shape, dtype=bool))
-        assert torch.equal(mask.sum(1), batch["n_rows"])
+        assert torch.equal(mask.sum(1).float(), batch["n_rows"])
         assert torch.all(batch["sample_weight"][~mask] == 0)
         for k in range(len(counts)):
             seen[k].extend(batch["X"][k][mask[k]].tolist())
@@ -241,3 +241,18 @@ def test_epoch_sums_average_batch_means_by_rows():
         sums.add_sum("agreement", torch.tensor(value))
     values, rows = sums.values()
     assert values == {"loss": 2.0, "agreement": 5.0} and rows == 6
+
+
+def test_predictions_do_not_depend_on_the_prediction_chunks(monkeypatch):
+    from skpref.models import _base
+
+    model = MultiheadRewardModel(**{**SMALL_HEADS, "max_epochs": 2})
+    data = pair_data_for(model, n_pairs=100)
+    model.fit(data.X, data.y)
+    whole = model.decision_function(data.X)
+    monkeypatch.setattr(_base, "_PREDICTION_ROWS", 7)
+    model.set_params(batch_size=3)  # chunks of max(batch_size, 7) rows
+    assert_allclose(model.decision_function(data.X), whole, rtol=1e-5, atol=1e-6)
+    d = model.n_pair_features_
+    E = np.hstack([data.X[:, :d], data.X[:, -1:]])
+    assert model.predict_reward(E).shape == (100,)

@@ -11,10 +11,16 @@ from sklearn.preprocessing import StandardScaler
 
 from skpref import BTLRewardRegressor
 from skpref.models._inputs import agreement_score
-from tests.estimator_registry import SMALL_NET, pair_data_for, reward_model_instances
+from tests.estimator_registry import (
+    SMALL_NET,
+    pair_data_for,
+    single_reward_model_instances,
+)
 
 QUICK = {**SMALL_NET, "max_epochs": 5}
-MODELS = {type(m).__name__ + str(i): m for i, m in enumerate(reward_model_instances())}
+MODELS = {
+    type(m).__name__ + str(i): m for i, m in enumerate(single_reward_model_instances())
+}
 
 
 @pytest.fixture(scope="module")
