@@ -140,14 +140,14 @@ def bench_overhead(size, device, repeats):
         ours, bare = [], []
         for r in range(repeats):
             model = _model(name, size, device, seed=r)
-            ours.append(_timed(device, lambda m=model: m.fit(X, y)))
+            ours.append(_timed(device, lambda m=model, X=X, y=y: m.fit(X, y)))
             with torch.random.fork_rng():
                 torch.manual_seed(r)
                 module = _module_for(name, size)
             bare.append(
                 _timed(
                     device,
-                    lambda m=module, r=r: bare_fit(
+                    lambda m=module, r=r, X=X, y=y: bare_fit(
                         m,
                         X,
                         y,
@@ -227,8 +227,9 @@ def bench_cpu_reproduction(threads):
     )
     walls = {}
     for protocol in ("latent-positivity", "confounding"):
-        argv = ["reproduce", protocol, "--width", "512", "--threads", str(threads),
-                "--no-progress", "--output", os.path.join(folder, protocol)]  # fmt: skip
+        argv = ["reproduce", protocol, "--width", "512", "--threads",
+                str(threads), "--no-progress", "--output",
+                os.path.join(folder, protocol)]  # fmt: skip
         start = time.perf_counter()
         main(argv, out=io.StringIO())
         walls[protocol] = time.perf_counter() - start
@@ -250,8 +251,9 @@ def bench_paper_table2(device):
     fits = result.runs.drop_duplicates(["seed", "rho", "model"])["fit_seconds"]
     row = {"wall_s": wall, "training_s": float(fits.sum()), "n_fits": len(fits)}
     print(
-        f"{len(fits)} fits: {wall:.1f} s in all, of which training {row['training_s']:.1f}"
-        " s (the rest: drawing the data and scoring); target <= 180 s on one H100"
+        f"{len(fits)} fits: {wall:.1f} s in all, of which training "
+        f"{row['training_s']:.1f} s (the rest: drawing the data and scoring); "
+        "target <= 180 s on one H100"
     )
     return row
 
