@@ -2,17 +2,25 @@
 
 Tier 1 runs scikit-learn's ``parametrize_with_checks``; tier 2 runs skpref's
 pair-contract checks (:mod:`skpref.utils.estimator_checks`) over every reward
-model. Parameters and expected failures live in ``tests/estimator_registry.py``.
+model, and the pair-transformer check over every transformer of pair features.
+Parameters and expected failures live in ``tests/estimator_registry.py``.
 """
 
+import pytest
+from sklearn.base import TransformerMixin
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skpref.utils.estimator_checks import parametrize_with_pair_checks
+from skpref import LLMEmbeddingTransformer
+from skpref.utils.estimator_checks import (
+    check_pair_transformer_halves,
+    parametrize_with_pair_checks,
+)
 from tests.estimator_registry import (
     NOT_CHECKABLE,
     estimator_instances,
     expected_failed_checks,
     expected_failed_pair_checks,
+    pair_transformer_instances,
     public_estimator_classes,
     reward_model_instances,
 )
@@ -33,6 +41,17 @@ def test_pair_contract(estimator, check):
     check(estimator)
 
 
+@pytest.mark.parametrize(
+    "transformer, fit_params",
+    pair_transformer_instances(),
+    ids=lambda value: repr(value) if value is not None else "",
+)
+def test_pair_transformer_contract(transformer, fit_params):
+    check_pair_transformer_halves(
+        type(transformer).__name__, transformer, fit_params=fit_params
+    )
+
+
 def test_the_registry_finds_every_public_estimator():
     names = {cls.__name__ for cls in public_estimator_classes()}
     assert {
@@ -51,3 +70,11 @@ def test_the_registry_finds_every_public_estimator():
         "RewardEnsemble",
     }
     assert set(NOT_CHECKABLE) <= set(public_estimator_classes())
+    # every transformer of pair features reaches the pair-transformer check; the
+    # embedder (text in, not pairs) is the only other transformer
+    transformers = {
+        cls for cls in public_estimator_classes() if issubclass(cls, TransformerMixin)
+    }
+    checked = {type(e) for e, _ in pair_transformer_instances()}
+    assert transformers - checked == {LLMEmbeddingTransformer}
+    assert {type(e).__name__ for e in estimator_instances()} >= {"LinearConceptEraser"}

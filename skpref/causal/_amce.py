@@ -1,33 +1,27 @@
-"""The Average Marginal Component Effect of binary latent factors (appendix C.1)."""
+"""The Average Marginal Component Effect of latent factors (appendix C.1)."""
 
 import numbers
 
 import numpy as np
-import pandas as pd
-from scipy.special import expit
-from scipy.stats import norm
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from skpref.causal._amce_checks import (
-    check_binary_factors,
-    check_hard_labels,
+    check_factors,
+    check_outcome,
+    check_steps,
     cluster_ids,
+    factor_names_from_columns,
+    subset_labels,
 )
-from skpref.causal._amce_numerics import (
-    amce_from_proba,
-    btl_features,
-    coef_covariance,
-    fit_btl,
-    profiles,
-)
+from skpref.causal._amce_fit import AMCESettings, compute_amce
+from skpref.causal._amce_summary import EffectResultsMixin
 from skpref.utils._validation import (
     HasMethods,
     Interval,
     StrOptions,
     _fit_context,
-    check_pair_target,
     check_pair_width,
 )
 
@@ -36,22 +30,28 @@ __all__ = ["AMCEEstimator"]
 _OWNER = "AMCEEstimator"
 
 
-class AMCEEstimator(BaseEstimator):
-    """Average Marginal Component Effects of binary latent factors, with inference.
+class AMCEEstimator(EffectResultsMixin, BaseEstimator):
+    """Average Marginal Component Effects of latent factors, with inference.
 
-    For binary latent factors ``Z = (Z^1, ..., Z^K)`` of each response, the AMCE of
-    factor ``k`` (eq. 6 of the paper) is the probability that a response with the
-    factor is preferred to the same response without it, averaged over the other
-    factors ``z^{-k}`` drawn from an analyst's density ``m``::
+    For latent factors ``Z = (Z^1, ..., Z^K)`` of each response, the AMCE of a
+    binary factor ``k`` (eq. 6 of the paper) is the probability that a response
+    with the factor is preferred to the same response without it, averaged over
+    the other factors ``z^{-k}`` drawn from an analyst's density ``m``::
 
         AMCE_k = sum_z m(z) E[L | Z = (z, z^k = 1), Z' = (z, z^k = 0)]
 
-    ``0.5`` means the factor has no effect. ``E[L | Z, Z']`` is estimated by a
-    Bradley-Terry-Luce model whose reward is linear in the factors
-    (``P(a > b) = sigmoid(r(z_a) - r(z_b))``, optionally with pairwise
-    interactions), or by any pair classifier given as ``estimator``. Without
-    interactions the built-in model gives ``AMCE_k = sigmoid(beta_k)`` for any
-    ``m``.
+    ``0.5`` means the factor has no effect. A continuous factor (a length, a
+    count) has no "with" and "without"; its AMCE compares each response with the
+    same response whose factor is ``step`` higher (one standard deviation by
+    default), averaged over the responses' factors under ``m``::
+
+        AMCE_k = sum_z m(z) E[L | Z = (z, z^k + step), Z' = z]
+
+    ``E[L | Z, Z']`` is estimated by a Bradley-Terry-Luce model whose reward is
+    linear in the factors (``P(a > b) = sigmoid(r(z_a) - r(z_b))``, optionally
+    with pairwise interactions), or by any pair classifier given as
+    ``estimator``. Without interactions the built-in model gives ``AMCE_k =
+    sigmoid(beta_k * step_k)`` (``step_k = 1`` for a binary factor) for any ``m``.
 
     Parameters
     ----------
@@ -64,28 +64,38 @@ class AMCEEstimator(BaseEstimator):
         Add the pairwise products ``z_j * z_l`` to the built-in reward.
     density : {"empirical", "uniform"}, default="empirical"
         The density ``m`` of the other factors: their observed distribution over
-        all responses of ``Z_pairs``, or uniform over ``{0, 1}^(K-1)``.
+        all responses of ``Z_pairs`` (of the subgroup, for effects by subgroup),
+        or uniform over ``{0, 1}^(K-1)`` (binary factors only).
     inference : {"analytic", "bootstrap"}, default="analytic"
         ``"analytic"``: delta method on the built-in model's coefficients (a
-        cluster-robust sandwich when ``groups`` are given), plus the sampling
-        variance of the empirical density. ``"bootstrap"``: resample pairs (or
-        clusters of pairs sharing a ``groups`` id) and refit; the standard error
-        is the standard deviation of the replicates. ``"analytic"`` needs
-        ``estimator=None``.
+        cluster-robust sandwich when ``groups`` are given, a robust one for soft
+        outcomes), plus the sampling variance of the empirical density.
+        ``"bootstrap"``: resample pairs (or clusters of pairs sharing a
+        ``groups`` id) and refit; the standard error is the standard deviation
+        of the replicates. ``"analytic"`` needs ``estimator=None``.
     n_bootstrap : int, default=200
         Number of bootstrap replicates.
     l2_penalty : float, default=0.0
         Ridge penalty of the built-in model (it biases the effects towards 0.5;
         keep it 0 for inference).
     factor_names : list of str or None, default=None
-        Names of the factors, ``factor_0, ...`` by default.
+        Names of the factors. ``None``: the names of a DataFrame ``Z_pairs``
+        whose columns are ``<name>_a ...`` then ``<name>_b ...`` (as
+        :func:`~skpref.covariates.pair_covariates` returns), else ``factor_0,
+        ...``.
+    step : "std" or dict of str to float, default="std"
+        The increase of each continuous factor whose effect is reported:
+        ``"std"`` is one standard deviation of the factor over all responses of
+        ``Z_pairs``; a dict gives steps in the factors' own units by name (e.g.
+        ``{"n_tokens": 100}``), the others keeping ``"std"``. Binary factors
+        always go from 0 to 1.
     random_state : int, RandomState instance or None, default=None
         Seed of the bootstrap.
 
     Attributes
     ----------
     effects_ : ndarray of shape (n_factors,)
-        The estimated AMCE of each factor.
+        The estimated AMCE of each factor, over all pairs.
     stderr_ : ndarray of shape (n_factors,)
         Their standard errors.
     coef_ : ndarray of shape (n_coef,)
@@ -99,13 +109,32 @@ class AMCEEstimator(BaseEstimator):
         The fitted ``estimator`` (user estimator only).
     factor_names_ : list of str
         Names of the factors.
+    binary_factors_ : ndarray of shape (n_factors,), dtype bool
+        Which factors are binary (every value 0 or 1); the others are continuous.
+    factor_steps_ : ndarray of shape (n_factors,)
+        The change each effect compares: 1 for a binary factor, ``step`` for a
+        continuous one.
+    groups_ : ndarray of shape (n_groups,)
+        The subgroups of ``by``, sorted (``fit`` with ``by`` only).
+    group_effects_ : ndarray of shape (n_groups, n_factors)
+        The AMCE within each subgroup (``fit`` with ``by`` only).
+    group_stderr_ : ndarray of shape (n_groups, n_factors)
+        Their standard errors (``fit`` with ``by`` only).
+    group_n_pairs_ : ndarray of shape (n_groups,)
+        Pairs per subgroup (``fit`` with ``by`` only).
+    n_pairs_ : int
+        Number of pairs fitted.
     n_factors_ : int
         Number of latent factors ``K``.
     n_features_in_ : int
         ``2 * K``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names of a DataFrame ``Z_pairs`` with string column names.
 
     See Also
     --------
+    skpref.covariates.pair_covariates : Covariates of responses (length,
+        politeness, your own functions) in the layout ``Z_pairs`` takes.
     skpref.causal.latent_positivity_report : Whether the data let the factors'
         effects be told apart.
 
@@ -113,18 +142,27 @@ class AMCEEstimator(BaseEstimator):
     -----
     Eq. 6 of the paper writes ``E[L(...)]`` with ``L`` the potential preference
     for the first response; here, as in the pair contract, ``L = 1`` (``y = 1``)
-    means response ``a`` is preferred, and ``a`` is the response with ``z^k = 1``.
-    ``zstat`` and ``pvalue`` in :meth:`summary_frame` test ``AMCE_k = 0.5``. The
-    identification needs latent sufficiency (Assumption 4), unconfoundedness
+    means response ``a`` is preferred, and ``a`` is the response with ``z^k = 1``
+    (or ``z^k + step``). ``zstat`` and ``pvalue`` in :meth:`summary_frame` test
+    ``AMCE_k = 0.5``. The identification needs latent sufficiency (Assumption
+    4: the factors given are all that moves the reward), unconfoundedness
     (Assumption 2) and latent positivity (Assumption 5); a factor that never
     differs within a pair is reported as not identified.
+
+    ``y`` may be soft, ``P(a > b)`` in ``[0, 1]``: the share of annotators
+    preferring a, or a fitted reward model's ``predict_proba(X)[:, 1]``. The
+    built-in model is then fitted to it as a fractional-response logit (Papke
+    and Wooldridge, 1996) with robust standard errors; with a reward model's
+    probabilities, the effects describe what the model learned about the factors
+    and the intervals the sampling of the pairs it was evaluated on.
 
     References
     ----------
     Kobalczyk, K. and van der Schaar, M. "Preference Learning for AI Alignment: a
     Causal Perspective", ICML 2025, appendix C.1, eq. 6. Hainmueller, J., Hopkins,
     D. and Yamamoto, T. "Causal Inference in Conjoint Analysis", Political
-    Analysis, 2014.
+    Analysis, 2014. Papke, L. and Wooldridge, J. "Econometric methods for
+    fractional response variables", Journal of Applied Econometrics, 1996.
 
     Examples
     --------
@@ -149,6 +187,7 @@ class AMCEEstimator(BaseEstimator):
         "n_bootstrap": [Interval(numbers.Integral, 2, None, closed="left")],
         "l2_penalty": [Interval(numbers.Real, 0, None, closed="left")],
         "factor_names": ["array-like", None],
+        "step": [StrOptions({"std"}), dict],
         "random_state": ["random_state"],
     }
 
@@ -162,6 +201,7 @@ class AMCEEstimator(BaseEstimator):
         n_bootstrap=200,
         l2_penalty=0.0,
         factor_names=None,
+        step="std",
         random_state=None,
     ):
         self.estimator = estimator
@@ -171,30 +211,40 @@ class AMCEEstimator(BaseEstimator):
         self.n_bootstrap = n_bootstrap
         self.l2_penalty = l2_penalty
         self.factor_names = factor_names
+        self.step = step
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, Z_pairs, y, groups=None):
+    def fit(self, Z_pairs, y, groups=None, *, by=None):
         """Estimate the AMCE of every factor and its standard error.
 
         Parameters
         ----------
-        Z_pairs : array-like of shape (n_pairs, 2 * n_factors)
-            Binary (0/1) latent factors of both responses, ``[z_a | z_b]``.
+        Z_pairs : array-like or DataFrame of shape (n_pairs, 2 * n_factors)
+            Latent factors of both responses, ``[z_a | z_b]``: 0/1 for binary
+            factors, any finite numbers for continuous ones.
         y : array-like of shape (n_pairs,)
-            ``1`` where response a is preferred.
+            ``1`` where response a is preferred, else ``0``; or soft outcomes
+            ``P(a > b)`` in ``[0, 1]`` (built-in model only), such as a fitted
+            reward model's ``predict_proba(X)[:, 1]``.
         groups : array-like of shape (n_pairs,), default=None
             Cluster id of each pair (e.g. the labeller or the prompt); inference
             then resamples, or sums scores over, whole clusters.
+        by : array-like of shape (n_pairs,), default=None
+            A subgroup of each pair (e.g. its objective, or a binned covariate):
+            the effects are also estimated within each subgroup, each with the
+            density ``m`` of its own responses and the steps of all pairs.
 
         Returns
         -------
         self : AMCEEstimator
             The fitted estimator.
         """
-        Z_pairs, y = validate_data(self, Z_pairs, y, dtype=np.float64)
-        check_hard_labels(y, owner=_OWNER)
-        y = check_pair_target(y, owner=_OWNER).astype(np.float64)
+        names = factor_names_from_columns(Z_pairs, self.factor_names, owner=_OWNER)
+        Z_pairs, y = validate_data(self, Z_pairs, y, dtype=np.float64, y_numeric=True)
+        y, soft = check_outcome(
+            y, user_estimator=self.estimator is not None, owner=_OWNER
+        )
         n_factors = check_pair_width(
             Z_pairs.shape[1], with_objective=False, owner=_OWNER
         )
@@ -204,153 +254,103 @@ class AMCEEstimator(BaseEstimator):
                 "BTL model (estimator=None); use inference='bootstrap' with a "
                 "user-supplied estimator."
             )
-        self.factor_names_ = check_binary_factors(
-            Z_pairs, n_factors, self.factor_names, owner=_OWNER
+        self.factor_names_, self.binary_factors_ = check_factors(
+            Z_pairs, n_factors, names, owner=_OWNER
         )
-        n_pairs = Z_pairs.shape[0]
-        Z_a, Z_b = Z_pairs[:, :n_factors], Z_pairs[:, n_factors:]
         self.n_factors_ = n_factors
+        self.n_pairs_ = n_pairs = Z_pairs.shape[0]
+        settings = self._settings(Z_pairs)
         clusters = cluster_ids(groups, n_pairs, owner=_OWNER)
-        self._profiles = [
-            profiles(np.vstack([Z_a, Z_b]), k, self.density) for k in range(n_factors)
-        ]
-        ones = np.ones((1, n_pairs))
-        if self.estimator is None:
-            design = btl_features(Z_a, self.interactions) - btl_features(
-                Z_b, self.interactions
-            )
-            beta, hessian = fit_btl(
-                design, y, ones, alpha=self.l2_penalty, owner=_OWNER
-            )
-            self.coef_ = beta[0]
-            effects, grads, per_response = self._builtin_effects(beta, ones)
-            self.effects_ = effects[0]
-            self.coef_cov_ = coef_covariance(
-                design, y, self.coef_, hessian[0], clusters
-            )
-        else:
-            self.estimator_ = clone(self.estimator).fit(Z_pairs, y.astype(int))
-            self.effects_ = self._estimator_effects(self.estimator_, ones)[0]
-        if self.inference == "analytic":
-            self.stderr_ = self._analytic_stderr(grads, per_response, clusters)
-        else:
-            self.bootstrap_effects_ = self._bootstrap(
-                Z_pairs,
-                y,
-                clusters,
-                design=(design if self.estimator is None else None),
-            )
-            self.stderr_ = self.bootstrap_effects_.std(axis=0, ddof=1)
+        rng = check_random_state(self.random_state)
+        pooled = compute_amce(settings, Z_pairs, y, clusters, rng, soft=soft)
+        self.effects_, self.stderr_ = pooled.effects, pooled.stderr
+        for name in ("coef", "coef_cov", "bootstrap_effects", "estimator"):
+            if getattr(pooled, name) is not None:
+                setattr(self, f"{name}_", getattr(pooled, name))
+        if by is not None:
+            self._fit_by(by, settings, Z_pairs, y, groups, rng, soft)
         return self
 
-    def _builtin_effects(self, beta, pair_weights):
-        """AMCE per fit and factor, their gradients and per-response values."""
-        response_weights = np.hstack([pair_weights, pair_weights])
-        effects, grads, per_response = [], [], []
-        for with_k, without_k, index in self._profiles:
-            diff = btl_features(with_k, self.interactions) - btl_features(
-                without_k, self.interactions
-            )
-            proba = expit(beta @ diff.T)
-            amce, weights = amce_from_proba(proba, index, response_weights)
-            effects.append(amce)
-            grads.append((weights * proba * (1 - proba)) @ diff)
-            per_response.append(None if index is None else proba[:, index])
-        return np.stack(effects, axis=1), grads, per_response
-
-    def _estimator_effects(self, estimator, pair_weights):
-        response_weights = np.hstack([pair_weights, pair_weights])
-        positive = int(np.flatnonzero(np.asarray(estimator.classes_) == 1)[0])
-        effects = []
-        for with_k, without_k, index in self._profiles:
-            proba = estimator.predict_proba(np.hstack([with_k, without_k]))
-            effects.append(
-                amce_from_proba(proba[None, :, positive], index, response_weights)[0]
-            )
-        return np.stack(effects, axis=1)
-
-    def _analytic_stderr(self, grads, per_response, clusters):
-        n_pairs = clusters.size
-        variances = []
-        for k in range(self.n_factors_):
-            grad = grads[k][0]
-            variance = grad @ self.coef_cov_ @ grad
-            if per_response[k] is not None:
-                # The empirical m is itself a sample: add the variance of its mean.
-                values = per_response[k][0]
-                per_pair = 0.5 * (values[:n_pairs] + values[n_pairs:])
-                centred = np.bincount(clusters, per_pair - per_pair.mean())
-                variance += np.sum(centred**2) / n_pairs**2
-            variances.append(variance)
-        return np.sqrt(np.asarray(variances))
-
-    def _bootstrap(self, Z_pairs, y, clusters, design):
-        rng = check_random_state(self.random_state)
-        n_clusters = clusters.max() + 1
-        draws = rng.multinomial(
-            n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=self.n_bootstrap
-        )
-        pair_weights = draws[:, clusters].astype(np.float64)
-        if design is not None:
-            beta, _ = fit_btl(
-                design, y, pair_weights, alpha=self.l2_penalty, owner=_OWNER
-            )
-            return self._builtin_effects(beta, pair_weights)[0]
-        replicates = []
-        for weights in pair_weights:
-            rows = np.repeat(np.arange(y.size), weights.astype(int))
-            fitted = clone(self.estimator).fit(Z_pairs[rows], y[rows].astype(int))
-            replicates.append(self._estimator_effects(fitted, weights[None, :])[0])
-        return np.asarray(replicates)
-
-    def effect_interval(self, alpha=0.05):
-        """Two-sided normal confidence intervals of the effects.
-
-        Parameters
-        ----------
-        alpha : float, default=0.05
-            One minus the confidence level.
-
-        Returns
-        -------
-        lower, upper : ndarray of shape (n_factors,)
-            ``effects_ -/+ z_{1 - alpha/2} * stderr_``.
-        """
-        check_is_fitted(self)
-        if not 0 < alpha < 1:
+    def _settings(self, Z_pairs):
+        if self.density == "uniform" and not self.binary_factors_.all():
+            name = self.factor_names_[int(np.flatnonzero(~self.binary_factors_)[0])]
             raise ValueError(
-                f"{_OWNER}.effect_interval expects alpha in (0, 1), e.g. 0.05 for "
-                f"95% intervals; got alpha={alpha!r}."
+                f"{_OWNER}: density='uniform' averages over {{0, 1}} values of the "
+                f"other factors, but {name!r} is continuous; use "
+                "density='empirical'."
             )
-        half = norm.ppf(1 - alpha / 2) * self.stderr_
-        return self.effects_ - half, self.effects_ + half
-
-    def summary_frame(self, alpha=0.05, null_value=0.5):
-        """Table of the effects: estimate, stderr, z, p-value and interval.
-
-        Parameters
-        ----------
-        alpha : float, default=0.05
-            One minus the confidence level of the interval.
-        null_value : float, default=0.5
-            The AMCE under "no effect" that ``zstat`` and ``pvalue`` test.
-
-        Returns
-        -------
-        frame : pandas.DataFrame
-            One row per factor; columns ``point_estimate, stderr, zstat, pvalue,
-            ci_lower, ci_upper``.
-        """
-        lower, upper = self.effect_interval(alpha)
-        zstat = (self.effects_ - null_value) / self.stderr_
-        return pd.DataFrame(
-            {
-                "point_estimate": self.effects_,
-                "stderr": self.stderr_,
-                "zstat": zstat,
-                "pvalue": 2 * norm.sf(np.abs(zstat)),
-                "ci_lower": lower,
-                "ci_upper": upper,
-            },
-            index=pd.Index(self.factor_names_, name="factor"),
+        self.factor_steps_ = check_steps(
+            self.step, Z_pairs, self.factor_names_, self.binary_factors_, owner=_OWNER
         )
+        return AMCESettings(
+            estimator=self.estimator,
+            interactions=self.interactions,
+            density=self.density,
+            inference=self.inference,
+            n_bootstrap=self.n_bootstrap,
+            l2_penalty=self.l2_penalty,
+            steps=[
+                None if binary else step
+                for binary, step in zip(
+                    self.binary_factors_, self.factor_steps_, strict=True
+                )
+            ],
+            owner=_OWNER,
+        )
+
+    def _fit_by(self, by, settings, Z_pairs, y, groups, rng, soft):
+        labels, codes = subset_labels(by, self.n_pairs_, owner=_OWNER)
+        effects, stderr, sizes = [], [], []
+        for g, label in enumerate(labels):
+            rows = codes == g
+            shown = label.item() if isinstance(label, np.generic) else label
+            owner = f"{_OWNER} (subgroup by={shown!r})"
+            sub_groups = None if groups is None else np.asarray(groups)[rows]
+            y_sub = check_outcome(y[rows], user_estimator=False, owner=owner)[0]
+            check_factors(
+                Z_pairs[rows], self.n_factors_, self.factor_names_, owner=owner
+            )
+            result = compute_amce(
+                AMCESettings(**{**vars(settings), "owner": owner}),
+                Z_pairs[rows],
+                y_sub,
+                cluster_ids(sub_groups, int(rows.sum()), owner=owner),
+                rng,
+                soft=soft,
+            )
+            effects.append(result.effects)
+            stderr.append(result.stderr)
+            sizes.append(int(rows.sum()))
+        self.groups_ = labels
+        self.group_effects_ = np.asarray(effects)
+        self.group_stderr_ = np.asarray(stderr)
+        self.group_n_pairs_ = np.asarray(sizes)
+
+    def _summary_info(self, alpha, null_value):
+        """Return the title and the settings that define the effects (``summary``)."""
+        continuous = {
+            name: float(f"{step:.4g}")
+            for name, step, binary in zip(
+                self.factor_names_,
+                self.factor_steps_,
+                self.binary_factors_,
+                strict=True,
+            )
+            if not binary
+        }
+        model = (
+            type(self.estimator).__name__
+            if self.estimator is not None
+            else "linear BTL" + (" with interactions" if self.interactions else "")
+        )
+        info = {
+            "n_pairs": self.n_pairs_,
+            "model": model,
+            "density m": self.density,
+            "inference": self.inference,
+            "confidence level": f"{1 - alpha:.0%}",
+            "null (no effect)": null_value,
+        }
+        if continuous:
+            info["continuous step"] = continuous
+        return "Average Marginal Component Effects, P(with > without) (eq. 6)", info

@@ -106,29 +106,38 @@ def _weighted_gram(weights, design):
     return np.matmul(design.T[None, :, :] * weights[:, None, :], design)
 
 
-def profiles(Z_responses, k, density):
-    """Return the profiles ``z^{-k}`` of the other factors that ``m`` weighs.
+def profiles(Z_responses, k, density, step=None):
+    """Return the profiles that ``m`` weighs, with factor ``k`` raised and not.
 
     Parameters
     ----------
     Z_responses : ndarray of shape (2 * n_pairs, n_factors)
         The observed responses' factors ``[Z_a; Z_b]``.
     k : int
-        The factor switched on and off.
+        The factor switched on and off (binary), or raised (continuous).
     density : {"empirical", "uniform"}
+    step : float or None, default=None
+        ``None`` for a binary factor, compared at ``z_k = 1`` and ``z_k = 0``;
+        for a continuous factor, the increase compared: ``z_k + step`` against
+        the response's own ``z_k`` (the density then also weighs ``z_k``).
 
     Returns
     -------
     with_k : ndarray of shape (n_profiles, n_factors)
-        Each profile with ``z_k = 1``.
+        Each profile with ``z_k = 1`` (or ``z_k + step``).
     without_k : ndarray of shape (n_profiles, n_factors)
-        The same profiles with ``z_k = 0``.
+        The same profiles with ``z_k = 0`` (or unchanged).
     index : ndarray of int or None
         For ``"empirical"``, the profile of each observed response (so that
         weights of responses add up into weights of profiles); ``None`` for
-        ``"uniform"`` (equal weights).
+        ``"uniform"`` (equal weights; binary factors only).
     """
     n_factors = Z_responses.shape[1]
+    if step is not None:
+        observed, index = np.unique(Z_responses, axis=0, return_inverse=True)
+        with_k = observed.copy()
+        with_k[:, k] += step
+        return with_k, observed, index.ravel()
     if density == "uniform":
         combos = list(itertools.product([0.0, 1.0], repeat=n_factors - 1))
         others = np.array(combos, dtype=np.float64).reshape(len(combos), -1)
@@ -172,16 +181,17 @@ def amce_from_proba(proba, index, response_weights):
     return np.sum(proba * profile_weights, axis=1), profile_weights
 
 
-def coef_covariance(design, y, coef, hessian, clusters):
+def coef_covariance(design, y, coef, hessian, clusters, *, robust=False):
     """Covariance of the BTL coefficients: inverse information, or a sandwich.
 
-    With clusters (fewer cluster ids than pairs), the scores are summed within
-    clusters and the cluster-robust sandwich ``H^-1 (G / (G - 1) sum_g s_g s_g^T)
-    H^-1`` is returned.
+    With clusters (fewer cluster ids than pairs), or ``robust`` (soft outcomes,
+    whose variance is not the Bernoulli one the information assumes), the scores
+    are summed within clusters and the cluster-robust sandwich ``H^-1 (G / (G - 1)
+    sum_g s_g s_g^T) H^-1`` is returned.
     """
     bread = np.linalg.inv(hessian)
     n_clusters = clusters.max() + 1
-    if n_clusters == clusters.size:
+    if n_clusters == clusters.size and not robust:
         return bread
     resid = y - expit(design @ coef)
     scores = np.zeros((n_clusters, design.shape[1]))

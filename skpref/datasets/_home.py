@@ -143,8 +143,26 @@ def _read_jsonl(path, *, owner, required):
                     f"must be a {kind.__name__}, got "
                     f"{type(record[key]).__name__}."
                 )
+        _check_unicode(record, f"{owner}: line {line_number} of {path}")
         records.append((line_number, record))
     return records
+
+
+def _check_unicode(record, where):
+    """Refuse text that is not valid Unicode, which JSON's surrogate escapes allow."""
+    try:
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        for key, value in record.items():
+            try:
+                json.dumps(value, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError as exc:
+                bad = ord(exc.object[exc.start])
+                raise ValueError(
+                    f"{where}: the {key!r} field holds the lone surrogate "
+                    f"U+{bad:04X}, which is not valid Unicode text. Repair the file "
+                    "(e.g. re-encode the text with errors='replace')."
+                ) from None
 
 
 def _check_option(value, options, *, name, owner):

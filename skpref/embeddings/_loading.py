@@ -300,15 +300,7 @@ def load_model_and_tokenizer(
     """
     from transformers import AutoModel, AutoTokenizer
 
-    key = (
-        source["name"],
-        source["gguf_file"],
-        repr(source["fingerprint"]),
-        revision,
-        dtype,
-        device,
-        trust_remote_code,
-    )
+    key = _loaded_key(source, revision, dtype, device, trust_remote_code)
     if key in _LOADED:
         _LOADED.move_to_end(key)
         return _LOADED[key]
@@ -323,10 +315,39 @@ def load_model_and_tokenizer(
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
     model.to(device).eval()
+    _keep(key, tokenizer, model)
+    return tokenizer, model
+
+
+def _loaded_key(source, revision, dtype, device, trust_remote_code):
+    return (
+        source["name"],
+        source["gguf_file"],
+        repr(source["fingerprint"]),
+        revision,
+        dtype,
+        device,
+        trust_remote_code,
+    )
+
+
+def _keep(key, tokenizer, model):
     while len(_LOADED) >= _MAX_LOADED:  # free the old model before keeping this one
         _LOADED.popitem(last=False)
     _LOADED[key] = (tokenizer, model)
-    return tokenizer, model
+
+
+def keep_loaded(source, tokenizer, model, *, dtype, device, revision=None,
+                trust_remote_code=False):  # fmt: skip
+    """Use a model already in memory for ``source`` (benchmarks, tests).
+
+    The next run with these settings takes ``(tokenizer, model)`` instead of
+    loading from ``source``, e.g. a random-weight model built on the GPU from the
+    configuration saved in ``source``'s folder.
+    """
+    model.eval()
+    key = _loaded_key(source, revision, dtype, device, trust_remote_code)
+    _keep(key, tokenizer, model)
 
 
 def clear_loaded_models():

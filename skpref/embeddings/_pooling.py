@@ -92,3 +92,45 @@ def cls_pool(hidden, attention_mask):
 
 
 POOLING_FUNCTIONS = {"mean": mean_pool, "last": last_token_pool, "cls": cls_pool}
+
+
+def pool_packed(hidden, cu_seqlens, pooling):
+    """Pool the hidden states of a padding-free row, one vector per text.
+
+    Parameters
+    ----------
+    hidden : torch.Tensor of shape (1, total, d)
+        Final hidden states of texts concatenated without padding.
+    cu_seqlens : torch.Tensor of shape (n_texts + 1,)
+        Where each text starts, then the total length.
+    pooling : {"mean", "last", "cls"}
+
+    Returns
+    -------
+    pooled : torch.Tensor of shape (n_texts, d), float32
+
+    Examples
+    --------
+    >>> import torch
+    >>> hidden = torch.arange(5.0).reshape(1, 5, 1)  # texts of 3 and 2 tokens
+    >>> cu = torch.tensor([0, 3, 5])
+    >>> [pool_packed(hidden, cu, p).ravel().tolist() for p in POOLINGS]
+    [[1.0, 3.5], [2.0, 4.0], [0.0, 3.0]]
+    """
+    states = hidden[0]
+    starts, ends = cu_seqlens[:-1].long(), cu_seqlens[1:].long()
+    if pooling == "last":
+        return states[ends - 1].float()
+    if pooling == "cls":
+        return states[starts].float()
+    lengths = ends - starts
+    # output_size: the total is known, so CUDA need not sync to size the result
+    text_of_token = torch.repeat_interleave(
+        torch.arange(len(lengths), device=states.device),
+        lengths,
+        output_size=states.shape[0],
+    )
+    sums = torch.zeros(
+        len(lengths), states.shape[1], device=states.device, dtype=torch.float32
+    ).index_add_(0, text_of_token, states.float())
+    return sums / lengths.unsqueeze(1).to(sums.dtype)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from skpref.embeddings import _inputs, _loading
+from skpref.embeddings._batching import resolve_batch_limits
 from skpref.embeddings._cache import (
     FORMAT_VERSION,
     CacheWriter,
@@ -19,6 +20,7 @@ from skpref.embeddings._cache import (
     text_key,
 )
 from skpref.embeddings._encode import embed_token_ids
+from skpref.embeddings._packing import padding_free_by_default
 from skpref.utils._device import resolve_device
 
 _OWNER = _inputs.OWNER
@@ -66,6 +68,23 @@ def open_cache(embedder, source, dtype):
         "trust_remote_code": bool(embedder.trust_remote_code),
     }
     return EmbeddingCache(cache_root(embedder.cache_dir), settings)
+
+
+def embedding_dim(embedder):
+    """Return ``d``: from the cache's ``settings.json``, else the model config."""
+    source = model_source(embedder)
+    _, dtype = runtime(embedder)
+    cache = open_cache(embedder, source, dtype)
+    dim = cache.stored_dim() if cache is not None else None
+    if dim is None:
+        dim = _loading.embedding_dim(
+            source,
+            revision=embedder.revision,
+            local_files_only=embedder.local_files_only,
+            trust_remote_code=embedder.trust_remote_code,
+            owner=_OWNER,
+        )
+    return int(dim)
 
 
 def embed_specs(embedder, specs, *, write_cache=True):
@@ -144,6 +163,9 @@ def _compute(embedder, specs, keys, *, source, device, dtype, cache, write_cache
         max_length=embedder.max_length,
         truncation_side=embedder.truncation_side,
     )
+    padding_free = embedder.padding_free
+    if padding_free == "auto":
+        padding_free = padding_free_by_default(device)
     results = {}
 
     def on_batch(batch, vectors):
@@ -168,10 +190,19 @@ def _compute(embedder, specs, keys, *, source, device, dtype, cache, write_cache
             pooling=pooling,
             tokenizer=tokenizer,
             padding_side=tokenizer.padding_side if decoder else "right",
-            batch_size=embedder.batch_size,
-            max_batch_tokens=embedder.max_batch_tokens,
+            limits=resolve_batch_limits(
+                embedder.batch_size,
+                embedder.max_batch_tokens,
+                model=model,
+                device=device,
+                max_length=embedder.max_length,
+                packed=padding_free,
+            ),
             device=device,
             on_batch=on_batch,
+            padding_free=padding_free,
+            strict_padding_free=embedder.padding_free is True,
+            owner=_OWNER,
             progress=bar,
         )
     return results

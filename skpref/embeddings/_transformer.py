@@ -7,11 +7,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skpref.embeddings import _inputs, _loading, _run
+from skpref.embeddings import _inputs, _run
 from skpref.utils._objectives import encode_objectives, objective_coding
 from skpref.utils._validation import Interval, StrOptions, _fit_context
 
 _OWNER = _inputs.OWNER
+_POSITIVE = Interval(Integral, 1, None, closed="left")
 
 
 class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
@@ -76,10 +77,19 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
         Use the tokenizer's chat template (``[user: prompt, assistant: response]``,
         or the conversation's own messages). ``"auto"``: for decoder models whose
         tokenizer has one.
-    batch_size : int, default=32
-        Most texts per forward pass.
-    max_batch_tokens : int, default=8192
-        Most tokens (padding included) per forward pass.
+    batch_size : int or "auto", default="auto"
+        Most texts per forward pass. ``"auto"``: 32 on the CPU; on a GPU no
+        limit but ``max_batch_tokens``.
+    max_batch_tokens : int or "auto", default="auto"
+        Most tokens (padding included) per forward pass. ``"auto"``: 8192 on the
+        CPU; on a GPU sized from its free memory and the model (see
+        :doc:`/embeddings`). A batch that runs out of GPU memory is halved and
+        retried. The vectors do not depend on the batch sizes.
+    padding_free : "auto" or bool, default="auto"
+        Concatenate each batch's texts without padding, attention kept inside
+        each text (models on transformers' attention interface that take
+        ``position_ids``: Llama, Mistral, Qwen, BERT ...). ``"auto"``: where it
+        was measured faster, padded batches elsewhere.
     dtype : {"auto", "float32", "bfloat16", "float16"}, default="auto"
         Dtype the model runs in; ``"auto"`` is bfloat16 on hardware with native
         support, float32 otherwise. The output is float32 whatever the dtype.
@@ -149,7 +159,7 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
         "gguf_file": [str, None],
         "pooling": [StrOptions({"auto", "mean", "last", "cls"})],
         "normalize": ["boolean"],
-        "max_length": [Interval(Integral, 1, None, closed="left")],
+        "max_length": [_POSITIVE],
         "truncation_side": [StrOptions({"left", "right"})],
         "prompt_column": [str, None],
         "response_a_column": [str],
@@ -158,8 +168,9 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
         "objective_categories": ["array-like", None],
         "text_template": [str],
         "chat_template": [StrOptions({"auto"}), "boolean"],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_batch_tokens": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [_POSITIVE, StrOptions({"auto"})],
+        "max_batch_tokens": [_POSITIVE, StrOptions({"auto"})],
+        "padding_free": [StrOptions({"auto"}), "boolean"],
         "dtype": [StrOptions({"auto", "float32", "bfloat16", "float16"})],
         "device": [str],
         "cache_dir": [str, os.PathLike, None],
@@ -185,8 +196,9 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
         objective_categories=None,
         text_template="{prompt}\n\n{response}",
         chat_template="auto",
-        batch_size=32,
-        max_batch_tokens=8192,
+        batch_size="auto",
+        max_batch_tokens="auto",
+        padding_free="auto",
         dtype="auto",
         device="auto",
         cache_dir="auto",
@@ -210,6 +222,7 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
         self.chat_template = chat_template
         self.batch_size = batch_size
         self.max_batch_tokens = max_batch_tokens
+        self.padding_free = padding_free
         self.dtype = dtype
         self.device = device
         self.cache_dir = cache_dir
@@ -269,19 +282,7 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
                 f"{self.objective_column!r}; add the column, or drop "
                 "objective_categories for single-objective data."
             )
-        source = _run.model_source(self)
-        _, dtype = _run.runtime(self)
-        cache = _run.open_cache(self, source, dtype)
-        dim = cache.stored_dim() if cache is not None else None
-        if dim is None:
-            dim = _loading.embedding_dim(
-                source,
-                revision=self.revision,
-                local_files_only=self.local_files_only,
-                trust_remote_code=self.trust_remote_code,
-                owner=_OWNER,
-            )
-        self.embedding_dim_ = int(dim)
+        self.embedding_dim_ = _run.embedding_dim(self)
         return self
 
     def transform(self, X):

@@ -3,7 +3,9 @@
 Every metric takes ``y_true`` (1 means response a is preferred) and
 ``y_score = P(a > b)``, i.e. ``predict_proba(X)[:, 1]`` of a reward model. Names
 follow scikit-learn: ``*_score`` is better when higher, ``*_loss`` and ``*_error``
-when lower. :func:`get_scorer` turns them into ``scoring=`` objects.
+when lower. :func:`get_scorer` turns them into ``scoring=`` objects. The
+length-preference rate (how often the longer response is preferred) describes a
+model's lean on length next to its accuracy.
 """
 
 from skpref.metrics._accuracy import (
@@ -17,6 +19,12 @@ from skpref.metrics._calibration import (
     pairwise_brier_loss,
     pairwise_log_loss,
 )
+from skpref.metrics._length import (
+    length_groups,
+    length_preference_interval,
+    length_preference_rate,
+    make_length_preference_scorer,
+)
 from skpref.metrics._scorers import SCORERS, get_scorer
 
 __all__ = [
@@ -25,6 +33,10 @@ __all__ = [
     "consistency_groups",
     "expected_calibration_error",
     "get_scorer",
+    "length_groups",
+    "length_preference_interval",
+    "length_preference_rate",
+    "make_length_preference_scorer",
     "pairwise_accuracy_interval",
     "pairwise_accuracy_score",
     "pairwise_brier_loss",

@@ -10,6 +10,10 @@ outputs follow the BTL model; seeded refits, clones, pickles and
 batch size nor the order of the pairs changes a prediction; weights of 2 on every
 pair give the model of no weights; soft labels fit and score.
 
+:func:`check_pair_transformer_halves` checks a transformer of pair features
+(such as :class:`~skpref.preprocessing.LinearConceptEraser`): one map per
+response, so swapping a and b swaps the output halves.
+
 Each ``check_*`` function takes ``(name, estimator)`` like scikit-learn's and
 imbalanced-learn's checks, fits clones of the estimator on small synthetic pairs
 and raises ``AssertionError`` when the contract is broken. Run them all with
@@ -38,6 +42,7 @@ from skpref.utils._pair_data import (
     swap_halves,
     takes_objective,
 )
+from skpref.utils._transformer_checks import check_pair_transformer_halves
 
 __all__ = [
     "check_pair_antisymmetry",
@@ -48,6 +53,7 @@ __all__ = [
     "check_pair_save_load_round_trip",
     "check_pair_seeded_refit",
     "check_pair_soft_labels",
+    "check_pair_transformer_halves",
     "make_pair_data",
     "parametrize_with_pair_checks",
     "yield_pair_checks",

@@ -31,9 +31,19 @@ X40_NAN[0, 0] = np.nan
     "Z_pairs, params, match",
     [
         (
-            np.full((6, 4), 2.0),
-            {},
-            r"coded 0/1 in Z_pairs \[z_a \| z_b\]; got the value 2\.0",
+            np.array([[0.5, 1, 2.0, 0], [1.5, 0, 0.2, 1]] * 3),
+            {"density": "uniform"},
+            "density='uniform' averages over .* but 'factor_0' is continuous",
+        ),
+        (
+            np.array([[0.5, 1, 2.0, 0], [1.5, 0, 0.2, 1]] * 3),
+            {"step": {"factor_1": 2.0}},
+            "step names 'factor_1', which is not a continuous factor",
+        ),
+        (
+            np.array([[0.5, 1, 2.0, 0], [1.5, 0, 0.2, 1]] * 3),
+            {"step": {"factor_0": -2.0}},
+            r"positive number .*got step\['factor_0'\]=-2.0",
         ),
         (np.zeros((6, 3)), {}, r"expects X of shape \(n_pairs, 2 \* n_features\)"),
         (
@@ -65,7 +75,7 @@ def test_amce_fit_errors(Z_pairs, params, match):
         (Y, [0, 1], r"groups of shape \(100,\), one cluster id per pair"),
         (Y, np.zeros(100), "at least 2 clusters in groups"),
         (np.ones(100), None, r"needs pairs of both labels.*only one class"),
-        (np.full(100, 0.5), None, r"hard pair labels y in \{0, 1\}.*got the value 0.5"),
+        (np.full(100, 1.5), None, r"continuous values outside \[0, 1\]"),
         (np.arange(100) % 3, None, "Only binary classification is supported"),
     ],
 )

@@ -146,6 +146,18 @@ def test_non_utf8_bytes_name_the_file_and_line(tmp_path):
         load_hh_rlhf(data_home=tmp_path)
 
 
+def test_lone_surrogate_escape_names_the_file_line_and_field(tmp_path):
+    # JSON's "\ud800" escape decodes to a lone surrogate, which pandas' arrow
+    # strings (and every text encoder) refuse later, far from the file.
+    lines = list(FIXTURE_LINES[:3])
+    lines[1] = lines[1].replace("Assistant: ", "Assistant: \\ud800", 1)
+    path = hh_home(tmp_path, gzip.compress("\n".join(lines).encode()))
+    with pytest.raises(
+        ValueError, match=f"line 2 of {path}: the '(chosen|rejected)' field holds "
+    ):
+        load_hh_rlhf(data_home=tmp_path)
+
+
 def test_truncated_gzip_names_the_file(tmp_path):
     raw = gzip.compress("\n".join(FIXTURE_LINES).encode())
     path = hh_home(tmp_path, raw[: len(raw) // 2])

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from skpref.embeddings import LLMEmbeddingTransformer
+from skpref.embeddings import LLMEmbeddingTransformer, _loading, _run
 
 PAIRS = pd.DataFrame(
     {
@@ -72,3 +72,17 @@ def assert_close_for_dtype(got, expected, dtype):
         np.linalg.norm(got, axis=-1) * np.linalg.norm(expected, axis=-1)
     )
     assert np.min(cosine) >= tolerance["min_cosine"], cosine
+
+
+def loaded_model(embed):
+    """The model a fitted embedder runs (loaded now, or the one kept in memory)."""
+    device, dtype = _run.runtime(embed)
+    return _loading.load_model_and_tokenizer(
+        _run.model_source(embed),
+        revision=None,
+        dtype=dtype,
+        device=device,
+        local_files_only=False,
+        trust_remote_code=False,
+        owner="test",
+    )[1]

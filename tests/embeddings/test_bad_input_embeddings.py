@@ -237,3 +237,18 @@ def test_construction_accepts_anything_and_fit_checks(tiny_models):
     embed = LLMEmbeddingTransformer(model_name_or_path=str(tiny_models["bert"]))
     with pytest.raises(ValueError, match="expects X to be a pandas DataFrame"):
         embed.fit([["a", "b", "c"]])
+
+
+# ------------------------------------------------------------ batch settings
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"batch_size": 0}, "'batch_size' parameter .* range \\[1, inf\\) or a str"),
+        ({"batch_size": "big"}, "'batch_size' parameter .*among \\{'auto'\\}"),
+        ({"max_batch_tokens": -5}, "'max_batch_tokens' parameter"),
+        ({"padding_free": "yes"}, "'padding_free' parameter .*'auto'.*bool"),
+    ],
+)
+def test_batch_settings_are_validated_at_fit(tiny_models, params, match):
+    with pytest.raises(ValueError, match=match):
+        make(tiny_models["bert"], **params).fit(PAIRS)

@@ -8,8 +8,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import Pipeline
 
-from skpref.embeddings import CacheCorruptionWarning, _loading, _run
-from tests.embeddings.embedding_helpers import PAIRS, make
+from skpref.embeddings import CacheCorruptionWarning, _loading
+from tests.embeddings.embedding_helpers import PAIRS, loaded_model, make
 
 
 def test_duplicate_texts_are_embedded_once(tiny_models, count_embedded):
@@ -99,16 +99,7 @@ def test_interrupted_job_resumes(tiny_models, tmp_path, count_embedded, monkeypa
     path = tiny_models["bert"]
     _loading.clear_loaded_models()
     embed = make(path, tmp_path, batch_size=2, prompt_column=None).fit(PAIRS)
-    device, dtype = _run.runtime(embed)
-    tokenizer, model = _loading.load_model_and_tokenizer(
-        _run.model_source(embed),
-        revision=None,
-        dtype=dtype,
-        device=device,
-        local_files_only=False,
-        trust_remote_code=False,
-        owner="test",
-    )
+    model = loaded_model(embed)
     forward, calls = model.forward, []
 
     def dies_on_second_batch(*args, **kwargs):

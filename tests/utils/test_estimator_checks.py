@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, TransformerMixin
 
 from skpref import BTLRewardRegressor
 from skpref.utils import estimator_checks
@@ -17,6 +18,7 @@ from skpref.utils.estimator_checks import (
     check_pair_save_load_round_trip,
     check_pair_seeded_refit,
     check_pair_soft_labels,
+    check_pair_transformer_halves,
     make_pair_data,
     parametrize_with_pair_checks,
     yield_pair_checks,
@@ -123,6 +125,8 @@ def test_each_check_passes_skprefs_model_and_fails_a_broken_one(check, broken):
 def test_every_published_check_is_yielded_and_tested():
     yielded = {c.func.__name__ for c in yield_pair_checks(BTLRewardRegressor())}
     published = {n for n in estimator_checks.__all__ if n.startswith("check_")}
+    # the transformer check has its own test below and runs over transformers
+    published -= {"check_pair_transformer_halves"}
     assert yielded == published
     cases = test_each_check_passes_skprefs_model_and_fails_a_broken_one.pytestmark
     tested = {check.__name__ for check, _ in cases[0].args[1]}
@@ -159,3 +163,63 @@ def test_utils_does_not_import_the_packages_above_it():
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+class _PairTransformer(TransformerMixin, BaseEstimator):
+    """Scales each response by 2: keeps the contract; subclasses break it."""
+
+    def fit(self, X, y=None):
+        self.d_ = X.shape[1] // 2
+        return self
+
+    def transform(self, X):
+        return 2.0 * X
+
+
+class _MixesHalves(_PairTransformer):
+    def transform(self, X):
+        d = self.d_
+        return np.hstack([X[:, :d] + X[:, d:], X[:, d:] - X[:, :d]])
+
+
+class _Symmetric(_PairTransformer):
+    """Swap-equivariant, yet each output half reads both responses."""
+
+    def transform(self, X):
+        d = self.d_
+        total = X[:, :d] + X[:, d:]
+        return np.hstack([X[:, :d] + total, X[:, d:] + total])
+
+
+class _ChangesObjective(_PairTransformer):
+    with_objective = True
+
+    def fit(self, X, y=None):
+        self.d_ = (X.shape[1] - 1) // 2
+        return self
+
+
+def test_transformer_check_catches_each_broken_promise():
+    check_pair_transformer_halves("ok", _PairTransformer())
+    with pytest.raises(AssertionError, match="must swap the output halves"):
+        check_pair_transformer_halves("mix", _MixesHalves())
+    with pytest.raises(AssertionError, match="must not depend on response b"):
+        check_pair_transformer_halves("sym", _Symmetric())
+    with pytest.raises(AssertionError, match="objective column must pass through"):
+        check_pair_transformer_halves("obj", _ChangesObjective())
+
+
+def test_transformer_check_passes_fit_params():
+    seen = {}
+
+    class NeedsConcept(_PairTransformer):
+        def fit(self, X, y=None, concept=None):
+            seen["concept"] = concept
+            return super().fit(X, y)
+
+    check_pair_transformer_halves("c", NeedsConcept(), fit_params={"concept": 3})
+    assert seen["concept"] == 3
+    check_pair_transformer_halves(
+        "c", NeedsConcept(), fit_params=lambda X, y: {"concept": X.shape}
+    )
+    assert seen["concept"] == (200, 8)
