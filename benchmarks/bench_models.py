@@ -288,13 +288,18 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--members", type=int, default=5)
+    parser.add_argument("--width", type=int, help="network width (default: 512)")
+    parser.add_argument("--epochs", type=int, help="epochs (default: 3; paper 10)")
     parser.add_argument("--skip-overhead", action="store_true")
     parser.add_argument("--skip-ensemble", action="store_true")
     parser.add_argument("--skip-reproduction", action="store_true")
     parser.add_argument("--out", default="bench-results")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    size = PAPER if args.paper_size else SMALL
+    size = dict(PAPER if args.paper_size else SMALL)
+    size.update(
+        {k: v for k, v in [("width", args.width), ("epochs", args.epochs)] if v}
+    )
     device = args.device
     name = torch.cuda.get_device_name(device) if device.startswith("cuda") else (
         platform.processor() or platform.machine())  # fmt: skip

@@ -106,13 +106,17 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
             rows = Rows.of(np.arange(len(y_val)), np.ones(len(y_val)))
             valid_data = PairData([X_val], [y_val], self.device_)
             valid = Batches(valid_data, [rows], self.batch_size)
-        self.net_ = self._build_net(validated=valid is not None)
+        self._train_alone(plan, Phases(plan.train_batches(data), valid))
+        self._summarise_training(X)
+        return self
+
+    def _train_alone(self, plan, phases):
+        """Build, initialise (from the plan's seed) and train ``net_`` on ``phases``."""
+        self.net_ = self._build_net(validated=phases.valid is not None)
         with self._forked_rng():
             torch.manual_seed(plan.seeds.init)
             self.net_.initialize()
-            self.net_.partial_fit(Phases(plan.train_batches(data), valid))
-        self._summarise_training(X)
-        return self
+            self.net_.partial_fit(phases)
 
     def _plan_fit(self, X, y, weight, rows=None, *, holdout=True):
         """Set the fitted attributes; return what the fit trains on (a FitPlan).

@@ -84,7 +84,7 @@ def test_chunks_of_draws_give_the_same_runs(engine_groups):
     chunked = run_protocol(
         CONFOUNDING, source, executor=VectorisedExecutor(max_draws=3), **kwargs
     )
-    assert engine_groups == [4, 3, 1]
+    assert engine_groups == [4, 3]  # the last draw's one model trains alone
     np.testing.assert_array_equal(whole.runs["accuracy"], chunked.runs["accuracy"])
     assert repr(VectorisedExecutor(2)) == "VectorisedExecutor(max_draws=2)"
 

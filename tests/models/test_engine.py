@@ -115,6 +115,20 @@ def test_members_train_in_groups_of_equal_steps(monkeypatch):
     assert sorted(sizes) == [[90, 98], [154, 162]]
 
 
+def test_large_members_on_the_cpu_train_one_after_another(monkeypatch):
+    stacked = []
+    monkeypatch.setattr(_engine, "_train_group", stacked.append)
+    monkeypatch.setattr(_engine, "_CPU_STACKING_MAX_PARAMETERS", 100)
+    model = MultiheadRewardModel(**{**SMALL_HEADS, "max_epochs": 3})
+    X, y, weight = soft_weighted(model, n_pairs=150)
+    configured = [clone(model).set_params(random_state=s) for s in (1, 2)]
+    alone = [clone(m).fit(X, y, sample_weight=weight) for m in configured]
+    together = fit_together(configured, [(X, y, weight)] * 2)
+    assert not stacked
+    for a, b in zip(alone, together, strict=True):
+        assert_array_equal(b.predict_proba(X), a.predict_proba(X))
+
+
 def test_a_diverging_member_leaves_the_others_untouched():
     model = BTLRewardRegressor(**{**SMALL_NET, "max_epochs": 4})
     X, y, weight = soft_weighted(model)
