@@ -49,6 +49,12 @@ class PairNet(NeuralNet):
             x = x["X"]
         return self.module_(to_tensor(x, device=self.device), **fit_params)
 
+    def _set_training(self, training=True):
+        # skorch sets the mode before every batch, walking every submodule; it
+        # changes only between the training and validation phases.
+        if self.module_.training != training:
+            super()._set_training(training)
+
     def get_split_datasets(self, X, y=None, **fit_params):
         if isinstance(X, Phases):
             return X.train, X.valid
