@@ -241,15 +241,6 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
 
     # -- prediction --------------------------------------------------------------
 
-    def _validated_pairs(self, X):
-        check_is_fitted(self)
-        X = float32_pairs(self, X, reset=False)
-        if self._with_objective:
-            check_objective_ids(
-                X[:, -1], n_objectives=self.n_objectives_, owner=type(self).__name__
-            )
-        return X
-
     def _batches(self, *arrays):
         """Yield the rows of ``arrays`` as tensors on the fitted device, in chunks.
 

@@ -221,15 +221,6 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     # -- prediction --------------------------------------------------------------
 
-    def _validated_pairs(self, X):
-        check_is_fitted(self)
-        X = float32_pairs(self, X, reset=False)
-        if self._with_objective:
-            check_objective_ids(
-                X[:, -1], n_objectives=self.n_objectives_, owner=type(self).__name__
-            )
-        return X
-
     def decision_function_members(self, X):
         """Each member's reward difference ``r_k(a) - r_k(b)`` of each pair.
 

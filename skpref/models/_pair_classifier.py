@@ -2,8 +2,15 @@
 
 import numpy as np
 from sklearn.base import ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
 
-from skpref.models._inputs import agreement_score, check_score_target, check_weights
+from skpref.models._inputs import (
+    agreement_score,
+    check_score_target,
+    check_weights,
+    float32_pairs,
+)
+from skpref.utils._validation import check_objective_ids
 
 
 class PairClassifierMixin(ClassifierMixin):
@@ -13,6 +20,16 @@ class PairClassifierMixin(ClassifierMixin):
     defines ``decision_function`` (positive where response a is preferred) and
     ``predict_proba``.
     """
+
+    def _validated_pairs(self, X):
+        """Check that the model is fitted and ``X`` holds its kind of pairs."""
+        check_is_fitted(self)
+        X = float32_pairs(self, X, reset=False)
+        if self._with_objective:
+            check_objective_ids(
+                X[:, -1], n_objectives=self.n_objectives_, owner=type(self).__name__
+            )
+        return X
 
     def predict(self, X):
         """Predicted label: ``1`` where ``P(a > b) > 0.5``, i.e. the margin is positive.

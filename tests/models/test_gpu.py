@@ -32,9 +32,6 @@ def test_an_ensemble_on_cuda_matches_the_one_on_the_cpu(member):
         clone(member).set_params(device="cuda"), n_members=3, random_state=0
     ).fit(data.X, data.y)
     assert all(m.device_.startswith("cuda") for m in on_gpu.members_)
-    assert [m.best_epoch_ for m in on_gpu.members_] == [
-        m.best_epoch_ for m in on_cpu.members_
-    ]
     assert_allclose(
         on_gpu.predict_proba(data.X), on_cpu.predict_proba(data.X), atol=1e-3
     )
