@@ -1,188 +1,329 @@
-"""Benchmarks of the reward models and of the synthetic reproduction.
+"""Benchmarks of the reward models, the vectorised engine and the reproduction.
 
-Prints, measured in one run:
+Prints, measured in one run on one device:
 
-1. the fit time of each estimator against a minimal hand-written torch loop that
-   trains the same network (the same ``nn.Module`` class and sizes) on the same
-   data, with the same split, epochs, batch size, optimiser and best-validation
-   weights: the ratio skpref / plain torch (target <= 1.10);
-2. training and prediction throughput (pairs per second) at d = 384 (MiniLM) and
-   d = 4096 (Llama-3-8B) with the paper's network;
-3. the wall time of the full synthetic reproduction (both protocols, all seeds),
-   target <= 10 minutes on 2 CPU cores.
+1. the fit time of each reward model against a bare torch loop that trains the
+   same module (class and sizes) on the same data, resident on the same device,
+   with the same holdout share, epochs, batch size, optimiser and
+   best-validation weights: the ratio skpref / bare (GPU target at paper size:
+   <= 1.10);
+2. an ensemble of M members (``RewardEnsemble``, trained together by the engine)
+   against one member and against M fits one after another (CPU target at width
+   512: M = 5 in <= 2x one member);
+3. the reproduction through the runner: on the CPU the full synthetic
+   reproduction at the paper's width 512 (both protocols, all seeds; target
+   <= 600 s on 2 cores); with ``--paper-size`` the paper-size synthetic Table 2
+   (90 fits: 5 seeds x 6 rho x 3 models, 30k pairs, d = 4096; GPU target
+   <= 180 s on one H100).
 
-Run ``python benchmarks/bench_models.py [--threads 1] [--repeats 3]
-[--skip-reproduction]``. Timings take the minimum over repeats, which is the
-least disturbed by other load on a shared machine.
+It ends with a short table of the ratios and writes them as JSON under ``--out``.
+
+Run ``python benchmarks/bench_models.py --device cpu|cuda [--paper-size]
+[--threads T] [--repeats R] [--skip-reproduction] [--out DIR]``. Timings take the
+minimum over repeats, the least disturbed by other load on a shared machine.
 """
 
 import argparse
-import copy
 import io
+import json
 import os
+import platform
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.base import clone
 
+from skpref import RewardEnsemble
 from skpref.datasets import make_confounded_preferences, make_latent_preferences
-from skpref.experiments import make_reward_model
+from skpref.experiments import CONFOUNDING, SyntheticConfounded, run_protocol
+from skpref.experiments import make_reward_model as paper_model
 from skpref.models._modules import (
     AdversarialRewardModule,
     BTLRewardModule,
     MultiheadRewardModule,
 )
 
+PAPER = {"n_pairs": 30000, "d": 4096, "width": 512, "epochs": 10}
+SMALL = {"n_pairs": 2000, "d": 32, "width": 512, "epochs": 3}
+MODELS = ("BTL", "Base", "Multihead", "Adversarial")
 
-def plain_torch_fit(module, X, y, *, n_valid, epochs, batch_size, lr, seed):
-    """The minimal loop: Adam, BCE-with-logits (+ discriminator CE), best valid acc."""
-    g = torch.Generator().manual_seed(seed)
-    X, y = torch.as_tensor(X), torch.as_tensor(y, dtype=torch.float32)
-    perm = torch.randperm(len(y), generator=g)
-    valid, train = perm[:n_valid], perm[n_valid:]
-    X_tr, y_tr, X_va, y_va = X[train], y[train], X[valid], y[valid]
+
+def _sync(device):
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def _timed(device, fit):
+    _sync(device)
+    start = time.perf_counter()
+    fit()
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def bare_fit(module, X, y, *, epochs, batch_size, lr, seed, device):
+    """A bare loop on data resident on ``device``: Adam, BTL (+ adversary) loss,
+    a 10% holdout and the weights of the best validation accuracy."""
+    generator = torch.Generator().manual_seed(seed)
+    module = module.to(device)
+    X = torch.as_tensor(X, device=device)
+    y = torch.as_tensor(y, dtype=torch.float32, device=device)
+    order = torch.randperm(len(y), generator=generator).to(device)
+    n_valid = int(np.ceil(0.1 * len(y)))
+    valid, train = order[:n_valid], order[n_valid:]
     optimiser = torch.optim.Adam(module.parameters(), lr=lr)
-    adversarial = isinstance(module, AdversarialRewardModule)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
     best, best_state = -1.0, None
     for _ in range(epochs):
         module.train()
-        order = torch.randperm(len(y_tr), generator=g)
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            xb, yb = X_tr[idx], y_tr[idx]
-            out = module(xb)
-            if adversarial:
-                logit, disc_a, disc_b = out
-                c = xb[:, -1].long()
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                    logit, yb
-                ) + torch.nn.functional.cross_entropy(
-                    torch.cat([disc_a, disc_b]), torch.cat([c, c])
+        shuffled = train[torch.randperm(len(train), generator=generator).to(device)]
+        for start in range(0, len(shuffled), batch_size):
+            rows = shuffled[start : start + batch_size]
+            out = module(X[rows])
+            if isinstance(out, tuple):  # the adversarial module
+                margin, logits, target = out
+                loss = bce(margin, y[rows]) + torch.nn.functional.cross_entropy(
+                    logits, target
                 )
             else:
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(out, yb)
+                loss = bce(out, y[rows])
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
         module.eval()
         with torch.no_grad():
-            out = module(X_va)
-            logit = out[0] if adversarial else out
-            acc = ((logit > 0).float() == y_va).float().mean().item()
-        if acc > best:
-            best, best_state = acc, copy.deepcopy(module.state_dict())
+            margin = module.margin(X[valid])
+            accuracy = ((margin > 0).float() == y[valid]).float().mean().item()
+        if accuracy > best:
+            best = accuracy
+            best_state = {k: v.clone() for k, v in module.state_dict().items()}
     module.load_state_dict(best_state)
     return module
 
 
-def _module_for(name, d, width):
+def _data(name, size):
     if name == "BTL":
-        return BTLRewardModule(d, hidden_dim=width, latent_dim=64, n_layers=3)
-    if name == "Base":
-        return BTLRewardModule(
-            d, hidden_dim=width, latent_dim=64, n_layers=3, n_objectives=2
+        data = make_latent_preferences(
+            n_pairs=size["n_pairs"], n_features=size["d"], random_state=0
         )
+    else:
+        data = make_confounded_preferences(
+            n_pairs=size["n_pairs"], n_features=size["d"], rho=0.8, random_state=0
+        )
+    return data.X.astype(np.float32), data.y
+
+
+def _model(name, size, device, seed=0):
+    return paper_model(
+        name,
+        width=size["width"],
+        max_epochs=size["epochs"],
+        n_objectives=None if name == "BTL" else 2,
+        device=device,
+        random_state=seed,
+    )
+
+
+def bench_overhead(size, device, repeats):
+    print(
+        f"\n1. fit time, skpref vs a bare loop on {device} (data resident there): "
+        f"{size['n_pairs']} pairs, d = {size['d']}, width {size['width']}, "
+        f"{size['epochs']} epochs, batch 64"
+    )
+    print(f"{'model':<12} {'skpref [s]':>11} {'bare [s]':>10} {'ratio':>7}")
+    rows = {}
+    for name in MODELS:
+        X, y = _data(name, size)
+        ours, bare = [], []
+        for r in range(repeats):
+            model = _model(name, size, device, seed=r)
+            ours.append(_timed(device, lambda m=model, X=X, y=y: m.fit(X, y)))
+            with torch.random.fork_rng():
+                torch.manual_seed(r)
+                module = _module_for(name, size)
+            bare.append(
+                _timed(
+                    device,
+                    lambda m=module, r=r, X=X, y=y: bare_fit(
+                        m,
+                        X,
+                        y,
+                        epochs=size["epochs"],
+                        batch_size=64,
+                        lr=1e-4,
+                        seed=r,
+                        device=device,
+                    ),  # fmt: skip
+                )
+            )
+        rows[name] = {"skpref_s": min(ours), "bare_s": min(bare)}
+        rows[name]["ratio"] = rows[name]["skpref_s"] / rows[name]["bare_s"]
+        print(
+            f"{name:<12} {min(ours):>11.2f} {min(bare):>10.2f} "
+            f"{rows[name]['ratio']:>6.2f}x"
+        )
+    return rows
+
+
+def _module_for(name, size):
+    """The module the named model of ``make_reward_model`` trains."""
+    d, width = size["d"], size["width"]
+    if name in ("BTL", "Base"):
+        objectives = None if name == "BTL" else 2
+        return BTLRewardModule(d, hidden_dim=width, latent_dim=64, n_layers=3,
+                               n_objectives=objectives)  # fmt: skip
     kwargs = {"hidden_dim": width, "latent_dim": width, "n_layers": 3,
               "head_hidden_dim": width, "n_objectives": 2}  # fmt: skip
     if name == "Multihead":
         return MultiheadRewardModule(d, **kwargs)
-    module = AdversarialRewardModule(d, discriminator_hidden_dim=width, **kwargs)
-    module.adversary_weight = 1.0
-    return module
+    return AdversarialRewardModule(d, discriminator_hidden_dim=width, **kwargs)
 
 
-def bench_overhead(n_pairs, d, width, epochs, repeats):
-    print(f"\n1. fit time, skpref vs plain torch: {n_pairs} pairs, d = {d}, width "
-          f"{width}, {epochs} epochs, batch 64, lr 1e-4, 10% validation")  # fmt: skip
-    latent = make_latent_preferences(n_pairs=n_pairs, n_features=d, random_state=0)
-    conf = make_confounded_preferences(n_pairs=n_pairs, n_features=d, rho=0.8,
-                                       random_state=0)  # fmt: skip
-    print(f"{'model':<12} {'skpref [s]':>11} {'torch [s]':>10} {'ratio':>7}")
-    ratios = {}
-    for name in ("BTL", "Base", "Multihead", "Adversarial"):
-        data = latent if name == "BTL" else conf
-        ours, plain = [], []
-        for r in range(repeats):
-            model = make_reward_model(name, width=width, max_epochs=epochs,
-                                      n_objectives=None if name == "BTL" else 2,
-                                      random_state=r)  # fmt: skip
-            start = time.perf_counter()
-            model.fit(data.X, data.y)
-            ours.append(time.perf_counter() - start)
-            torch.manual_seed(r)
-            module = _module_for(name, d, width)
-            start = time.perf_counter()
-            plain_torch_fit(module, data.X, data.y, n_valid=round(0.1 * n_pairs),
-                            epochs=epochs, batch_size=64, lr=1e-4, seed=r)  # fmt: skip
-            plain.append(time.perf_counter() - start)
-        ratios[name] = min(ours) / min(plain)
-        print(f"{name:<12} {min(ours):>11.2f} {min(plain):>10.2f} "
-              f"{ratios[name]:>6.2f}x")  # fmt: skip
-    return ratios
+def bench_ensemble(size, device, repeats, n_members):
+    print(
+        f"\n2. an ensemble of {n_members} (trained together) vs one member and vs "
+        f"{n_members} fits one after another: Multihead, {size['n_pairs']} pairs, "
+        f"d = {size['d']}, width {size['width']}, {size['epochs']} epochs"
+    )
+    X, y = _data("Multihead", size)
+    member = _model("Multihead", size, device)
+    one, together, apart = [], [], []
+    for r in range(repeats):
+        one.append(_timed(device, lambda r=r: clone(member).fit(X, y)))
+        ensemble = RewardEnsemble(member, n_members=n_members, random_state=r)
+        together.append(_timed(device, lambda e=ensemble: e.fit(X, y)))
+
+        def sequential(r=r):
+            for k in range(n_members):
+                clone(member).set_params(random_state=r * 100 + k).fit(X, y)
+
+        apart.append(_timed(device, sequential))
+    row = {
+        "one_member_s": min(one),
+        "ensemble_s": min(together),
+        "sequential_s": min(apart),
+        "n_members": n_members,
+    }
+    row["ensemble_vs_one"] = row["ensemble_s"] / row["one_member_s"]
+    row["ensemble_vs_sequential"] = row["ensemble_s"] / row["sequential_s"]
+    print(
+        f"one member {row['one_member_s']:.2f} s, ensemble {row['ensemble_s']:.2f} s "
+        f"({row['ensemble_vs_one']:.2f}x one member), {n_members} one after another "
+        f"{row['sequential_s']:.2f} s (ensemble {row['ensemble_vs_sequential']:.2f}x)"
+    )
+    return row
 
 
-def bench_throughput(n_pairs, epochs):
-    print(f"\n2. throughput of the paper's BTL network (width 512), {n_pairs} pairs")
-    print(f"{'d':>6} {'fit [pairs/s]':>14} {'predict [pairs/s]':>18}")
-    rows = {}
-    for d in (384, 4096):
-        rng = np.random.default_rng(0)
-        X = rng.normal(size=(n_pairs, 2 * d)).astype(np.float32)
-        y = (X[:, :d].sum(1) > X[:, d:].sum(1)).astype(int)
-        model = make_reward_model("BTL", width=512, max_epochs=epochs, random_state=0)
-        start = time.perf_counter()
-        model.fit(X, y)
-        fit_rate = 0.9 * n_pairs * epochs / (time.perf_counter() - start)
-        start = time.perf_counter()
-        model.predict_proba(X)
-        predict_rate = n_pairs / (time.perf_counter() - start)
-        rows[d] = (fit_rate, predict_rate)
-        print(f"{d:>6} {fit_rate:>14.0f} {predict_rate:>18.0f}")
-    return rows
-
-
-def bench_reproduction(quick):
+def bench_cpu_reproduction(threads):
     from skpref._cli import main
 
-    which = "quick" if quick else "full"
     folder = tempfile.mkdtemp(prefix="skpref-bench-")
-    print(f"\n3. wall time of the {which} synthetic reproduction (both protocols)")
+    print(
+        "\n3. the full synthetic reproduction at width 512 (both protocols, all "
+        f"seeds, the 'full' preset otherwise), {threads} torch thread(s)"
+    )
     walls = {}
     for protocol in ("latent-positivity", "confounding"):
-        argv = ["reproduce", protocol, "--no-progress",
-                "--output", os.path.join(folder, protocol)]  # fmt: skip
-        if quick:
-            argv.append("--quick")
+        argv = ["reproduce", protocol, "--width", "512", "--threads",
+                str(threads), "--no-progress", "--output",
+                os.path.join(folder, protocol)]  # fmt: skip
         start = time.perf_counter()
         main(argv, out=io.StringIO())
         walls[protocol] = time.perf_counter() - start
         print(f"{protocol:<20} {walls[protocol]:8.1f} s")
-    total = sum(walls.values())
-    print(f"{'total':<20} {total:8.1f} s  (target <= 600 s on 2 CPU cores)")
-    print(f"results in {folder}")
+    walls["total"] = sum(walls.values())
+    print(f"{'total':<20} {walls['total']:8.1f} s  (target <= 600 s on 2 CPU cores)")
     return walls
+
+
+def bench_paper_table2(device):
+    print(
+        "\n3. the paper-size synthetic Table 2 through the runner: 5 seeds x 6 rho x "
+        "3 models, 30k training pairs, d = 4096, width 512, 10 epochs"
+    )
+    source = SyntheticConfounded(n_train=30000, n_test=2000, n_features=4096)
+    start = time.perf_counter()
+    result = run_protocol(CONFOUNDING, source, device=device)
+    wall = time.perf_counter() - start
+    fits = result.runs.drop_duplicates(["seed", "rho", "model"])["fit_seconds"]
+    row = {"wall_s": wall, "training_s": float(fits.sum()), "n_fits": len(fits)}
+    print(
+        f"{len(fits)} fits: {wall:.1f} s in all, of which training "
+        f"{row['training_s']:.1f} s (the rest: drawing the data and scoring); "
+        "target <= 180 s on one H100"
+    )
+    return row
+
+
+def _summary(results):
+    lines = [("measure", "value", "target")]
+    for name, row in results.get("overhead", {}).items():
+        lines.append((f"fit overhead {name}", f"{row['ratio']:.2f}x", "<= 1.10x (GPU)"))
+    if "ensemble" in results:
+        row = results["ensemble"]
+        lines.append((f"ensemble of {row['n_members']} / one member",
+                      f"{row['ensemble_vs_one']:.2f}x", "<= 2x (CPU)"))  # fmt: skip
+        lines.append((f"ensemble of {row['n_members']} / sequential",
+                      f"{row['ensemble_vs_sequential']:.2f}x", "< 1x"))  # fmt: skip
+    if "reproduction" in results:
+        total = results["reproduction"]["total"]
+        lines.append(
+            ("full reproduction, width 512", f"{total:.0f} s", "<= 600 s (CPU)")
+        )
+    if "table2" in results:
+        wall = results["table2"]["wall_s"]
+        lines.append(("paper-size Table 2", f"{wall:.0f} s", "<= 180 s (H100)"))
+    print("\nSummary")
+    for cells in lines:
+        print(f"{cells[0]:<34} {cells[1]:>10}  {cells[2]}")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--paper-size", action="store_true")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--n-pairs", type=int, default=2000)
-    parser.add_argument("--d", type=int, default=32)
-    parser.add_argument("--width", type=int, default=512)
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--members", type=int, default=5)
+    parser.add_argument("--width", type=int, help="network width (default: 512)")
+    parser.add_argument("--epochs", type=int, help="epochs (default: 3; paper 10)")
+    parser.add_argument("--skip-overhead", action="store_true")
+    parser.add_argument("--skip-ensemble", action="store_true")
     parser.add_argument("--skip-reproduction", action="store_true")
-    parser.add_argument("--quick-reproduction", action="store_true")
+    parser.add_argument("--out", default="bench-results")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, torch.set_num_threads({args.threads}) -> "
-          f"{torch.get_num_threads()} threads, {os.cpu_count()} CPUs, load average "
-          f"{os.getloadavg()[0]:.1f}")  # fmt: skip
-    bench_overhead(args.n_pairs, args.d, args.width, args.epochs, args.repeats)
-    bench_throughput(args.n_pairs, epochs=1)
+    size = dict(PAPER if args.paper_size else SMALL)
+    size.update(
+        {k: v for k, v in [("width", args.width), ("epochs", args.epochs)] if v}
+    )
+    device = args.device
+    name = torch.cuda.get_device_name(device) if device.startswith("cuda") else (
+        platform.processor() or platform.machine())  # fmt: skip
+    print(f"torch {torch.__version__}, device {device} ({name}), "
+          f"{torch.get_num_threads()} thread(s), {os.cpu_count()} CPUs, load "
+          f"average {os.getloadavg()[0]:.1f}")  # fmt: skip
+    results = {"device": device, "device_name": name, "torch": torch.__version__,
+               "threads": torch.get_num_threads(), "size": size,
+               "load_average": os.getloadavg()[0]}  # fmt: skip
+    if not args.skip_overhead:
+        results["overhead"] = bench_overhead(size, device, args.repeats)
+    if not args.skip_ensemble:
+        results["ensemble"] = bench_ensemble(size, device, args.repeats, args.members)
     if not args.skip_reproduction:
-        bench_reproduction(args.quick_reproduction)
+        if args.paper_size:
+            results["table2"] = bench_paper_table2(device)
+        else:
+            results["reproduction"] = bench_cpu_reproduction(args.threads)
+    _summary(results)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"bench_models_{device.replace(':', '')}.json"
+    path.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ _LAZY = {
     "BTLRewardRegressor": "skpref.models",
     "MultiheadRewardModel": "skpref.models",
     "AdversarialRewardModel": "skpref.models",
+    "RewardEnsemble": "skpref.models",
     "LLMEmbeddingTransformer": "skpref.embeddings",
     "RhoStratifiedSplitter": "skpref.model_selection",
     "AMCEEstimator": "skpref.causal",

@@ -62,6 +62,7 @@ def test_the_registry_finds_every_public_estimator():
         "AMCEEstimator",
         "LLMEmbeddingTransformer",
         "ActiveLearner",
+        "RewardEnsemble",
     } <= names
     # every reward model reaches tier 2, and nothing that is not one
     assert {type(e).__name__ for e in reward_model_instances()} == {
@@ -69,6 +70,7 @@ def test_the_registry_finds_every_public_estimator():
         "MultiheadRewardModel",
         "AdversarialRewardModel",
         "ActiveLearner",
+        "RewardEnsemble",
     }
     # the model tests run over the models themselves, not over their wrappers
     singles = {type(e).__name__ for e in single_reward_model_instances()}

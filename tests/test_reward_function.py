@@ -82,7 +82,7 @@ def multihead(tiny_models, tmp_path_factory):
 def single(tiny_models):
     X, y = preference_pairs(preference_data(32, 1), random_state=0)
     model = BTLRewardRegressor(
-        hidden_dim=16, latent_dim=8, max_epochs=5, lr=1e-2, random_state=0
+        hidden_dim=16, latent_dim=8, max_epochs=5, lr=1e-2, device="cpu", random_state=0
     )
     pipe = Pipeline([("embed", embedder(tiny_models["bert"], None)), ("rm", model)])
     return pipe.fit(X, y)

@@ -36,7 +36,12 @@ from skpref.experiments._results import (
     summarise_latent_positivity,
     write_results,
 )
-from skpref.experiments._runner import FitGroup, run_fit_group, run_protocol
+from skpref.experiments._runner import (
+    FitGroup,
+    run_fit_group,
+    run_protocol,
+    score_fit_group,
+)
 from skpref.experiments._sources import SOURCES, Draw, PreferenceSource
 from skpref.experiments._synthetic_sources import (
     SYNTHETIC_GENERATOR,
@@ -48,6 +53,7 @@ from skpref.experiments._ultrafeedback_source import (
     UltraFeedback,
     label_ultrafeedback_pairs,
 )
+from skpref.experiments._vectorised import VectorisedExecutor, run_fit_groups
 
 __all__ = [
     "ACTIVE_CONFOUNDING",
@@ -75,6 +81,7 @@ __all__ = [
     "SyntheticConfounded",
     "SyntheticLatent",
     "UltraFeedback",
+    "VectorisedExecutor",
     "default_embedder",
     "default_strategies",
     "default_embedding_model",
@@ -89,7 +96,9 @@ __all__ = [
     "plot_delta_plane",
     "run_active_protocol",
     "run_fit_group",
+    "run_fit_groups",
     "run_protocol",
+    "score_fit_group",
     "summarise_active",
     "summarise_confounding",
     "summarise_latent_positivity",

@@ -2,9 +2,10 @@
 
 A run is planned as a list of :class:`FitGroup` (the unit of work: the models
 fitted on one training set and scored on its test sets), which an *executor*
-turns into rows: by default one group after another in this process; a caller
-may hand the groups to other workers or to an engine that trains many models at
-once, as long as it returns each group's rows.
+turns into rows: by default :class:`~skpref.experiments.VectorisedExecutor`,
+which trains the reward models of all groups at once; a caller may hand the
+groups to other workers, or fit them one after another
+(:func:`run_fit_group`), as long as it returns each group's rows.
 """
 
 import numbers
@@ -21,7 +22,7 @@ from skpref.experiments._seeds import draw_key, seeds_from
 from skpref.experiments._sources import Draw
 from skpref.metrics import get_scorer
 
-__all__ = ["FitGroup", "run_fit_group", "run_protocol"]
+__all__ = ["FitGroup", "run_fit_group", "run_protocol", "score_fit_group"]
 
 _OWNER = "run_protocol"
 
@@ -84,11 +85,31 @@ def run_fit_group(group):
     rows : list of dict
         One row per model and scored set, in the runner's column names.
     """
-    rows = []
+    fit_seconds = {}
     for name, model in group.models:
         start = time.perf_counter()
         model.fit(group.draw.X, group.draw.y)
-        fit_seconds = time.perf_counter() - start
+        fit_seconds[name] = time.perf_counter() - start
+    return score_fit_group(group, fit_seconds)
+
+
+def score_fit_group(group, fit_seconds):
+    """Score the fitted models of a :class:`FitGroup`: its rows of the runs.
+
+    Parameters
+    ----------
+    group : FitGroup
+        The work, its models fitted.
+    fit_seconds : dict of str to float
+        The ``fit_seconds`` column of each model, by name.
+
+    Returns
+    -------
+    rows : list of dict
+        One row per model and scored set, in the runner's column names.
+    """
+    rows = []
+    for name, model in group.models:
         extras = {col: f(model, group.draw) for col, f in group.protocol.extras.items()}
         for split, test, X, y in _scored_sets(group.protocol, group.draw):
             rows.append(
@@ -102,7 +123,7 @@ def run_fit_group(group):
                     "group": test,
                     "accuracy": _accuracy(model, X, y),
                     "n": len(y),
-                    "fit_seconds": fit_seconds,
+                    "fit_seconds": fit_seconds[name],
                     **extras,
                 }
             )
@@ -240,10 +261,6 @@ def _groups(protocol, source, specs, draws, model_params, deltas):
         yield FitGroup(protocol, source.name, i, rho, draw, models)
 
 
-def _in_order(groups):
-    return map(run_fit_group, groups)
-
-
 def run_protocol(
     protocol,
     source,
@@ -296,8 +313,11 @@ def run_protocol(
     executor : callable or None, default=None
         ``executor(groups)`` takes an iterable of :class:`FitGroup` (made one
         at a time, each holding its draw's data) and returns, in the same order,
-        each group's rows (what :func:`run_fit_group` returns); None runs them
-        one after another here.
+        each group's rows (what :func:`run_fit_group` returns). None:
+        :class:`VectorisedExecutor`, which trains all the reward models of the
+        run at once with the vectorised engine (each as it would train alone);
+        ``lambda groups: map(run_fit_group, groups)`` fits them one after
+        another.
     show_progress : bool, default=False
         Show a progress bar over the groups.
 
@@ -335,7 +355,11 @@ def run_protocol(
     draws = _planned_draws(protocol, source, rhos, n_seeds, random_state)
     deltas = {}
     groups = _groups(protocol, source, specs, draws, model_params, deltas)
-    results = (executor or _in_order)(groups)
+    if executor is None:
+        from skpref.experiments._vectorised import VectorisedExecutor
+
+        executor = VectorisedExecutor()
+    results = executor(groups)
     if show_progress:
         from tqdm.auto import tqdm
 

@@ -1,27 +1,27 @@
 """The shared base of the reward estimators: validation, seeding, the skorch net."""
 
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 import torch
 from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping, ProgressBar
-from skorch.helper import predefined_split
 
 from skpref.models import _training
+from skpref.models._batches import Batches, PairData, Phases, Rows
 from skpref.models._inputs import (
-    agreement_score,
     check_fit_target,
-    check_score_target,
     check_weights,
     float32_pairs,
     single_responses,
-    validation_dataset,
+    validation_arrays,
 )
 from skpref.models._net import NonFiniteLossGuard, PairHoldout, PairNet
+from skpref.models._pair_classifier import PairClassifierMixin
 from skpref.utils._device import resolve_device
 from skpref.utils._validation import (
     Interval,
@@ -32,8 +32,11 @@ from skpref.utils._validation import (
     validate_parameter_constraints,
 )
 
+#: Rows per chunk of prediction (at least ``batch_size``).
+_PREDICTION_ROWS = 8192
 
-class BaseRewardModel(ClassifierMixin, BaseEstimator):
+
+class BaseRewardModel(PairClassifierMixin, BaseEstimator):
     """Common machinery of the pair reward models; not for direct use.
 
     Subclasses set ``_with_objective`` (or override it as a property), ``_net_class``
@@ -93,13 +96,43 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
         X, y = float32_pairs(self, X, y)
         weight = check_weights(sample_weight, len(X), owner=owner)
         y = check_fit_target(y, None if sample_weight is None else weight, owner=owner)
+        if (X_val is None) != (y_val is None):
+            raise ValueError(f"{owner}.fit needs both X_val and y_val, or neither.")
+        plan = self._plan_fit(X, y, weight, holdout=X_val is None)
+        data = PairData([X], [y], self.device_)
+        valid = plan.valid_batches(data)
+        if X_val is not None:
+            X_val, y_val = validation_arrays(self, X_val, y_val)
+            rows = Rows.of(np.arange(len(y_val)), np.ones(len(y_val)))
+            valid_data = PairData([X_val], [y_val], self.device_)
+            valid = Batches(valid_data, [rows], self.batch_size)
+        self._train_alone(plan, Phases(plan.train_batches(data), valid))
+        self._summarise_training(X)
+        return self
+
+    def _train_alone(self, plan, phases):
+        """Build, initialise (from the plan's seed) and train ``net_`` on ``phases``."""
+        self.net_ = self._build_net(validated=phases.valid is not None)
+        with self._forked_rng():
+            torch.manual_seed(plan.seeds.init)
+            self.net_.initialize()
+            self.net_.partial_fit(phases)
+
+    def _plan_fit(self, X, y, weight, rows=None, *, holdout=True):
+        """Set the fitted attributes; return what the fit trains on (a FitPlan).
+
+        ``X``, ``y`` and ``weight`` are validated; ``rows`` (default: all) are the
+        rows of ``X`` that this fit trains on, in order.
+        """
+        owner = type(self).__name__
+        rows = np.arange(len(X)) if rows is None else np.asarray(rows)
         self.classes_ = np.array([0, 1])
         self.n_pair_features_ = check_pair_width(
             X.shape[1], with_objective=self._with_objective, owner=owner
         )
         declared = self._declared_n_objectives()
         if self._with_objective:
-            ids = check_objective_ids(X[:, -1], owner=owner)
+            ids = check_objective_ids(X[rows, -1], owner=owner)
             self.objective_categories_, declared = _training.objective_names(
                 self.objective_categories, declared, owner=owner
             )
@@ -113,27 +146,22 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
                 else f"objective_categories={names.tolist()}",
             )
             self._check_objectives(ids)
-        if (X_val is None) != (y_val is None):
-            raise ValueError(f"{owner}.fit needs both X_val and y_val, or neither.")
-        if not np.all(weight > 0):  # leave pairs of weight 0 out; copy only then
+        weight = weight[rows]
+        if not np.all(weight > 0):  # pairs of weight 0 are left out
             keep = weight > 0
-            X, y, weight = X[keep], y[keep], weight[keep]
-        weight = weight / weight.mean()
+            rows, weight = rows[keep], weight[keep]
+        weight = (weight / weight.mean()).astype(np.float32)
         seeds = _training.Seeds.from_random_state(self.random_state)
-        valid = self._validation(len(y), X_val, y_val, seeds.split)
         self.device_ = resolve_device(self.device, owner=owner)
-        self.net_ = self._build_net(valid, seeds.shuffle)
-        data = {"X": X, "sample_weight": weight.astype(np.float32)}
-        # Training itself draws from seeded generators; fork_rng also keeps torch's
-        # global state untouched by what draws from it anyway (the DataLoader's
-        # unused worker seed).
-        devices = [self.device_] if self.device_.startswith("cuda") else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seeds.init)
-            self.net_.initialize()
-            self.net_.partial_fit(data, y.astype(np.float32))
-        self._summarise_training(X)
-        return self
+        train, valid = np.arange(len(rows)), None
+        fraction = (self.validation_fraction or 0) if holdout else 0
+        n_valid = _training.holdout_size(fraction, len(rows))
+        if 1 <= n_valid < len(rows):
+            train, valid = PairHoldout(fraction, seeds.split).split_indices(y[rows])
+            valid = Rows.of(rows[valid], weight[valid])
+        return _training.FitPlan(
+            self, Rows.of(rows[train], weight[train]), valid, seeds
+        )
 
     def _declared_n_objectives(self):
         return getattr(self, "n_objectives", None)
@@ -141,19 +169,17 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
     def _check_objectives(self, ids):
         """Let subclasses require a minimum number of objectives."""
 
-    def _validation(self, n_pairs, X_val, y_val, seed):
-        """Return the skorch ``train_split``: the explicit set, a holdout, or none."""
-        if X_val is not None:
-            return predefined_split(validation_dataset(self, X_val, y_val))
-        fraction = self.validation_fraction or 0
-        n_valid = _training.holdout_size(fraction, n_pairs)
-        if n_valid < 1 or n_valid >= n_pairs:
-            return None
-        return PairHoldout(fraction, random_state=seed)
+    @contextmanager
+    def _forked_rng(self):
+        """Leave torch's global random state as it was (on the fit's device too)."""
+        devices = [self.device_] if self.device_.startswith("cuda") else []
+        with torch.random.fork_rng(devices=devices):
+            yield
 
-    def _build_net(self, train_split, shuffle_seed):
+    def _build_net(self, *, validated):
+        """Build the unfitted net; ``validated``: whether it gets validation pairs."""
         module, module_params = self._build_module_params()
-        monitor = "valid_acc" if train_split is not None else "train_loss"
+        monitor = "valid_acc" if validated else "train_loss"
         callbacks = [
             ("nonfinite_guard", NonFiniteLossGuard()),
             (
@@ -175,20 +201,24 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
         return self._net_class(
             module,
             **{f"module__{key}": value for key, value in module_params.items()},
-            criterion=torch.nn.BCEWithLogitsLoss,
-            criterion__reduction="none",
-            optimizer=torch.optim.Adam,
-            lr=self.lr,
-            optimizer__weight_decay=self.weight_decay,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train__shuffle=True,
-            iterator_train__generator=torch.Generator().manual_seed(shuffle_seed),
-            train_split=train_split,
             callbacks=callbacks,
-            device=self.device_,
-            verbose=int(bool(self.verbose)),
+            **self._net_params(),
         )
+
+    def _net_params(self):
+        """Return the net's loss, optimiser and loop settings (the engine's too)."""
+        return {
+            "criterion": torch.nn.BCEWithLogitsLoss,
+            "criterion__reduction": "none",
+            "optimizer": torch.optim.Adam,
+            "lr": self.lr,
+            "optimizer__weight_decay": self.weight_decay,
+            "max_epochs": self.max_epochs,
+            "batch_size": self.batch_size,
+            "train_split": None,
+            "device": self.device_,
+            "verbose": int(bool(self.verbose)),
+        }
 
     def _extra_callbacks(self):
         return []
@@ -211,18 +241,11 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
 
     # -- prediction --------------------------------------------------------------
 
-    def _validated_pairs(self, X):
-        check_is_fitted(self)
-        X = float32_pairs(self, X, reset=False)
-        if self._with_objective:
-            check_objective_ids(
-                X[:, -1], n_objectives=self.n_objectives_, owner=type(self).__name__
-            )
-        return X
-
     def _batches(self, *arrays):
-        """Yield the rows of ``arrays`` as tensors on the fitted device, in batches.
+        """Yield the rows of ``arrays`` as tensors on the fitted device, in chunks.
 
+        Chunks of at least ``_PREDICTION_ROWS`` rows: a prediction does not
+        depend on them, and small ones leave a GPU waiting on each launch.
         ``batch_size`` is validated here too: it may have been set after ``fit``.
         """
         validate_parameter_constraints(
@@ -230,17 +253,17 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
             {"batch_size": self.batch_size},
             caller_name=type(self).__name__,
         )
-        for start in range(0, len(arrays[0]), self.batch_size):
-            stop = start + self.batch_size
-            yield [torch.as_tensor(a[start:stop], device=self.device_) for a in arrays]
+        size = max(self.batch_size, _PREDICTION_ROWS)
+        for start in range(0, len(arrays[0]), size):
+            chunk = [a[start : start + size] for a in arrays]
+            yield [torch.as_tensor(a, device=self.device_) for a in chunk]
 
     def _margins(self, X):
         """``r(a) - r(b)`` of validated pair rows, as float64."""
         module = self.net_.module_
         module.eval()
         with torch.inference_mode():
-            margins = [module.margin(X_batch).cpu() for (X_batch,) in self._batches(X)]
-        return torch.cat(margins).numpy().astype(np.float64)
+            return _to_numpy([module.margin(X_b) for (X_b,) in self._batches(X)])
 
     def decision_function(self, X):
         """Reward difference ``r(a) - r(b)`` of each pair.
@@ -275,55 +298,6 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
         # sigmoid(-m) for the first column (not 1 - sigmoid(m)) makes the swap exact.
         return np.column_stack([expit(-margin), expit(margin)])
 
-    def predict(self, X):
-        """Predicted label: ``1`` where ``r(a) > r(b)``, i.e. ``P(a > b) > 0.5``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_pairs, n_features_in_)
-            Pairs in the layout seen in ``fit``.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_pairs,)
-            ``1`` where response a is predicted to be preferred, else ``0``.
-        """
-        return (self.decision_function(X) > 0).astype(np.int64)
-
-    def score(self, X, y, sample_weight=None):
-        """Return the expected agreement of the predictions with a random annotator.
-
-        ``mean(y * [pred = 1] + (1 - y) * [pred = 0])`` (weighted by
-        ``sample_weight``): the accuracy for hard labels; with soft labels ``y``
-        (the share of annotators preferring a) the chance that an annotator drawn
-        at random agrees with the prediction, so a tie (``y = 0.5``) counts ½
-        whatever is predicted.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_pairs, n_features_in_)
-            Pairs in the layout seen in ``fit``.
-        y : array-like of shape (n_pairs,)
-            Labels ``0``/``1`` or soft labels in ``[0, 1]``.
-        sample_weight : array-like of shape (n_pairs,), default=None
-            Non-negative weight of each pair.
-
-        Returns
-        -------
-        score : float
-            In ``[0, 1]``; higher is better.
-        """
-        owner = type(self).__name__
-        y_pred = self.predict(X)
-        y = check_score_target(y, owner=owner)
-        if len(y) != len(y_pred):
-            raise ValueError(
-                f"{owner}.score got {len(y_pred)} pairs in X but {len(y)} labels "
-                "in y; pass one label per pair."
-            )
-        weight = check_weights(sample_weight, len(y), owner=owner, method="score")
-        return agreement_score(y, y_pred, weight)
-
     def predict_reward(self, E):
         """Reward ``r(e)`` of single responses.
 
@@ -341,38 +315,18 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
             compare them, do not read their absolute value.
         """
         check_is_fitted(self)
-        E, objective = single_responses(self, E)
+        return self._rewards(*single_responses(self, E))
+
+    def _rewards(self, E, objective):
+        """``r(e)`` of validated single responses and their objective ids."""
         module = self.net_.module_
         module.eval()
         with torch.inference_mode():
-            rewards = [
-                module.reward(E_batch, ids).cpu()
-                for E_batch, ids in self._batches(E, objective)
-            ]
-        return torch.cat(rewards).numpy().astype(np.float64)
+            return _to_numpy(
+                [module.reward(E_b, ids) for E_b, ids in self._batches(E, objective)]
+            )
 
     # -- persistence -------------------------------------------------------------
-
-    def save(self, path):
-        """Save the fitted model to one file, safely (no pickle).
-
-        The weights go into a safetensors file together with the parameters and
-        fitted attributes as JSON; :func:`skpref.load` reads it back. See
-        :func:`skpref.save`.
-
-        Parameters
-        ----------
-        path : str or path-like
-            File to write (conventionally ending in ``.safetensors``).
-
-        Returns
-        -------
-        path : pathlib.Path
-            The file written.
-        """
-        from skpref._persistence import save
-
-        return save(self, path)
 
     def _get_torch_state(self):
         """Return ``{"net_": state_dict}``, the weights to save; ``{}`` unfitted."""
@@ -388,12 +342,12 @@ class BaseRewardModel(ClassifierMixin, BaseEstimator):
         is).
         """
         self.device_ = resolve_device(self.device, owner=type(self).__name__)
-        self.net_ = self._build_net(None, shuffle_seed=0)
-        with torch.random.fork_rng(devices=[]):  # initialising draws random weights
+        self.net_ = self._build_net(validated=False)
+        with self._forked_rng():  # initialising draws random weights
             self.net_.initialize()
         _training.load_module_state(self.net_.module_, state["net_"], owner=self)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
-        return tags
+
+def _to_numpy(batches):
+    """Concatenate per-batch outputs on the device; one copy to the host, float64."""
+    return torch.cat(batches).cpu().numpy().astype(np.float64)

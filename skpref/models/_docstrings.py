@@ -8,7 +8,8 @@ TRAINING_PARAMS = """\
     weight_decay : float, default=0.0
         Adam weight decay.
     batch_size : int, default=64
-        Pairs per optimisation step; also the batch size of prediction.
+        Pairs per optimisation step (and per validation step). Prediction runs
+        in chunks of at least 8,192 pairs, which change no prediction.
     validation_fraction : float or None, default=0.1
         Share of the training pairs held out (stratified by label) to pick the
         epoch with the best validation accuracy, whose weights are kept (the

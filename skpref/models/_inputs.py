@@ -11,7 +11,6 @@ from numbers import Real
 
 import numpy as np
 from sklearn.utils.validation import check_array, validate_data
-from skorch.dataset import Dataset
 
 from skpref.utils._validation import (
     _check_both_labels,
@@ -62,8 +61,8 @@ def single_responses(estimator, E):
     return E[:, :d], objective
 
 
-def validation_dataset(estimator, X_val, y_val):
-    """Check an explicit validation set; return it as an unweighted skorch dataset."""
+def validation_arrays(estimator, X_val, y_val):
+    """Check an explicit validation set; return it as float32 ``(X_val, y_val)``."""
     owner = type(estimator).__name__
     X_val = float32_pairs(estimator, X_val, reset=False)
     y_val = check_score_target(y_val, owner=owner, argument="y_val")
@@ -76,8 +75,7 @@ def validation_dataset(estimator, X_val, y_val):
         check_objective_ids(
             X_val[:, -1], n_objectives=estimator.n_objectives_, owner=owner
         )
-    weight = np.ones(len(y_val), dtype=np.float32)
-    return Dataset({"X": X_val, "sample_weight": weight}, y_val.astype(np.float32))
+    return X_val, y_val.astype(np.float32)
 
 
 def check_fit_target(y, sample_weight, *, owner):

@@ -128,11 +128,11 @@ class AdversarialRewardModule(MultiheadRewardModule):
 
     @property
     def adversary_weight(self):
-        return self.reversal.weight
+        return float(self.reversal.weight)
 
     @adversary_weight.setter
     def adversary_weight(self, value):
-        self.reversal.weight = float(value)
+        self.reversal.weight.fill_(float(value))
 
     def forward(self, X):
         X_a, X_b, objective = self.split(X)

@@ -1,14 +1,22 @@
 """The skorch layer: one net class per loss, the holdout and the training callbacks.
 
 Public estimators build a :class:`PairNet` (or :class:`AdversarialPairNet`) in
-``fit``; they are not skorch nets themselves (see STYLE.md). Each batch is a dict
-``{"X": pair rows, "sample_weight": weights}`` (skorch's way of carrying per-sample
-weights to the loss); the module sees only the pair rows.
+``fit``; they are not skorch nets themselves (see STYLE.md). The net is fitted on
+:class:`~skpref.models._batches.Phases`, the training and validation batches of
+data held on the training device; each batch is a dict ``{"X": pair rows,
+"sample_weight": weights}`` (skorch's way of carrying per-sample weights to the
+loss); the module sees only the pair rows.
 
 The loss is the BTL negative log-likelihood (eq. 2) on soft targets: with the logit
 ``d = r(a) - r(b)`` and ``y`` the share of annotators preferring a, it is the binary
 cross-entropy of ``sigmoid(d)`` against ``y`` (for ``y = 1`` that is
 ``-log sigmoid(r(a) - r(b))``), weighted per pair and averaged over the batch.
+
+Losses are written over the last axis, so that the same code serves one model and
+the engine's stacked members (a leading member axis, one loss per member; see
+:mod:`skpref.models._engine`). Batch statistics are summed on the device and
+recorded once per phase of an epoch (:meth:`PairNet.run_single_epoch`), where
+skorch would wait on the device after every batch to record its loss.
 """
 
 import math
@@ -21,21 +29,83 @@ from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import ValidSplit
 from skorch.utils import to_tensor
 
+from skpref.models._batches import Batches, EpochSums, Phases, batch_mean, batch_rows
+
 
 class PairNet(NeuralNet):
     """skorch net whose module returns the BTL logit ``r(a) - r(b)`` of each pair.
 
     The criterion must be unreduced (``reduction="none"``): ``get_loss`` weights each
     pair's loss by its sample weight, then averages. On validation batches it also
-    records the weighted agreement with the (soft) labels, which
+    sums the weighted agreement with the (soft) labels, which
     :class:`WeightedAgreement` turns into the epoch's ``valid_acc``.
     """
+
+    _epoch_sums = None
 
     def infer(self, x, **fit_params):
         # The weights travel with the pairs to reach the loss; the module sees pairs.
         if isinstance(x, Mapping):
             x = x["X"]
         return self.module_(to_tensor(x, device=self.device), **fit_params)
+
+    def _set_training(self, training=True):
+        # skorch sets the mode before every batch, walking every submodule; it
+        # changes only between the training and validation phases.
+        if self.module_.training != training:
+            super()._set_training(training)
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        if isinstance(X, Phases):
+            return X.train, X.valid
+        return super().get_split_datasets(X, y, **fit_params)
+
+    def get_iterator(self, dataset, training=False):
+        if isinstance(dataset, Batches):
+            return dataset
+        return super().get_iterator(dataset, training=training)
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """Run skorch's epoch, with the batch statistics summed on the device.
+
+        skorch records each batch's loss with ``loss.item()``, which waits for
+        the device after every step; here the losses (and what ``get_loss``
+        records) are summed on the device and recorded once, as one batch of
+        the phase's size, which ``PassthroughScoring`` averages to the same
+        epoch values.
+        """
+        if iterator is None:
+            return
+        self._epoch_sums = sums = EpochSums()
+        batch_count = 0
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            rows = batch_rows(batch[0])
+            sums.add_rows(rows)
+            sums.add_mean(f"{prefix}_loss", step["loss"], rows)
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+            batch_count += 1
+        self._epoch_sums = None
+        values, rows = sums.values()
+        self.record_phase(prefix, values, rows, batch_count)
+
+    def record_phase(self, prefix, values, rows, batch_count):
+        """Record a phase's statistics in the history, as one batch."""
+        for name, value in values.items():
+            self.history.record_batch(name, value)
+        self.history.record_batch(f"{prefix}_batch_size", rows)
+        self.history.record(f"{prefix}_batch_count", batch_count)
+
+    def record_mean(self, name, value, X):
+        """Add a batch's mean of a statistic to the phase's (batch-size weighted)."""
+        if self._epoch_sums is not None:
+            self._epoch_sums.add_mean(name, value, batch_rows(X))
+
+    def record_sum(self, name, value):
+        """Add a batch's total of a statistic to the phase's."""
+        if self._epoch_sums is not None:
+            self._epoch_sums.add_sum(name, value)
 
     def pair_weights(self, X):
         """Return the batch's sample weights as a tensor on the net's device."""
@@ -49,11 +119,9 @@ class PairNet(NeuralNet):
             with torch.no_grad():
                 predicted_a = (y_pred > 0).to(y_true.dtype)
                 agreement = predicted_a * y_true + (1 - predicted_a) * (1 - y_true)
-                self.history.record_batch(
-                    "valid_agreement", (weight * agreement).sum().item()
-                )
-                self.history.record_batch("valid_weight", weight.sum().item())
-        return (weight * per_pair).mean()
+                self.record_sum("valid_agreement", (weight * agreement).sum(-1))
+                self.record_sum("valid_weight", weight.sum(-1))
+        return batch_mean(weight * per_pair, X)
 
     @property
     def _default_callbacks(self):
@@ -80,16 +148,21 @@ class AdversarialPairNet(PairNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         margin, disc_logits, disc_target = y_pred
         btl_loss = super().get_loss(margin, y_true, X=X, training=training)
+        n_classes = disc_logits.shape[-1]
         per_response = torch.nn.functional.cross_entropy(
-            disc_logits, disc_target, reduction="none"
-        )
-        per_pair = per_response.view(2, -1).mean(dim=0)
-        adv_loss = (self.pair_weights(X) * per_pair).mean()
+            disc_logits.reshape(-1, n_classes),
+            disc_target.reshape(-1),
+            reduction="none",
+        ).view(disc_target.shape)
+        # The a halves, then the b halves (see the module): one loss per pair.
+        per_pair = per_response.unflatten(-1, (2, -1)).mean(-2)
+        adv_loss = batch_mean(self.pair_weights(X) * per_pair, X)
         prefix = "train" if training else "valid"
         with torch.no_grad():
-            disc_acc = (disc_logits.argmax(1) == disc_target).float().mean().item()
-        self.history.record_batch(f"{prefix}_disc_acc", disc_acc)
-        self.history.record_batch(f"{prefix}_adv_loss", adv_loss.item())
+            correct = (disc_logits.argmax(-1) == disc_target).to(per_pair.dtype)
+            disc_acc = batch_mean(correct.unflatten(-1, (2, -1)).mean(-2), X)
+        self.record_mean(f"{prefix}_disc_acc", disc_acc, X)
+        self.record_mean(f"{prefix}_adv_loss", adv_loss, X)
         return btl_loss + adv_loss
 
 
@@ -143,6 +216,11 @@ class PairHoldout:
             self.fraction, stratified=stratified, random_state=self.random_state
         )
         return split(dataset, y=side)
+
+    def split_indices(self, y):
+        """Return ``(train, valid)``, the positions of the pairs of each part."""
+        train, valid = self(np.arange(len(y)), y)
+        return np.asarray(train.indices), np.asarray(valid.indices)
 
 
 class NonFiniteLossGuard(Callback):

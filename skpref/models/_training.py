@@ -2,7 +2,8 @@
 
 Everything random in a fit is drawn from three integer seeds derived from
 ``random_state`` by a private generator: one seeds the weight initialisation, one a
-``torch.Generator`` that orders the batches, one the validation holdout. Neither
+``torch.Generator`` that orders the batches (``torch.randperm`` of the training
+pairs every epoch), one the validation holdout. Neither
 NumPy's nor torch's global random state is read or changed, so a fit is a pure
 function of its data, its parameters and these seeds.
 """
@@ -12,9 +13,11 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 
+from skpref.models._batches import Batches, Rows
 from skpref.utils._objectives import check_objective_categories
 
 # The loss of predicting 1/2 for every pair; a kept epoch that does ten times worse
@@ -45,14 +48,55 @@ class Seeds:
         >>> Seeds.from_random_state(0) == Seeds.from_random_state(0)
         True
         """
-        if random_state is None:
-            # Fresh entropy that leaves NumPy's global generator alone.
-            rng = np.random.RandomState(np.random.SeedSequence().generate_state(1))
-        elif isinstance(random_state, np.random.RandomState):
-            rng = random_state
-        else:
-            rng = np.random.RandomState(random_state)
+        rng = random_state_generator(random_state)
         return cls(*(int(s) for s in rng.randint(0, 2**31 - 1, size=3)))
+
+
+def random_state_generator(random_state):
+    """Return a ``RandomState`` from ``random_state``; None: fresh entropy.
+
+    Unlike ``check_random_state(None)``, None leaves NumPy's global generator
+    alone.
+
+    Examples
+    --------
+    >>> random_state_generator(0).randint(10) == random_state_generator(0).randint(10)
+    True
+    """
+    if random_state is None:
+        return np.random.RandomState(np.random.SeedSequence().generate_state(1))
+    if isinstance(random_state, np.random.RandomState):
+        return random_state
+    return np.random.RandomState(random_state)
+
+
+@dataclass
+class FitPlan:
+    """What one model trains on: its rows of the data, their weights, its seeds.
+
+    A single fit and each member of the engine train from a plan; the batches of
+    both come from the same rows, weights and seeds, in the same order.
+    """
+
+    estimator: object
+    train: Rows
+    valid: Rows | None
+    seeds: Seeds
+
+    def generator(self):
+        """Return the generator of the batch order (``torch.randperm`` each epoch)."""
+        return torch.Generator().manual_seed(self.seeds.shuffle)
+
+    def train_batches(self, data):
+        """Return the training batches of this model alone."""
+        size = self.estimator.batch_size
+        return Batches(data, [self.train], size, [self.generator()])
+
+    def valid_batches(self, data):
+        """Return the validation batches of this model alone (None: no holdout)."""
+        if self.valid is None:
+            return None
+        return Batches(data, [self.valid], self.estimator.batch_size)
 
 
 def holdout_size(fraction, n_pairs):

@@ -54,6 +54,7 @@ def test_pipeline_from_text_to_reward(tiny_models, tmp_path, output):
                     head_hidden_dim=16,
                     max_epochs=40,
                     lr=1e-2,
+                    device="cpu",
                     random_state=0,
                 ),
             ),

@@ -25,7 +25,12 @@ HEADER = '''"""Figures of `skpref reproduce`, recorded by ``record_golden.py``.
 History: first recorded on main at d5e8f24 with the code before the one runner
 (which the runner reproduced to 1e-9); recorded again by ``record_golden.py`` after
 the reward models drew their initialisation, batch order and holdout from three
-seeded generators (merge of the models branch), which changes every seeded fit.
+seeded generators (merge of the models branch), which changes every seeded fit;
+and again on the engine branch, where the batch order became
+``torch.randperm(n_train, generator)`` each epoch without a DataLoader (which
+drew one more number from the generator per epoch) and the runner's default
+executor trains a run's models at once (the same runs as fitting them one after
+another, tested in test_vectorised.py).
 Every run's accuracy (rounded to 10 decimals; NaN for an empty set) and the
 Markdown tables; the cases and their flags are in ``conftest.py`` and
 ``test_golden.py``.

@@ -32,5 +32,6 @@ SMALL_ADVERSARIAL = dict(
     lr=1e-2,
     batch_size=64,
     validation_fraction=None,
+    device="cpu",
     random_state=0,
 )

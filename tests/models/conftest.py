@@ -3,7 +3,8 @@ from sklearn.base import clone
 
 from tests.estimator_registry import pair_data_for, single_reward_model_instances
 
-# The single reward models; wrappers (ActiveLearner) have tests of their own.
+# The single reward models; meta-estimators (RewardEnsemble, ActiveLearner) have
+# tests of their own.
 REWARD_MODELS = {repr(model): model for model in single_reward_model_instances()}
 
 

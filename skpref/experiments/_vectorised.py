@@ -1,0 +1,114 @@
+"""The runner's default executor: the reward models of a run trained at once.
+
+:func:`~skpref.experiments.run_protocol` hands its executor the fit groups of a run
+(each one draw and its seeded, unfitted models). :class:`VectorisedExecutor` takes
+them in chunks (by default the whole run), converts each draw's training pairs to
+float32 once, and fits every skpref reward model of the chunk with the vectorised
+engine (:mod:`skpref.models._engine`): the models of one configuration, e.g. the
+Adversarial model of every seed and rho, or of every λ of a grid, train as the
+members of one stacked network, each as it would train alone (its own seeds,
+split and batches; only floating-point rounding differs). Other estimators are
+fitted one by one. Each group's rows come back in order.
+"""
+
+import time
+
+import numpy as np
+
+from skpref.experiments._runner import score_fit_group
+from skpref.models._base import BaseRewardModel
+from skpref.models._engine import fit_together
+from skpref.models._inputs import check_fit_target, float32_pairs
+
+__all__ = ["VectorisedExecutor", "run_fit_groups"]
+
+
+class VectorisedExecutor:
+    """Fit the models of many fit groups at once, with skpref's vectorised engine.
+
+    Parameters
+    ----------
+    max_draws : int or None, default=None
+        How many fit groups (draws) are trained together: their training pairs
+        are held in memory (and on the device) at once. None: all of the run.
+
+    Examples
+    --------
+    >>> from skpref.experiments import (
+    ...     CONFOUNDING, SyntheticConfounded, VectorisedExecutor, run_protocol)
+    >>> source = SyntheticConfounded(n_train=200, n_test=100, n_features=4)
+    >>> result = run_protocol(CONFOUNDING, source, rhos=[0.5, 1.0], n_seeds=1,
+    ...                       width=8, lr=1e-2, max_epochs=2, device="cpu",
+    ...                       executor=VectorisedExecutor(max_draws=1))
+    >>> sorted(result.runs["model"].unique())
+    ['Adversarial', 'Base', 'Multihead']
+    """
+
+    def __init__(self, max_draws=None):
+        self.max_draws = max_draws
+
+    def __call__(self, groups):
+        """Yield the rows of each group, in order, training a chunk at a time."""
+        chunk = []
+        for group in groups:
+            chunk.append(group)
+            if self.max_draws is not None and len(chunk) >= self.max_draws:
+                yield from run_fit_groups(chunk)
+                chunk = []
+        if chunk:
+            yield from run_fit_groups(chunk)
+
+    def __repr__(self):
+        return f"VectorisedExecutor(max_draws={self.max_draws})"
+
+
+def run_fit_groups(groups):
+    """Fit the models of fit groups together and score them: each group's rows.
+
+    The skpref reward models are fitted together by the engine; their
+    ``fit_seconds`` is the engine's time divided by their number. Other
+    estimators are fitted one by one.
+
+    Parameters
+    ----------
+    groups : list of FitGroup
+        The work.
+
+    Returns
+    -------
+    rows : list of list of dict
+        The rows of each group (what :func:`run_fit_group` returns), in order.
+    """
+    groups = list(groups)
+    seconds = [{} for _ in groups]
+    together, data = [], []
+    for i, group in enumerate(groups):
+        arrays = None
+        for name, model in group.models:
+            if not _trains_on_the_engine(model):
+                start = time.perf_counter()
+                model.fit(group.draw.X, group.draw.y)
+                seconds[i][name] = time.perf_counter() - start
+                continue
+            model._validate_params()
+            if arrays is None:  # the draw's models share one float32 copy
+                arrays = _training_arrays(model, group.draw)
+            together.append((i, name, model))
+            data.append(arrays)
+    start = time.perf_counter()
+    fit_together([model for _, _, model in together], data)
+    share = (time.perf_counter() - start) / max(1, len(together))
+    for i, name, _ in together:
+        seconds[i][name] = share
+    return [score_fit_group(g, s) for g, s in zip(groups, seconds, strict=True)]
+
+
+def _trains_on_the_engine(model):
+    """Tell whether the engine can fit the model: a skpref model, base fit."""
+    return isinstance(model, BaseRewardModel) and type(model).fit is BaseRewardModel.fit
+
+
+def _training_arrays(model, draw):
+    X, y = float32_pairs(model, draw.X, draw.y)
+    y = check_fit_target(y, None, owner=type(model).__name__)
+    return X, y, np.ones(len(y))

@@ -1,0 +1,322 @@
+"""Ensembles of reward models, trained together by the vectorised engine."""
+
+from numbers import Integral
+
+import numpy as np
+from scipy.special import expit, log_expit, logsumexp
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.utils.validation import check_is_fitted
+
+from skpref.models import _training
+from skpref.models._base import BaseRewardModel
+from skpref.models._engine import fit_together
+from skpref.models._inputs import (
+    check_fit_target,
+    check_weights,
+    float32_pairs,
+    single_responses,
+)
+from skpref.models._pair_classifier import PairClassifierMixin
+from skpref.utils._validation import (
+    Interval,
+    _fit_context,
+    check_objective_ids,
+)
+
+
+class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+    """An ensemble of reward models: averaged probabilities, reward uncertainty.
+
+    ``n_members`` copies of a reward model, each with its own seed (initial
+    weights, batch order and validation holdout) and, with ``bootstrap=True``,
+    its own bootstrap sample of the pairs, are trained together by skpref's
+    vectorised engine: one forward and backward pass and one Adam step per
+    batch for all members, on one copy of the data on the device. Member ``k``
+    is the model ``clone(estimator).set_params(random_state=s_k)`` fitted alone
+    on its pairs, to floating-point rounding (see :ref:`ensembles`).
+
+    The spread of the members' rewards measures the epistemic uncertainty of
+    the reward: it is large where the training pairs do not pin the reward down.
+
+    Parameters
+    ----------
+    estimator : BTLRewardRegressor, MultiheadRewardModel or AdversarialRewardModel
+        The member model (unfitted); each member is a clone of it with its own
+        ``random_state``.
+    n_members : int, default=5
+        Number of members.
+    bootstrap : bool, default=False
+        Train each member on a bootstrap sample of the pairs (as many pairs,
+        drawn with replacement) instead of all of them; each member still holds
+        out its own validation pairs. Multi-objective members then all get the
+        number of objectives seen in ``X``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the members' seeds and the bootstrap samples. NumPy's and torch's
+        global random states are left untouched.
+
+    Attributes
+    ----------
+    members_ : list of estimators
+        The fitted members, ordinary reward models (each can predict and be saved
+        on its own).
+    member_samples_ : list of ndarray or None
+        With ``bootstrap=True``, the rows of ``X`` each member was trained on.
+    reward_offsets_ : ndarray of shape (n_members, n_objectives)
+        Each member's mean reward over the responses of the training pairs (per
+        objective; one column for single-objective models), subtracted from its
+        rewards by :meth:`predict_reward_members`.
+    classes_ : ndarray of shape (2,)
+        Always ``[0, 1]``.
+    n_features_in_ : int
+        Number of columns of ``X`` seen in ``fit``.
+    n_pair_features_ : int
+        Number of features of one response (``d``).
+    n_objectives_ : int
+        Number of objectives (multi-objective members only).
+
+    See Also
+    --------
+    BTLRewardRegressor, MultiheadRewardModel, AdversarialRewardModel :
+        The member models.
+
+    Notes
+    -----
+    ``predict_proba`` averages the members' probabilities ``P_k(a > b) =
+    sigmoid(r_k(a) - r_k(b))``; ``decision_function`` is the logit of that
+    average, ``log P(a > b) - log P(b > a)``, not the mean of the members'
+    reward differences (the two differ where the members disagree).
+
+    A reward is identified only up to an additive constant, which differs
+    between members trained from different seeds; each member's rewards are
+    therefore centred on its mean reward over the training responses before
+    their mean and spread are taken, so that the spread measures disagreement
+    and not the members' arbitrary offsets.
+
+    References
+    ----------
+    Lakshminarayanan, B., Pritzel, A. and Blundell, C. (2017). Simple and scalable
+    predictive uncertainty estimation using deep ensembles. NeurIPS.
+
+    Examples
+    --------
+    >>> from skpref import BTLRewardRegressor, RewardEnsemble
+    >>> from skpref.datasets import make_latent_preferences
+    >>> data = make_latent_preferences(n_pairs=400, n_features=8, random_state=0)
+    >>> member = BTLRewardRegressor(hidden_dim=16, latent_dim=8, max_epochs=10,
+    ...                             lr=1e-2, device="cpu")
+    >>> ensemble = RewardEnsemble(member, n_members=3, random_state=0)
+    >>> ensemble.fit(data.X, data.y).score(data.X, data.y) > 0.8
+    True
+    >>> ensemble.decision_function_members(data.X[:2]).shape
+    (3, 2)
+    >>> mean, std = ensemble.predict_reward(data.X[:4, :8], return_std=True)
+    >>> std.shape, bool((std > 0).all())
+    ((4,), True)
+    """
+
+    _parameter_constraints = {
+        "estimator": "no_validation",  # checked in fit, naming what is allowed
+        "n_members": [Interval(Integral, 1, None, closed="left")],
+        "bootstrap": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, estimator, *, n_members=5, bootstrap=False, random_state=None):
+        self.estimator = estimator
+        self.n_members = n_members
+        self.bootstrap = bootstrap
+        self.random_state = random_state
+
+    @property
+    def _with_objective(self):
+        return bool(getattr(self.estimator, "_with_objective", False))
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None):
+        """Fit all members together on preference pairs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pairs, n_columns)
+            Pairs ``[response_a | response_b]``, plus the objective id as the last
+            column for multi-objective members (see :ref:`data_format`).
+        y : array-like of shape (n_pairs,)
+            ``1`` where response a is preferred, ``0`` where b is, or soft labels
+            in ``[0, 1]``.
+        sample_weight : array-like of shape (n_pairs,), default=None
+            Non-negative weight of each pair, as in the member's ``fit``.
+
+        Returns
+        -------
+        self : object
+            The fitted ensemble.
+        """
+        owner = type(self).__name__
+        template = self._check_estimator()
+        X, y = float32_pairs(self, X, y)
+        weight = check_weights(sample_weight, len(X), owner=owner)
+        y = check_fit_target(y, None if sample_weight is None else weight, owner=owner)
+        rng = _training.random_state_generator(self.random_state)
+        seeds = rng.randint(0, 2**31 - 1, size=self.n_members)
+        samples = [None] * self.n_members
+        if self.bootstrap:
+            samples = [rng.randint(0, len(X), size=len(X)) for _ in seeds]
+            template = self._with_all_objectives(template, X)
+        members = [clone(template).set_params(random_state=int(s)) for s in seeds]
+        self.members_ = fit_together(
+            members, [(X, y, weight)] * len(members), rows=samples
+        )
+        self.member_samples_ = samples if self.bootstrap else None
+        self.classes_ = np.array([0, 1])
+        self.n_pair_features_ = members[0].n_pair_features_
+        if self._with_objective:
+            self.n_objectives_ = members[0].n_objectives_
+        self.reward_offsets_ = self._reward_offsets(X)
+        return self
+
+    def _check_estimator(self):
+        if not isinstance(self.estimator, BaseRewardModel):
+            raise ValueError(
+                "RewardEnsemble trains skpref's reward models (BTLRewardRegressor, "
+                "MultiheadRewardModel, AdversarialRewardModel) with its vectorised "
+                f"engine; got estimator={self.estimator!r}. For other classifiers "
+                "use sklearn.ensemble.BaggingClassifier."
+            )
+        self.estimator._validate_params()
+        return self.estimator
+
+    def _with_all_objectives(self, template, X):
+        """Fix K of multi-objective members to the objectives of ``X``.
+
+        A bootstrap sample may miss an objective; its member would then build
+        fewer heads than the others.
+        """
+        params = template.get_params()
+        if not self._with_objective or params["n_objectives"] is not None:
+            return template
+        if params["objective_categories"] is not None:
+            return template
+        ids = check_objective_ids(X[:, -1], owner=type(self).__name__)
+        k = _training.n_objectives(ids, None, owner=type(self).__name__)
+        return clone(template).set_params(n_objectives=k)
+
+    def _reward_offsets(self, X):
+        """Each member's mean reward over the training responses, per objective."""
+        d = self.n_pair_features_
+        n_objectives = self.n_objectives_ if self._with_objective else 1
+        ids = np.zeros(len(X), dtype=np.int64)
+        if self._with_objective:
+            ids = X[:, -1].astype(np.int64)
+        counts = np.bincount(ids, minlength=n_objectives)
+        offsets = np.zeros((self.n_members, n_objectives))
+        for k, member in enumerate(self.members_):
+            both = member._rewards(X[:, :d], ids) + member._rewards(
+                X[:, d : 2 * d], ids
+            )
+            sums = np.bincount(ids, weights=both, minlength=n_objectives)
+            offsets[k] = np.divide(
+                sums, 2 * counts, out=np.zeros(n_objectives), where=counts > 0
+            )
+        return offsets
+
+    # -- prediction --------------------------------------------------------------
+
+    def decision_function_members(self, X):
+        """Each member's reward difference ``r_k(a) - r_k(b)`` of each pair.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pairs, n_features_in_)
+            Pairs in the layout seen in ``fit``.
+
+        Returns
+        -------
+        margins : ndarray of shape (n_members, n_pairs)
+            Positive where member ``k`` prefers response a.
+        """
+        X = self._validated_pairs(X)
+        return np.stack([member._margins(X) for member in self.members_])
+
+    def decision_function(self, X):
+        """Logit of the members' mean probability: ``log P(a > b) - log P(b > a)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pairs, n_features_in_)
+            Pairs in the layout seen in ``fit``.
+
+        Returns
+        -------
+        margin : ndarray of shape (n_pairs,)
+            Positive where the ensemble prefers response a; swapping the two
+            responses negates it exactly.
+        """
+        margins = self.decision_function_members(X)
+        # log of a mean of sigmoids, computed stably; log(n_members) cancels
+        return logsumexp(log_expit(margins), axis=0) - logsumexp(
+            log_expit(-margins), axis=0
+        )
+
+    def predict_proba(self, X):
+        """Members' mean probabilities ``[P(b > a), P(a > b)]``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pairs, n_features_in_)
+            Pairs in the layout seen in ``fit``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_pairs, 2)
+            ``proba[:, 1]`` is the mean over members of ``sigmoid(r_k(a) -
+            r_k(b))``; swapping the two responses swaps the columns exactly.
+        """
+        margins = self.decision_function_members(X)
+        return np.column_stack([expit(-margins).mean(0), expit(margins).mean(0)])
+
+    def predict_reward_members(self, E):
+        """Each member's centred reward of single responses.
+
+        Parameters
+        ----------
+        E : array-like of shape (n_responses, n_columns)
+            Single responses as in the member's ``predict_reward``.
+
+        Returns
+        -------
+        rewards : ndarray of shape (n_members, n_responses)
+            Member ``k``'s reward minus its mean reward over the training
+            responses (of the response's objective), ``reward_offsets_``.
+        """
+        check_is_fitted(self)
+        E, objective = single_responses(self, E)
+        return np.stack(
+            [
+                member._rewards(E, objective) - self.reward_offsets_[k, objective]
+                for k, member in enumerate(self.members_)
+            ]
+        )
+
+    def predict_reward(self, E, return_std=False):
+        """Mean of the members' centred rewards; with their spread if asked.
+
+        Parameters
+        ----------
+        E : array-like of shape (n_responses, n_columns)
+            Single responses as in the member's ``predict_reward``.
+        return_std : bool, default=False
+            Also return the standard deviation of the members' rewards.
+
+        Returns
+        -------
+        reward : ndarray of shape (n_responses,)
+            Mean centred reward (see :meth:`predict_reward_members`); compare
+            rewards, do not read their absolute value.
+        std : ndarray of shape (n_responses,)
+            Standard deviation over the members (``ddof=0``), the epistemic
+            uncertainty of the reward; only with ``return_std=True``.
+        """
+        rewards = self.predict_reward_members(E)
+        if return_std:
+            return rewards.mean(0), rewards.std(0)
+        return rewards.mean(0)

@@ -1,0 +1,58 @@
+"""The paper-size commands handed to the GPU run, at toy sizes on the CPU."""
+
+import importlib.util
+
+import pandas as pd
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+
+def _script():
+    path = REPO_ROOT / "benchmarks" / "paper_size.py"
+    spec = importlib.util.spec_from_file_location("paper_size", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_both_commands_write_at_most_eight_small_files_into_one_folder(tmp_path):
+    script = _script()
+    for part in ("tables", "scaling"):
+        script.main([part, "--small", "--device", "cpu", "--out", str(tmp_path)])
+    files = sorted(p.name for p in tmp_path.rglob("*"))
+    assert files == [
+        "figure6_confounding.png",
+        "figure7_delta_plane.png",
+        "figure_scaling.png",
+        "scaling.md",
+        "scaling_runs.csv",
+        "tables.json",
+        "tables.md",
+        "tables_runs.csv",
+    ]
+    assert all(p.stat().st_size < 16 * 2**20 for p in tmp_path.iterdir())
+    text = (tmp_path / "tables.md").read_text(encoding="utf-8")
+    assert "Table 1" in text and "Table 2" in text and "Table 3" in text
+    runs = pd.read_csv(tmp_path / "scaling_runs.csv")
+    assert set(runs["model"]) == {"Multihead", "Adversarial"}
+    assert set(runs["n_train"]) == set(script.SMALL["sizes"])
+    assert set(runs["group"]) == {"inconsistent"}
+
+
+def test_the_scaling_summary_pairs_the_models_by_seed():
+    script = _script()
+    runs = pd.DataFrame(
+        {
+            "n_train": [100] * 4,
+            "rho": [1.0] * 4,
+            "seed": [0, 0, 1, 1],
+            "model": ["Multihead", "Adversarial"] * 2,
+            "accuracy": [0.5, 0.7, 0.6, 0.7],
+        }
+    )
+    row = script.scaling_summary(runs).iloc[0]
+    assert row["difference mean"] == pytest.approx(15.0)
+    assert row["difference s.e."] == pytest.approx(5.0)
+    assert row["Multihead mean"] == pytest.approx(55.0)

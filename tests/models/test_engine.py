@@ -1,0 +1,272 @@
+"""The vectorised engine: each member is the model fitted alone; the data path."""
+
+import sys
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+
+from skpref import AdversarialRewardModel, BTLRewardRegressor, MultiheadRewardModel
+from skpref.models import _batches, _engine
+from skpref.models._batches import Batches, EpochSums, PairData, Rows
+from skpref.models._engine import fit_together
+from skpref.models._inputs import float32_pairs
+from tests.estimator_registry import (
+    SMALL_ADVERSARY,
+    SMALL_HEADS,
+    SMALL_NET,
+    pair_data_for,
+)
+
+MODELS = {
+    "BTL": BTLRewardRegressor(**{**SMALL_NET, "max_epochs": 6}),
+    "Base": BTLRewardRegressor(
+        **{**SMALL_NET, "max_epochs": 6, "with_objective": True}
+    ),
+    "Multihead": MultiheadRewardModel(**{**SMALL_HEADS, "max_epochs": 6}),
+    "Adversarial": AdversarialRewardModel(**{**SMALL_ADVERSARY, "max_epochs": 6}),
+}
+# What may differ between members trained together: seed, patience, holdout share,
+# and for the adversary its weight and warm-up.
+VARIANTS = [
+    {"random_state": 1},
+    {"random_state": 2, "patience": 1},
+    {"random_state": 3, "validation_fraction": 0.2},
+]
+ADVERSARY_VARIANTS = [
+    {"random_state": 4, "adversary_weight": 2.0},
+    {"random_state": 5, "adversary_weight": 0.0, "adversary_warmup": 2},
+]
+
+
+def soft_weighted(model, n_pairs=240):
+    """Float32 pairs with soft labels (ties too) and weights (zeros too)."""
+    data = pair_data_for(model, n_pairs=n_pairs)
+    rng = np.random.RandomState(0)
+    y = np.where(data.y == 1, 0.85, 0.15)
+    y[::7] = 0.5
+    weight = rng.uniform(0.2, 2.0, size=n_pairs)
+    weight[::11] = 0.0
+    X = float32_pairs(clone(model), data.X)
+    return X, y, weight
+
+
+@pytest.fixture(scope="module", params=list(MODELS))
+def alone_and_together(request):
+    model = MODELS[request.param]
+    X, y, weight = soft_weighted(model)
+    variants = VARIANTS + (
+        ADVERSARY_VARIANTS if isinstance(model, AdversarialRewardModel) else []
+    )
+    # rows: all pairs, a subset with the same number of steps per epoch (a padded
+    # last batch) and one with fewer steps (trained in a group of its own)
+    rows = [None, np.arange(6, 240), np.arange(120)] + [None] * (len(variants) - 3)
+    configured = [clone(model).set_params(**v) for v in variants]
+    alone = [
+        clone(m).fit(
+            X if r is None else X[r],
+            y if r is None else y[r],
+            sample_weight=weight if r is None else weight[r],
+        )
+        for m, r in zip(configured, rows, strict=True)
+    ]
+    together = fit_together(
+        [clone(m) for m in configured], [(X, y, weight)] * len(variants), rows=rows
+    )
+    return X, alone, together
+
+
+def test_each_member_predicts_as_the_model_fitted_alone(alone_and_together):
+    X, alone, together = alone_and_together
+    for a, b in zip(alone, together, strict=True):
+        assert b.n_epochs_ == a.n_epochs_ and b.best_epoch_ == a.best_epoch_
+        assert_allclose(b.predict_proba(X), a.predict_proba(X), atol=2e-5)
+    # patience=1 stopped a member early: stopping is per member
+    assert min(m.n_epochs_ for m in together) < max(m.n_epochs_ for m in together)
+
+
+def test_each_member_has_the_history_of_the_model_fitted_alone(alone_and_together):
+    _, alone, together = alone_and_together
+    for a, b in zip(alone, together, strict=True):
+        assert list(b.history_.columns) == list(a.history_.columns)
+        numbers = a.history_.select_dtypes("number").columns.drop("dur")
+        assert_allclose(b.history_[numbers], a.history_[numbers], rtol=1e-4)
+
+
+def test_members_train_in_groups_of_equal_steps(monkeypatch):
+    sizes = []
+    original = _engine._train_group
+
+    def recording(plans, data):
+        sizes.append(sorted(len(plan.train) for plan in plans))
+        original(plans, data)
+
+    monkeypatch.setattr(_engine, "_train_group", recording)
+    model = BTLRewardRegressor(**{**SMALL_NET, "max_epochs": 1, "batch_size": 50})
+    X, y, weight = soft_weighted(model, n_pairs=200)
+    rows = [np.arange(200), np.arange(190), np.arange(120), np.arange(110)]
+    fit_together([clone(model) for _ in rows], [(X, y, weight)] * 4, rows=rows)
+    # after the weight-0 pairs and the 10% holdout: 162 and 154 pairs make 4 steps
+    # of 50, 98 and 90 pairs 2 steps
+    assert sorted(sizes) == [[90, 98], [154, 162]]
+
+
+def test_large_members_on_the_cpu_train_one_after_another(monkeypatch):
+    stacked = []
+    monkeypatch.setattr(_engine, "_train_group", stacked.append)
+    monkeypatch.setattr(_engine, "_CPU_STACKING_MAX_PARAMETERS", 100)
+    model = MultiheadRewardModel(**{**SMALL_HEADS, "max_epochs": 3})
+    X, y, weight = soft_weighted(model, n_pairs=150)
+    configured = [clone(model).set_params(random_state=s) for s in (1, 2)]
+    alone = [clone(m).fit(X, y, sample_weight=weight) for m in configured]
+    together = fit_together(configured, [(X, y, weight)] * 2)
+    assert not stacked
+    for a, b in zip(alone, together, strict=True):
+        assert_array_equal(b.predict_proba(X), a.predict_proba(X))
+
+
+def test_a_diverging_member_leaves_the_others_untouched():
+    model = BTLRewardRegressor(**{**SMALL_NET, "max_epochs": 4})
+    X, y, weight = soft_weighted(model)
+    huge = X * np.float32(1e30)
+    alone = clone(model).fit(X, y, sample_weight=weight)
+    with pytest.warns(Warning, match="diverged|NaN"):
+        together = fit_together(
+            [clone(model), clone(model)], [(X, y, weight), (huge, y, weight)]
+        )
+    assert_allclose(together[0].predict_proba(X), alone.predict_proba(X), atol=2e-5)
+
+
+def test_models_on_one_array_share_one_copy_on_the_device(monkeypatch):
+    blocks = []
+    original = PairData.__init__
+
+    def recording(self, parts, y, device, **kwargs):
+        blocks.append(len(parts))
+        original(self, parts, y, device, **kwargs)
+
+    monkeypatch.setattr(PairData, "__init__", recording)
+    model = BTLRewardRegressor(**{**SMALL_NET, "max_epochs": 1})
+    X, y, weight = soft_weighted(model, n_pairs=100)
+    X2 = X.copy()
+    fit_together([clone(model)] * 3, [(X, y, weight), (X, y, weight), (X2, y, weight)])
+    assert blocks == [2]
+
+
+# -- the data path -------------------------------------------------------------------
+
+
+def test_streamed_data_train_the_same_model_as_resident_data(monkeypatch):
+    model = MultiheadRewardModel(**{**SMALL_HEADS, "max_epochs": 3})
+    data = pair_data_for(model, n_pairs=200)
+    resident = clone(model).fit(data.X, data.y)
+    monkeypatch.setattr(_batches, "_fits_on", lambda device, n_bytes: False)
+    monkeypatch.setattr(_batches, "_CHUNK_BYTES", 3 * 32 * 4 * data.X.shape[1])
+    streamed = clone(model).fit(data.X, data.y)
+    assert_array_equal(streamed.predict_proba(data.X), resident.predict_proba(data.X))
+
+
+def _sync_calls(monkeypatch, fit):
+    """Count the calls that wait on the device (tensor to host) during ``fit``.
+
+    Adam reads its step counter with ``.item()`` every step, but that counter is
+    kept on the CPU (non-capturable Adam), so the call does not wait on a GPU;
+    calls from torch.optim are not counted.
+    """
+    calls = []
+    for name in ("item", "tolist", "cpu", "numpy", "__bool__", "__float__"):
+        original = getattr(torch.Tensor, name)
+
+        def counting(self, *args, _original=original, **kwargs):
+            if not sys._getframe(1).f_globals["__name__"].startswith("torch.optim"):
+                calls.append(1)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, counting)
+    fit()
+    monkeypatch.undo()
+    return len(calls)
+
+
+@pytest.mark.parametrize("ensemble", [False, True])
+def test_training_waits_on_the_device_per_epoch_not_per_batch(monkeypatch, ensemble):
+    model = AdversarialRewardModel(**{**SMALL_ADVERSARY, "max_epochs": 2})
+    X, y, weight = soft_weighted(model, n_pairs=200)
+
+    def fit(batch_size):
+        config = clone(model).set_params(batch_size=batch_size)
+        if ensemble:
+            return lambda: fit_together([config, clone(config)], [(X, y, weight)] * 2)
+        return lambda: config.fit(X, y, sample_weight=weight)
+
+    few, many = _sync_calls(monkeypatch, fit(90)), _sync_calls(monkeypatch, fit(6))
+    assert few == many
+
+
+@given(
+    counts=st.lists(st.integers(1, 40), min_size=1, max_size=4),
+    batch_size=st.integers(1, 16),
+    seed=st.integers(0, 1000),
+)
+def test_stacked_validation_batches_hold_every_row_once_padding_masked(
+    counts, batch_size, seed
+):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(50, 3)).astype(np.float32)
+    data = PairData([X], [np.arange(50) % 2], "cpu")
+    members = [Rows.of(rng.permutation(50)[:n], rng.uniform(1, 2, n)) for n in counts]
+    seen = [[] for _ in counts]
+    labels = [[] for _ in counts]
+    for batch, y in Batches(data, members, batch_size, stacked=True):
+        mask = batch.get("mask", torch.ones(batch["sample_weight"].shape, dtype=bool))
+        assert torch.equal(mask.sum(1).float(), batch["n_rows"])
+        assert torch.all(batch["sample_weight"][~mask] == 0)
+        for k in range(len(counts)):
+            seen[k].extend(batch["X"][k][mask[k]].tolist())
+            labels[k].extend(y[k][mask[k]].tolist())
+    for k, rows in enumerate(members):
+        assert_array_equal(np.array(seen[k]), X[rows.index.numpy()])
+        assert_array_equal(labels[k], data.y[rows.index].numpy())
+
+
+@given(n=st.integers(1, 60), batch_size=st.integers(1, 16), seed=st.integers(0, 99))
+def test_training_batches_follow_randperm_of_the_members_generator(n, batch_size, seed):
+    X = np.arange(2 * 60, dtype=np.float32).reshape(60, 2)
+    data = PairData([X], [np.zeros(60)], "cpu")
+    rows = Rows.of(np.arange(60)[::-1][:n], np.ones(n))
+    batches = Batches(data, [rows], batch_size, [torch.Generator().manual_seed(seed)])
+    expected = torch.Generator().manual_seed(seed)
+    for _ in range(2):  # a new order every epoch
+        order = rows.index[torch.randperm(n, generator=expected)]
+        got = torch.cat([batch["X"][:, 0] for batch, _ in batches]) / 2
+        assert_array_equal(got.numpy(), order.numpy())
+        assert len(batches) == -(-n // batch_size)
+
+
+def test_epoch_sums_average_batch_means_by_rows():
+    sums = EpochSums()
+    for value, rows in [(1.0, 4), (4.0, 2)]:
+        sums.add_rows(rows)
+        sums.add_mean("loss", torch.tensor(value), rows)
+        sums.add_sum("agreement", torch.tensor(value))
+    values, rows = sums.values()
+    assert values == {"loss": 2.0, "agreement": 5.0} and rows == 6
+
+
+def test_predictions_do_not_depend_on_the_prediction_chunks(monkeypatch):
+    from skpref.models import _base
+
+    model = MultiheadRewardModel(**{**SMALL_HEADS, "max_epochs": 2})
+    data = pair_data_for(model, n_pairs=100)
+    model.fit(data.X, data.y)
+    whole = model.decision_function(data.X)
+    monkeypatch.setattr(_base, "_PREDICTION_ROWS", 7)
+    model.set_params(batch_size=3)  # chunks of max(batch_size, 7) rows
+    assert_allclose(model.decision_function(data.X), whole, rtol=1e-5, atol=1e-6)
+    d = model.n_pair_features_
+    E = np.hstack([data.X[:, :d], data.X[:, -1:]])
+    assert model.predict_reward(E).shape == (100,)
