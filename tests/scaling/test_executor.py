@@ -67,12 +67,30 @@ def test_at_most_max_pending_groups_are_made_ahead(client):
             made.append(seed)
             yield _tiny_group(seed)
 
-    results = DaskExecutor(client, max_pending=2)(groups())
+    results = DaskExecutor(client, draws_per_task=1, max_pending=2)(groups())
     first = next(results)
     assert made == [0, 1]  # the third draw is made only once the first is back
     rest = list(results)
     assert len(made) == 6 and len(rest) == 5
     assert [rows[0]["seed"] for rows in [first, *rest]] == list(range(6))
+
+
+@pytest.mark.slow
+def test_groups_travel_in_tasks_of_draws_per_task(client):
+    made = []
+
+    def groups():
+        for seed in range(5):
+            made.append(seed)
+            yield _tiny_group(seed)
+
+    results = DaskExecutor(client, draws_per_task=2, max_pending=1)(groups())
+    first = next(results)
+    assert made == [0, 1]  # one task of two draws sent, nothing drawn ahead
+    second = next(results)
+    assert made == [0, 1]  # the second group came back in the same task
+    rest = list(results)
+    assert [rows[0]["seed"] for rows in [first, second, *rest]] == list(range(5))
 
 
 @pytest.mark.slow
@@ -85,6 +103,8 @@ def test_bad_executor_arguments(client):
         DaskExecutor(client, resources="GPU")([])
     with pytest.raises(ValueError, match="max_pending must be an integer >= 1"):
         DaskExecutor(client, max_pending=0)([])
+    with pytest.raises(ValueError, match="draws_per_task must be an integer >= 1"):
+        DaskExecutor(client, draws_per_task=0)([])
 
 
 @pytest.mark.slow
@@ -129,7 +149,7 @@ def test_workers_with_a_gpu_resource_get_one_group_at_a_time():
         distributed.get_task_stream(client) as tasks,
     ):
         assert gpu_resources(client) == {"GPU": 1}
-        rows = list(DaskExecutor(client)(iter(groups)))
+        rows = list(DaskExecutor(client, draws_per_task=1)(iter(groups)))
     assert [r[0]["seed"] for r in rows] == [0, 1, 2]
     # two threads, but one GPU: the groups ran one after another (two at once
     # would overlap by most of their 0.4 s; the stamps themselves jitter by ms)
