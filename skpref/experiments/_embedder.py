@@ -30,7 +30,12 @@ def default_embedding_model():
 
 
 def default_embedder(
-    model=None, *, max_length=256, batch_size=32, cache_dir="auto", progress_bar=False
+    model=None,
+    *,
+    max_length=256,
+    batch_size="auto",
+    cache_dir="auto",
+    progress_bar=False,
 ):
     """Make an embedder of ``(prompt, response_a, response_b)`` frames.
 
@@ -39,8 +44,11 @@ def default_embedder(
     model : str, path-like or None, default=None
         Model for :class:`~skpref.embeddings.LLMEmbeddingTransformer`; None is
         :func:`default_embedding_model` (the paper: Llama-3-8B).
-    max_length, batch_size : int, default=256, 32
-        Longest embedded text in tokens, and texts per forward pass.
+    max_length : int, default=256
+        Longest embedded text in tokens.
+    batch_size : int or "auto", default="auto"
+        Texts per forward pass; "auto" sizes it from the device's free memory
+        (see :class:`~skpref.embeddings.LLMEmbeddingTransformer`).
     cache_dir : str, path-like or None, default="auto"
         Embedding cache (see :class:`~skpref.embeddings.LLMEmbeddingTransformer`).
     progress_bar : bool, default=False
