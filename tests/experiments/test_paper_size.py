@@ -56,3 +56,23 @@ def test_the_scaling_summary_pairs_the_models_by_seed():
     assert row["difference mean"] == pytest.approx(15.0)
     assert row["difference s.e."] == pytest.approx(5.0)
     assert row["Multihead mean"] == pytest.approx(55.0)
+
+
+@pytest.mark.slow
+def test_the_generator_flag_reaches_the_source_and_the_report(tmp_path, monkeypatch):
+    script = _script()
+    seen = []
+    real = script.SyntheticConfounded
+
+    def recording(**params):
+        seen.append(params.get("generator_params", "protocol"))
+        return real(**params)
+
+    monkeypatch.setattr(script, "SyntheticConfounded", recording)
+    argv = ["scaling", "--small", "--device", "cpu", "--out", str(tmp_path)]
+    script.main([*argv, "--generator", "defaults"])
+    assert seen and all(params == {} for params in seen)
+    assert '"generator_params": {}' in (tmp_path / "scaling.md").read_text("utf-8")
+    seen.clear()
+    script.main(argv)
+    assert seen and all(params == "protocol" for params in seen)
