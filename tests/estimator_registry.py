@@ -2,7 +2,8 @@
 
 Estimators are found through the ``__all__`` of skpref and of its public
 subpackages, so a new public estimator is tested the day it lands: with the
-parameters registered in ``TEST_PARAMS`` if any, else with its defaults.
+parameters registered in ``TEST_PARAMS`` if any, else with its defaults, seeded
+and on the CPU (``PINNED``) where it takes those parameters.
 ``tests/test_common.py`` runs scikit-learn's checks (tier 1) over every one of them
 and skpref's pair-contract checks (tier 2,
 :mod:`skpref.utils.estimator_checks`) over every reward model among them, i.e.
@@ -49,7 +50,7 @@ SMALL_ADVERSARY = {
     "adversary_weight": 0.5,
 }
 
-# Estimators missing here are tested with their default parameters.
+# Estimators missing here are tested with their default parameters, pinned.
 TEST_PARAMS = {
     BTLRewardRegressor: [SMALL_NET, {**SMALL_NET, "with_objective": True}],
     MultiheadRewardModel: [SMALL_HEADS],
@@ -103,12 +104,22 @@ def public_estimator_classes():
     return sorted(classes, key=lambda cls: cls.__name__)
 
 
+# What the suite fixes for an unregistered estimator: the model tests compare
+# seeded refits, and mean the same numerics on a machine with a GPU.
+PINNED = {"random_state": 0, "device": "cpu"}
+
+
+def _pinned_defaults(cls):
+    params = inspect.signature(cls).parameters
+    return {key: value for key, value in PINNED.items() if key in params}
+
+
 def estimator_instances():
-    """One instance per registered configuration (or the defaults) of each class."""
+    """One instance per registered configuration (or the pinned defaults) of each."""
     return [
         cls(**params)
         for cls in public_estimator_classes()
-        for params in TEST_PARAMS.get(cls, [{}])
+        for params in TEST_PARAMS.get(cls, [_pinned_defaults(cls)])
     ]
 
 

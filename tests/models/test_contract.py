@@ -18,7 +18,7 @@ from tests.estimator_registry import SMALL_ADVERSARY, SMALL_NET, pair_data_for
 def test_model_learns_the_training_preferences(fitted):
     model, _, test = fitted
     assert model.score(test.X, test.y) > 0.75
-    assert model.n_epochs_ == SMALL_NET["max_epochs"]
+    assert model.n_epochs_ == model.max_epochs
     assert 1 <= model.best_epoch_ <= model.n_epochs_
     # the kept epoch is the one with the best validation accuracy
     assert model.history_["valid_acc"].max() == pytest.approx(
