@@ -270,7 +270,7 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_pairs, n_features_in_)
+        X : array-like of shape (n_pairs, n_columns)
             Pairs in the layout seen in ``fit``.
 
         Returns
@@ -285,7 +285,7 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_pairs, n_features_in_)
+        X : array-like of shape (n_pairs, n_columns)
             Pairs in the layout seen in ``fit``.
 
         Returns

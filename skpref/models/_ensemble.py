@@ -226,7 +226,7 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_pairs, n_features_in_)
+        X : array-like of shape (n_pairs, n_columns)
             Pairs in the layout seen in ``fit``.
 
         Returns
@@ -242,7 +242,7 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_pairs, n_features_in_)
+        X : array-like of shape (n_pairs, n_columns)
             Pairs in the layout seen in ``fit``.
 
         Returns
@@ -262,7 +262,7 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_pairs, n_features_in_)
+        X : array-like of shape (n_pairs, n_columns)
             Pairs in the layout seen in ``fit``.
 
         Returns

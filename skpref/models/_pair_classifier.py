@@ -36,7 +36,7 @@ class PairClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_pairs, n_features_in_)
+        X : array-like of shape (n_pairs, n_columns)
             Pairs in the layout seen in ``fit``.
 
         Returns
@@ -57,7 +57,7 @@ class PairClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_pairs, n_features_in_)
+        X : array-like of shape (n_pairs, n_columns)
             Pairs in the layout seen in ``fit``.
         y : array-like of shape (n_pairs,)
             Labels ``0``/``1`` or soft labels in ``[0, 1]``.
