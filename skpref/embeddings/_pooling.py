@@ -2,8 +2,6 @@
 
 import torch
 
-POOLINGS = ("mean", "last", "cls")
-
 
 def mean_pool(hidden, attention_mask):
     """Average the hidden states over the real (non-padding) tokens.
@@ -114,7 +112,7 @@ def pool_packed(hidden, cu_seqlens, pooling):
     >>> import torch
     >>> hidden = torch.arange(5.0).reshape(1, 5, 1)  # texts of 3 and 2 tokens
     >>> cu = torch.tensor([0, 3, 5])
-    >>> [pool_packed(hidden, cu, p).ravel().tolist() for p in POOLINGS]
+    >>> [pool_packed(hidden, cu, p).ravel().tolist() for p in POOLING_FUNCTIONS]
     [[1.0, 3.5], [2.0, 4.0], [0.0, 3.0]]
     """
     states = hidden[0]

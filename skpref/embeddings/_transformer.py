@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skpref.embeddings import _inputs, _run
+from skpref.embeddings._pooling import POOLING_FUNCTIONS
 from skpref.utils._objectives import encode_objectives, objective_coding
 from skpref.utils._validation import Interval, StrOptions, _fit_context
 
@@ -157,7 +158,7 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
         "model_name_or_path": [str, os.PathLike],
         "revision": [str, None],
         "gguf_file": [str, None],
-        "pooling": [StrOptions({"auto", "mean", "last", "cls"})],
+        "pooling": [StrOptions({"auto", *POOLING_FUNCTIONS})],
         "normalize": ["boolean"],
         "max_length": [_POSITIVE],
         "truncation_side": [StrOptions({"left", "right"})],

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from skpref.embeddings import _encode, _packing, _run
 from skpref.embeddings._packing import pack_token_ids, padding_free_attention
-from skpref.embeddings._pooling import POOLING_FUNCTIONS, POOLINGS, pool_packed
+from skpref.embeddings._pooling import POOLING_FUNCTIONS, pool_packed
 from tests.embeddings.embedding_helpers import PAIRS, loaded_model, make
 
 token_lists = st.lists(
@@ -28,7 +28,10 @@ def test_pack_token_ids_concatenates_and_restarts_positions(ids_list):
     assert batch.max_length == max(len(ids) for ids in ids_list)
 
 
-@given(st.lists(st.integers(1, 9), min_size=1, max_size=6), st.sampled_from(POOLINGS))
+@given(
+    st.lists(st.integers(1, 9), min_size=1, max_size=6),
+    st.sampled_from(list(POOLING_FUNCTIONS)),
+)
 def test_pool_packed_equals_pooling_the_padded_batch(lengths, pooling):
     generator = torch.Generator().manual_seed(sum(lengths))
     states = [torch.randn(n, 3, generator=generator) for n in lengths]
