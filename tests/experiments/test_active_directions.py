@@ -15,7 +15,6 @@ from skpref.experiments import (
     run_active_protocol,
     summarise_active,
 )
-from tests.ensemble_double import MemberEnsemble
 
 
 @pytest.mark.slow
@@ -28,7 +27,6 @@ def test_bald_buys_back_more_ood_accuracy_than_random_labels():
         n_seeds=5,
         n_rounds=2,
         n_members=3,
-        ensemble=MemberEnsemble,
         width=64,
         lr=2e-3,
         max_epochs=10,
