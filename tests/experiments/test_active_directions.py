@@ -5,7 +5,7 @@ At the ``quick`` sizes (1,000 training pairs at rho = 0.9, d = 16, width 64), a
 OOD accuracy than one buying them at random, paired over 5 seeds, by more than
 two standard errors (measured: +1.3 ± 0.3 points, z = 4.0, every seed positive;
 89.6% of BALD's pairs disagreeing against 42.6% of random's; docs/active.rst
-has the full run). About 140 s on one shared core (load average 3-5)."""
+has the full run). About 25 s on one torch thread (load average 3-4)."""
 
 import pytest
 
