@@ -354,10 +354,28 @@ class ActiveLearner(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return self.estimator_.decision_function_members(X)
 
     @available_if(_fitted_or_given_has("predict_reward"))
-    def predict_reward(self, E):
-        """Reward of single responses by the last fitted model."""
+    def predict_reward(self, E, return_std=False):
+        """Reward of single responses by the last fitted model; an ensemble's spread.
+
+        ``return_std=True`` also returns the members' standard deviation, as
+        ``RewardEnsemble.predict_reward`` does; a single model has none.
+        """
         check_is_fitted(self)
-        return self.estimator_.predict_reward(E)
+        if not return_std:
+            return self.estimator_.predict_reward(E)
+        if not hasattr(self.estimator_, "predict_reward_members"):
+            raise ValueError(
+                f"{_OWNER}.predict_reward(return_std=True) needs an ensemble's "
+                f"members; the model is a {type(self.estimator_).__name__}. Wrap it "
+                "in skpref.RewardEnsemble, or call it with return_std=False."
+            )
+        return self.estimator_.predict_reward(E, return_std=True)
+
+    @available_if(_fitted_or_given_has("predict_reward_members"))
+    def predict_reward_members(self, E):
+        """Each ensemble member's centred reward, by the last fitted ensemble."""
+        check_is_fitted(self)
+        return self.estimator_.predict_reward_members(E)
 
     def score(self, X, y, sample_weight=None):
         """Return the last fitted model's ``score`` (pairwise accuracy)."""
@@ -372,11 +390,4 @@ class ActiveLearner(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return tags
 
 
-_HISTORY = [
-    "round",
-    "n_queried",
-    "n_labelled",
-    "query_seconds",
-    "label_seconds",
-    "fit_seconds",
-]
+_HISTORY = "round n_queried n_labelled query_seconds label_seconds fit_seconds".split()

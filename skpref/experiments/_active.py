@@ -29,6 +29,7 @@ from skpref.experiments._runner import (
     _run_result,
 )
 from skpref.experiments._seeds import seeds_from
+from skpref.models import RewardEnsemble
 
 __all__ = ["run_active_protocol"]
 
@@ -79,17 +80,16 @@ def _check_pool_rho(pool_rho, protocol):
 
 
 def _ensemble_class(ensemble):
-    if ensemble is not None:
-        return ensemble
-    try:
-        from skpref.models import RewardEnsemble
-    except ImportError:
+    """Return the class that builds a run's ensembles: RewardEnsemble by default."""
+    if ensemble is None:
+        return RewardEnsemble
+    if not callable(ensemble):
         raise ValueError(
-            f"{_OWNER} needs an ensemble for the disagreement strategies, "
-            "skpref.RewardEnsemble by default, which this installation lacks; pass "
-            "ensemble=<a class taking (estimator, n_members=..., random_state=...)>."
-        ) from None
-    return RewardEnsemble
+            f"{_OWNER}: ensemble must be a class (or function) called as "
+            "ensemble(estimator, n_members=..., random_state=...), or None for "
+            f"skpref.RewardEnsemble; got {ensemble!r}."
+        )
+    return ensemble
 
 
 def _scores(learner, draw):
@@ -254,15 +254,16 @@ def run_active_protocol(
     --------
     >>> from skpref.experiments import ACTIVE_POSITIVITY, SyntheticLatent
     >>> from skpref.experiments import run_active_protocol
-    >>> from tests.ensemble_double import MemberEnsemble
     >>> source = SyntheticLatent(n_train=100, n_test=50, n_features=4,
     ...                          label_noise=0.3)
     >>> result = run_active_protocol(
     ...     ACTIVE_POSITIVITY, source, strategies=["random", "quadrant"], n_seeds=1,
-    ...     n_rounds=2, budget=0.2, n_members=2, ensemble=MemberEnsemble, width=8,
-    ...     lr=1e-2, max_epochs=2, device="cpu")
+    ...     n_rounds=2, budget=0.2, n_members=2, width=8, lr=1e-2, max_epochs=2,
+    ...     device="cpu")
     >>> result.runs.query("test == 'OOD'")[["strategy", "n_bought"]].values.tolist()
     [['random', 0], ['random', 10], ['random', 20], ['quadrant', 0], ['quadrant', 10], ['quadrant', 20]]
+    >>> result.config["ensemble"]
+    'RewardEnsemble'
     """  # noqa: E501
     protocol = get_protocol(protocol)
     if protocol.runner is not run_active_protocol:

@@ -3,9 +3,8 @@
 import pytest
 from sklearn.utils import Bunch
 
-from skpref import BTLRewardRegressor
+from skpref import BTLRewardRegressor, RewardEnsemble
 from skpref.datasets import make_latent_preferences
-from tests.ensemble_double import MemberEnsemble
 
 #: A net that learns something in a few epochs without saturating its outputs
 #: (noisy labels keep the probabilities away from 0 and 1).
@@ -39,7 +38,7 @@ def btl():
 
 @pytest.fixture(scope="session")
 def ensemble(btl):
-    return MemberEnsemble(btl, n_members=3, random_state=0)
+    return RewardEnsemble(btl, n_members=3, random_state=0)
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
+import skpref
 from skpref.active import (
     ActiveLearner,
     BALDSampling,
@@ -333,3 +334,24 @@ def test_learner_parameters_are_checked(btl, data):
         ActiveLearner(MarginSampling()).fit(data.train.X, data.train.y)
     with pytest.raises(ValueError, match="The 'query_size' parameter of ActiveLearner"):
         ActiveLearner(btl, query_size=0).fit(data.train.X, data.train.y)
+
+
+def test_the_spread_of_a_single_model_learner_is_refused(btl, data):
+    learner = ActiveLearner(btl).fit(data.train.X, data.train.y)
+    assert learner.predict_reward(data.pool.X[:3, :4]).shape == (3,)
+    with pytest.raises(
+        ValueError,
+        match=r"predict_reward\(return_std=True\) needs an ensemble's members; the "
+        r"model is a BTLRewardRegressor. Wrap it in skpref.RewardEnsemble",
+    ):
+        learner.predict_reward(data.pool.X[:3, :4], return_std=True)
+    assert not hasattr(learner, "predict_reward_members")
+
+
+def test_a_learner_with_a_function_strategy_is_not_saved_silently(btl, tmp_path):
+    learner = ActiveLearner(btl, strategy=returning([0]))
+    with pytest.raises(
+        TypeError, match=r"cannot store ActiveLearner.*\['strategy'\], a builtins"
+    ):
+        skpref.save(learner, tmp_path / "learner.safetensors")
+    assert not (tmp_path / "learner.safetensors").exists()

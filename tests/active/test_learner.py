@@ -12,7 +12,9 @@ from skpref.active import (
     DisagreementQuadrantSampling,
     MarginSampling,
     RandomSampling,
+    member_probabilities,
 )
+from skpref.active._uncertainty import mutual_information
 
 
 class Oracle:
@@ -213,16 +215,60 @@ def test_quadrant_sampling_buys_disagreeing_pairs(btl, data):
     assert np.all(delta[:, 0] * delta[:, 1] < 0)
 
 
-def test_bald_runs_on_an_ensemble_and_passes_its_members_through(ensemble, data):
+@pytest.fixture(scope="module")
+def bald_run(ensemble, data):
+    """BALD buying from a real RewardEnsemble: 2 rounds of 5."""
+    oracle = Oracle(data.pool.y)
     learner = ActiveLearner(
-        ensemble, strategy=BALDSampling(), n_rounds=1, query_size=5, random_state=0
+        ensemble, strategy=BALDSampling(), n_rounds=2, query_size=5, random_state=0
     )
-    fit(learner, data)
-    members = learner.decision_function_members(data.pool.X[:4])
+    return fit(learner, data, oracle), oracle
+
+
+def test_bald_buys_what_the_fitted_reward_ensemble_disagrees_on_most(bald_run, data):
+    learner, oracle = bald_run
+    assert isinstance(learner.estimator_, skpref.RewardEnsemble)
+    assert learner.history_["n_labelled"].tolist() == [150, 155, 160]
+    # round 1 is BALD's choice on the ensemble fitted on the training pairs alone
+    first = clone(learner.estimator).fit(data.train.X, data.train.y)
+    expected = BALDSampling().select(first, data.pool.X, 5, random_state=0)
+    information = mutual_information(
+        member_probabilities(first, data.pool.X, owner="test")
+    )
+    assert set(oracle.asked[0].tolist()) == set(expected.tolist())
+    assert information[oracle.asked[0]].min() >= np.quantile(information, 0.95)
+
+
+def test_an_ensemble_learner_passes_members_and_spread_through(bald_run, data):
+    learner, _ = bald_run
+    ensemble = learner.estimator_
+    X, E = data.pool.X[:4], data.pool.X[:6, :4]
+    members = learner.decision_function_members(X)
     assert members.shape == (3, 4)
+    assert_array_equal(members, ensemble.decision_function_members(X))
+    mean, std = learner.predict_reward(E, return_std=True)
+    assert_array_equal(mean, ensemble.predict_reward(E))
+    assert_array_equal(learner.predict_reward_members(E).std(axis=0), std)
+    assert (std > 0).all()
+
+
+def test_a_fitted_ensemble_learner_saves_loads_and_continues(bald_run, data, tmp_path):
+    learner, _ = bald_run
+    path = skpref.save(learner, tmp_path / "bald.safetensors")
+    restored = skpref.load(path)
+    assert isinstance(restored.estimator_, skpref.RewardEnsemble)
+    X = data.pool.X
+    assert_array_equal(restored.predict_proba(X), learner.predict_proba(X))
     assert_array_equal(
-        members, learner.estimator_.decision_function_members(data.pool.X[:4])
+        restored.decision_function_members(X), learner.decision_function_members(X)
     )
+    assert_array_equal(restored.queried_indices_, learner.queried_indices_)
+    # the restored learner continues the run: one more round, nothing asked twice
+    oracle = Oracle(data.pool.y)
+    fit(restored.set_params(n_rounds=3, warm_start=True), data, oracle)
+    assert len(oracle.asked) == 1 and len(oracle.asked[0]) == 5
+    assert not set(oracle.asked[0]) & set(learner.queried_indices_)
+    assert restored.history_["n_labelled"].tolist() == [150, 155, 160, 165]
 
 
 def test_soft_labels_from_the_oracle_are_kept(btl, data):

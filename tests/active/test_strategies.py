@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit
 from scipy.stats import entropy
 from sklearn.base import clone
@@ -131,6 +131,9 @@ def test_bald_on_a_fitted_ensemble_takes_the_highest_information(fitted_ensemble
     X_pool = data.pool.X
     chosen = BALDSampling().select(fitted_ensemble, X_pool, 15, random_state=0)
     p = member_probabilities(fitted_ensemble, X_pool, owner="test")
+    assert p.shape == (3, len(X_pool))
+    # BALD's mean prediction is the RewardEnsemble's own averaged probability
+    assert_allclose(p.mean(axis=0), fitted_ensemble.predict_proba(X_pool)[:, 1])
     information = by_hand_information(p)
     rest = np.setdiff1d(np.arange(len(X_pool)), chosen)
     assert information[chosen].min() >= information[rest].max() - 1e-9

@@ -1,11 +1,11 @@
 """The direction of the active-positivity result, asserted over seeds (slow tier).
 
-At the ``quick`` sizes (1,000 training pairs at rho = 0.9, d = 16, width 64), an
-ensemble that buys 10% more labels by BALD recovers more OOD accuracy than one
-buying them at random, paired over 5 seeds, by more than two standard errors
-(measured: +1.8 ± 0.3 points, every seed positive; docs/active.rst has the full
-run). About 75 s on one core.
-"""
+At the ``quick`` sizes (1,000 training pairs at rho = 0.9, d = 16, width 64), a
+``skpref.RewardEnsemble`` of 3 that buys 10% more labels by BALD recovers more
+OOD accuracy than one buying them at random, paired over 5 seeds, by more than
+two standard errors (measured: +1.3 ± 0.3 points, z = 4.0, every seed positive;
+89.6% of BALD's pairs disagreeing against 42.6% of random's; docs/active.rst
+has the full run). About 25 s on one torch thread (load average 3-4)."""
 
 import pytest
 
@@ -15,7 +15,6 @@ from skpref.experiments import (
     run_active_protocol,
     summarise_active,
 )
-from tests.ensemble_double import MemberEnsemble
 
 
 @pytest.mark.slow
@@ -28,7 +27,6 @@ def test_bald_buys_back_more_ood_accuracy_than_random_labels():
         n_seeds=5,
         n_rounds=2,
         n_members=3,
-        ensemble=MemberEnsemble,
         width=64,
         lr=2e-3,
         max_epochs=10,

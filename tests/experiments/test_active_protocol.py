@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_array_equal
 
+import skpref
 import skpref.experiments._active as active_module
 from skpref._cli import main
 from skpref.datasets import make_latent_preferences
@@ -26,12 +27,9 @@ from skpref.experiments import (
     summarise_active,
 )
 from skpref.experiments._active_pools import candidate_pool
-from tests.active.cli_with_double import main as main_with_double
-from tests.ensemble_double import MemberEnsemble
 
 TINY = {
     "n_members": 2,
-    "ensemble": MemberEnsemble,
     "width": 8,
     "lr": 1e-2,
     "max_epochs": 2,
@@ -77,7 +75,7 @@ def test_the_quadrant_strategy_buys_only_disagreeing_pairs(latent_result):
 def test_the_result_records_its_configuration(latent_result):
     config = latent_result.config
     assert config["query_size"] == [10] and config["n_rounds"] == 2
-    assert config["ensemble"] == "MemberEnsemble" and config["n_members"] == 2
+    assert config["ensemble"] == "RewardEnsemble" and config["n_members"] == 2
     assert list(config["strategies"]) == ["random", "quadrant", "bald"]
     assert latent_result.name == "active_positivity"
 
@@ -282,17 +280,25 @@ def test_a_held_pool_says_what_it_cannot_draw(data_home):
 
 
 def test_the_default_ensemble_is_reward_ensemble():
-    import skpref.models
+    assert active_module._ensemble_class(None) is skpref.RewardEnsemble
 
-    if hasattr(skpref.models, "RewardEnsemble"):
-        assert active_module._ensemble_class(None) is skpref.models.RewardEnsemble
-    else:
-        with pytest.raises(
-            ValueError,
-            match="skpref.RewardEnsemble by default, which this installation lacks",
-        ):
-            active_module._ensemble_class(None)
-    assert active_module._ensemble_class(MemberEnsemble) is MemberEnsemble
+    def bagged(estimator, *, n_members, random_state):
+        return skpref.RewardEnsemble(
+            estimator, n_members=n_members, bootstrap=True, random_state=random_state
+        )
+
+    assert active_module._ensemble_class(bagged) is bagged
+
+
+def test_an_ensemble_that_is_not_callable_is_refused_before_any_work():
+    source = SyntheticLatent(n_train=200, n_test=100, n_features=4)
+    with pytest.raises(
+        ValueError,
+        match=r"ensemble must be a class \(or function\) called as "
+        r"ensemble\(estimator, n_members=\.\.\., random_state=\.\.\.\).*"
+        r"got 'RewardEnsemble'",
+    ):
+        run_active_protocol(ACTIVE_POSITIVITY, source, ensemble="RewardEnsemble")
 
 
 # -- command line -------------------------------------------------------------------
@@ -305,7 +311,7 @@ CLI_TINY = (
 
 def test_reproduce_active_positivity_writes_everything(tmp_path, capsys):
     argv = ["reproduce", "active-positivity", *CLI_TINY, "--output", str(tmp_path)]
-    assert main_with_double([*argv, "--strategies", "random", "quadrant+bald"]) == 0
+    assert main([*argv, "--strategies", "random", "quadrant+bald"]) == 0
     names = {p.name for p in tmp_path.iterdir()}
     assert {
         "active_positivity.md",
@@ -318,6 +324,7 @@ def test_reproduce_active_positivity_writes_everything(tmp_path, capsys):
     record = json.loads((tmp_path / "active_positivity.json").read_text())
     assert record["config"]["strategies"].keys() == {"random", "quadrant+bald"}
     assert record["config"]["query_size"] == [10]
+    assert record["config"]["ensemble"] == "RewardEnsemble"
 
 
 @pytest.mark.parametrize(
@@ -346,15 +353,6 @@ def test_active_flags_are_refused_by_the_paper_protocols(tmp_path, cli_error):
     argv = ["reproduce", "latent-positivity", "--budget", "0.1"]
     err = cli_error([*argv, "--output", str(tmp_path)])
     assert "argument --budget: not used by --data synthetic" in err
-
-
-def test_without_reward_ensemble_the_command_says_so(tmp_path, cli_error, monkeypatch):
-    def missing(ensemble):
-        raise ValueError("run_active_protocol needs an ensemble ... lacks it")
-
-    monkeypatch.setattr(active_module, "_ensemble_class", missing)
-    argv = ["reproduce", "active-positivity", *CLI_TINY, "--output", str(tmp_path)]
-    assert "needs an ensemble" in cli_error(argv)
 
 
 def test_the_protocols_are_registered_by_name():
