@@ -14,8 +14,10 @@ seed, with these reward models (all ``random_state=seed``):
   of the same widths (one objective, so one head; ``head_hidden_dim`` and
   ``discriminator_hidden_dim`` 32, ``adversary_warmup`` epochs of warm-up), its
   discriminator regressing the log length in characters of each response from
-  its latent; ``λ = 0`` is the same network whose encoder gets nothing back from
-  the discriminator, the baseline of the adversary's own architecture.
+  its latent (``--target log``), or classifying it into the quintiles of the
+  log lengths of all responses (``--target quintiles``, a categorical
+  adversary); ``λ = 0`` is the same network whose encoder gets nothing back
+  from the discriminator, the baseline of the adversary's own architecture.
 
 It prints, per seed and then as mean ± standard error over the seeds, the
 accuracy on all held-out pairs, on those where the shorter (longer) response was
@@ -27,7 +29,8 @@ after the eraser for ``LEACE + BTL``); then the paired differences from ``BTL``
 and from ``adversary 0``, the wall time and the load average.
 
 Run ``python benchmarks/bench_length_control.py [--seeds 0 1 2] [--lambdas 0 0.3
-1 3] [--warmup 3]`` with ``SKPREF_DATA_HOME`` set (one torch thread).
+1 3] [--warmup 3] [--target log|quintiles]`` with ``SKPREF_DATA_HOME`` set (one
+torch thread).
 """
 
 import argparse
@@ -56,10 +59,21 @@ WIDTHS = {"hidden_dim": 64, "latent_dim": 32}
 TRAINING = {"max_epochs": 15, "lr": 1e-3, "batch_size": 64, "device": "cpu"}
 
 
-def held_out_probabilities(X, y, lengths, seed, lambdas, warmup):
+def adversary_covariate(lengths, target):
+    """The adversary's covariate: log lengths, or their quintile classes (strings)."""
+    log_lengths = np.log(lengths.clip(lower=1))
+    if target == "log":
+        return log_lengths
+    edges = np.quantile(log_lengths.to_numpy(), [0.2, 0.4, 0.6, 0.8])
+    classes = np.digitize(log_lengths.to_numpy(), edges)
+    return pd.DataFrame(classes.astype(str), columns=lengths.columns)
+
+
+def held_out_probabilities(X, y, lengths, seed, lambdas, warmup, target="log"):
     """Return ``{method: P(a > b)}``, each pair predicted by the fold leaving it out."""
     with_objective = np.column_stack([X, np.zeros(len(X))])  # one objective
     log_lengths = np.log(lengths.clip(lower=1))
+    covariate = adversary_covariate(lengths, target)
     methods = {
         "BTL": lambda: BTLRewardRegressor(**WIDTHS, **TRAINING, random_state=seed),
         "LEACE + BTL": lambda: make_pipeline(
@@ -87,7 +101,7 @@ def held_out_probabilities(X, y, lengths, seed, lambdas, warmup):
                 model.fit(
                     with_objective[train],
                     y[train],
-                    covariates=log_lengths.iloc[train],
+                    covariates=covariate.iloc[train],
                 )
                 proba[name][test] = model.predict_proba(with_objective[test])[:, 1]
                 features = X
@@ -156,6 +170,7 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--lambdas", type=float, nargs="+", default=[0, 0.3, 1, 3])
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--target", choices=["log", "quintiles"], default="log")
     args = parser.parse_args()
     torch.set_num_threads(1)
     frame = load_hh_rlhf("helpful-base", embeddings="all-MiniLM-L6-v2")
@@ -167,7 +182,7 @@ def main():
     pd.set_option("display.width", 200)
     for seed in args.seeds:
         proba, probe = held_out_probabilities(
-            X, y, lengths, seed, args.lambdas, args.warmup
+            X, y, lengths, seed, args.lambdas, args.warmup, args.target
         )
         tables.append(scores(y, proba, probe, lengths, difference))
         print(f"seed {seed} ({time.perf_counter() - start:.0f} s)")

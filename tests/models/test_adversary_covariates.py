@@ -17,17 +17,9 @@ from skpref.datasets import make_confounded_preferences
 from skpref.experiments._vectorised import _trains_on_the_engine
 from skpref.models import _engine
 from skpref.models._adversary import resolve_adversary_target
+from tests.models import test_adversarial
 
-SMALL = dict(
-    hidden_dim=32,
-    latent_dim=16,
-    head_hidden_dim=16,
-    discriminator_hidden_dim=16,
-    lr=1e-2,
-    max_epochs=4,
-    device="cpu",
-    random_state=0,
-)
+SMALL = {**test_adversarial.SMALL, "max_epochs": 4}
 D = 8
 
 
