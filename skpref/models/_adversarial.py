@@ -5,6 +5,8 @@ from numbers import Integral, Real
 import numpy as np
 from skorch.callbacks import PassthroughScoring
 
+from skpref.models._adversary import OBJECTIVE, resolve_adversary_target
+from skpref.models._base import BaseRewardModel
 from skpref.models._docstrings import FITTED_ATTRIBUTES, TRAINING_PARAMS, fill
 from skpref.models._modules import AdversarialRewardModule
 from skpref.models._multihead import MULTIHEAD_PARAMS, MultiheadRewardModel
@@ -13,7 +15,7 @@ from skpref.models._net import (
     AdversaryWeightSchedule,
     majority_share,
 )
-from skpref.utils._validation import Interval
+from skpref.utils._validation import Interval, StrOptions, _fit_context
 
 
 class AdversarialRewardModel(MultiheadRewardModel):
@@ -38,6 +40,24 @@ class AdversarialRewardModel(MultiheadRewardModel):
         Epochs over which λ ramps linearly from 0 (epoch 1) to ``adversary_weight``.
     discriminator_hidden_dim : int, default=512
         Hidden width of the discriminator (paper: 512).
+    adversary_target : str, default="objective"
+        What the discriminator predicts from each response's latent, so that the
+        latent learns to hide it. ``"objective"``: the pair's objective id, the
+        last column of ``X`` (the paper's model). Any other name is a covariate
+        whose values ``fit`` takes as ``covariates=``: the columns
+        ``<name>_a``/``<name>_b`` (one value per response, e.g. from
+        :func:`~skpref.covariates.pair_covariates`) or ``<name>`` (one per pair)
+        of a DataFrame, an array, or, for a built-in covariate of
+        :mod:`skpref.covariates` (``"length"`` is ``"n_characters"``), the
+        table of pairs itself, whose texts it is computed from. See
+        :ref:`adversary_covariates`.
+    adversary_type : {"auto", "categorical", "continuous"}, default="auto"
+        How the discriminator predicts a covariate: ``"categorical"`` by
+        cross-entropy over its classes, ``"continuous"`` by squared error on
+        the standardised values. ``"auto"``: numbers are continuous, anything
+        else (strings, booleans, categories) categorical; the objective is
+        always categorical. Set ``"categorical"`` for categories coded as
+        integers.
     %(multihead_params)s
     %(training_params)s
 
@@ -45,10 +65,22 @@ class AdversarialRewardModel(MultiheadRewardModel):
     ----------
     %(fitted_attributes)s
     n_objectives_ : int
-        Number of objectives (reward heads and discriminator classes).
+        Number of objectives (reward heads).
+    adversary_target_ : str
+        The ``adversary_target`` the model was fitted with.
+    adversary_type_ : {"categorical", "continuous"}
+        How the discriminator predicted it.
+    adversary_classes_ : ndarray or None
+        The classes of a categorical covariate in code order (None for the
+        objective and for continuous covariates).
+    adversary_mean_, adversary_scale_ : float or None
+        The mean and standard deviation that standardised a continuous covariate
+        over the responses of the training pairs (None otherwise).
     discriminator_chance_ : float
-        The accuracy of always guessing the most frequent objective of the training
-        data: a discriminator near this level means the latent hides the objective.
+        The discriminator's score without information: for a categorical target
+        the accuracy of always guessing its most frequent value in the training
+        data, for a continuous one the R² of predicting its mean, 0. A
+        discriminator near this level means the latent hides the target.
 
     See Also
     --------
@@ -59,8 +91,10 @@ class AdversarialRewardModel(MultiheadRewardModel):
     -----
     ``history_`` has, besides the columns of every reward model,
     ``train_disc_acc`` / ``valid_disc_acc`` (the discriminator's accuracy over both
-    responses of each pair), ``train_adv_loss`` / ``valid_adv_loss``,
-    ``adversary_weight`` (the λ in force in that epoch) and ``disc_chance``.
+    responses of each pair; ``train_disc_r2`` / ``valid_disc_r2``, its R² against
+    the training mean, for a continuous covariate), ``train_adv_loss`` /
+    ``valid_adv_loss``, ``adversary_weight`` (the λ in force in that epoch) and
+    ``disc_chance``.
 
     References
     ----------
@@ -83,6 +117,19 @@ class AdversarialRewardModel(MultiheadRewardModel):
     True
     >>> list(model.history_[["train_disc_acc", "disc_chance"]].columns)
     ['train_disc_acc', 'disc_chance']
+
+    Hiding a continuous covariate of each response instead (here a made-up
+    length, one column per response):
+
+    >>> import numpy as np
+    >>> length = np.random.default_rng(0).gamma(2.0, 50.0, size=(600, 2))
+    >>> model = AdversarialRewardModel(adversary_target="length", hidden_dim=32,
+    ...                                latent_dim=16, head_hidden_dim=16,
+    ...                                discriminator_hidden_dim=16, max_epochs=5,
+    ...                                lr=1e-2, random_state=0)
+    >>> model = model.fit(data.X, data.y, covariates=length)
+    >>> model.adversary_type_, "train_disc_r2" in model.history_
+    ('continuous', True)
     """
 
     _parameter_constraints = {
@@ -90,6 +137,8 @@ class AdversarialRewardModel(MultiheadRewardModel):
         "adversary_weight": [Interval(Real, 0, None, closed="left")],
         "adversary_warmup": [Interval(Integral, 0, None, closed="left")],
         "discriminator_hidden_dim": [Interval(Integral, 1, None, closed="left")],
+        "adversary_target": [str],
+        "adversary_type": [StrOptions({"auto", "categorical", "continuous"})],
     }
 
     _net_class = AdversarialPairNet
@@ -100,6 +149,8 @@ class AdversarialRewardModel(MultiheadRewardModel):
         adversary_weight=1.0,
         adversary_warmup=0,
         discriminator_hidden_dim=512,
+        adversary_target="objective",
+        adversary_type="auto",
         n_objectives=None,
         objective_categories=None,
         hidden_dim=512,
@@ -136,8 +187,40 @@ class AdversarialRewardModel(MultiheadRewardModel):
         self.adversary_weight = adversary_weight
         self.adversary_warmup = adversary_warmup
         self.discriminator_hidden_dim = discriminator_hidden_dim
+        self.adversary_target = adversary_target
+        self.adversary_type = adversary_type
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, covariates=None):
+        return self._fit(
+            X, y, sample_weight, X_val=X_val, y_val=y_val, covariates=covariates
+        )
+
+    def _adversary_side(self, X, covariates):
+        target = resolve_adversary_target(
+            self.adversary_target,
+            self.adversary_type,
+            covariates,
+            len(X),
+            owner=type(self).__name__,
+        )
+        self.adversary_target_ = self.adversary_target
+        self.adversary_type_ = (
+            "continuous" if target.kind == "continuous" else ("categorical")
+        )
+        self.adversary_classes_ = target.classes
+        self.adversary_mean_, self.adversary_scale_ = target.mean, target.scale
+        if target.chance is not None:
+            self.discriminator_chance_ = target.chance
+        return target.side
+
+    def _on_objective(self):
+        # files saved before the covariate adversary have no adversary_target_
+        return getattr(self, "adversary_target_", OBJECTIVE) == OBJECTIVE
 
     def _check_objectives(self, ids):
+        if not self._on_objective():
+            return
         if np.unique(ids).size < 2:
             raise ValueError(
                 "AdversarialRewardModel needs pairs of at least two objectives to "
@@ -147,19 +230,29 @@ class AdversarialRewardModel(MultiheadRewardModel):
         self.discriminator_chance_ = majority_share(ids)
 
     def _build_module_params(self):
+        if self._on_objective():
+            adversary, n_outputs = OBJECTIVE, None
+        elif self.adversary_type_ == "continuous":
+            adversary, n_outputs = "continuous", 1
+        else:
+            adversary, n_outputs = "categorical", len(self.adversary_classes_)
         return AdversarialRewardModule, {
             **self._module_params(),
             "discriminator_hidden_dim": self.discriminator_hidden_dim,
+            "adversary": adversary,
+            "n_adversary_outputs": n_outputs,
         }
 
     def _extra_callbacks(self):
+        continuous = getattr(self, "adversary_type_", None) == "continuous"
+        score = "disc_r2" if continuous else "disc_acc"
         return [
             (
                 "adversary_schedule",
                 AdversaryWeightSchedule(self.adversary_weight, self.adversary_warmup),
             ),
-            ("train_disc_acc", PassthroughScoring("train_disc_acc", on_train=True)),
-            ("valid_disc_acc", PassthroughScoring("valid_disc_acc")),
+            (f"train_{score}", PassthroughScoring(f"train_{score}", on_train=True)),
+            (f"valid_{score}", PassthroughScoring(f"valid_{score}")),
             ("train_adv_loss", PassthroughScoring("train_adv_loss", on_train=True)),
             ("valid_adv_loss", PassthroughScoring("valid_adv_loss")),
         ]
@@ -168,6 +261,19 @@ class AdversarialRewardModel(MultiheadRewardModel):
         super()._summarise_training(X)
         self.history_["disc_chance"] = self.discriminator_chance_
 
+
+AdversarialRewardModel.fit.__doc__ = BaseRewardModel.fit.__doc__.replace(
+    "\n\n        Returns",
+    """
+        covariates : DataFrame or array-like, default=None
+            The values of the covariate named by ``adversary_target`` (see
+            there), one row per pair of ``X``; only for a covariate target. It
+            is fit metadata: in a ``Pipeline`` pass ``<step>__covariates=``, or
+            request it with ``set_fit_request(covariates=True)``.
+
+        Returns""",
+    1,
+)
 
 AdversarialRewardModel.__doc__ = fill(
     AdversarialRewardModel.__doc__,

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping, ProgressBar
 
 from skpref.models import _training
+from skpref.models._adversary import training_block
 from skpref.models._batches import Batches, PairData, Phases, Rows
 from skpref.models._inputs import (
     check_fit_target,
@@ -92,14 +93,24 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
+        return self._fit(X, y, sample_weight, X_val=X_val, y_val=y_val)
+
+    def _fit(self, X, y, sample_weight, *, X_val, y_val, covariates=None):
         owner = type(self).__name__
         X, y = float32_pairs(self, X, y)
         weight = check_weights(sample_weight, len(X), owner=owner)
         y = check_fit_target(y, None if sample_weight is None else weight, owner=owner)
         if (X_val is None) != (y_val is None):
             raise ValueError(f"{owner}.fit needs both X_val and y_val, or neither.")
+        side = self._adversary_side(X, covariates)
+        if side is not None and X_val is not None:
+            raise ValueError(
+                f"{owner}.fit cannot score its covariate adversary on X_val, whose "
+                "covariates it does not get; hold out validation_fraction of the "
+                "training pairs instead of passing X_val, y_val."
+            )
         plan = self._plan_fit(X, y, weight, holdout=X_val is None)
-        data = PairData([X], [y], self.device_)
+        data = PairData([training_block(X, side)], [y], self.device_)
         valid = plan.valid_batches(data)
         if X_val is not None:
             X_val, y_val = validation_arrays(self, X_val, y_val)
@@ -162,6 +173,15 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         return _training.FitPlan(
             self, Rows.of(rows[train], weight[train]), valid, seeds
         )
+
+    def _adversary_side(self, X, covariates):
+        """Set the adversary's fitted attributes; return its training columns.
+
+        Only the adversarial model has an adversary (and takes ``covariates``);
+        the columns returned, if any, are appended to ``X`` for training (see
+        :func:`~skpref.models._adversary.training_block`).
+        """
+        return None
 
     def _declared_n_objectives(self):
         return getattr(self, "n_objectives", None)

@@ -34,11 +34,12 @@ import torch
 from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
 
+from skpref.models._adversary import training_block
 from skpref.models._batches import Batches, PairData, Phases, Rows
 from skpref.models._stacked import StackedModules
 
 
-def fit_together(models, data, *, rows=None):
+def fit_together(models, data, *, rows=None, covariates=None):
     """Fit unfitted reward models together; each as it would be fitted alone.
 
     Parameters
@@ -51,6 +52,10 @@ def fit_together(models, data, *, rows=None):
         object share one copy of it on the device.
     rows : list of (ndarray or None) or None, default=None
         The rows of its ``X`` each model trains on, in order (None: all).
+    covariates : list of (DataFrame, array-like or None) or None, default=None
+        Each model's ``covariates`` fit metadata (adversarial models with a
+        covariate target; None: none). Models given the same ``X`` and the same
+        ``covariates`` object share one copy of the rows and their targets.
 
     Returns
     -------
@@ -58,20 +63,26 @@ def fit_together(models, data, *, rows=None):
         The models, fitted.
     """
     rows = rows or [None] * len(models)
-    by_device = {}
+    covariates = covariates or [None] * len(models)
+    by_device, sides = {}, []
     for k, model in enumerate(models):
         X, y, weight = data[k]
         model.n_features_in_ = X.shape[1]
+        side = model._adversary_side(X, covariates[k])
+        sides.append(side)
         plan = model._plan_fit(X, y, weight, rows[k])
-        by_device.setdefault(model.device_, []).append((k, plan))
-    for device, planned in by_device.items():
+        # the rows of one PairData have one width: X's, plus the adversary's targets
+        width = X.shape[1] + (0 if side is None else side.shape[1])
+        by_device.setdefault((model.device_, width), []).append((k, plan))
+    for (device, _), planned in by_device.items():
         blocks, offsets = {}, []
         for k, _ in planned:
             X, y, _ = data[k]
-            if id(X) not in blocks:
+            key = (id(X), None if sides[k] is None else sides[k].tobytes())
+            if key not in blocks:
                 start = sum(len(block[0]) for block in blocks.values())
-                blocks[id(X)] = (X, y, start)
-            offsets.append(blocks[id(X)][2])
+                blocks[key] = (training_block(X, sides[k]), y, start)
+            offsets.append(blocks[key][2])
         plans = [
             _shifted(plan, offset)
             for (_, plan), offset in zip(planned, offsets, strict=True)

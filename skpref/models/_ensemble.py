@@ -132,7 +132,7 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return bool(getattr(self.estimator, "_with_objective", False))
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, covariates=None):
         """Fit all members together on preference pairs.
 
         Parameters
@@ -145,6 +145,11 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             in ``[0, 1]``.
         sample_weight : array-like of shape (n_pairs,), default=None
             Non-negative weight of each pair, as in the member's ``fit``.
+        covariates : DataFrame or array-like, default=None
+            For adversarial members with a covariate ``adversary_target``: the
+            covariate's values, as in :meth:`AdversarialRewardModel.fit`. Every
+            member gets all of them (with ``bootstrap=True``, a continuous
+            covariate is standardised over all the pairs, not per sample).
 
         Returns
         -------
@@ -163,8 +168,17 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             samples = [rng.randint(0, len(X), size=len(X)) for _ in seeds]
             template = self._with_all_objectives(template, X)
         members = [clone(template).set_params(random_state=int(s)) for s in seeds]
+        if covariates is not None and not hasattr(template, "adversary_target"):
+            raise ValueError(
+                f"{owner} got covariates, which only an AdversarialRewardModel "
+                "with a covariate adversary_target uses; its estimator is "
+                f"{type(template).__name__}. Drop covariates."
+            )
         self.members_ = fit_together(
-            members, [(X, y, weight)] * len(members), rows=samples
+            members,
+            [(X, y, weight)] * len(members),
+            rows=samples,
+            covariates=[covariates] * len(members),
         )
         self.member_samples_ = samples if self.bootstrap else None
         self.classes_ = np.array([0, 1])

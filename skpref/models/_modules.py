@@ -110,20 +110,35 @@ class MultiheadRewardModule(_PairModule):
 class AdversarialRewardModule(MultiheadRewardModule):
     """Multihead model plus a discriminator ``h`` behind a gradient-reversal layer.
 
-    ``forward`` returns ``(margin, disc_logits, disc_target)``: the discriminator
-    predicts the objective from the latent of each response (eq. 13), the logits of
-    the a halves stacked over those of the b halves, and ``disc_target`` is the
-    pair's objective repeated for both halves. The reversal multiplies the
-    encoder's gradient from the discriminator loss by ``-adversary_weight``
-    (eq. 5/12); ``adversary_weight`` is set by the training schedule before each
-    epoch.
+    ``forward`` returns ``(margin, disc_out, disc_target)``: the discriminator
+    predicts its target from the latent of each response (eq. 13), the outputs
+    of the a halves stacked over those of the b halves, and ``disc_target`` the
+    targets in the same order. With ``adversary="objective"`` the target is the
+    pair's objective id, for both halves; otherwise it is read from the two
+    columns after the objective id (the coded or standardised covariate of
+    response a, then of response b; see :mod:`skpref.models._adversary`), as
+    class codes (``"categorical"``, one logit per class) or as numbers
+    (``"continuous"``, one output). The reversal multiplies the encoder's
+    gradient from the discriminator loss by ``-adversary_weight`` (eq. 5/12);
+    ``adversary_weight`` is set by the training schedule before each epoch.
     """
 
-    def __init__(self, n_features, *, discriminator_hidden_dim, latent_dim, **kwargs):
+    def __init__(
+        self,
+        n_features,
+        *,
+        discriminator_hidden_dim,
+        latent_dim,
+        adversary="objective",
+        n_adversary_outputs=None,
+        **kwargs,
+    ):
         super().__init__(n_features, latent_dim=latent_dim, **kwargs)
+        self.adversary = adversary
         self.reversal = GradientReversal()
+        n_outputs = self.n_objectives if adversary == "objective" else None
         self.discriminator = mlp(
-            latent_dim, discriminator_hidden_dim, self.n_objectives, 2
+            latent_dim, discriminator_hidden_dim, n_outputs or n_adversary_outputs, 2
         )
 
     @property
@@ -134,11 +149,19 @@ class AdversarialRewardModule(MultiheadRewardModule):
     def adversary_weight(self, value):
         self.reversal.weight.fill_(float(value))
 
+    def disc_target(self, X, objective):
+        """Return the discriminator's targets: the a halves, then the b halves."""
+        if self.adversary == "objective":
+            return torch.cat([objective, objective])
+        first = 2 * self.n_features + 1
+        target = torch.cat([X[:, first], X[:, first + 1]])
+        return target.long() if self.adversary == "categorical" else target
+
     def forward(self, X):
         X_a, X_b, objective = self.split(X)
         latent_a, latent_b = self.encoder(X_a), self.encoder(X_b)
         margin = self.head_rewards(latent_a, objective) - self.head_rewards(
             latent_b, objective
         )
-        disc_logits = self.discriminator(self.reversal(torch.cat([latent_a, latent_b])))
-        return margin, disc_logits, torch.cat([objective, objective])
+        disc_out = self.discriminator(self.reversal(torch.cat([latent_a, latent_b])))
+        return margin, disc_out, self.disc_target(X, objective)

@@ -137,31 +137,42 @@ class PairNet(NeuralNet):
 class AdversarialPairNet(PairNet):
     """The pair net plus the discriminator's loss (eq. 13).
 
-    The module returns ``(margin, disc_logits, disc_target)``; the loss adds the
-    discriminator's cross-entropy per pair (averaged over the pair's two responses)
-    to the BTL loss, with the same pair weights. The gradient reversal inside the
-    module turns the sum into the min-max problem of eq. (5). The discriminator's
-    accuracy and loss are recorded per batch as ``train_disc_acc`` /
-    ``valid_disc_acc`` and ``train_adv_loss`` / ``valid_adv_loss``.
+    The module returns ``(margin, disc_out, disc_target)``; the loss adds the
+    discriminator's loss per pair (averaged over the pair's two responses) to the
+    BTL loss, with the same pair weights. The gradient reversal inside the module
+    turns the sum into the min-max problem of eq. (5). For class targets (the
+    objective, or a categorical covariate) the discriminator's loss is the
+    cross-entropy and its accuracy is recorded per batch as ``train_disc_acc`` /
+    ``valid_disc_acc``; for a continuous (standardised) covariate it is the
+    squared error, and ``1 - `` its unweighted mean, the R² against the training
+    mean, is recorded as ``train_disc_r2`` / ``valid_disc_r2``. The loss is
+    recorded as ``train_adv_loss`` / ``valid_adv_loss``.
     """
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        margin, disc_logits, disc_target = y_pred
+        margin, disc_out, disc_target = y_pred
         btl_loss = super().get_loss(margin, y_true, X=X, training=training)
-        n_classes = disc_logits.shape[-1]
-        per_response = torch.nn.functional.cross_entropy(
-            disc_logits.reshape(-1, n_classes),
-            disc_target.reshape(-1),
-            reduction="none",
-        ).view(disc_target.shape)
+        continuous = disc_target.is_floating_point()
+        if continuous:
+            per_response = (disc_out.squeeze(-1) - disc_target) ** 2
+        else:
+            n_classes = disc_out.shape[-1]
+            per_response = torch.nn.functional.cross_entropy(
+                disc_out.reshape(-1, n_classes),
+                disc_target.reshape(-1),
+                reduction="none",
+            ).view(disc_target.shape)
         # The a halves, then the b halves (see the module): one loss per pair.
         per_pair = per_response.unflatten(-1, (2, -1)).mean(-2)
         adv_loss = batch_mean(self.pair_weights(X) * per_pair, X)
         prefix = "train" if training else "valid"
         with torch.no_grad():
-            correct = (disc_logits.argmax(-1) == disc_target).to(per_pair.dtype)
-            disc_acc = batch_mean(correct.unflatten(-1, (2, -1)).mean(-2), X)
-        self.record_mean(f"{prefix}_disc_acc", disc_acc, X)
+            if continuous:
+                self.record_mean(f"{prefix}_disc_r2", 1 - batch_mean(per_pair, X), X)
+            else:
+                correct = (disc_out.argmax(-1) == disc_target).to(per_pair.dtype)
+                disc_acc = batch_mean(correct.unflatten(-1, (2, -1)).mean(-2), X)
+                self.record_mean(f"{prefix}_disc_acc", disc_acc, X)
         self.record_mean(f"{prefix}_adv_loss", adv_loss, X)
         return btl_loss + adv_loss
 
