@@ -18,6 +18,7 @@ from skpref.distributed._dask import gpu_resources, pin_gpu, require_distributed
         ({"n_workers": 2, "torch_threads": True}, "torch_threads must be"),
         ({"scheduler": 8786}, "scheduler must be an address string"),
         ({"n_workers": 1, "gpus": "yes"}, "gpus must be 'auto', True or False"),
+        ({"n_workers": 1, "trim_memory": "no"}, "trim_memory must be True or False"),
     ],
 )
 def test_bad_cluster_arguments_fail_before_any_cluster(kwargs, match):
@@ -61,3 +62,17 @@ class _Client:
 def test_gpu_tasks_ask_for_a_gpu_only_where_workers_have_one():
     assert gpu_resources(_Client([{}, {}])) is None
     assert gpu_resources(_Client([{"GPU": 1}, {}])) == {"GPU": 1}
+
+
+def _worker_trim_thresholds(client):
+    import os
+
+    return set(client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_")).values())
+
+
+@pytest.mark.slow
+def test_local_workers_do_not_trim_memory_unless_asked(client, monkeypatch):
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    assert _worker_trim_thresholds(client) == {None}  # the shared 2-worker cluster
+    with dask_client(n_workers=1, gpus=False, trim_memory=True) as trimming:
+        assert _worker_trim_thresholds(trimming) == {"65536"}  # Dask's default
