@@ -22,7 +22,7 @@ cluster. The median of the rounds is reported, and the speed-up of two workers
 over one.
 
 Run: ``python benchmarks/bench_distributed.py [--rounds 3] [--texts 200]
-[--lambdas 4] [--seeds 2] [--pairs 2000]``. Not a test: it prints figures and
+[--lambdas 4] [--seeds 2] [--pairs 8000]``. Not a test: it prints figures and
 asserts nothing.
 """
 
@@ -106,7 +106,7 @@ def main():
     parser.add_argument("--shard-size", type=int, default=20)
     parser.add_argument("--lambdas", type=int, default=4)
     parser.add_argument("--seeds", type=int, default=2)
-    parser.add_argument("--pairs", type=int, default=2000)
+    parser.add_argument("--pairs", type=int, default=8000)
     parser.add_argument("--skip", choices=["sweep", "embed"], default=None)
     parser.add_argument(
         "--data-home",
