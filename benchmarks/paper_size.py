@@ -225,6 +225,9 @@ def main(argv=None):
         default="protocol",
         help="confounded data: the protocol's generator or the generator's defaults",
     )
+    parser.add_argument(
+        "--seeds", type=int, default=None, help="seeds of every part (preset's)"
+    )
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--small", action="store_true", help="toy sizes (a test)")
     size.add_argument("--narrow", action="store_true", help="d = 64, width 128")
@@ -232,6 +235,12 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     sizes = SMALL if args.small else NARROW if args.narrow else PAPER
+    if args.seeds is not None:
+        if args.seeds < 2:
+            parser.error(
+                f"argument --seeds: expected an integer >= 2; got {args.seeds}"
+            )
+        sizes = {**sizes, "seeds": dict.fromkeys(sizes["seeds"], args.seeds)}
     if args.generator == "defaults":
         sizes = {**sizes, "table2": {**sizes["table2"], "generator_params": {}}}
     start = time.perf_counter()

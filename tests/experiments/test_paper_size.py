@@ -74,5 +74,9 @@ def test_the_generator_flag_reaches_the_source_and_the_report(tmp_path, monkeypa
     assert seen and all(params == {} for params in seen)
     assert '"generator_params": {}' in (tmp_path / "scaling.md").read_text("utf-8")
     seen.clear()
-    script.main(argv)
+    script.main([*argv, "--seeds", "3"])
     assert seen and all(params == "protocol" for params in seen)
+    runs = pd.read_csv(tmp_path / "scaling_runs.csv")
+    assert runs["seed"].nunique() == 3  # the preset's 2 seeds overridden
+    with pytest.raises(SystemExit):
+        script.main([*argv, "--seeds", "1"])
