@@ -226,11 +226,10 @@ def dask_client(
         else:
             # Each nanny reads its workers' environment once, when it is made
             # (restarted workers get the same): None unsets a variable there.
-            with contextlib.ExitStack() as environ:
-                if not trim_memory:
-                    import dask
+            import dask
 
-                    environ.enter_context(dask.config.set({_TRIM_KEY: None}))
+            environ = {} if trim_memory else {_TRIM_KEY: None}
+            with dask.config.set(environ):
                 cluster = stack.enter_context(
                     distributed.LocalCluster(
                         n_workers=n_workers,
