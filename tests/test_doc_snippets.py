@@ -133,6 +133,7 @@ def test_python_blocks_run(path, blocks, tmp_path, monkeypatch):
             "SKPREF_DATA_HOME", str(REPO_ROOT.parent / "shared" / "data")
         )
     # blocks run as scripts: a `if __name__ == "__main__":` guard runs its body
+    # a block that raises fails the test; doctest blocks assert their outputs
     namespace = {"__name__": "__main__"}
     for block in blocks:
         where = f"{path.relative_to(REPO_ROOT)}:{block.line}"
