@@ -25,8 +25,10 @@ defaults instead of the protocol's ``SYNTHETIC_GENERATOR``
 paper's training-set sizes, learning rate, epochs and batch size but d = 64,
 width 128 and 3 seeds, a size two CPU cores run (``scaling`` in about 8 minutes):
 it separates the effect of the training-set size from that of the embedding
-width. ``--small`` runs both at toy
-sizes (the CPU test of this script).
+width. ``--rhos`` and ``--sizes`` restrict a run to some values of rho and of
+the training-set size (a paper-size spot check on a CPU: ``scaling --device cpu
+--sizes 30000 --rhos 1``). ``--small`` runs both at toy sizes (the CPU test of
+this script).
 """
 
 import argparse
@@ -214,6 +216,26 @@ def _write(out, stem, lines, runs, device, record, sizes, *, json_file=True):
         (out / f"{stem}.json").write_text(text, encoding="utf-8")
 
 
+def _numbers(text, kind, ok, what):
+    try:
+        values = tuple(kind(part) for part in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or not all(ok(v) for v in values):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated {what}; got {text!r}"
+        )
+    return values
+
+
+def _unit_floats(text):
+    return _numbers(text, float, lambda v: 0 <= v <= 1, "numbers in [0, 1]")
+
+
+def _positive_ints(text):
+    return _numbers(text, int, lambda v: v >= 1, "integers >= 1")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("part", choices=["tables", "scaling"])
@@ -228,10 +250,29 @@ def main(argv=None):
     parser.add_argument(
         "--seeds", type=int, default=None, help="seeds of every part (preset's)"
     )
+    parser.add_argument(
+        "--rhos",
+        type=_unit_floats,
+        default=None,
+        help="comma-separated rho values of every part (preset's)",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=_positive_ints,
+        default=None,
+        help="comma-separated training-set sizes of 'scaling' (preset's)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (torch's default)"
+    )
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--small", action="store_true", help="toy sizes (a test)")
     size.add_argument("--narrow", action="store_true", help="d = 64, width 128")
     args = parser.parse_args(argv)
+    if args.threads is not None and args.threads < 1:
+        parser.error(
+            f"argument --threads: expected an integer >= 1; got {args.threads}"
+        )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     sizes = SMALL if args.small else NARROW if args.narrow else PAPER
@@ -241,6 +282,12 @@ def main(argv=None):
                 f"argument --seeds: expected an integer >= 2; got {args.seeds}"
             )
         sizes = {**sizes, "seeds": dict.fromkeys(sizes["seeds"], args.seeds)}
+    if args.rhos is not None:
+        sizes = {**sizes, "rhos": dict.fromkeys(sizes["rhos"], args.rhos)}
+    if args.sizes is not None:
+        sizes = {**sizes, "sizes": args.sizes}
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     if args.generator == "defaults":
         sizes = {**sizes, "table2": {**sizes["table2"], "generator_params": {}}}
     start = time.perf_counter()

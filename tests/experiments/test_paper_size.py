@@ -80,3 +80,18 @@ def test_the_generator_flag_reaches_the_source_and_the_report(tmp_path, monkeypa
     assert runs["seed"].nunique() == 3  # the preset's 2 seeds overridden
     with pytest.raises(SystemExit):
         script.main([*argv, "--seeds", "1"])
+
+
+def test_rhos_and_sizes_restrict_a_run_and_bad_values_name_the_flag(capsys):
+    script = _script()
+    assert script._unit_floats("0.9,1") == (0.9, 1.0)
+    assert script._positive_ints("30000") == (30000,)
+    for argv, flag in (
+        (["--rhos", "1.5"], "--rhos"),
+        (["--rhos", "a"], "--rhos"),
+        (["--sizes", "0"], "--sizes"),
+        (["--threads", "0"], "--threads"),
+    ):
+        with pytest.raises(SystemExit):
+            script.main(["scaling", "--small", *argv])
+        assert f"argument {flag}" in capsys.readouterr().err
