@@ -10,10 +10,12 @@ groups to other workers, or fit them one after another
 
 import numbers
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch
 
 from skpref.experiments._models import make_reward_model
@@ -124,10 +126,35 @@ def score_fit_group(group, fit_seconds):
                     "accuracy": _accuracy(model, X, y),
                     "n": len(y),
                     "fit_seconds": fit_seconds[name],
+                    "convergence_warning": getattr(model, "convergence_warning_", None),
                     **extras,
                 }
             )
     return rows
+
+
+def _warn_convergence(rows, owner=_OWNER):
+    """One ConvergenceWarning for the fits of a run that raised one, by kind."""
+    fits = {(r["seed"], r["rho"], r["model"]): r["convergence_warning"] for r in rows}
+    warned = [(key[2], kind) for key, kind in fits.items() if kind is not None]
+    if not warned:
+        return
+    counts = {}
+    for model, kind in warned:
+        counts.setdefault(kind, {}).setdefault(model, 0)
+        counts[kind][model] += 1
+    kinds = "; ".join(
+        f"{kind}: " + ", ".join(f"{model} {n}" for model, n in models.items())
+        for kind, models in counts.items()
+    )
+    warnings.warn(
+        f"{owner}: {len(warned)} of {len(fits)} fits raised a ConvergenceWarning "
+        f"({kinds}); the runs' convergence_warning column names them (see the "
+        "models' convergence_warning_ for what each kind means). 'saturated' is "
+        "expected on noise-free labels the models separate.",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
 
 
 def _check_rhos(rhos, protocol, owner=_OWNER):
@@ -371,7 +398,10 @@ def run_protocol(
             desc=f"{protocol.name} on {source.name}",
             unit="draw",
         )
-    rows = [row for group_rows in results for row in group_rows]
+    with warnings.catch_warnings():  # counted once below, not once per fit
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        rows = [row for group_rows in results for row in group_rows]
+    _warn_convergence(rows)
     settings = {
         "rhos": rhos,
         "n_seeds": n_seeds,

@@ -45,7 +45,13 @@ FITTED_ATTRIBUTES = """\
     n_epochs_ : int
         Number of epochs trained.
     best_epoch_ : int
-        The epoch whose weights were kept (1-based)."""
+        The epoch whose weights were kept (1-based).
+    convergence_warning_ : str or None
+        The kind of :class:`~sklearn.exceptions.ConvergenceWarning` the fit
+        raised: ``"non-finite"`` (a NaN or infinite loss), ``"diverged"`` (the
+        kept epoch's loss is over ten times chance) or ``"saturated"``
+        (probabilities of exactly 0 or 1 on most training pairs); None when it
+        raised none."""
 
 
 def fill(doc, **sections):

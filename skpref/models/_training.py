@@ -174,9 +174,13 @@ def check_training_health(model, *, diverged_epoch, X):
     A NaN/inf loss before any usable epoch raises; a NaN/inf loss later, a kept
     epoch whose training loss is more than ten times chance, or probabilities of
     exactly 0 or 1 on most training pairs warn with a
-    :class:`~sklearn.exceptions.ConvergenceWarning` saying what to do.
+    :class:`~sklearn.exceptions.ConvergenceWarning` saying what to do. The kind of
+    the warning (``"non-finite"``, ``"diverged"``, ``"saturated"``; None without
+    one) is kept as ``model.convergence_warning_``, so a run of many fits can
+    count them after the fact (:func:`skpref.experiments.run_protocol` does).
     """
     owner = type(model).__name__
+    model.convergence_warning_ = None
 
     def advice():  # only when warning: the largest feature takes a pass over X
         features = X[:, : 2 * model.n_pair_features_]  # a view, no copy
@@ -193,6 +197,8 @@ def check_training_health(model, *, diverged_epoch, X):
                 f"{diverged_epoch}, before any usable weights existed. {advice()}."
             )
         _warn(
+            model,
+            "non-finite",
             f"{owner}: the training loss became NaN or infinite in epoch "
             f"{diverged_epoch}; training stopped and the weights of epoch "
             f"{model.best_epoch_} (the best so far) were kept. {advice()} to train "
@@ -202,6 +208,8 @@ def check_training_health(model, *, diverged_epoch, X):
     kept_loss = model.history_["train_loss"].iloc[model.best_epoch_ - 1]
     if kept_loss > _DIVERGED_LOSS:
         _warn(
+            model,
+            "diverged",
             f"{owner}: training diverged: the kept epoch {model.best_epoch_} has a "
             f"training loss of {kept_loss:.3g}, more than ten times that of "
             f"predicting 1/2 for every pair ({_CHANCE_LOSS:.3f}). {advice()}."
@@ -212,6 +220,8 @@ def check_training_health(model, *, diverged_epoch, X):
     saturated = np.mean(expit(np.abs(model._margins(X[rows]))) == 1)
     if saturated >= _SATURATED_SHARE:
         _warn(
+            model,
+            "saturated",
             f"{owner}: {saturated:.0%} of the predicted probabilities on the "
             "training pairs are exactly 0 or 1: the rewards saturated, so "
             f"predict_proba carries no uncertainty there. {advice()}, or add "
@@ -242,5 +252,6 @@ def load_module_state(module, state, *, owner):
     module.load_state_dict(state)
 
 
-def _warn(message):
+def _warn(model, kind, message):
+    model.convergence_warning_ = kind
     warnings.warn(message, ConvergenceWarning, stacklevel=4)

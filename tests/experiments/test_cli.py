@@ -28,7 +28,12 @@ def test_reproduce_latent_positivity_writes_everything(latent_run):
     runs = pd.read_csv(output / "latent_positivity_runs.csv")
     assert len(runs) == 2 * 2 * 2 and set(runs["rho_train"]) == {0.0, 0.6}
     columns = "protocol data seed rho_train rho_achieved model test accuracy n_test"
-    assert list(runs.columns) == [*columns.split(), "alpha_hat", "fit_seconds"]
+    assert list(runs.columns) == [
+        *columns.split(),
+        "alpha_hat",
+        "fit_seconds",
+        "convergence_warning",
+    ]
     record = json.loads((output / "latent_positivity.json").read_text())
     assert record["config"]["n_seeds"] == 2 and record["preset"] == "full"
     assert record["config"]["random_state"] == 0

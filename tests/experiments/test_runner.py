@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from skpref._cli import main
@@ -271,3 +272,34 @@ def test_a_draw_the_data_cannot_give_fails_before_any_fit():
     ):
         run_protocol(CONFOUNDING, source, rhos=[0.5, 1.0], executor=executor)
     assert not called
+
+
+def test_the_fits_that_warn_are_counted_in_one_warning_and_named_in_the_runs(
+    latent_result, recwarn
+):
+    assert latent_result.runs["convergence_warning"].isna().all()  # sound fits
+    from skpref import BTLRewardRegressor
+
+    source = SyntheticLatent(n_train=200, n_test=100, n_features=6)
+    hot = BTLRewardRegressor(hidden_dim=8, latent_dim=8, max_epochs=2, lr=1e6)
+    sound = BTLRewardRegressor(hidden_dim=8, latent_dim=8, max_epochs=2, lr=1e-2)
+    result = run_protocol(
+        LATENT_POSITIVITY,
+        source,
+        models={"hot": hot, "sound": sound},
+        rhos=[0.0, 0.6],
+        n_seeds=2,
+        device="cpu",
+    )
+    warned = [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
+    assert len(warned) == 1  # not one per fit
+    message = str(warned[0].message)
+    assert "4 of 8 fits raised a ConvergenceWarning (diverged: hot 4)" in message
+    assert warned[0].filename == __file__  # points at the caller's line
+    kinds = result.runs.groupby("model")["convergence_warning"].unique()
+    assert kinds["hot"].tolist() == ["diverged"]
+    assert (
+        result.runs.loc[result.runs["model"] == "sound", "convergence_warning"]
+        .isna()
+        .all()
+    )

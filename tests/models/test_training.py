@@ -81,7 +81,8 @@ def test_the_holdout_keeps_each_side_in_proportion():
 
 def test_huge_features_warn_that_training_diverged(latent):
     with pytest.warns(ConvergenceWarning, match="training diverged.*standardise"):
-        BTLRewardRegressor(**QUICK).fit(latent.X * 1e30, latent.y)
+        model = BTLRewardRegressor(**QUICK).fit(latent.X * 1e30, latent.y)
+    assert model.convergence_warning_ == "diverged"
 
 
 def test_a_huge_learning_rate_warns_that_training_diverged(latent):
@@ -106,14 +107,16 @@ def test_saturated_probabilities_warn(margin, warns, recwarn):
     check_training_health(model, diverged_epoch=None, X=X)
     warned = [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
     assert len(warned) == int(warns)
+    assert model.convergence_warning_ == ("saturated" if warns else None)
     if warns:
         assert "100% of the predicted probabilities" in str(warned[0].message)
         assert "saturated" in str(warned[0].message)
 
 
 def test_a_sound_fit_does_not_warn(latent, recwarn):
-    BTLRewardRegressor(**QUICK).fit(latent.X, latent.y)
+    model = BTLRewardRegressor(**QUICK).fit(latent.X, latent.y)
     assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
+    assert model.convergence_warning_ is None
 
 
 def _nan_loss_from_epoch(monkeypatch, epoch):
@@ -132,6 +135,7 @@ def test_nan_loss_warns_and_keeps_the_best_weights(latent, monkeypatch):
     model = BTLRewardRegressor(**{**QUICK, "max_epochs": 6})
     with pytest.warns(ConvergenceWarning, match="became NaN or infinite in epoch 3"):
         model.fit(latent.X, latent.y)
+    assert model.convergence_warning_ == "non-finite"
     assert model.n_epochs_ == 3
     assert model.best_epoch_ in (1, 2)
     proba = model.predict_proba(latent.X)
