@@ -71,7 +71,6 @@ def adversary_covariate(lengths, target):
 
 def held_out_probabilities(X, y, lengths, seed, lambdas, warmup, target="log"):
     """Return ``{method: P(a > b)}``, each pair predicted by the fold leaving it out."""
-    with_objective = np.column_stack([X, np.zeros(len(X))])  # one objective
     log_lengths = np.log(lengths.clip(lower=1))
     covariate = adversary_covariate(lengths, target)
     methods = {
@@ -86,6 +85,7 @@ def held_out_probabilities(X, y, lengths, seed, lambdas, warmup, target="log"):
             adversary_target="n_characters",
             adversary_weight=weight,
             adversary_warmup=warmup,
+            with_objective=False,
             head_hidden_dim=32,
             discriminator_hidden_dim=32,
             **WIDTHS,
@@ -98,18 +98,14 @@ def held_out_probabilities(X, y, lengths, seed, lambdas, warmup, target="log"):
         for name, make in methods.items():
             model = make()
             if name.startswith("adversary"):
-                model.fit(
-                    with_objective[train],
-                    y[train],
-                    covariates=covariate.iloc[train],
-                )
-                proba[name][test] = model.predict_proba(with_objective[test])[:, 1]
-                features = X
+                extra = {"covariates": covariate.iloc[train]}
+            elif "LEACE" in name:
+                extra = {"linearconcepteraser__concept": lengths.iloc[train]}
             else:
-                concept = {"linearconcepteraser__concept": lengths.iloc[train]}
-                model.fit(X[train], y[train], **(concept if "LEACE" in name else {}))
-                proba[name][test] = model.predict_proba(X[test])[:, 1]
-                features = model[:-1].transform(X) if "LEACE" in name else X
+                extra = {}
+            model.fit(X[train], y[train], **extra)
+            proba[name][test] = model.predict_proba(X[test])[:, 1]
+            features = model[:-1].transform(X) if "LEACE" in name else X
             net = model[-1] if "LEACE" in name else model
             probe[name].append(
                 latent_r2(net, features, log_lengths.to_numpy(), train, test)

@@ -98,11 +98,11 @@ if frame is not None:
 # Three reward models, the same folds
 # -----------------------------------
 # The eraser is fitted inside each training fold, on that fold's lengths (passed
-# as fit metadata to the pipeline step). The adversarial model is a
-# multi-objective model: these pairs have one objective, id 0 in a last column
-# of ``X``. Its discriminator regresses the log length, whose squared error
-# a few very long responses would otherwise dominate; its covariates are fit
-# metadata too.
+# as fit metadata to the pipeline step). These pairs have one objective, so the
+# adversarial model takes them as plain pairs ``[a | b]``
+# (``with_objective=False``). Its discriminator regresses the log length, whose
+# squared error a few very long responses would otherwise dominate; its
+# covariates are fit metadata too.
 
 
 SIZES = {"hidden_dim": 64, "latent_dim": 32, "max_epochs": 15, "lr": 1e-3}
@@ -121,6 +121,7 @@ METHODS = {
         adversary_target="n_characters",
         adversary_weight=3.0,
         adversary_warmup=3,
+        with_objective=False,
         head_hidden_dim=32,
         discriminator_hidden_dim=32,
         **SIZES,
@@ -130,20 +131,19 @@ METHODS = {
 }
 
 if frame is not None:
-    X_one = np.column_stack([X, np.zeros(len(X))])  # [a | b | objective 0]
     log_lengths = np.log(lengths.clip(lower=1))
     folds = list(KFold(5, shuffle=True, random_state=0).split(X))
     proba = {name: np.empty(len(y)) for name in METHODS}
     for train, test in folds:
         for name, make in METHODS.items():
             model = make()
-            inputs, extra = X, {}
+            extra = {}
             if name == "LEACE + BTL":
                 extra = {"erase__concept": lengths.iloc[train]}
             elif name == "length adversary":
-                inputs, extra = X_one, {"covariates": log_lengths.iloc[train]}
-            model.fit(inputs[train], y[train], **extra)
-            proba[name][test] = model.predict_proba(inputs[test])[:, 1]
+                extra = {"covariates": log_lengths.iloc[train]}
+            model.fit(X[train], y[train], **extra)
+            proba[name][test] = model.predict_proba(X[test])[:, 1]
     proba["rule: prefer the longer"] = (difference > 0).astype(float)
 
 # %%

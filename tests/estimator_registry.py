@@ -54,6 +54,10 @@ SMALL_ADVERSARY = {
 TEST_PARAMS = {
     BTLRewardRegressor: [SMALL_NET, {**SMALL_NET, "with_objective": True}],
     MultiheadRewardModel: [SMALL_HEADS],
+    # A covariate adversary (with_objective=False included) needs covariates=
+    # at fit, which neither tier passes; tests/models/test_adversary_covariates.py
+    # and test_adversary_without_objective.py test its contract (swap, clone,
+    # pickle, save/load, seeded refits, pipelines, the engine).
     AdversarialRewardModel: [SMALL_ADVERSARY],
     RewardEnsemble: [
         {"estimator": BTLRewardRegressor(**SMALL_NET), "n_members": 2},

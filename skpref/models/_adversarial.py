@@ -29,6 +29,10 @@ class AdversarialRewardModel(MultiheadRewardModel):
     objective is correlated with the prompt type in confounded data, this removes
     prompt-type information the heads could otherwise use as a shortcut for ``c``.
 
+    The discriminator can hide a side covariate of each response instead, such as
+    its length (``adversary_target``); on single-objective pairs ``[a | b]``,
+    without an objective column, set ``with_objective=False``.
+
     Parameters
     ----------
     adversary_weight : float, default=1.0
@@ -58,6 +62,12 @@ class AdversarialRewardModel(MultiheadRewardModel):
         else (strings, booleans, categories) categorical; the objective is
         always categorical. Set ``"categorical"`` for categories coded as
         integers.
+    with_objective : bool, default=True
+        Whether the last column of ``X`` holds the objective id (one reward head
+        per objective). ``False``: ``X`` holds plain pairs ``[a | b]``, as for
+        :class:`BTLRewardRegressor`, and the model has one reward head; only
+        with a covariate ``adversary_target`` (there is no objective to hide),
+        and ``n_objectives`` and ``objective_categories`` stay ``None``.
     %(multihead_params)s
     %(training_params)s
 
@@ -65,7 +75,7 @@ class AdversarialRewardModel(MultiheadRewardModel):
     ----------
     %(fitted_attributes)s
     n_objectives_ : int
-        Number of objectives (reward heads).
+        Number of objectives (reward heads); only with ``with_objective=True``.
     adversary_target_ : str
         The ``adversary_target`` the model was fitted with.
     adversary_type_ : {"categorical", "continuous"}
@@ -119,17 +129,21 @@ class AdversarialRewardModel(MultiheadRewardModel):
     ['train_disc_acc', 'disc_chance']
 
     Hiding a continuous covariate of each response instead (here a made-up
-    length, one column per response):
+    length, one column per response), on single-objective pairs ``[a | b]``:
 
     >>> import numpy as np
+    >>> pairs = data.X[:, :-1]  # without the objective column
     >>> length = np.random.default_rng(0).gamma(2.0, 50.0, size=(600, 2))
-    >>> model = AdversarialRewardModel(adversary_target="length", hidden_dim=32,
+    >>> model = AdversarialRewardModel(adversary_target="length",
+    ...                                with_objective=False, hidden_dim=32,
     ...                                latent_dim=16, head_hidden_dim=16,
     ...                                discriminator_hidden_dim=16, max_epochs=5,
     ...                                lr=1e-2, random_state=0)
-    >>> model = model.fit(data.X, data.y, covariates=length)
+    >>> model = model.fit(pairs, data.y, covariates=length)
     >>> model.adversary_type_, "train_disc_r2" in model.history_
     ('continuous', True)
+    >>> model.predict_reward(pairs[:3, :8]).shape
+    (3,)
     """
 
     _parameter_constraints = {
@@ -139,6 +153,7 @@ class AdversarialRewardModel(MultiheadRewardModel):
         "discriminator_hidden_dim": [Interval(Integral, 1, None, closed="left")],
         "adversary_target": [str],
         "adversary_type": [StrOptions({"auto", "categorical", "continuous"})],
+        "with_objective": ["boolean"],
     }
 
     _net_class = AdversarialPairNet
@@ -151,6 +166,7 @@ class AdversarialRewardModel(MultiheadRewardModel):
         discriminator_hidden_dim=512,
         adversary_target="objective",
         adversary_type="auto",
+        with_objective=True,
         n_objectives=None,
         objective_categories=None,
         hidden_dim=512,
@@ -189,6 +205,11 @@ class AdversarialRewardModel(MultiheadRewardModel):
         self.discriminator_hidden_dim = discriminator_hidden_dim
         self.adversary_target = adversary_target
         self.adversary_type = adversary_type
+        self.with_objective = with_objective
+
+    @property
+    def _with_objective(self):
+        return self.with_objective
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, covariates=None):
@@ -197,6 +218,7 @@ class AdversarialRewardModel(MultiheadRewardModel):
         )
 
     def _adversary_side(self, X, covariates):
+        self._check_layout(X)
         target = resolve_adversary_target(
             self.adversary_target,
             self.adversary_type,
@@ -213,6 +235,35 @@ class AdversarialRewardModel(MultiheadRewardModel):
         if target.chance is not None:
             self.discriminator_chance_ = target.chance
         return target.side
+
+    def _check_layout(self, X):
+        """Refuse a layout ``with_objective`` does not allow, saying which fits."""
+        owner = type(self).__name__
+        if self.adversary_target == OBJECTIVE and not self.with_objective:
+            raise ValueError(
+                f"{owner}(with_objective=False) has no objective to hide, but "
+                "adversary_target='objective'. Pass a covariate target (e.g. "
+                "adversary_target='length' with covariates=...) or use "
+                "with_objective=True with the objective id as the last column of X."
+            )
+        # (with the objective target, check_pair_width's error says it all)
+        on_covariate = self.adversary_target != OBJECTIVE
+        if on_covariate and (X.shape[1] % 2 == 0) == self.with_objective:
+            layout, hint = (
+                (
+                    "[response_a | response_b | objective], of odd width",
+                    "For pairs without an objective column, pass with_objective=False",
+                )
+                if self.with_objective
+                else (
+                    "[response_a | response_b], of even width",
+                    "If its last column is the objective id, pass with_objective=True",
+                )
+            )
+            raise ValueError(
+                f"{owner}(with_objective={self.with_objective}) expects X laid out "
+                f"as {layout}; got {X.shape[1]} columns. {hint}."
+            )
 
     def _on_objective(self):
         # files saved before the covariate adversary have no adversary_target_

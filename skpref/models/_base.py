@@ -184,6 +184,16 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         return None
 
     def _declared_n_objectives(self):
+        """Return the ``n_objectives`` parameter; refuse K without objective column."""
+        if not self._with_objective:
+            for name in ("n_objectives", "objective_categories"):
+                value = getattr(self, name, None)
+                if value is not None:
+                    raise ValueError(
+                        f"{type(self).__name__} got {name}={value!r} but "
+                        "with_objective=False; set with_objective=True to read the "
+                        "objective id from the last column."
+                    )
         return getattr(self, "n_objectives", None)
 
     def _check_objectives(self, ids):

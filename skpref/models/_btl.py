@@ -123,17 +123,6 @@ class BTLRewardRegressor(BaseRewardModel):
     def _with_objective(self):
         return self.with_objective
 
-    def _declared_n_objectives(self):
-        for name in ("n_objectives", "objective_categories"):
-            value = getattr(self, name)
-            if value is not None and not self.with_objective:
-                raise ValueError(
-                    f"BTLRewardRegressor got {name}={value!r} but "
-                    "with_objective=False; set with_objective=True to read the "
-                    "objective id from the last column."
-                )
-        return self.n_objectives
-
     def _build_module_params(self):
         return BTLRewardModule, {
             "n_features": self.n_pair_features_,

@@ -1,7 +1,7 @@
 """Torch modules of the reward models (paper, section 4.1 and appendices D.2/E.1).
 
 Every module maps a batch of pair rows ``[x_a | x_b]`` (plus the objective id as the
-last column for multi-objective models) to the logit ``r(a) - r(b)`` with
+next column for multi-objective models) to the logit ``r(a) - r(b)`` with
 ``margin``; ``forward`` returns what the module's training loss needs (the margin,
 and for the adversarial model also the discriminator's logits and targets). Rewards
 of the two halves are computed by separate calls of the same network on equally
@@ -76,7 +76,11 @@ class BTLRewardModule(_PairModule):
 
 
 class MultiheadRewardModule(_PairModule):
-    """Shared encoder ``g`` and one reward head ``f_c`` per objective (eq. 4/11)."""
+    """Shared encoder ``g`` and one reward head ``f_c`` per objective (eq. 4/11).
+
+    With ``with_objective=False`` the pair rows hold no objective column and the
+    module has one head (``n_objectives=1``), used for every pair.
+    """
 
     def __init__(
         self,
@@ -87,8 +91,14 @@ class MultiheadRewardModule(_PairModule):
         n_layers,
         head_hidden_dim,
         n_objectives,
+        with_objective=True,
     ):
-        super().__init__(n_features, with_objective=True)
+        if not with_objective and n_objectives != 1:
+            raise ValueError(
+                "MultiheadRewardModule without an objective column has one head; "
+                f"got n_objectives={n_objectives}. Pass n_objectives=1."
+            )
+        super().__init__(n_features, with_objective=with_objective)
         self.n_objectives = n_objectives
         self.encoder = mlp(
             n_features, hidden_dim, latent_dim, n_layers, final_activation=True
@@ -98,6 +108,8 @@ class MultiheadRewardModule(_PairModule):
         )
 
     def head_rewards(self, latent, objective):
+        if objective is None:  # no objective column: the one head
+            return self.heads[0](latent).squeeze(1)
         # All heads on all rows, then the row's own head: one gather, no Python loop
         # over rows; K is small so the extra head evaluations are cheap.
         all_heads = torch.cat([head(latent) for head in self.heads], dim=1)
@@ -115,8 +127,9 @@ class AdversarialRewardModule(MultiheadRewardModule):
     of the a halves stacked over those of the b halves, and ``disc_target`` the
     targets in the same order. With ``adversary="objective"`` the target is the
     pair's objective id, for both halves; otherwise it is read from the two
-    columns after the objective id (the coded or standardised covariate of
-    response a, then of response b; see :mod:`skpref.models._adversary`), as
+    columns after the pair and its objective id, if any (``with_objective``):
+    the coded or standardised covariate of response a, then of response b (see
+    :mod:`skpref.models._adversary`), as
     class codes (``"categorical"``, one logit per class) or as numbers
     (``"continuous"``, one output). The reversal multiplies the encoder's
     gradient from the discriminator loss by ``-adversary_weight`` (eq. 5/12);
@@ -153,7 +166,7 @@ class AdversarialRewardModule(MultiheadRewardModule):
         """Return the discriminator's targets: the a halves, then the b halves."""
         if self.adversary == "objective":
             return torch.cat([objective, objective])
-        first = 2 * self.n_features + 1
+        first = 2 * self.n_features + int(self.with_objective)
         target = torch.cat([X[:, first], X[:, first + 1]])
         return target.long() if self.adversary == "categorical" else target
 

@@ -127,7 +127,8 @@ class MultiheadRewardModel(BaseRewardModel):
             "latent_dim": self.latent_dim,
             "n_layers": self.n_layers,
             "head_hidden_dim": self.head_hidden_dim,
-            "n_objectives": self.n_objectives_,
+            "n_objectives": self.n_objectives_ if self._with_objective else 1,
+            "with_objective": self._with_objective,
         }
 
     def _build_module_params(self):

@@ -37,6 +37,13 @@ def score(data):
     return np.column_stack([X[:, :D].sum(1), X[:, D : 2 * D].sum(1)])
 
 
+@pytest.fixture(params=[True, False], ids=["with_objective", "plain_pairs"])
+def layout(request, data):
+    """``(params, X)`` of the two layouts a covariate adversary takes."""
+    X = data.X if request.param else data.X[:, : 2 * D]
+    return {"with_objective": request.param}, X
+
+
 def swapped(X):
     return np.hstack([X[:, D : 2 * D], X[:, :D], X[:, 2 * D :]])
 
@@ -187,10 +194,11 @@ def test_one_objective_is_enough_for_a_covariate_adversary(data, score):
         AdversarialRewardModel(**SMALL).fit(X, data.y)
 
 
-def test_covariates_follow_the_folds_of_a_pipeline_search(data, score):
-    model = AdversarialRewardModel(adversary_target="score", **SMALL)
+def test_covariates_follow_the_folds_of_a_pipeline_search(data, score, layout):
+    params, X = layout
+    model = AdversarialRewardModel(adversary_target="score", **params, **SMALL)
     pipeline = Pipeline([("scale", FunctionTransformer()), ("model", model)])
-    pipeline.fit(data.X, data.y, model__covariates=score)
+    pipeline.fit(X, data.y, model__covariates=score)
     assert pipeline["model"].adversary_mean_ == pytest.approx(score.mean())
     with sklearn.config_context(enable_metadata_routing=True):
         routed = Pipeline(
@@ -200,30 +208,34 @@ def test_covariates_follow_the_folds_of_a_pipeline_search(data, score):
             ]
         )
         search = GridSearchCV(routed, {"model__adversary_weight": [0.0, 1.0]}, cv=2)
-        search.fit(data.X, data.y, covariates=score)
+        search.fit(X, data.y, covariates=score)
     fold_mean = search.best_estimator_["model"].adversary_mean_
     assert fold_mean == pytest.approx(score.mean())  # refit on all pairs
     assert search.cv_results_["mean_test_score"].min() > 0.6
 
 
-def test_save_and_load_keep_a_covariate_adversary(tmp_path, data, score):
-    model = AdversarialRewardModel(adversary_target="score", **SMALL)
-    model.fit(data.X, data.y, covariates=score)
+def test_save_and_load_keep_a_covariate_adversary(tmp_path, data, score, layout):
+    params, X = layout
+    model = AdversarialRewardModel(adversary_target="score", **params, **SMALL)
+    model.fit(X, data.y, covariates=score)
     loaded = skpref.load(model.save(tmp_path / "m.safetensors"))
-    assert_array_equal(
-        loaded.decision_function(data.X), model.decision_function(data.X)
-    )
+    assert_array_equal(loaded.decision_function(X), model.decision_function(X))
+    E = X[:, list(range(D)) + list(range(2 * D, X.shape[1]))]  # responses a
+    assert_array_equal(loaded.predict_reward(E), model.predict_reward(E))
+    assert loaded.get_params() == model.get_params()
     assert loaded.adversary_type_ == "continuous"
     assert loaded.net_.module_.discriminator[-1].out_features == 1
-    categorical = AdversarialRewardModel(adversary_target="t", **SMALL).fit(
-        data.X, data.y, covariates=np.array(["x", "y", "z", "y"] * 100)
-    )
+    categorical = AdversarialRewardModel(adversary_target="t", **params, **SMALL)
+    categorical.fit(X, data.y, covariates=np.array(["x", "y", "z", "y"] * 100))
     loaded = skpref.load(categorical.save(tmp_path / "c.safetensors"))
     assert loaded.adversary_classes_.tolist() == ["x", "y", "z"]
     assert loaded.net_.module_.discriminator[-1].out_features == 3
 
 
-def test_ensemble_members_train_stacked_as_each_would_alone(monkeypatch, data, score):
+def test_ensemble_members_train_stacked_as_each_would_alone(
+    monkeypatch, data, score, layout
+):
+    params, X = layout
     stacked = []
     original = _engine._train_group
     monkeypatch.setattr(
@@ -231,17 +243,21 @@ def test_ensemble_members_train_stacked_as_each_would_alone(monkeypatch, data, s
         "_train_group",
         lambda plans, d: stacked.append(len(plans)) or original(plans, d),
     )
-    member = AdversarialRewardModel(adversary_target="score", **SMALL)
+    member = AdversarialRewardModel(adversary_target="score", **params, **SMALL)
     ensemble = RewardEnsemble(member, n_members=2, random_state=0)
-    ensemble.fit(data.X, data.y, covariates=score)
+    ensemble.fit(X, data.y, covariates=score)
     assert stacked == [2]
     for fitted in ensemble.members_:
         alone = clone(member).set_params(random_state=fitted.random_state)
-        alone.fit(data.X, data.y, covariates=score)
+        alone.fit(X, data.y, covariates=score)
         assert_allclose(
-            fitted.decision_function(data.X), alone.decision_function(data.X), atol=1e-4
+            fitted.decision_function(X), alone.decision_function(X), atol=1e-4
         )
         assert fitted.adversary_type_ == "continuous"
+    E = X[:, list(range(D)) + list(range(2 * D, X.shape[1]))]  # responses a
+    assert ensemble.predict_reward(E, return_std=True)[1].shape == (len(X),)
+    n_objectives = 2 if params["with_objective"] else 1  # the data have two
+    assert ensemble.reward_offsets_.shape == (2, n_objectives)
 
 
 def test_ensemble_of_a_model_without_covariates_refuses_them(data, score):

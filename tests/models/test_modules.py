@@ -121,3 +121,34 @@ def test_margin_is_the_reward_difference_and_forward(module_cls):
     expected = module.reward(X[:, :3], objective) - module.reward(X[:, 3:6], objective)
     torch.testing.assert_close(module.margin(X), expected)
     assert torch.equal(module(X), module.margin(X))
+
+
+@pytest.mark.parametrize("with_objective", [True, False])
+def test_a_covariate_adversary_reads_its_targets_after_the_pair(with_objective):
+    module = small_adversarial_module(
+        n_objectives=2 if with_objective else 1,
+        with_objective=with_objective,
+        adversary="continuous",
+        n_adversary_outputs=1,
+    )
+    objective = [torch.tensor([[0.0], [1.0], [1.0]])] if with_objective else []
+    targets = torch.tensor([[0.5, -1.0], [2.0, 0.0], [-0.5, 1.5]])
+    X = torch.cat([torch.randn(3, 6), *objective, targets], dim=1)
+    margin, disc_out, disc_target = module(X)
+    assert disc_target.tolist() == [0.5, 2.0, -0.5, -1.0, 0.0, 1.5]
+    assert disc_out.shape == (6, 1)
+    torch.testing.assert_close(margin, module.margin(X))
+
+
+def test_the_module_without_objective_column_has_one_head():
+    module = small_adversarial_module(n_objectives=1, with_objective=False)
+    E, X = torch.randn(4, 3), torch.randn(4, 6)
+    # the single head, for the pairs (no id) and for responses given id 0
+    torch.testing.assert_close(
+        module.margin(X),
+        module.reward(X[:, :3], torch.zeros(4, dtype=torch.long))
+        - module.reward(X[:, 3:], torch.zeros(4, dtype=torch.long)),
+    )
+    assert module.split(X)[2] is None and module.reward(E, None).shape == (4,)
+    with pytest.raises(ValueError, match="one head; got n_objectives=2"):
+        small_adversarial_module(n_objectives=2, with_objective=False)
