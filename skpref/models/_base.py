@@ -157,6 +157,9 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
                 else f"objective_categories={names.tolist()}",
             )
             self._check_objectives(ids)
+        else:  # a refit after with_objective was switched off keeps no stale K
+            for name in ("n_objectives_", "objective_categories_"):
+                self.__dict__.pop(name, None)
         weight = weight[rows]
         if not np.all(weight > 0):  # pairs of weight 0 are left out
             keep = weight > 0

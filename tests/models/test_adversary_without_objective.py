@@ -161,3 +161,13 @@ def test_prediction_refuses_the_objective_column(data, fitted):
         match="predict_reward expects single responses with 8 columns; got 9",
     ):
         fitted.predict_reward(with_column[:, D:])
+
+
+def test_a_refit_without_the_objective_column_keeps_no_stale_objectives(data, length):
+    model = AdversarialRewardModel(adversary_target="length", **SMALL)
+    with_column = np.column_stack([data.X, np.zeros(len(data.X))])
+    model.fit(with_column, data.y, covariates=length)
+    assert model.n_objectives_ == 1
+    model.set_params(with_objective=False).fit(data.X, data.y, covariates=length)
+    assert not hasattr(model, "n_objectives_")
+    assert not hasattr(model, "objective_categories_")
