@@ -37,6 +37,15 @@ from skpref.utils._validation import (
 _PREDICTION_ROWS = 8192
 
 
+#: The parameters of the reward MLP (:func:`skpref.models._modules.mlp`), shared by
+#: the three models of the paper; a model of another shape declares its own.
+MLP_PARAMETER_CONSTRAINTS = {
+    "hidden_dim": [Interval(Integral, 1, None, closed="left")],
+    "latent_dim": [Interval(Integral, 1, None, closed="left")],
+    "n_layers": [Interval(Integral, 2, None, closed="left")],
+}
+
+
 class BaseRewardModel(PairClassifierMixin, BaseEstimator):
     """Common machinery of the pair reward models; not for direct use.
 
@@ -46,9 +55,6 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "hidden_dim": [Interval(Integral, 1, None, closed="left")],
-        "latent_dim": [Interval(Integral, 1, None, closed="left")],
-        "n_layers": [Interval(Integral, 2, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],

@@ -2,7 +2,7 @@
 
 from numbers import Integral
 
-from skpref.models._base import BaseRewardModel
+from skpref.models._base import MLP_PARAMETER_CONSTRAINTS, BaseRewardModel
 from skpref.models._docstrings import FITTED_ATTRIBUTES, TRAINING_PARAMS, fill
 from skpref.models._modules import MultiheadRewardModule
 from skpref.utils._validation import Interval
@@ -78,6 +78,7 @@ class MultiheadRewardModel(BaseRewardModel):
 
     _parameter_constraints = {
         **BaseRewardModel._parameter_constraints,
+        **MLP_PARAMETER_CONSTRAINTS,
         "n_objectives": [Interval(Integral, 1, None, closed="left"), None],
         "objective_categories": ["array-like", None],
         "head_hidden_dim": [Interval(Integral, 1, None, closed="left")],
