@@ -92,6 +92,7 @@ def _run(protocol, source, sizes, part, device, models=None):
         n_seeds=sizes["seeds"][part],
         rhos=sizes["rhos"][part],
         device=device,
+        show_progress=True,
         **sizes["network"],
     )
     wall = time.perf_counter() - start

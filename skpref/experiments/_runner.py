@@ -346,7 +346,8 @@ def run_protocol(
         ``lambda groups: map(run_fit_group, groups)`` fits them one after
         another.
     show_progress : bool, default=False
-        Show a progress bar over the groups.
+        Show a progress bar over the groups (draws), and with the default
+        executor one over the epochs of the training.
 
     Returns
     -------
@@ -385,7 +386,7 @@ def run_protocol(
     if executor is None:
         from skpref.experiments._vectorised import VectorisedExecutor
 
-        executor = VectorisedExecutor()
+        executor = VectorisedExecutor(show_progress=show_progress)
     results = executor(groups)
     if show_progress:
         from tqdm.auto import tqdm

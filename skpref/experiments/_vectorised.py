@@ -12,6 +12,7 @@ fitted one by one. Each group's rows come back in order.
 """
 
 import time
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -32,6 +33,9 @@ class VectorisedExecutor:
     max_draws : int or None, default=None
         How many fit groups (draws) are trained together: their training pairs
         are held in memory (and on the device) at once. None: all of the run.
+    show_progress : bool, default=False
+        Show a progress bar of the training's epochs (one per epoch of the models
+        trained together, or of a model trained alone).
 
     Examples
     --------
@@ -45,8 +49,9 @@ class VectorisedExecutor:
     ['Adversarial', 'Base', 'Multihead']
     """
 
-    def __init__(self, max_draws=None):
+    def __init__(self, max_draws=None, show_progress=False):
         self.max_draws = max_draws
+        self.show_progress = show_progress
 
     def __call__(self, groups):
         """Yield the rows of each group, in order, training a chunk at a time."""
@@ -54,16 +59,21 @@ class VectorisedExecutor:
         for group in groups:
             chunk.append(group)
             if self.max_draws is not None and len(chunk) >= self.max_draws:
-                yield from run_fit_groups(chunk)
+                yield from run_fit_groups(chunk, show_progress=self.show_progress)
                 chunk = []
         if chunk:
-            yield from run_fit_groups(chunk)
+            yield from run_fit_groups(chunk, show_progress=self.show_progress)
 
     def __repr__(self):
-        return f"VectorisedExecutor(max_draws={self.max_draws})"
+        # the parameters that differ from the defaults, as scikit-learn prints them
+        params = {"max_draws": self.max_draws}
+        if self.show_progress:
+            params["show_progress"] = True
+        shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
+        return f"VectorisedExecutor({shown})"
 
 
-def run_fit_groups(groups):
+def run_fit_groups(groups, *, show_progress=False):
     """Fit the models of fit groups together and score them: each group's rows.
 
     The skpref reward models are fitted together by the engine; their
@@ -74,6 +84,8 @@ def run_fit_groups(groups):
     ----------
     groups : list of FitGroup
         The work.
+    show_progress : bool, default=False
+        Show a progress bar of the engine's epochs.
 
     Returns
     -------
@@ -97,7 +109,8 @@ def run_fit_groups(groups):
             together.append((i, name, model))
             data.append(arrays)
     start = time.perf_counter()
-    fit_together([model for _, _, model in together], data)
+    with _progress_bar(show_progress, len(together)) as bar:
+        fit_together([model for _, _, model in together], data, progress=bar)
     share = (time.perf_counter() - start) / max(1, len(together))
     for i, name, _ in together:
         seconds[i][name] = share
@@ -112,6 +125,23 @@ _ENGINE_FITS = (BaseRewardModel.fit, AdversarialRewardModel.fit)
 def _trains_on_the_engine(model):
     """Tell whether the engine can fit the model: a skpref model, its own fit."""
     return isinstance(model, BaseRewardModel) and type(model).fit in _ENGINE_FITS
+
+
+@contextmanager
+def _progress_bar(show, n_models):
+    """A tqdm bar of the engine's epochs, or None when not shown."""
+    if not show or not n_models:
+        yield None
+        return
+    from tqdm.auto import tqdm
+
+    with tqdm(
+        desc=f"training {n_models} models",
+        unit="epoch",
+        leave=False,
+        dynamic_ncols=True,
+    ) as bar:
+        yield bar
 
 
 def _training_arrays(model, draw):

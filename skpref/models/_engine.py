@@ -39,7 +39,7 @@ from skpref.models._batches import Batches, PairData, Phases, Rows
 from skpref.models._stacked import StackedModules
 
 
-def fit_together(models, data, *, rows=None, covariates=None):
+def fit_together(models, data, *, rows=None, covariates=None, progress=None):
     """Fit unfitted reward models together; each as it would be fitted alone.
 
     Parameters
@@ -56,6 +56,10 @@ def fit_together(models, data, *, rows=None, covariates=None):
         Each model's ``covariates`` fit metadata (adversarial models with a
         covariate target; None: none). Models given the same ``X`` and the same
         ``covariates`` object share one copy of the rows and their targets.
+    progress : tqdm-like or None, default=None
+        A progress bar (``update(n)``, ``refresh()``, a settable ``total``)
+        advanced by one at every epoch of the training: of a stacked group, or of
+        a model trained alone; its ``total`` grows by the epochs to come.
 
     Returns
     -------
@@ -92,7 +96,7 @@ def fit_together(models, data, *, rows=None, covariates=None):
             [y for _, y, _ in blocks.values()],
             device,
         )
-        train_members(plans, shared)
+        train_members(plans, shared, progress=progress)
     for k, model in enumerate(models):
         model._summarise_training(data[k][0])
     return models
@@ -107,7 +111,15 @@ def _shifted(plan, offset):
     return plan
 
 
-def train_members(plans, data):
+def _groups(plans):
+    """Group the plans that can share steps, by their key (:func:`_group_key`)."""
+    groups = {}
+    for plan in plans:
+        groups.setdefault(_group_key(plan), []).append(plan)
+    return groups
+
+
+def train_members(plans, data, *, progress=None):
     """Train the planned members on ``data``, in groups that can share steps.
 
     Parameters
@@ -117,25 +129,35 @@ def train_members(plans, data):
         ``_plan_fit``), its rows, weights and seeds.
     data : PairData
         The rows the plans index, on the members' device.
+    progress : tqdm-like or None, default=None
+        Advanced by one per epoch of a stacked group or of a model trained alone.
 
     Returns
     -------
     groups : list of list of int
         The positions of the plans trained together, group by group.
     """
-    groups = {}
-    for i, plan in enumerate(plans):
-        groups.setdefault(_group_key(plan), []).append(i)
-    for positions in groups.values():
-        group = [plans[i] for i in positions]
-        if _worth_stacking(group):
-            _train_group(group, data)
-        else:  # the same plans and batches, one model after another
-            for plan in group:
-                plan.estimator._train_alone(
-                    plan, Phases(plan.train_batches(data), plan.valid_batches(data))
-                )
-    return list(groups.values())
+    position = {id(plan): i for i, plan in enumerate(plans)}
+    groups = list(_groups(plans).values())
+    stacking = [_worth_stacking(group) for group in groups]
+    if progress is not None:
+        epochs = [
+            g[0].estimator.max_epochs * (1 if s else len(g))
+            for g, s in zip(groups, stacking, strict=True)
+        ]
+        progress.total = (progress.total or 0) + sum(epochs)
+        progress.refresh()
+    for group, stacked in zip(groups, stacking, strict=True):
+        if stacked:
+            _train_group(group, data, progress)
+            continue
+        for plan in group:  # the same plans and batches, one model after another
+            plan.estimator._train_alone(
+                plan, Phases(plan.train_batches(data), plan.valid_batches(data))
+            )
+            if progress is not None:
+                progress.update(plan.estimator.max_epochs)
+    return [[position[id(plan)] for plan in group] for group in groups]
 
 
 #: On the CPU, members of more parameters than this train one after another.
@@ -180,7 +202,7 @@ def _group_key(plan):
     )
 
 
-def _train_group(plans, data):
+def _train_group(plans, data, progress=None):
     models = [plan.estimator for plan in plans]
     first = models[0]
     validated = plans[0].valid is not None
@@ -201,14 +223,18 @@ def _train_group(plans, data):
     if validated:
         members = [plan.valid for plan in plans]
         valid = Batches(data, members, first.batch_size, stacked=True)
+    callbacks = [("members", MemberNets([model.net_ for model in models]))]
+    counter = EpochProgress(progress)
+    if progress is not None:
+        callbacks.append(("progress", counter))
     net = stacked_net_class(first._net_class)(
-        stacked,
-        callbacks=[("members", MemberNets([model.net_ for model in models]))],
-        **first._net_params(),
+        stacked, callbacks=callbacks, **first._net_params()
     )
     with first._forked_rng():
         net.initialize()
         net.partial_fit(Phases(train, valid))
+    if progress is not None:  # the epochs left when every member stopped early
+        progress.update(first.max_epochs - counter.n_epochs_)
 
 
 _STACKED_CLASSES = {}
@@ -247,6 +273,20 @@ class StackedNetMixin:
 
     def record_phase(self, prefix, values, rows, batch_count):
         self.history.record(f"{prefix}_members", (values, rows, batch_count))
+
+
+class EpochProgress(Callback):
+    """Advance a progress bar by one at the end of every epoch."""
+
+    def __init__(self, bar):
+        self.bar = bar
+
+    def on_train_begin(self, net, **kwargs):
+        self.n_epochs_ = 0
+
+    def on_epoch_end(self, net, **kwargs):
+        self.n_epochs_ += 1
+        self.bar.update(1)
 
 
 class MemberNets(Callback):

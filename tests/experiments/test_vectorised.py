@@ -32,9 +32,9 @@ def engine_groups(monkeypatch):
     sizes = []
     original = _engine._train_group
 
-    def recording(plans, data):
+    def recording(plans, data, progress=None):
         sizes.append(len(plans))
-        original(plans, data)
+        original(plans, data, progress)
 
     monkeypatch.setattr(_engine, "_train_group", recording)
     return sizes
@@ -104,3 +104,20 @@ def test_the_command_lines_device_reaches_the_engine(monkeypatch, tmp_path):
     ).split()
     assert main([*argv, str(tmp_path)], out=io.StringIO()) == 0
     assert devices == ["cpu"]
+
+
+def test_a_shown_run_has_a_progress_bar_of_the_training_epochs(capsys):
+    source = SyntheticConfounded(n_train=200, n_test=50, n_features=4)
+    run_protocol(
+        CONFOUNDING, source, models=["Base"], rhos=[0.5, 1.0], n_seeds=1,
+        show_progress=True, **TINY,
+    )  # fmt: skip
+    shown = capsys.readouterr().err
+    # the two Base models (width 16) train stacked: 3 epochs in all (the bar is
+    # redrawn at most every 0.1 s, so only its first drawing is certain)
+    assert "training 2 models" in shown and "0/3" in shown
+    run_protocol(CONFOUNDING, source, models=["Base"], rhos=[0.5], n_seeds=1, **TINY)
+    assert "training" not in capsys.readouterr().err
+    assert repr(VectorisedExecutor(show_progress=True)) == (
+        "VectorisedExecutor(max_draws=None, show_progress=True)"
+    )

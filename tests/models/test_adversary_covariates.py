@@ -241,7 +241,9 @@ def test_ensemble_members_train_stacked_as_each_would_alone(
     monkeypatch.setattr(
         _engine,
         "_train_group",
-        lambda plans, d: stacked.append(len(plans)) or original(plans, d),
+        lambda plans, d, bar=None: (
+            stacked.append(len(plans)) or original(plans, d, bar)
+        ),
     )
     member = AdversarialRewardModel(adversary_target="score", **params, **SMALL)
     ensemble = RewardEnsemble(member, n_members=2, random_state=0)

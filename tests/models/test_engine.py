@@ -101,9 +101,9 @@ def test_members_train_in_groups_of_equal_steps(monkeypatch):
     sizes = []
     original = _engine._train_group
 
-    def recording(plans, data):
+    def recording(plans, data, progress=None):
         sizes.append(sorted(len(plan.train) for plan in plans))
-        original(plans, data)
+        original(plans, data, progress)
 
     monkeypatch.setattr(_engine, "_train_group", recording)
     model = BTLRewardRegressor(**{**SMALL_NET, "max_epochs": 1, "batch_size": 50})
@@ -270,3 +270,42 @@ def test_predictions_do_not_depend_on_the_prediction_chunks(monkeypatch):
     d = model.n_pair_features_
     E = np.hstack([data.X[:, :d], data.X[:, -1:]])
     assert model.predict_reward(E).shape == (100,)
+
+
+class CountingBar:
+    """A progress bar that records what the engine tells it."""
+
+    def __init__(self):
+        self.total, self.n, self.refreshed = None, 0, 0
+
+    def update(self, n):
+        self.n += n
+
+    def refresh(self):
+        self.refreshed += 1
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_the_progress_bar_counts_every_epoch_of_the_training(wide, monkeypatch):
+    if wide:  # members trained one after another, as wide ones are on a CPU
+        monkeypatch.setattr(_engine, "_CPU_STACKING_MAX_PARAMETERS", 0)
+    model = clone(MODELS["BTL"]).set_params(device="cpu")
+    X, y, weight = soft_weighted(model)
+    # two groups: 3 members of 6 epochs with all rows, 1 with fewer steps
+    members = [clone(model).set_params(random_state=k) for k in range(3)]
+    members.append(clone(model).set_params(random_state=3, max_epochs=4))
+    rows = [None, None, None, np.arange(100)]
+    bar = CountingBar()
+    fit_together(members, [(X, y, weight)] * 4, rows=rows, progress=bar)
+    expected = 3 * 6 + 4 if wide else 6 + 4
+    assert bar.total == bar.n == expected and bar.refreshed == 1
+
+
+def test_the_progress_bar_is_full_when_every_member_stops_early():
+    model = clone(MODELS["BTL"]).set_params(device="cpu", max_epochs=30, patience=1)
+    X, y, weight = soft_weighted(model)
+    members = [clone(model).set_params(random_state=k) for k in range(2)]
+    bar = CountingBar()
+    fit_together(members, [(X, y, weight)] * 2, progress=bar)
+    assert max(m.n_epochs_ for m in members) < 30  # stopped before max_epochs
+    assert bar.total == bar.n == 30
