@@ -274,8 +274,6 @@ def main(argv=None):
         parser.error(
             f"argument --threads: expected an integer >= 1; got {args.threads}"
         )
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     sizes = SMALL if args.small else NARROW if args.narrow else PAPER
     if args.seeds is not None:
         if args.seeds < 2:
@@ -291,6 +289,8 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     if args.generator == "defaults":
         sizes = {**sizes, "table2": {**sizes["table2"], "generator_params": {}}}
+    out = Path(args.out)  # made once every argument is known to be good
+    out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     {"tables": tables, "scaling": scaling}[args.part](sizes, args.device, out)
     print(f"{args.part}: {time.perf_counter() - start:.0f} s; wrote into {out}")

@@ -82,8 +82,9 @@ def test_the_generator_flag_reaches_the_source_and_the_report(tmp_path, monkeypa
         script.main([*argv, "--seeds", "1"])
 
 
-def test_rhos_and_sizes_restrict_a_run_and_bad_values_name_the_flag(capsys):
+def test_rhos_and_sizes_restrict_a_run_and_bad_values_name_the_flag(capsys, tmp_path):
     script = _script()
+    out = tmp_path / "paper-size"
     assert script._unit_floats("0.9,1") == (0.9, 1.0)
     assert script._positive_ints("30000") == (30000,)
     for argv, flag in (
@@ -91,7 +92,9 @@ def test_rhos_and_sizes_restrict_a_run_and_bad_values_name_the_flag(capsys):
         (["--rhos", "a"], "--rhos"),
         (["--sizes", "0"], "--sizes"),
         (["--threads", "0"], "--threads"),
+        (["--seeds", "1"], "--seeds"),
     ):
         with pytest.raises(SystemExit):
-            script.main(["scaling", "--small", *argv])
+            script.main(["scaling", "--small", "--out", str(out), *argv])
         assert f"argument {flag}" in capsys.readouterr().err
+    assert not out.exists()  # nothing is made before the arguments are checked
