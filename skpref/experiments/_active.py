@@ -18,9 +18,9 @@ from tqdm.auto import tqdm
 from skpref.active import ActiveLearner
 from skpref.experiments._active_pools import candidate_pool, informative_pairs
 from skpref.experiments._active_strategies import check_strategies
+from skpref.experiments._fit_group import _accuracy
 from skpref.experiments._protocols import get_protocol
 from skpref.experiments._runner import (
-    _accuracy,
     _build,
     _check_count,
     _check_rhos,

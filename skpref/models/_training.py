@@ -202,7 +202,7 @@ def check_training_health(model, *, diverged_epoch, X):
             f"{owner}: the training loss became NaN or infinite in epoch "
             f"{diverged_epoch}; training stopped and the weights of epoch "
             f"{model.best_epoch_} (the best so far) were kept. {advice()} to train "
-            "further."
+            "further.",
         )
         return
     kept_loss = model.history_["train_loss"].iloc[model.best_epoch_ - 1]
@@ -212,7 +212,7 @@ def check_training_health(model, *, diverged_epoch, X):
             "diverged",
             f"{owner}: training diverged: the kept epoch {model.best_epoch_} has a "
             f"training loss of {kept_loss:.3g}, more than ten times that of "
-            f"predicting 1/2 for every pair ({_CHANCE_LOSS:.3f}). {advice()}."
+            f"predicting 1/2 for every pair ({_CHANCE_LOSS:.3f}). {advice()}.",
         )
         return
     rows = np.linspace(0, len(X) - 1, min(len(X), _N_SATURATION_PAIRS)).astype(int)
@@ -225,7 +225,7 @@ def check_training_health(model, *, diverged_epoch, X):
             f"{owner}: {saturated:.0%} of the predicted probabilities on the "
             "training pairs are exactly 0 or 1: the rewards saturated, so "
             f"predict_proba carries no uncertainty there. {advice()}, or add "
-            "weight_decay."
+            "weight_decay.",
         )
 
 
