@@ -16,6 +16,11 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch
 
+from skpref.experiments._checkpoint import (
+    GroupStore,
+    checkpoint_folder,
+    run_identity,
+)
 from skpref.experiments._fit_group import (
     FitGroup,
     run_fit_group,
@@ -173,16 +178,53 @@ def _run_result(protocol, source, rows, settings, **extra):
 
 
 def _groups(protocol, source, specs, draws, model_params, deltas):
-    """Yield the fit groups of a run, making each draw only when it is asked for."""
+    """Yield the fit groups of a run, making each draw only when it is asked for.
+
+    ``deltas[(i, rho)]`` receives the training delta of the first repetition.
+    """
     for i, seed, rho, draw_seeds, model_seed in draws:
         draw = source.draw(rho, seed, draw_seeds)
         if i == 0 and draw.delta is not None:
-            deltas[rho] = draw.delta[:, :2]
+            deltas[(i, rho)] = draw.delta[:, :2]
         models = [
             (name, _build(spec, model_seed, source.n_objectives_, model_params))
             for name, spec in specs
         ]
         yield FitGroup(protocol, source.name, i, rho, draw, models)
+
+
+def _run_groups(executor, make_groups, draws, store, progress):
+    """Return the rows and training delta of every draw, in order.
+
+    Draws kept in ``store`` are read back and never made; the others go to
+    ``executor`` and are kept as their rows come back.
+    """
+    kept = {}
+    for k, (i, _, rho, *_) in enumerate(draws):
+        found = None if store is None else store.load(i, rho)
+        if found is not None:
+            kept[k] = found
+    todo = [k for k in range(len(draws)) if k not in kept]
+    deltas = {}
+    results = progress(
+        executor(make_groups([draws[k] for k in todo], deltas)), initial=len(kept)
+    )
+    with warnings.catch_warnings():  # counted once by the caller, not once per fit
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        returned = 0
+        for k, rows in zip(todo, results, strict=False):  # a short one fails below
+            i, _, rho, *_ = draws[k]
+            kept[k] = (list(rows), deltas.pop((i, rho), None))
+            returned += 1
+            if store is not None:
+                store.save(i, rho, *kept[k])
+    if returned < len(todo):
+        raise RuntimeError(
+            f"{_OWNER}: the executor returned the rows of {returned} of the "
+            f"{len(todo)} fit groups it was given; an executor returns one list of "
+            "rows per group, in order."
+        )
+    return [kept[k] for k in range(len(draws))], len(draws) - len(todo)
 
 
 def run_protocol(
@@ -200,6 +242,7 @@ def run_protocol(
     device=None,
     random_state=0,
     executor=None,
+    checkpoint=None,
     show_progress=False,
 ):
     """Run a protocol of the paper on a data source.
@@ -242,6 +285,18 @@ def run_protocol(
         run at once with the vectorised engine (each as it would train alone);
         ``lambda groups: map(run_fit_group, groups)`` fits them one after
         another.
+    checkpoint : str, path-like or None, default=None
+        Folder (created if missing) where the rows of each fit group are kept as
+        soon as the executor returns them, one JSON file per group. A later call
+        with the same folder reads back the groups it holds instead of drawing
+        and fitting them again, so an interrupted run resumes where it stopped;
+        the result equals that of an uninterrupted run (up to float rounding
+        where the executor or device differ). A file is named by a digest of
+        what its rows depend on (protocol, source and its data, models and
+        their settings, ``random_state``, repetition and rho; not ``device``
+        nor ``executor``); unreadable files are fitted again, with a warning.
+        The executor sets how much an interruption loses: all the groups it
+        trains together (:class:`VectorisedExecutor` ``max_draws``).
     show_progress : bool, default=False
         Show a progress bar over the groups.
 
@@ -253,7 +308,9 @@ def run_protocol(
         and what it reported), ``deltas`` (training ``delta`` of the first
         repetition per rho, for Figure 7), ``alpha`` (the source's true factor
         weight or None), ``protocol``, ``source`` (prepared), ``name`` (the
-        stem of the result files), ``suffix`` and ``title``.
+        stem of the result files), ``suffix``, ``title`` and ``checkpoint``
+        (None, or a Bunch of the ``folder`` and of how many draws were
+        ``reused`` from it and ``fitted``).
 
     Examples
     --------
@@ -276,28 +333,43 @@ def run_protocol(
         "adversary_weight": adversary_weight,
         "device": device,
     }
+    folder = checkpoint_folder(checkpoint, owner=_OWNER)
     draws = _planned_draws(protocol, source, rhos, n_seeds, random_state)
-    deltas = {}
-    groups = _groups(protocol, source, specs, draws, model_params, deltas)
+    store = None
+    if folder is not None:
+        settings = {k: v for k, v in model_params.items() if k != "device"}
+        identity = run_identity(protocol, source, specs, settings, random_state)
+        store = GroupStore(folder, identity, owner=_OWNER)
     if executor is None:
         from skpref.experiments._vectorised import VectorisedExecutor
 
         executor = VectorisedExecutor()
-    results = executor(groups)
-    if show_progress:
+
+    def make_groups(todo, deltas):
+        return _groups(protocol, source, specs, todo, model_params, deltas)
+
+    def progress(results, initial):
+        if not show_progress:
+            return results
         from tqdm.auto import tqdm
 
-        results = tqdm(
+        return tqdm(
             results,
             total=len(draws),
+            initial=initial,
             leave=False,
             dynamic_ncols=True,
             desc=f"{protocol.name} on {source.name}",
             unit="draw",
         )
-    with warnings.catch_warnings():  # counted once below, not once per fit
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        rows = [row for group_rows in results for row in group_rows]
+
+    kept, reused = _run_groups(executor, make_groups, draws, store, progress)
+    rows = [row for group_rows, _ in kept for row in group_rows]
+    deltas = {
+        rho: delta
+        for (i, _, rho, *_), (_, delta) in zip(draws, kept, strict=True)
+        if i == 0 and delta is not None
+    }
     _warn_convergence(rows)
     settings = {
         "rhos": rhos,
@@ -306,6 +378,15 @@ def run_protocol(
         **model_params,
         "random_state": int(random_state),
     }
+    kept_in = None
+    if folder is not None:
+        kept_in = Bunch(folder=str(folder), reused=reused, fitted=len(draws) - reused)
     return _run_result(
-        protocol, source, rows, settings, deltas=deltas, alpha=source.alpha
+        protocol,
+        source,
+        rows,
+        settings,
+        deltas=deltas,
+        alpha=source.alpha,
+        checkpoint=kept_in,
     )
