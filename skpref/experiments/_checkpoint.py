@@ -18,10 +18,11 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 import skpref
 
-__all__ = ["GroupStore", "checkpoint_folder", "run_identity"]
+__all__ = ["GroupStore", "checkpoint_folder", "run_groups", "run_identity"]
 
 #: Version of the files' layout; a new layout makes new names.
 _FORMAT = 1
@@ -228,3 +229,39 @@ class GroupStore:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+
+def run_groups(executor, make_groups, draws, store, progress, *, resume, owner):
+    """Return the rows and training delta of every draw, in order, and the reused.
+
+    Draws kept in ``store`` (None: no checkpoint) are read back where ``resume``
+    and never made; the others go to ``executor(make_groups(draws, deltas))``,
+    which fills ``deltas[(i, rho)]`` as it makes each draw, and each is kept as
+    its rows come back (through ``progress(results, initial)``).
+    """
+    kept = {}
+    for k, (i, _, rho, *_) in enumerate(draws):
+        found = None if store is None or not resume else store.load(i, rho)
+        if found is not None:
+            kept[k] = found
+    todo = [k for k in range(len(draws)) if k not in kept]
+    deltas = {}
+    results = progress(
+        executor(make_groups([draws[k] for k in todo], deltas)), initial=len(kept)
+    )
+    with warnings.catch_warnings():  # counted once by the caller, not once per fit
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        returned = 0
+        for k, rows in zip(todo, results, strict=False):  # a short one fails below
+            i, _, rho, *_ = draws[k]
+            kept[k] = (list(rows), deltas.pop((i, rho), None))
+            returned += 1
+            if store is not None:
+                store.save(i, rho, *kept[k])
+    if returned < len(todo):
+        raise RuntimeError(
+            f"{owner}: the executor returned the rows of {returned} of the "
+            f"{len(todo)} fit groups it was given; an executor returns one list of "
+            "rows per group, in order."
+        )
+    return [kept[k] for k in range(len(draws))], len(draws) - len(todo)

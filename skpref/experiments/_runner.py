@@ -19,6 +19,7 @@ from sklearn.utils import Bunch
 from skpref.experiments._checkpoint import (
     GroupStore,
     checkpoint_folder,
+    run_groups,
     run_identity,
 )
 from skpref.experiments._fit_group import (
@@ -193,40 +194,6 @@ def _groups(protocol, source, specs, draws, model_params, deltas):
         yield FitGroup(protocol, source.name, i, rho, draw, models)
 
 
-def _run_groups(executor, make_groups, draws, store, progress):
-    """Return the rows and training delta of every draw, in order.
-
-    Draws kept in ``store`` are read back and never made; the others go to
-    ``executor`` and are kept as their rows come back.
-    """
-    kept = {}
-    for k, (i, _, rho, *_) in enumerate(draws):
-        found = None if store is None else store.load(i, rho)
-        if found is not None:
-            kept[k] = found
-    todo = [k for k in range(len(draws)) if k not in kept]
-    deltas = {}
-    results = progress(
-        executor(make_groups([draws[k] for k in todo], deltas)), initial=len(kept)
-    )
-    with warnings.catch_warnings():  # counted once by the caller, not once per fit
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        returned = 0
-        for k, rows in zip(todo, results, strict=False):  # a short one fails below
-            i, _, rho, *_ = draws[k]
-            kept[k] = (list(rows), deltas.pop((i, rho), None))
-            returned += 1
-            if store is not None:
-                store.save(i, rho, *kept[k])
-    if returned < len(todo):
-        raise RuntimeError(
-            f"{_OWNER}: the executor returned the rows of {returned} of the "
-            f"{len(todo)} fit groups it was given; an executor returns one list of "
-            "rows per group, in order."
-        )
-    return [kept[k] for k in range(len(draws))], len(draws) - len(todo)
-
-
 def run_protocol(
     protocol,
     source,
@@ -243,6 +210,7 @@ def run_protocol(
     random_state=0,
     executor=None,
     checkpoint=None,
+    resume=True,
     show_progress=False,
 ):
     """Run a protocol of the paper on a data source.
@@ -297,6 +265,9 @@ def run_protocol(
         nor ``executor``); unreadable files are fitted again, with a warning.
         The executor sets how much an interruption loses: all the groups it
         trains together (:class:`VectorisedExecutor` ``max_draws``).
+    resume : bool, default=True
+        Read back the groups ``checkpoint`` holds. False: fit every group again
+        and replace their files.
     show_progress : bool, default=False
         Show a progress bar over the groups.
 
@@ -363,7 +334,11 @@ def run_protocol(
             unit="draw",
         )
 
-    kept, reused = _run_groups(executor, make_groups, draws, store, progress)
+    if not isinstance(resume, bool):
+        raise ValueError(f"{_OWNER}: resume must be True or False; got {resume!r}.")
+    kept, reused = run_groups(
+        executor, make_groups, draws, store, progress, resume=resume, owner=_OWNER
+    )
     rows = [row for group_rows, _ in kept for row in group_rows]
     deltas = {
         rho: delta
