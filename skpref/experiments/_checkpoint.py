@@ -31,8 +31,9 @@ _FORMAT = 1
 def _canonical(value):
     """Return ``value`` as JSON-able data that only equal values share.
 
-    Arrays and frames become their :func:`joblib.hash`; estimators their class
-    and ``get_params(deep=True)``; other objects their ``repr`` (one holding a
+    Arrays and frames become their :func:`joblib.hash` (never a repr, which
+    elides the middle of a long array); estimators their class and
+    ``get_params(deep=True)``; other objects their ``repr`` (one holding a
     memory address never matches another process: those runs are not reused).
     """
     if value is None or isinstance(value, bool | str):
@@ -49,7 +50,7 @@ def _canonical(value):
         return [_canonical(item) for item in value]
     if hasattr(value, "get_params"):
         name = f"{type(value).__module__}.{type(value).__qualname__}"
-        return {"class": name, "params": repr(value.get_params(deep=True))}
+        return {"class": name, "params": _canonical(value.get_params(deep=True))}
     if hasattr(value, "__array__") or hasattr(value, "dtypes"):
         import joblib
 

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import FunctionTransformer
 
 from skpref.datasets import make_confounded_preferences
 from skpref.experiments import (
@@ -25,7 +26,7 @@ from skpref.experiments import (
     run_fit_group,
     run_protocol,
 )
-from skpref.experiments._checkpoint import GroupStore, run_identity
+from skpref.experiments._checkpoint import GroupStore, _canonical, run_identity
 from skpref.models import BTLRewardRegressor
 
 TINY = {"width": 8, "lr": 1e-2, "max_epochs": 2, "device": "cpu"}
@@ -349,6 +350,19 @@ def test_rows_and_delta_round_trip_exactly(rows, delta):
         np.testing.assert_array_equal(back_delta, delta)
 
 
+def test_arrays_are_keyed_by_their_whole_content():
+    """A repr elides the middle of a long array; the key must not."""
+    a = np.zeros(5000)
+    b = a.copy()
+    b[2500] = 1.0
+    model_a = FunctionTransformer(kw_args={"w": a})
+    model_b = FunctionTransformer(kw_args={"w": b})
+    assert repr(model_a.get_params(deep=True)) == repr(model_b.get_params(deep=True))
+    assert _canonical(model_a) != _canonical(model_b)
+    assert _canonical(a) != _canonical(b)
+    assert _canonical(a) == _canonical(a.copy())
+
+
 def test_numpy_scalars_are_written_as_numbers(tmp_path):
     store = GroupStore(tmp_path, {"protocol": {"name": "p"}}, owner="test")
     store.save(0, 0.0, [{"a": np.float32(0.5), "n": np.int64(3)}], None)
@@ -363,6 +377,6 @@ def test_the_identity_names_the_estimators_class_and_parameters():
     )
     [[name, spec]] = identity["models"]
     assert spec["class"] == "sklearn.linear_model._logistic.LogisticRegression"
-    assert "'C': 2.0" in spec["params"]
+    assert spec["params"]["C"] == 2.0
     assert identity["source"]["fields"]["n_train"] == 80
     assert os.fspath(identity["source"]["class"]).endswith("SyntheticLatent")
