@@ -66,6 +66,18 @@ def _without_timing(runs):
     return runs.drop(columns="fit_seconds")
 
 
+def _run_twice(folder, **changes):
+    """Run once into ``folder``, then again with ``changes`` and a spy: both out."""
+    run_protocol(LATENT_POSITIVITY, _latent_source(), checkpoint=folder, **LATENT)
+    settings = {**LATENT, **changes}
+    source = settings.pop("source", _latent_source())
+    spy = Spy()
+    result = run_protocol(
+        LATENT_POSITIVITY, source, executor=spy, checkpoint=folder, **settings
+    )
+    return result, spy
+
+
 @pytest.fixture(scope="module")
 def uninterrupted():
     """A latent-positivity run without a checkpoint: what a resumed run must equal."""
@@ -119,21 +131,12 @@ def test_a_finished_run_is_read_back_whole(tmp_path):
 
 
 def test_resume_false_fits_everything_again_and_replaces_the_files(tmp_path):
-    run_protocol(LATENT_POSITIVITY, _latent_source(), checkpoint=tmp_path, **LATENT)
-    before = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("*.json")}
-    spy = Spy()
-    result = run_protocol(
-        LATENT_POSITIVITY,
-        _latent_source(),
-        executor=spy,
-        checkpoint=tmp_path,
-        resume=False,
-        **LATENT,
-    )
+    result, spy = _run_twice(tmp_path, resume=False)
     assert len(spy.fitted) == 4 and result.checkpoint.reused == 0
-    after = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("*.json")}
-    assert after.keys() == before.keys()
-    assert all(after[name] > before[name] for name in before)
+    files = sorted(tmp_path.glob("*.json"))
+    assert len(files) == 4  # the same names, replaced
+    kept = {json.loads(path.read_text())["rows"][0]["fit_seconds"] for path in files}
+    assert kept == set(result.runs["fit_seconds"])  # the second run's timings
 
 
 @pytest.mark.parametrize(
@@ -153,22 +156,9 @@ def test_resume_false_fits_everything_again_and_replaces_the_files(tmp_path):
     ids=str,
 )
 def test_changing_a_keyed_setting_reuses_nothing(change, tmp_path):
-    run_protocol(LATENT_POSITIVITY, _latent_source(), checkpoint=tmp_path, **LATENT)
-    settings = {**LATENT, **change}
-    params = {
-        "n_train": 80,
-        "n_test": 40,
-        "n_features": 4,
-        **settings.pop("source", {}),
-    }
-    spy = Spy()
-    result = run_protocol(
-        LATENT_POSITIVITY,
-        CountedLatent(**params),
-        executor=spy,
-        checkpoint=tmp_path,
-        **settings,
-    )
+    change = dict(change)
+    params = {"n_train": 80, "n_test": 40, "n_features": 4, **change.pop("source", {})}
+    result, spy = _run_twice(tmp_path, source=CountedLatent(**params), **change)
     assert result.checkpoint.reused == 0 and len(spy.fitted) == 4
     assert len(list(tmp_path.glob("*.json"))) == 8  # both runs' files are kept
 
@@ -188,26 +178,13 @@ def test_an_estimators_parameters_are_keyed(tmp_path):
 
 
 def test_more_seeds_or_rhos_reuse_the_draws_they_share(tmp_path):
-    run_protocol(LATENT_POSITIVITY, _latent_source(), checkpoint=tmp_path, **LATENT)
-    spy = Spy()
-    more = {**LATENT, "rhos": [0.0, 0.6, 0.9], "n_seeds": 3}
-    result = run_protocol(
-        LATENT_POSITIVITY, _latent_source(), executor=spy, checkpoint=tmp_path, **more
-    )
+    result, spy = _run_twice(tmp_path, rhos=[0.0, 0.6, 0.9], n_seeds=3)
     assert result.checkpoint.reused == 4
     assert sorted(spy.fitted) == [(0, 0.9), (1, 0.9), (2, 0.0), (2, 0.6), (2, 0.9)]
 
 
 def test_the_device_and_the_executor_are_not_keyed(tmp_path):
-    run_protocol(LATENT_POSITIVITY, _latent_source(), checkpoint=tmp_path, **LATENT)
-    spy = Spy()
-    result = run_protocol(
-        LATENT_POSITIVITY,
-        _latent_source(),
-        executor=spy,
-        checkpoint=tmp_path,
-        **{**LATENT, "device": "auto"},
-    )
+    result, spy = _run_twice(tmp_path, device="auto")
     assert result.checkpoint.reused == 4 and spy.fitted == []
 
 
