@@ -76,6 +76,7 @@ _COMMAND_FLAGS = {
     "no_progress",
     "quick",
     "resume",
+    "max_draws",
     "scheduler",
     "workers",
 }
@@ -260,7 +261,7 @@ def _common_options(parser):
         help="master seed (>= 0)",
     )
     add("--no-progress", action="store_true", help="hide the progress bars")
-    _cli_output.add_resume_option(parser)
+    _cli_output.add_checkpoint_options(parser)
     _cli_distributed.add_cluster_options(parser)
     parser.set_defaults(command_parser=parser)
 

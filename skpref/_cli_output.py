@@ -3,16 +3,17 @@
 ``--output`` is created and written to once, before any work. ``skpref
 reproduce`` keeps the rows of each draw in ``<output>/checkpoint/`` as soon as
 it is trained (:func:`~skpref.experiments.run_protocol`'s ``checkpoint``); the
-reward models are trained one repetition (every rho of one seed) at a time, so
-an interruption loses at most one repetition. ``--resume`` reads back the draws
-kept there with the same settings; without it a run fits every draw again and
-replaces the files of its own draws, leaving the others.
+reward models are trained one repetition (every rho of one seed) at a time
+(``--max-draws``), so an interruption loses at most one repetition.
+``--resume`` reads back the draws kept there with the same settings; without it
+a run fits every draw again and replaces the files of its own draws, leaving
+the others.
 """
 
 import tempfile
 from pathlib import Path
 
-__all__ = ["FOLDER", "add_resume_option", "check_output", "run"]
+__all__ = ["FOLDER", "add_checkpoint_options", "check_output", "run"]
 
 #: The checkpoint folder inside ``--output``.
 FOLDER = "checkpoint"
@@ -38,24 +39,38 @@ def check_output(parser, output):
     return path
 
 
-def add_resume_option(parser):
-    """Add ``--resume`` to a command."""
+def add_checkpoint_options(parser):
+    """Add ``--resume`` and ``--max-draws`` to a command."""
+    from skpref._cli import _number  # skpref._cli imports this module
+
     parser.add_argument(
         "--resume",
         action="store_true",
         help=f"reuse the draws that an earlier run with the same settings kept in "
         f"<output>/{FOLDER}/ (every run keeps its draws there as they are trained)",
     )
+    parser.add_argument(
+        "--max-draws",
+        type=_number(int, 0),
+        metavar="N",
+        help="draws trained together, kept together: what an interruption loses "
+        "(default: one repetition, every rho of one seed; 0: the whole run, "
+        "fastest for small models)",
+    )
+
+
+def _refuse(args, flags, why):
+    """Stop on the first of ``flags`` (flag: value) that was given: ``why`` not."""
+    for flag, value in flags.items():
+        if value not in (None, False):
+            args.command_parser.error(f"argument {flag}: {why}")
 
 
 def _settings(args, protocol, output, executor, settings, out):
     """Return the executor and runner settings of a checkpointed run."""
     if protocol.runner is not None:
-        if args.resume:
-            args.command_parser.error(
-                f"argument --resume: the {protocol.name} protocol keeps no "
-                "checkpoint; drop --resume."
-            )
+        why = f"the {protocol.name} protocol keeps no checkpoint; drop it."
+        _refuse(args, {"--resume": args.resume, "--max-draws": args.max_draws}, why)
         return executor, settings
     folder = output / FOLDER
     kept = len(list(folder.glob(f"{protocol.name}-*.json")))
@@ -66,11 +81,16 @@ def _settings(args, protocol, output, executor, settings, out):
             "settings).",
             file=out,
         )
-    if executor is None:  # one repetition per chunk: what an interruption loses
+    if args.scheduler is not None or args.workers is not None:
+        why = "on a cluster, its tasks set what is trained together; drop it."
+        _refuse(args, {"--max-draws": args.max_draws}, why)
+    if executor is None:
         from skpref.experiments import VectorisedExecutor
 
-        rhos = settings.get("rhos") or protocol.rhos
-        executor = VectorisedExecutor(max_draws=len(rhos))
+        chunk = args.max_draws
+        if chunk is None:  # one repetition: what an interruption loses at most
+            chunk = len(settings.get("rhos") or protocol.rhos)
+        executor = VectorisedExecutor(max_draws=chunk or None)
     return executor, {**settings, "checkpoint": folder, "resume": args.resume}
 
 

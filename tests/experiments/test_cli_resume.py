@@ -5,8 +5,11 @@ import json
 import shutil
 
 import pandas as pd
+import pytest
 
-from skpref._cli import main
+from skpref._cli import build_parser, main
+from skpref._cli_output import _settings
+from skpref.experiments import CONFOUNDING
 from tests.experiments.conftest import CASES, TINY
 
 FIGURE = "figure7_delta_plane.png"
@@ -69,10 +72,42 @@ def test_a_resumed_run_with_other_settings_fits_again(latent_run, tmp_path):
     assert len(list((tmp_path / "checkpoint").glob("*.json"))) == 8
 
 
-def test_the_active_protocols_refuse_resume(tmp_path, cli_error):
-    argv = ["reproduce", "active-positivity", "--resume", "--output", str(tmp_path)]
+@pytest.mark.parametrize("flag", [["--resume"], ["--max-draws", "2"]])
+def test_the_active_protocols_refuse_the_checkpoint_flags(flag, tmp_path, cli_error):
+    argv = ["reproduce", "active-positivity", *flag, "--output", str(tmp_path)]
     err = cli_error([*argv, *TINY])
     assert (
-        "argument --resume: the active-positivity protocol keeps no checkpoint; "
-        "drop --resume." in err
+        f"argument {flag[0]}: the active-positivity protocol keeps no checkpoint; "
+        "drop it." in err
     )
+
+
+def _executor(tmp_path, *flags):
+    args = build_parser().parse_args(
+        ["reproduce", "confounding", "--output", str(tmp_path), *flags]
+    )
+    executor, settings = _settings(
+        args, CONFOUNDING, tmp_path, None, {"rhos": [0.5, 1.0]}, io.StringIO()
+    )
+    assert settings["checkpoint"] == tmp_path / "checkpoint"
+    return executor
+
+
+def test_the_command_trains_one_repetition_at_a_time_by_default(tmp_path):
+    assert _executor(tmp_path).max_draws == 2  # the run's rhos
+    assert _executor(tmp_path, "--max-draws", "5").max_draws == 5
+    assert _executor(tmp_path, "--max-draws", "0").max_draws is None  # whole run
+
+
+def test_max_draws_on_a_cluster_is_an_error(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        _executor(tmp_path, "--workers", "2", "--max-draws", "3")
+    assert (
+        "argument --max-draws: on a cluster, its tasks set what is trained "
+        "together; drop it." in capsys.readouterr().err
+    )
+
+
+def test_max_draws_must_be_a_count(tmp_path, cli_error):
+    argv = ["reproduce", "confounding", "--max-draws", "-1", "--output", str(tmp_path)]
+    assert "argument --max-draws: expected an integer >= 0; got '-1'" in cli_error(argv)
