@@ -31,7 +31,11 @@ class VectorisedExecutor:
     ----------
     max_draws : int or None, default=None
         How many fit groups (draws) are trained together: their training pairs
-        are held in memory (and on the device) at once. None: all of the run.
+        are held in memory (and on the device) at once, and their rows come back
+        together once all are trained, so with a ``checkpoint`` of
+        :func:`run_protocol` it is also the work an interruption can lose. None:
+        all of the run (fastest where the engine stacks the models; nothing is
+        kept before the end).
 
     Examples
     --------
