@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import Bunch
 
 import skpref
 
@@ -163,12 +164,15 @@ class GroupStore:
         :func:`run_identity` of the run.
     owner : str
         Who is writing, for messages.
+    info : tuple of str, default=()
+        Entries besides the rows and delta that every group's file holds.
     """
 
-    def __init__(self, folder, identity, *, owner):
+    def __init__(self, folder, identity, *, owner, info=()):
         self.folder = Path(folder)
         self.identity = identity
         self.owner = owner
+        self.info = tuple(info)
 
     def key(self, seed, rho):
         """Return what the rows of repetition ``seed`` at ``rho`` depend on."""
@@ -181,10 +185,15 @@ class GroupStore:
         return self.folder / f"{self.identity['protocol']['name']}-{digest}.json"
 
     def load(self, seed, rho):
-        """Return ``(rows, delta)`` kept for this group, or None.
+        """Return the group kept for repetition ``seed`` at ``rho``, or None.
 
         A file that cannot be read back (cut short, edited) is fitted again:
         a warning names it and the run rewrites it.
+
+        Returns
+        -------
+        kept : :class:`~sklearn.utils.Bunch` or None
+            ``rows``, ``delta`` (ndarray or None) and ``info`` (dict).
         """
         path = self.path(seed, rho)
         if not path.exists():
@@ -193,29 +202,39 @@ class GroupStore:
             kept = json.loads(path.read_text(encoding="utf-8"))
             if kept["key"] != json.loads(json.dumps(self.key(seed, rho))):
                 raise ValueError("it belongs to other settings")
-            rows, delta = kept["rows"], kept["delta"]
+            rows, delta, info = kept["rows"], kept["delta"], kept["info"]
             if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
                 raise ValueError("its rows are not a list of records")
             if delta is not None:
                 delta = np.asarray(delta["values"], dtype=delta["dtype"])
-        except (OSError, ValueError, KeyError, TypeError) as err:
-            warnings.warn(
-                f"{self.owner}: the checkpoint file {str(path)!r} cannot be read "
-                f"back ({err}); its draw is fitted again and the file rewritten.",
-                UserWarning,
-                stacklevel=4,
-            )
+            missing = [name for name in self.info if name not in info]
+            if missing:
+                raise ValueError(f"it lacks {missing}")
+        except KeyError as err:
+            self._warn(path, f"it has no entry {err}")
             return None
-        return rows, delta
+        except (OSError, ValueError, TypeError) as err:
+            self._warn(path, err)
+            return None
+        return Bunch(rows=rows, delta=delta, info=info)
 
-    def save(self, seed, rho, rows, delta):
-        """Write the group's rows (and training delta) atomically."""
+    def _warn(self, path, why):
+        warnings.warn(
+            f"{self.owner}: the checkpoint file {str(path)!r} cannot be read back "
+            f"({why}); its draw is fitted again and the file rewritten.",
+            UserWarning,
+            stacklevel=5,
+        )
+
+    def save(self, seed, rho, rows, *, delta=None, info=None):
+        """Write the group's rows, training delta and ``info`` atomically."""
         kept = {
             "key": self.key(seed, rho),
             "rows": rows,
             "delta": None
             if delta is None
             else {"dtype": str(delta.dtype), "values": delta.tolist()},
+            "info": {} if info is None else info,
         }
         path = self.path(seed, rho)
         handle, temporary = tempfile.mkstemp(
@@ -244,7 +263,7 @@ def run_groups(executor, make_groups, draws, store, progress, *, resume, owner):
     for k, (i, _, rho, *_) in enumerate(draws):
         found = None if store is None or not resume else store.load(i, rho)
         if found is not None:
-            kept[k] = found
+            kept[k] = (found.rows, found.delta)
     todo = [k for k in range(len(draws)) if k not in kept]
     deltas = {}
     results = progress(
@@ -258,7 +277,7 @@ def run_groups(executor, make_groups, draws, store, progress, *, resume, owner):
             kept[k] = (list(rows), deltas.pop((i, rho), None))
             returned += 1
             if store is not None:
-                store.save(i, rho, *kept[k])
+                store.save(i, rho, kept[k][0], delta=kept[k][1])
     if returned < len(todo):
         raise RuntimeError(
             f"{owner}: the executor returned the rows of {returned} of the "

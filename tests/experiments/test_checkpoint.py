@@ -221,8 +221,11 @@ def test_nan_scores_round_trip(tmp_path):
         lambda text: "",
         lambda text: json.dumps({**json.loads(text), "rows": 3}),
         lambda text: json.dumps({**json.loads(text), "key": {"other": 1}}),
+        lambda text: json.dumps(
+            {k: v for k, v in json.loads(text).items() if k != "info"}
+        ),
     ],
-    ids=["truncated", "empty", "rows", "key"],
+    ids=["truncated", "empty", "rows", "key", "no info"],
 )
 def test_an_unreadable_file_is_fitted_again_with_a_warning(damage, tmp_path):
     first = run_protocol(
@@ -312,8 +315,10 @@ def test_rows_and_delta_round_trip_exactly(rows, delta):
     delta = None if delta is None else delta.reshape(-1, 2)
     with tempfile.TemporaryDirectory() as folder:
         store = GroupStore(folder, {"protocol": {"name": "p"}}, owner="test")
-        store.save(0, 0.5, rows, delta)
-        back_rows, back_delta = store.load(0, 0.5)
+        store.save(0, 0.5, rows, delta=delta, info={"n": 3})
+        kept = store.load(0, 0.5)
+    back_rows, back_delta = kept.rows, kept.delta
+    assert kept.info == {"n": 3}
     assert len(back_rows) == len(rows)
     for back, row in zip(back_rows, rows, strict=True):
         assert back.keys() == row.keys()
@@ -340,10 +345,21 @@ def test_arrays_are_keyed_by_their_whole_content():
     assert _canonical(a) == _canonical(a.copy())
 
 
+def test_a_file_without_the_info_the_run_needs_is_fitted_again(tmp_path):
+    store = GroupStore(tmp_path, {"protocol": {"name": "p"}}, owner="test")
+    store.save(0, 0.0, [], info={"other": 1})
+    needs = GroupStore(tmp_path, store.identity, owner="test", info=["query_size"])
+    with pytest.warns(
+        UserWarning, match=r"cannot be read back \(it lacks \['query_size'\]\)"
+    ):
+        assert needs.load(0, 0.0) is None
+
+
 def test_numpy_scalars_are_written_as_numbers(tmp_path):
     store = GroupStore(tmp_path, {"protocol": {"name": "p"}}, owner="test")
-    store.save(0, 0.0, [{"a": np.float32(0.5), "n": np.int64(3)}], None)
-    assert store.load(0, 0.0) == ([{"a": 0.5, "n": 3}], None)
+    store.save(0, 0.0, [{"a": np.float32(0.5), "n": np.int64(3)}])
+    kept = store.load(0, 0.0)
+    assert kept.rows == [{"a": 0.5, "n": 3}] and kept.delta is None
 
 
 def test_the_identity_names_the_estimators_class_and_parameters():
