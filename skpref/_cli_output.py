@@ -68,10 +68,6 @@ def _refuse(args, flags, why):
 
 def _settings(args, protocol, output, executor, settings, out):
     """Return the executor and runner settings of a checkpointed run."""
-    if protocol.runner is not None:
-        why = f"the {protocol.name} protocol keeps no checkpoint; drop it."
-        _refuse(args, {"--resume": args.resume, "--max-draws": args.max_draws}, why)
-        return executor, settings
     folder = output / FOLDER
     kept = len(list(folder.glob(f"{protocol.name}-*.json")))
     if kept and not args.resume:
@@ -81,6 +77,11 @@ def _settings(args, protocol, output, executor, settings, out):
             "settings).",
             file=out,
         )
+    settings = {**settings, "checkpoint": folder, "resume": args.resume}
+    if protocol.runner is not None:  # an active run: one draw after another
+        why = f"the {protocol.name} protocol trains one draw at a time; drop it."
+        _refuse(args, {"--max-draws": args.max_draws}, why)
+        return executor, settings
     if args.scheduler is not None or args.workers is not None:
         why = "on a cluster, its tasks set what is trained together; drop it."
         _refuse(args, {"--max-draws": args.max_draws}, why)
@@ -91,7 +92,7 @@ def _settings(args, protocol, output, executor, settings, out):
         if chunk is None:  # one repetition: what an interruption loses at most
             chunk = len(settings.get("rhos") or protocol.rhos)
         executor = VectorisedExecutor(max_draws=chunk or None)
-    return executor, {**settings, "checkpoint": folder, "resume": args.resume}
+    return executor, settings
 
 
 def run(args, protocol, source, executor, settings, output, out):

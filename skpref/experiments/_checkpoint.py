@@ -23,7 +23,13 @@ from sklearn.utils import Bunch
 
 import skpref
 
-__all__ = ["GroupStore", "checkpoint_folder", "run_groups", "run_identity"]
+__all__ = [
+    "GroupStore",
+    "checkpoint_folder",
+    "checkpoint_summary",
+    "run_groups",
+    "run_identity",
+]
 
 #: Version of the files' layout; a new layout makes new names.
 _FORMAT = 1
@@ -49,6 +55,8 @@ def _canonical(value):
         return {str(key): _canonical(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_canonical(item) for item in value]
+    if isinstance(value, type):
+        return f"{value.__module__}.{value.__qualname__}"
     if hasattr(value, "get_params"):
         name = f"{type(value).__module__}.{type(value).__qualname__}"
         return {"class": name, "params": _canonical(value.get_params(deep=True))}
@@ -108,13 +116,15 @@ def run_identity(protocol, source, specs, settings, random_state):
     }
 
 
-def checkpoint_folder(folder, *, owner):
-    """Check a ``checkpoint`` argument and create its folder; None stays None.
+def checkpoint_folder(folder, resume, *, owner):
+    """Check the ``checkpoint`` and ``resume`` arguments; create the folder.
 
     Parameters
     ----------
     folder : str, path-like or None
-        The folder.
+        The folder; None stays None.
+    resume : bool
+        Whether kept groups are read back.
     owner : str
         Who asks, for messages.
 
@@ -122,6 +132,8 @@ def checkpoint_folder(folder, *, owner):
     -------
     folder : pathlib.Path or None
     """
+    if not isinstance(resume, bool):
+        raise ValueError(f"{owner}: resume must be True or False; got {resume!r}.")
     if folder is None:
         return None
     if not isinstance(folder, str | os.PathLike):
@@ -143,6 +155,13 @@ def checkpoint_folder(folder, *, owner):
             f"({err.strerror or err}); choose a writable folder."
         ) from None
     return path
+
+
+def checkpoint_summary(folder, reused, n_draws):
+    """Return the ``checkpoint`` entry of a result: None without a folder."""
+    if folder is None:
+        return None
+    return Bunch(folder=str(folder), reused=reused, fitted=n_draws - reused)
 
 
 def _json_value(value):

@@ -19,6 +19,7 @@ from sklearn.utils import Bunch
 from skpref.experiments._checkpoint import (
     GroupStore,
     checkpoint_folder,
+    checkpoint_summary,
     run_groups,
     run_identity,
 )
@@ -304,7 +305,7 @@ def run_protocol(
         "adversary_weight": adversary_weight,
         "device": device,
     }
-    folder = checkpoint_folder(checkpoint, owner=_OWNER)
+    folder = checkpoint_folder(checkpoint, resume, owner=_OWNER)
     draws = _planned_draws(protocol, source, rhos, n_seeds, random_state)
     store = None
     if folder is not None:
@@ -334,8 +335,6 @@ def run_protocol(
             unit="draw",
         )
 
-    if not isinstance(resume, bool):
-        raise ValueError(f"{_OWNER}: resume must be True or False; got {resume!r}.")
     kept, reused = run_groups(
         executor, make_groups, draws, store, progress, resume=resume, owner=_OWNER
     )
@@ -353,9 +352,6 @@ def run_protocol(
         **model_params,
         "random_state": int(random_state),
     }
-    kept_in = None
-    if folder is not None:
-        kept_in = Bunch(folder=str(folder), reused=reused, fitted=len(draws) - reused)
     return _run_result(
         protocol,
         source,
@@ -363,5 +359,5 @@ def run_protocol(
         settings,
         deltas=deltas,
         alpha=source.alpha,
-        checkpoint=kept_in,
+        checkpoint=checkpoint_summary(folder, reused, len(draws)),
     )

@@ -9,7 +9,7 @@ import pytest
 
 from skpref._cli import build_parser, main
 from skpref._cli_output import _settings
-from skpref.experiments import CONFOUNDING
+from skpref.experiments import ACTIVE_POSITIVITY, CONFOUNDING
 from tests.experiments.conftest import CASES, TINY
 
 FIGURE = "figure7_delta_plane.png"
@@ -72,14 +72,24 @@ def test_a_resumed_run_with_other_settings_fits_again(latent_run, tmp_path):
     assert len(list((tmp_path / "checkpoint").glob("*.json"))) == 8
 
 
-@pytest.mark.parametrize("flag", [["--resume"], ["--max-draws", "2"]])
-def test_the_active_protocols_refuse_the_checkpoint_flags(flag, tmp_path, cli_error):
-    argv = ["reproduce", "active-positivity", *flag, "--output", str(tmp_path)]
-    err = cli_error([*argv, *TINY])
+def test_the_active_protocols_refuse_max_draws(tmp_path, cli_error):
+    argv = ["reproduce", "active-positivity", "--max-draws", "2"]
+    err = cli_error([*argv, "--output", str(tmp_path), *TINY])
     assert (
-        f"argument {flag[0]}: the active-positivity protocol keeps no checkpoint; "
-        "drop it." in err
+        "argument --max-draws: the active-positivity protocol trains one draw at a "
+        "time; drop it." in err
     )
+
+
+def test_the_active_protocols_keep_a_checkpoint_too(tmp_path):
+    args = build_parser().parse_args(
+        ["reproduce", "active-positivity", "--output", str(tmp_path), "--resume"]
+    )
+    executor, settings = _settings(
+        args, ACTIVE_POSITIVITY, tmp_path, None, {}, io.StringIO()
+    )
+    assert executor is None
+    assert settings == {"checkpoint": tmp_path / "checkpoint", "resume": True}
 
 
 def _executor(tmp_path, *flags):
