@@ -13,11 +13,9 @@ import dataclasses
 import inspect
 import math
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from skpref import _cli_active, _cli_distributed
+from skpref import _cli_active, _cli_distributed, _cli_output
 from skpref.experiments import (
     PROTOCOLS,
     SOURCES,
@@ -77,6 +75,8 @@ _COMMAND_FLAGS = {
     "threads",
     "no_progress",
     "quick",
+    "resume",
+    "max_draws",
     "scheduler",
     "workers",
 }
@@ -261,6 +261,7 @@ def _common_options(parser):
         help="master seed (>= 0)",
     )
     add("--no-progress", action="store_true", help="hide the progress bars")
+    _cli_output.add_checkpoint_options(parser)
     _cli_distributed.add_cluster_options(parser)
     parser.set_defaults(command_parser=parser)
 
@@ -268,26 +269,6 @@ def _common_options(parser):
 def _flag(dest):
     names = {"path": "--data-path", "n_seeds": "--seeds", "max_epochs": "--epochs"}
     return names.get(dest, "--" + dest.replace("_", "-"))
-
-
-def _check_output(parser, output):
-    """Make the output folder and write to it once, before any work."""
-    path = Path(output).expanduser()
-    if path.exists() and not path.is_dir():
-        parser.error(
-            f"argument --output: {output!r} is a file; expected a folder "
-            "(created if missing). Choose another path."
-        )
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path):
-            pass
-    except OSError as err:
-        parser.error(
-            f"argument --output: cannot write to {str(path)!r} "
-            f"({err.strerror or err}); choose a writable folder."
-        )
-    return path
 
 
 def _plan(args, protocol_name, data, size, output):
@@ -371,7 +352,7 @@ def main(argv=None, *, out=None):
     parser = args.command_parser
     if args.command == "embed":
         return _cli_distributed.embed(args, out)
-    output = _check_output(parser, args.output)
+    output = _cli_output.check_output(parser, args.output)
     if args.command == "demo":
         runs = [(name, "synthetic", "demo") for name in _DEMO_RHOS]
     else:
@@ -387,7 +368,9 @@ def main(argv=None, *, out=None):
         for protocol, source, kwargs, size in plans:
             start = time.perf_counter()
             try:
-                result = _cli_active.run(protocol, source, executor, kwargs)
+                result = _cli_output.run(
+                    args, protocol, source, executor, kwargs, output, out
+                )
             except (ValueError, FileNotFoundError, ModuleNotFoundError) as err:
                 parser.error(str(err))
             wall = time.perf_counter() - start

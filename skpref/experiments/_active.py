@@ -18,9 +18,15 @@ from tqdm.auto import tqdm
 from skpref.active import ActiveLearner
 from skpref.experiments._active_pools import candidate_pool, informative_pairs
 from skpref.experiments._active_strategies import check_strategies
+from skpref.experiments._checkpoint import (
+    GroupStore,
+    checkpoint_folder,
+    checkpoint_summary,
+    run_identity,
+)
+from skpref.experiments._fit_group import _accuracy
 from skpref.experiments._protocols import get_protocol
 from skpref.experiments._runner import (
-    _accuracy,
     _build,
     _check_count,
     _check_rhos,
@@ -188,6 +194,8 @@ def run_active_protocol(
     adversary_weight=1.0,
     device=None,
     random_state=0,
+    checkpoint=None,
+    resume=True,
     show_progress=False,
 ):
     """Run an active-querying protocol: rounds of buying labels, scored each round.
@@ -240,6 +248,11 @@ def run_active_protocol(
         As for :func:`run_protocol`.
     random_state : int, default=0
         Master seed, as for :func:`run_protocol` (same seeds, same draws).
+    checkpoint, resume : default=None, True
+        As for :func:`run_protocol`: the rows of each draw (every model and
+        strategy on it) are kept in the folder once it is done; the key also
+        holds the strategies, ``budget``, ``n_rounds``, ``n_pool``,
+        ``pool_rho``, ``n_members`` and ``ensemble``.
     show_progress : bool, default=False
         Show a progress bar over the (draw, model, strategy) runs.
 
@@ -248,7 +261,7 @@ def run_active_protocol(
     result : :class:`~sklearn.utils.Bunch`
         ``runs`` (one row per repetition, rho, model, strategy, round and test
         set), ``config``, ``protocol``, ``source``, ``name``, ``suffix``,
-        ``title``, as :func:`run_protocol`'s.
+        ``title``, ``checkpoint``, as :func:`run_protocol`'s.
 
     Examples
     --------
@@ -292,9 +305,11 @@ def run_active_protocol(
             "device": device,
         },
     )
+    folder = checkpoint_folder(checkpoint, resume, owner=_OWNER)
     draws = _planned_draws(protocol, source, rhos, n_seeds, random_state, _OWNER)
     if pool_rho is not None:
         source.check_rho(pool_rho)  # e.g. a synthetic latent pool at |rho| = 1
+    store = _store(folder, protocol, source, specs, chosen, settings, random_state)
     progress = tqdm(
         total=len(draws) * len(specs) * len(chosen),
         disable=not show_progress,
@@ -303,12 +318,21 @@ def run_active_protocol(
         desc=f"{protocol.name} on {source.name}",
         unit="run",
     )
-    rows, query_sizes = [], []
+    rows, query_sizes, reused = [], [], 0
     try:
         for draw_info in draws:
-            draw_rows, size = _run_draw(
-                protocol, source, draw_info, specs, chosen, settings, progress
-            )
+            i, _, rho, *_ = draw_info
+            kept = store.load(i, rho) if store is not None and resume else None
+            if kept is None:
+                draw_rows, size = _run_draw(
+                    protocol, source, draw_info, specs, chosen, settings, progress
+                )
+                if store is not None:
+                    store.save(i, rho, draw_rows, info={"query_size": size})
+            else:
+                draw_rows, size = kept.rows, kept.info["query_size"]
+                reused += 1
+                progress.update(len(specs) * len(chosen))
             rows += draw_rows
             query_sizes.append(size)
     finally:
@@ -328,4 +352,23 @@ def run_active_protocol(
         **settings.model_params,
         "random_state": int(random_state),
     }
-    return _run_result(protocol, source, rows, config, alpha=source.alpha)
+    summary = checkpoint_summary(folder, reused, len(draws))
+    return _run_result(
+        protocol, source, rows, config, alpha=source.alpha, checkpoint=summary
+    )
+
+
+def _store(folder, protocol, source, specs, strategies, settings, random_state):
+    """Return the checkpoint of an active run (None without a folder)."""
+    if folder is None:
+        return None
+    keyed = {key: value for key, value in settings.items() if key != "model_params"}
+    model_params = {k: v for k, v in settings.model_params.items() if k != "device"}
+    identity = run_identity(
+        protocol,
+        source,
+        specs,
+        {**keyed, **model_params, "strategies": strategies},
+        random_state,
+    )
+    return GroupStore(folder, identity, owner=_OWNER, info=["query_size"])

@@ -72,6 +72,13 @@ class PoolSource(PreferenceSource):
             held.append(chosen)
         self.pool_ = np.setdiff1d(self.pool_, np.concatenate(held))
 
+    def _data_digest(self):
+        """Digest of the loaded pairs, side information and held-out sets."""
+        import joblib
+
+        data = (self.X_, self.y_, self.side_, self.latent_a_, self.n_objectives_)
+        return joblib.hash((*data, self.pool_, self.tests_))
+
     def _split(self, rho, kind, seed, test_size):
         from skpref.model_selection import RhoStratifiedSplitter
 

@@ -9,128 +9,32 @@ groups to other workers, or fit them one after another
 """
 
 import numbers
-import time
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch
 
+from skpref.experiments._checkpoint import (
+    GroupStore,
+    checkpoint_folder,
+    checkpoint_summary,
+    run_groups,
+    run_identity,
+)
+from skpref.experiments._fit_group import (
+    FitGroup,
+    run_fit_group,
+    score_fit_group,
+)
 from skpref.experiments._models import make_reward_model
 from skpref.experiments._protocols import get_protocol
 from skpref.experiments._seeds import draw_key, seeds_from
-from skpref.experiments._sources import Draw
-from skpref.metrics import get_scorer
 
 __all__ = ["FitGroup", "run_fit_group", "run_protocol", "score_fit_group"]
 
 _OWNER = "run_protocol"
-
-
-@dataclass
-class FitGroup:
-    """The unit of work of a run: models fitted on one draw, then scored.
-
-    Attributes
-    ----------
-    protocol : Protocol
-        What to score and which extra columns to compute.
-    data : str
-        The source's name (the ``data`` column).
-    seed : int
-        Index of the repetition.
-    rho : float
-        Dependence in the training set.
-    draw : Draw
-        Training set and test sets.
-    models : list of (str, estimator)
-        Unfitted, seeded models by name.
-    """
-
-    protocol: object
-    data: str
-    seed: int
-    rho: float
-    draw: Draw
-    models: list
-
-
-def _accuracy(model, X, y):
-    """Pairwise accuracy through :mod:`skpref.metrics`; NaN for an empty set."""
-    if len(y) == 0:
-        return np.nan
-    return float(get_scorer("pairwise_accuracy")(model, X, y))
-
-
-def _scored_sets(protocol, draw):
-    """``(split, group, X, y)`` of every set a model of ``draw`` is scored on."""
-    for group, (X, y) in draw.tests.items():
-        yield "test", group, X, y
-    if protocol.score_training:
-        for group in protocol.tests:
-            mask = draw.train_groups == group
-            yield "train", group, draw.X[mask], draw.y[mask]
-
-
-def run_fit_group(group):
-    """Fit the models of a :class:`FitGroup` and score them: its rows of the runs.
-
-    Parameters
-    ----------
-    group : FitGroup
-        The work.
-
-    Returns
-    -------
-    rows : list of dict
-        One row per model and scored set, in the runner's column names.
-    """
-    fit_seconds = {}
-    for name, model in group.models:
-        start = time.perf_counter()
-        model.fit(group.draw.X, group.draw.y)
-        fit_seconds[name] = time.perf_counter() - start
-    return score_fit_group(group, fit_seconds)
-
-
-def score_fit_group(group, fit_seconds):
-    """Score the fitted models of a :class:`FitGroup`: its rows of the runs.
-
-    Parameters
-    ----------
-    group : FitGroup
-        The work, its models fitted.
-    fit_seconds : dict of str to float
-        The ``fit_seconds`` column of each model, by name.
-
-    Returns
-    -------
-    rows : list of dict
-        One row per model and scored set, in the runner's column names.
-    """
-    rows = []
-    for name, model in group.models:
-        extras = {col: f(model, group.draw) for col, f in group.protocol.extras.items()}
-        for split, test, X, y in _scored_sets(group.protocol, group.draw):
-            rows.append(
-                {
-                    "protocol": group.protocol.name,
-                    "data": group.data,
-                    "seed": group.seed,
-                    "rho": float(group.rho),
-                    "model": name,
-                    "split": split,
-                    "group": test,
-                    "accuracy": _accuracy(model, X, y),
-                    "n": len(y),
-                    "fit_seconds": fit_seconds[name],
-                    "convergence_warning": getattr(model, "convergence_warning_", None),
-                    **extras,
-                }
-            )
-    return rows
 
 
 def _warn_convergence(rows, owner=_OWNER):
@@ -276,11 +180,14 @@ def _run_result(protocol, source, rows, settings, **extra):
 
 
 def _groups(protocol, source, specs, draws, model_params, deltas):
-    """Yield the fit groups of a run, making each draw only when it is asked for."""
+    """Yield the fit groups of a run, making each draw only when it is asked for.
+
+    ``deltas[(i, rho)]`` receives the training delta of the first repetition.
+    """
     for i, seed, rho, draw_seeds, model_seed in draws:
         draw = source.draw(rho, seed, draw_seeds)
         if i == 0 and draw.delta is not None:
-            deltas[rho] = draw.delta[:, :2]
+            deltas[(i, rho)] = draw.delta[:, :2]
         models = [
             (name, _build(spec, model_seed, source.n_objectives_, model_params))
             for name, spec in specs
@@ -303,6 +210,8 @@ def run_protocol(
     device=None,
     random_state=0,
     executor=None,
+    checkpoint=None,
+    resume=True,
     show_progress=False,
 ):
     """Run a protocol of the paper on a data source.
@@ -345,6 +254,21 @@ def run_protocol(
         run at once with the vectorised engine (each as it would train alone);
         ``lambda groups: map(run_fit_group, groups)`` fits them one after
         another.
+    checkpoint : str, path-like or None, default=None
+        Folder (created if missing) where the rows of each fit group are kept as
+        soon as the executor returns them, one JSON file per group. A later call
+        with the same folder reads back the groups it holds instead of drawing
+        and fitting them again, so an interrupted run resumes where it stopped;
+        the result equals that of an uninterrupted run (up to float rounding
+        where the executor or device differ). A file is named by a digest of
+        what its rows depend on (protocol, source and its data, models and
+        their settings, ``random_state``, repetition and rho; not ``device``
+        nor ``executor``); unreadable files are fitted again, with a warning.
+        The executor sets how much an interruption loses: all the groups it
+        trains together (:class:`VectorisedExecutor` ``max_draws``).
+    resume : bool, default=True
+        Read back the groups ``checkpoint`` holds. False: fit every group again
+        and replace their files.
     show_progress : bool, default=False
         Show a progress bar over the groups (draws), and with the default
         executor one over the epochs of the training.
@@ -357,7 +281,9 @@ def run_protocol(
         and what it reported), ``deltas`` (training ``delta`` of the first
         repetition per rho, for Figure 7), ``alpha`` (the source's true factor
         weight or None), ``protocol``, ``source`` (prepared), ``name`` (the
-        stem of the result files), ``suffix`` and ``title``.
+        stem of the result files), ``suffix``, ``title`` and ``checkpoint``
+        (None, or a Bunch of the ``folder`` and of how many draws were
+        ``reused`` from it and ``fitted``).
 
     Examples
     --------
@@ -380,28 +306,47 @@ def run_protocol(
         "adversary_weight": adversary_weight,
         "device": device,
     }
+    folder = checkpoint_folder(checkpoint, resume, owner=_OWNER)
     draws = _planned_draws(protocol, source, rhos, n_seeds, random_state)
-    deltas = {}
-    groups = _groups(protocol, source, specs, draws, model_params, deltas)
+    store = None
+    if folder is not None:
+        settings = {k: v for k, v in model_params.items() if k != "device"}
+        identity = run_identity(protocol, source, specs, settings, random_state)
+        store = GroupStore(folder, identity, owner=_OWNER)
     if executor is None:
         from skpref.experiments._vectorised import VectorisedExecutor
 
         executor = VectorisedExecutor(show_progress=show_progress)
-    results = executor(groups)
-    if show_progress:
+
+    def make_groups(todo, deltas):
+        return _groups(protocol, source, specs, todo, model_params, deltas)
+
+    def progress(results, initial):
+        if not show_progress:
+            return results
         from tqdm.auto import tqdm
 
-        results = tqdm(
+        return tqdm(
             results,
             total=len(draws),
+            initial=initial,
             leave=False,
             dynamic_ncols=True,
             desc=f"{protocol.name} on {source.name}",
             unit="draw",
         )
+
     with warnings.catch_warnings():  # counted once below, not once per fit
         warnings.simplefilter("ignore", ConvergenceWarning)
-        rows = [row for group_rows in results for row in group_rows]
+        kept, reused = run_groups(
+            executor, make_groups, draws, store, progress, resume=resume, owner=_OWNER
+        )
+    rows = [row for group_rows, _ in kept for row in group_rows]
+    deltas = {
+        rho: delta
+        for (i, _, rho, *_), (_, delta) in zip(draws, kept, strict=True)
+        if i == 0 and delta is not None
+    }
     _warn_convergence(rows)
     settings = {
         "rhos": rhos,
@@ -411,5 +356,11 @@ def run_protocol(
         "random_state": int(random_state),
     }
     return _run_result(
-        protocol, source, rows, settings, deltas=deltas, alpha=source.alpha
+        protocol,
+        source,
+        rows,
+        settings,
+        deltas=deltas,
+        alpha=source.alpha,
+        checkpoint=checkpoint_summary(folder, reused, len(draws)),
     )

@@ -150,6 +150,14 @@ class PreferenceSource:
     def _prepare(self, protocol, source_seeds):
         raise NotImplementedError
 
+    def _data_digest(self):
+        """Digest of the prepared data beyond the parameters (checkpoint keys).
+
+        None where the draws are a function of the parameters and seeds only
+        (generators); sources that load or embed data return a digest of it.
+        """
+        return None
+
     def check_rho(self, rho):
         """Raise a ValueError if this source cannot draw training sets at ``rho``.
 

@@ -32,7 +32,11 @@ class VectorisedExecutor:
     ----------
     max_draws : int or None, default=None
         How many fit groups (draws) are trained together: their training pairs
-        are held in memory (and on the device) at once. None: all of the run.
+        are held in memory (and on the device) at once, and their rows come back
+        together once all are trained, so with a ``checkpoint`` of
+        :func:`run_protocol` it is also the work an interruption can lose. None:
+        all of the run (fastest where the engine stacks the models; nothing is
+        kept before the end).
     show_progress : bool, default=False
         Show a progress bar of the training's epochs (one per epoch of the models
         trained together, or of a model trained alone).
@@ -129,7 +133,7 @@ def _trains_on_the_engine(model):
 
 @contextmanager
 def _progress_bar(show, n_models):
-    """A tqdm bar of the engine's epochs, or None when not shown."""
+    """Yield a tqdm bar of the engine's epochs, or None when not shown."""
     if not show or not n_models:
         yield None
         return
