@@ -2,9 +2,11 @@
 
 ``--output`` is created and written to once, before any work. ``skpref
 reproduce`` keeps the rows of each draw in ``<output>/checkpoint/`` as soon as
-it is trained (:func:`~skpref.experiments.run_protocol`'s ``checkpoint``); the
-reward models are trained one repetition (every rho of one seed) at a time
-(``--max-draws``), so an interruption loses at most one repetition.
+it is trained (:func:`~skpref.experiments.run_protocol`'s ``checkpoint``). How
+many draws are trained, and kept, together is ``--max-draws``; by default
+(:class:`~skpref.experiments.VectorisedExecutor`'s ``max_draws="auto"``) the
+whole run where the engine stacks the models (a GPU, small models: fastest),
+else one draw at a time, where that costs nothing.
 ``--resume`` reads back the draws kept there with the same settings; without it
 a run fits every draw again and replaces the files of its own draws, leaving
 the others.
@@ -54,8 +56,8 @@ def add_checkpoint_options(parser):
         type=_number(int, 0),
         metavar="N",
         help="draws trained together, kept together: what an interruption loses "
-        "(default: one repetition, every rho of one seed; 0: the whole run, "
-        "fastest for small models)",
+        "(default: the whole run where the models train stacked, else one draw; "
+        "0: the whole run)",
     )
 
 
@@ -88,10 +90,10 @@ def _settings(args, protocol, output, executor, settings, out):
     if executor is None:
         from skpref.experiments import VectorisedExecutor
 
-        chunk = args.max_draws
-        if chunk is None:  # one repetition: what an interruption loses at most
-            chunk = len(settings.get("rhos") or protocol.rhos)
-        executor = VectorisedExecutor(max_draws=chunk or None)
+        chunk = "auto" if args.max_draws is None else args.max_draws or None
+        executor = VectorisedExecutor(
+            max_draws=chunk, show_progress=settings.get("show_progress", False)
+        )
     return executor, settings
 
 

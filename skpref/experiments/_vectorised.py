@@ -11,12 +11,16 @@ split and batches; only floating-point rounding differs). Other estimators are
 fitted one by one. Each group's rows come back in order.
 """
 
+import itertools
+import numbers
 import time
 from contextlib import contextmanager
 
 import numpy as np
+from sklearn.base import clone
 
 from skpref.experiments._runner import score_fit_group
+from skpref.models import _engine
 from skpref.models._adversarial import AdversarialRewardModel
 from skpref.models._base import BaseRewardModel
 from skpref.models._engine import fit_together
@@ -30,13 +34,16 @@ class VectorisedExecutor:
 
     Parameters
     ----------
-    max_draws : int or None, default=None
+    max_draws : int, "auto" or None, default="auto"
         How many fit groups (draws) are trained together: their training pairs
         are held in memory (and on the device) at once, and their rows come back
         together once all are trained, so with a ``checkpoint`` of
         :func:`run_protocol` it is also the work an interruption can lose. None:
         all of the run (fastest where the engine stacks the models; nothing is
-        kept before the end).
+        kept before the end). ``"auto"``: all of the run where the engine would
+        stack the models of the first draw (on an accelerator, or small models),
+        else one draw at a time, which costs nothing there (the models train one
+        after another either way) and holds one draw in memory.
     show_progress : bool, default=False
         Show a progress bar of the training's epochs (one per epoch of the models
         trained together, or of a model trained alone).
@@ -53,16 +60,29 @@ class VectorisedExecutor:
     ['Adversarial', 'Base', 'Multihead']
     """
 
-    def __init__(self, max_draws=None, show_progress=False):
+    def __init__(self, max_draws="auto", show_progress=False):
         self.max_draws = max_draws
         self.show_progress = show_progress
 
     def __call__(self, groups):
         """Yield the rows of each group, in order, training a chunk at a time."""
+        size = self.max_draws
+        if not (size is None or size == "auto" or _is_count(size)):
+            raise ValueError(
+                "VectorisedExecutor: max_draws must be an integer >= 1, 'auto' or "
+                f"None (the whole run); got {size!r}."
+            )
+        groups = iter(groups)
+        if size == "auto":
+            first = next(groups, None)
+            if first is None:
+                return
+            size = None if _stacks(first) else 1
+            groups = itertools.chain([first], groups)
         chunk = []
         for group in groups:
             chunk.append(group)
-            if self.max_draws is not None and len(chunk) >= self.max_draws:
+            if size is not None and len(chunk) >= size:
                 yield from run_fit_groups(chunk, show_progress=self.show_progress)
                 chunk = []
         if chunk:
@@ -70,7 +90,7 @@ class VectorisedExecutor:
 
     def __repr__(self):
         # the parameters that differ from the defaults, as scikit-learn prints them
-        params = {"max_draws": self.max_draws}
+        params = {} if self.max_draws == "auto" else {"max_draws": self.max_draws}
         if self.show_progress:
             params["show_progress"] = True
         shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
@@ -146,6 +166,30 @@ def _progress_bar(show, n_models):
         dynamic_ncols=True,
     ) as bar:
         yield bar
+
+
+def _is_count(value):
+    return (
+        isinstance(value, numbers.Integral)
+        and not isinstance(value, bool)
+        and value >= 1
+    )
+
+
+def _stacks(group):
+    """Whether the engine would stack copies of a model of ``group`` (its first draw).
+
+    A trial plan of a clone gives the engine's own rule the fitted sizes.
+    """
+    for _, model in group.models:
+        if _trains_on_the_engine(model):
+            trial = clone(model)
+            trial._validate_params()
+            X, y, weight = _training_arrays(trial, group.draw)
+            plan = trial._plan_fit(X, y, weight)
+            if _engine._worth_stacking([plan, plan]):
+                return True
+    return False
 
 
 def _training_arrays(model, draw):

@@ -103,8 +103,9 @@ def _executor(tmp_path, *flags):
     return executor
 
 
-def test_the_command_trains_one_repetition_at_a_time_by_default(tmp_path):
-    assert _executor(tmp_path).max_draws == 2  # the run's rhos
+def test_the_command_chunks_as_the_engine_would_by_default(tmp_path):
+    assert _executor(tmp_path).max_draws == "auto"
+    assert _executor(tmp_path).show_progress is False  # no settings: not shown
     assert _executor(tmp_path, "--max-draws", "5").max_draws == 5
     assert _executor(tmp_path, "--max-draws", "0").max_draws is None  # whole run
 

@@ -119,5 +119,41 @@ def test_a_shown_run_has_a_progress_bar_of_the_training_epochs(capsys):
     run_protocol(CONFOUNDING, source, models=["Base"], rhos=[0.5], n_seeds=1, **TINY)
     assert "training" not in capsys.readouterr().err
     assert repr(VectorisedExecutor(show_progress=True)) == (
-        "VectorisedExecutor(max_draws=None, show_progress=True)"
+        "VectorisedExecutor(show_progress=True)"
     )
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_auto_chunks_are_the_whole_run_where_the_engine_stacks_else_one_draw(
+    wide, monkeypatch
+):
+    from skpref.experiments import _vectorised
+
+    if wide:  # as width-512 models on a CPU
+        monkeypatch.setattr(_engine, "_CPU_STACKING_MAX_PARAMETERS", 0)
+    chunks = []
+    original = _vectorised.run_fit_groups
+
+    def recording(groups, **kwargs):
+        chunks.append(len(groups))
+        return original(groups, **kwargs)
+
+    monkeypatch.setattr(_vectorised, "run_fit_groups", recording)
+    source = SyntheticConfounded(n_train=160, n_test=60, n_features=4)
+    kwargs = {"models": ["Base"], "rhos": (0.5, 0.9), "n_seeds": 2, **TINY}
+    result = run_protocol(CONFOUNDING, source, **kwargs)
+    assert chunks == ([1, 1, 1, 1] if wide else [4])
+    whole = run_protocol(
+        CONFOUNDING, source, executor=VectorisedExecutor(max_draws=None), **kwargs
+    )
+    np.testing.assert_array_equal(whole.runs["accuracy"], result.runs["accuracy"])
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "all", True])
+def test_max_draws_must_be_a_count_auto_or_none(bad):
+    source = SyntheticConfounded(n_train=100, n_test=50, n_features=4)
+    with pytest.raises(ValueError, match=r"max_draws must be an integer >= 1, 'auto'"):
+        run_protocol(
+            CONFOUNDING, source, models=["Base"], rhos=[0.5], n_seeds=1,
+            executor=VectorisedExecutor(max_draws=bad), **TINY,
+        )  # fmt: skip
