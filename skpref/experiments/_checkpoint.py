@@ -285,11 +285,12 @@ def run_groups(executor, make_groups, draws, store, progress, *, resume, owner):
             kept[k] = (found.rows, found.delta)
     todo = [k for k in range(len(draws)) if k not in kept]
     deltas = {}
-    results = progress(
-        executor(make_groups([draws[k] for k in todo], deltas)), initial=len(kept)
-    )
     with warnings.catch_warnings():  # counted once by the caller, not once per fit
         warnings.simplefilter("ignore", ConvergenceWarning)
+        # an executor may fit eagerly when called, or lazily as its rows are read
+        results = progress(
+            executor(make_groups([draws[k] for k in todo], deltas)), initial=len(kept)
+        )
         returned = 0
         for k, rows in zip(todo, results, strict=False):  # a short one fails below
             i, _, rho, *_ = draws[k]

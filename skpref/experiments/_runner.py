@@ -336,11 +336,9 @@ def run_protocol(
             unit="draw",
         )
 
-    with warnings.catch_warnings():  # counted once below, not once per fit
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        kept, reused = run_groups(
-            executor, make_groups, draws, store, progress, resume=resume, owner=_OWNER
-        )
+    kept, reused = run_groups(  # its fits' ConvergenceWarnings are counted below
+        executor, make_groups, draws, store, progress, resume=resume, owner=_OWNER
+    )
     rows = [row for group_rows, _ in kept for row in group_rows]
     deltas = {
         rho: delta

@@ -274,8 +274,13 @@ def test_a_draw_the_data_cannot_give_fails_before_any_fit():
     assert not called
 
 
+def _eager(groups):  # fits every group when called, as a pool.map would
+    return [run_fit_group(group) for group in groups]
+
+
+@pytest.mark.parametrize("executor", [None, _eager], ids=["lazy", "eager"])
 def test_the_fits_that_warn_are_counted_in_one_warning_and_named_in_the_runs(
-    latent_result, recwarn
+    latent_result, recwarn, executor
 ):
     assert latent_result.runs["convergence_warning"].isna().all()  # sound fits
     from skpref import BTLRewardRegressor
@@ -290,6 +295,7 @@ def test_the_fits_that_warn_are_counted_in_one_warning_and_named_in_the_runs(
         rhos=[0.0, 0.6],
         n_seeds=2,
         device="cpu",
+        executor=executor,
     )
     warned = [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
     assert len(warned) == 1  # not one per fit
