@@ -26,12 +26,26 @@ def table_lines(markdown):
     return [line for line in markdown.splitlines() if line.startswith("|")]
 
 
+# alpha_hat is the ratio w1 / (w1 + w2) of a least-squares fit to float32 rewards:
+# the CPU's float32 kernels (AVX-512 on one machine, AVX2 on another) move the
+# rewards, and the ratio amplifies it (measured between an Intel and an AMD
+# machine: 4e-8 on the synthetic case, 8.5e-5 relative on the UltraFeedback case,
+# whose embeddings also come from float32 MiniLM), while a wrong run moves it by
+# far more. Accuracies are counts over n and rho_achieved comes from the data
+# alone: exact. Values: (rtol, atol).
+GOLDEN_TOLERANCE = {
+    "accuracy": (0, 1e-9),
+    "alpha_hat": (1e-3, 1e-9),
+    "rho_achieved": (0, 1e-9),
+}
+
+
 def assert_same_as_golden(case, runs, markdown):
     golden = GOLDEN[case]
-    for column in ("accuracy", "alpha_hat", "rho_achieved"):
+    for column, (rtol, atol) in GOLDEN_TOLERANCE.items():
         if column in golden:
             np.testing.assert_allclose(
-                runs[column], golden[column], rtol=0, atol=1e-9, err_msg=column
+                runs[column], golden[column], rtol=rtol, atol=atol, err_msg=column
             )
     assert table_lines(markdown) == golden["tables"]
 
