@@ -54,8 +54,9 @@ def _warn_convergence(rows, owner=_OWNER):
     warnings.warn(
         f"{owner}: {len(warned)} of {len(fits)} fits raised a ConvergenceWarning "
         f"({kinds}); the runs' convergence_warning column names them (see the "
-        "models' convergence_warning_ for what each kind means). 'saturated' is "
-        "expected on noise-free labels the models separate.",
+        "skpref models' convergence_warning_ for what each kind means; 'other' is "
+        "a model of another library). 'saturated' is expected on noise-free "
+        "labels the models separate.",
         ConvergenceWarning,
         stacklevel=3,
     )

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 import numpy as np
 from sklearn.base import clone
 
+from skpref.experiments._fit_group import fit_model
 from skpref.experiments._runner import score_fit_group
 from skpref.models import _engine
 from skpref.models._adversarial import AdversarialRewardModel
@@ -118,14 +119,13 @@ def run_fit_groups(groups, *, show_progress=False):
     """
     groups = list(groups)
     seconds = [{} for _ in groups]
+    convergence = [{} for _ in groups]
     together, data = [], []
     for i, group in enumerate(groups):
         arrays = None
         for name, model in group.models:
             if not _trains_on_the_engine(model):
-                start = time.perf_counter()
-                model.fit(group.draw.X, group.draw.y)
-                seconds[i][name] = time.perf_counter() - start
+                seconds[i][name], convergence[i][name] = fit_model(model, group.draw)
                 continue
             model._validate_params()
             if arrays is None:  # the draw's models share one float32 copy
@@ -138,7 +138,10 @@ def run_fit_groups(groups, *, show_progress=False):
     share = (time.perf_counter() - start) / max(1, len(together))
     for i, name, _ in together:
         seconds[i][name] = share
-    return [score_fit_group(g, s) for g, s in zip(groups, seconds, strict=True)]
+    return [
+        score_fit_group(g, s, c)
+        for g, s, c in zip(groups, seconds, convergence, strict=True)
+    ]
 
 
 #: The fits the engine reproduces; the adversarial one adds only ``covariates``,

@@ -309,3 +309,35 @@ def test_the_fits_that_warn_are_counted_in_one_warning_and_named_in_the_runs(
         .isna()
         .all()
     )
+
+
+@pytest.mark.parametrize("executor", [None, _eager], ids=["engine", "one-by-one"])
+def test_a_warning_of_another_librarys_model_is_counted_as_other(recwarn, executor):
+    source = SyntheticConfounded(n_train=200, n_test=80, n_features=4)
+    result = run_protocol(
+        CONFOUNDING,
+        source,
+        models={"logreg": LogisticRegression(max_iter=1), "Base": "Base"},
+        rhos=[0.5],
+        n_seeds=2,
+        executor=executor,
+        **TINY,
+    )
+    warned = [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
+    assert len(warned) == 1
+    assert "2 of 4 fits raised a ConvergenceWarning (other: logreg 2)" in str(
+        warned[0].message
+    )
+    kinds = result.runs.groupby("model")["convergence_warning"].unique()
+    assert kinds["logreg"].tolist() == ["other"]
+    assert result.runs.query("model == 'Base'")["convergence_warning"].isna().all()
+
+
+def test_run_fit_group_passes_a_models_warnings_on():
+    source = SyntheticConfounded(n_train=200, n_test=80, n_features=4)
+    source.prepare(CONFOUNDING, [3])
+    draw = source.draw(0.7, 1, [2])
+    models = [("logreg", LogisticRegression(max_iter=1))]
+    with pytest.warns(ConvergenceWarning, match="failed to converge"):
+        rows = run_fit_group(FitGroup(CONFOUNDING, "synthetic", 0, 0.7, draw, models))
+    assert {row["convergence_warning"] for row in rows} == {"other"}
