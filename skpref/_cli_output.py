@@ -64,7 +64,7 @@ def add_checkpoint_options(parser):
 def _refuse(args, flags, why):
     """Stop on the first of ``flags`` (flag: value) that was given: ``why`` not."""
     for flag, value in flags.items():
-        if value not in (None, False):
+        if value is not None and value is not False:  # 0 was given (0 == False)
             args.command_parser.error(f"argument {flag}: {why}")
 
 

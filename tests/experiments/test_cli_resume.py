@@ -72,8 +72,9 @@ def test_a_resumed_run_with_other_settings_fits_again(latent_run, tmp_path):
     assert len(list((tmp_path / "checkpoint").glob("*.json"))) == 8
 
 
-def test_the_active_protocols_refuse_max_draws(tmp_path, cli_error):
-    argv = ["reproduce", "active-positivity", "--max-draws", "2"]
+@pytest.mark.parametrize("draws", ["2", "0"])
+def test_the_active_protocols_refuse_max_draws(tmp_path, cli_error, draws):
+    argv = ["reproduce", "active-positivity", "--max-draws", draws]
     err = cli_error([*argv, "--output", str(tmp_path), *TINY])
     assert (
         "argument --max-draws: the active-positivity protocol trains one draw at a "
@@ -110,9 +111,10 @@ def test_the_command_chunks_as_the_engine_would_by_default(tmp_path):
     assert _executor(tmp_path, "--max-draws", "0").max_draws is None  # whole run
 
 
-def test_max_draws_on_a_cluster_is_an_error(tmp_path, capsys):
+@pytest.mark.parametrize("draws", ["3", "0"])
+def test_max_draws_on_a_cluster_is_an_error(tmp_path, capsys, draws):
     with pytest.raises(SystemExit):
-        _executor(tmp_path, "--workers", "2", "--max-draws", "3")
+        _executor(tmp_path, "--workers", "2", "--max-draws", draws)
     assert (
         "argument --max-draws: on a cluster, its tasks set what is trained "
         "together; drop it." in capsys.readouterr().err
