@@ -42,7 +42,7 @@ from skpref.experiments._runner import (
     run_protocol,
     score_fit_group,
 )
-from skpref.experiments._sources import SOURCES, Draw, PreferenceSource
+from skpref.experiments._sources import KEYED_BY_DATA, SOURCES, Draw, PreferenceSource
 from skpref.experiments._synthetic_sources import (
     SYNTHETIC_GENERATOR,
     SyntheticConfounded,
@@ -60,6 +60,7 @@ __all__ = [
     "ACTIVE_POSITIVITY",
     "CONFOUNDING",
     "FACTORS",
+    "KEYED_BY_DATA",
     "LATENT_POSITIVITY",
     "MODEL_NAMES",
     "PAPER_TABLE1",

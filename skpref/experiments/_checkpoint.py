@@ -9,11 +9,14 @@ the groups it would fit again, and never the rows of other settings.
 """
 
 import dataclasses
+import functools
 import hashlib
 import json
 import numbers
 import os
-import tempfile
+import re
+import types
+import uuid
 import warnings
 from pathlib import Path
 
@@ -35,13 +38,19 @@ __all__ = [
 _FORMAT = 1
 
 
+#: A repr that shows where the object lives: its identity, not its content.
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
 def _canonical(value):
     """Return ``value`` as JSON-able data that only equal values share.
 
     Arrays and frames become their :func:`joblib.hash` (never a repr, which
     elides the middle of a long array); estimators their class and
-    ``get_params(deep=True)``; other objects their ``repr`` (one holding a
-    memory address never matches another process: those runs are not reused).
+    ``get_params(deep=True)``; functions their name, code and the values they
+    close over; other objects their ``repr``. A repr that shows a memory
+    address becomes a key no other call shares: such runs are never reused (the
+    address of a freed object is given to the next one).
     """
     if value is None or isinstance(value, bool | str):
         return value
@@ -57,6 +66,14 @@ def _canonical(value):
         return [_canonical(item) for item in value]
     if isinstance(value, type):
         return f"{value.__module__}.{value.__qualname__}"
+    if isinstance(value, types.FunctionType):
+        return _function_identity(value)
+    if isinstance(value, functools.partial):
+        return {
+            "partial": _canonical(value.func),
+            "args": _canonical(value.args),
+            "keywords": _canonical(value.keywords),
+        }
     if hasattr(value, "get_params"):
         name = f"{type(value).__module__}.{type(value).__qualname__}"
         return {"class": name, "params": _canonical(value.get_params(deep=True))}
@@ -64,18 +81,79 @@ def _canonical(value):
         import joblib
 
         return {"joblib.hash": joblib.hash(value)}
-    return repr(value)
+    text = repr(value)
+    if _ADDRESS.search(text):
+        return {"unkeyed": uuid.uuid4().hex}
+    return text
+
+
+def _function_identity(function, _calling=()):
+    """Identify a Python function by its name, code, defaults and closure."""
+    name = f"{function.__module__}.{function.__qualname__}"
+    if function in _calling:  # a closure that refers to itself
+        return name
+    calling = (*_calling, function)
+    cells = []
+    for cell in function.__closure__ or ():
+        content = cell.cell_contents
+        cells.append(
+            _function_identity(content, calling)
+            if isinstance(content, types.FunctionType)
+            else _canonical(content)
+        )
+    return {
+        "function": name,
+        "code": _code_digest(function.__code__),
+        "defaults": _canonical(function.__defaults__),
+        "kwdefaults": _canonical(function.__kwdefaults__),
+        "closure": cells,
+    }
+
+
+def _code_digest(code):
+    """Digest of a code object's bytecode, constants and names (no line numbers).
+
+    Not :mod:`marshal`: its output depends on reference counts, so the same
+    code can marshal differently in two processes.
+    """
+    digest = hashlib.sha256(code.co_code)
+    for constant in code.co_consts:
+        part = (
+            _code_digest(constant)
+            if isinstance(constant, types.CodeType)
+            else repr(constant)
+        )
+        digest.update(part.encode("utf-8", "surrogatepass"))
+    digest.update(repr((code.co_names, code.co_varnames)).encode())
+    return digest.hexdigest()
 
 
 def _source_identity(source):
-    """Identify a source: its class, name, fields (data hashed), prepared data."""
-    fields = {f.name: getattr(source, f.name) for f in dataclasses.fields(source)}
+    """Identify a source: its class, name, fields and a digest of its data.
+
+    Fields marked ``KEYED_BY_DATA`` are left out: the digest stands for them.
+    """
+    fields = {
+        f.name: getattr(source, f.name)
+        for f in dataclasses.fields(source)
+        if f.metadata.get("checkpoint") != "data"
+    }
     kind = type(source)
+    digest = source._prepared_digest
+    if isinstance(digest, Exception):
+        warnings.warn(
+            f"{kind.__name__}: the data it prepared cannot be hashed ({digest}), so "
+            "no checkpoint of its runs can be recognised: every draw is fitted "
+            "again. Define its _data_digest to return a digest of that data.",
+            UserWarning,
+            stacklevel=4,
+        )
+        digest = {"unkeyed": uuid.uuid4().hex}
     return {
         "class": f"{kind.__module__}.{kind.__qualname__}",
         "name": source.name,
         "fields": _canonical(fields),
-        "data": source._data_digest(),
+        "data": digest,
     }
 
 
@@ -85,7 +163,8 @@ def run_identity(protocol, source, specs, settings, random_state):
     Parameters
     ----------
     protocol : Protocol
-        Its name, test groups, extra columns and whether it scores training pairs.
+        Its name, side information, test groups and how pairs are put in them,
+        extra columns, and whether it scores training pairs.
     source : PreferenceSource
         Prepared.
     specs : list of (str, str or estimator)
@@ -105,8 +184,10 @@ def run_identity(protocol, source, specs, settings, random_state):
         "skpref": skpref.__version__,
         "protocol": {
             "name": protocol.name,
+            "side": protocol.side,
             "tests": _canonical(protocol.tests),
-            "extras": sorted(protocol.extras),
+            "pair_groups": _canonical(protocol.pair_groups),
+            "extras": _canonical(protocol.extras),
             "score_training": protocol.score_training,
         },
         "source": _source_identity(source),
@@ -256,11 +337,12 @@ class GroupStore:
             "info": {} if info is None else info,
         }
         path = self.path(seed, rho)
-        handle, temporary = tempfile.mkstemp(
-            dir=self.folder, prefix=f".{path.stem}-", suffix=".tmp"
-        )
+        # a fresh name opened with "x" (not mkstemp, whose files are 0600): the
+        # file gets the umask's mode, so other accounts sharing the folder can
+        # resume from it
+        temporary = self.folder / f".{path.stem}-{uuid.uuid4().hex}.tmp"
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
+            with open(temporary, "x", encoding="utf-8") as file:
                 json.dump(kept, file, default=_json_value)
                 file.flush()
                 os.fsync(file.fileno())

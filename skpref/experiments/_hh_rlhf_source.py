@@ -1,12 +1,13 @@
 """The relabelled HH-RLHF test split with reference embeddings (Table 2, real data)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.utils import Bunch
 
 from skpref.experiments._pair_source import _TEST_SIZE, _TRAIN_SIZE, PoolSource
 from skpref.experiments._seeds import seeds_from
+from skpref.experiments._sources import KEYED_BY_DATA
 from skpref.utils._objectives import encode_objectives, objective_coding
 
 __all__ = ["RelabeledHHRLHF"]
@@ -44,7 +45,7 @@ class RelabeledHHRLHF(PoolSource, register="hh-rlhf"):
     (527,)
     """
 
-    path: str | None = None
+    path: str | None = field(default=None, metadata=KEYED_BY_DATA)
     embeddings: str = "all-MiniLM-L6-v2"
     n_train: float = 1400
     n_test: int | None = None

@@ -8,7 +8,7 @@ from sklearn.utils import Bunch, check_consistent_length, column_or_1d
 from sklearn.utils.validation import check_array
 
 from skpref.experiments._seeds import seeds_from
-from skpref.experiments._sources import Draw, PreferenceSource
+from skpref.experiments._sources import KEYED_BY_DATA, Draw, PreferenceSource
 from skpref.utils._objectives import encode_objectives, objective_coding
 from skpref.utils._validation import Interval, RealNotInt
 
@@ -188,12 +188,12 @@ class PairSource(PoolSource):
     [50, 50]
     """
 
-    X: object = field(repr=False)
-    y: object = field(repr=False)
-    delta: object = field(default=None, repr=False)
-    prompt_type: object = field(default=None, repr=False)
+    X: object = field(repr=False, metadata=KEYED_BY_DATA)
+    y: object = field(repr=False, metadata=KEYED_BY_DATA)
+    delta: object = field(default=None, repr=False, metadata=KEYED_BY_DATA)
+    prompt_type: object = field(default=None, repr=False, metadata=KEYED_BY_DATA)
     objective_categories: list | None = None
-    latent_a: object = field(default=None, repr=False)
+    latent_a: object = field(default=None, repr=False, metadata=KEYED_BY_DATA)
     n_train: float = 0.5
     n_test: int | None = None
     name: str = "frame"

@@ -12,13 +12,20 @@ gives), so a new data set is one new class in one file.
 """
 
 import dataclasses
+import pickle
 from dataclasses import dataclass
 
 import numpy as np
 
 from skpref.utils._validation import validate_parameter_constraints
 
-__all__ = ["SOURCES", "Draw", "PreferenceSource", "source_class"]
+__all__ = ["KEYED_BY_DATA", "SOURCES", "Draw", "PreferenceSource", "source_class"]
+
+#: ``dataclasses.field(metadata=KEYED_BY_DATA)`` marks a parameter whose whole
+#: effect on a run lies in the prepared data (a file's path, an embedder and its
+#: progress bar or cache folder): checkpoint keys hold the data's digest in its
+#: place, so a moved file or a run without a progress bar still resumes.
+KEYED_BY_DATA = {"checkpoint": "data"}
 
 #: Registered sources: ``(name, side) -> class``, ``side`` being "delta" or
 #: "prompt_type", the side information the source gives.
@@ -145,18 +152,34 @@ class PreferenceSource:
         self.info_ = {}
         self.n_objectives_ = None
         self._prepare(protocol, list(source_seeds))
+        try:  # now, before a draw fills a cache the source keeps
+            self._prepared_digest = self._data_digest()
+        except (pickle.PicklingError, TypeError, AttributeError) as err:
+            self._prepared_digest = err  # such a run is never resumed
         return self
 
     def _prepare(self, protocol, source_seeds):
         raise NotImplementedError
 
     def _data_digest(self):
-        """Digest of the prepared data beyond the parameters (checkpoint keys).
+        """Return a digest of the prepared data, for checkpoint keys.
 
-        None where the draws are a function of the parameters and seeds only
-        (generators); sources that load or embed data return a digest of it.
+        :meth:`prepare` calls it once ``_prepare`` is done. The default hashes
+        (:func:`joblib.hash`) every attribute ending in ``_`` but ``protocol_``
+        and ``info_``: whatever ``_prepare`` loaded or generated. Override it
+        where that state is large and a smaller digest says the same, or
+        cannot be pickled (an open file).
         """
-        return None
+        import joblib
+
+        prepared = {
+            key: value
+            for key, value in sorted(vars(self).items())
+            if key.endswith("_")
+            and not key.startswith("_")
+            and key not in ("protocol_", "info_")
+        }
+        return joblib.hash(prepared)
 
     def check_rho(self, rho):
         """Raise a ValueError if this source cannot draw training sets at ``rho``.

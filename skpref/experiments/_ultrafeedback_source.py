@@ -9,7 +9,7 @@ by :class:`~skpref.model_selection.RhoStratifiedSplitter`.
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,6 +18,7 @@ from sklearn.utils import Bunch
 
 from skpref.experiments._embedder import default_embedder
 from skpref.experiments._pair_source import _TEST_SIZE, _TRAIN_SIZE, PoolSource
+from skpref.experiments._sources import KEYED_BY_DATA
 from skpref.utils._validation import Interval
 
 __all__ = ["FACTORS", "UltraFeedback", "label_ultrafeedback_pairs"]
@@ -115,8 +116,8 @@ class UltraFeedback(PoolSource, register="ultrafeedback"):
     500
     """
 
-    path: str | None = None
-    embedder: object = None
+    path: str | None = field(default=None, metadata=KEYED_BY_DATA)
+    embedder: object = field(default=None, metadata=KEYED_BY_DATA)
     n_train: float = 2000
     n_test: int | None = 2000
     max_prompts: int | None = None
