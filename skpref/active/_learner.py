@@ -79,7 +79,8 @@ class ActiveLearner(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         is the estimator's ``batch_size``).
     warm_start : bool, default=False
         Continue an earlier fit on the same ``X``, ``y`` and ``X_pool``: keep the
-        labels bought and run only the rounds still missing.
+        labels bought and run only the rounds still missing. A fit without
+        ``X_pool`` after labels were bought is then an error, not a reset.
     random_state : int, RandomState instance or None, default=None
         Seeds the strategy's random choices, one seed per round (a warm
         continuation makes the choices of an uninterrupted fit). The estimator
@@ -204,6 +205,14 @@ class ActiveLearner(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     f"{_OWNER}.fit got an oracle or side_information but no "
                     "X_pool; pass the unlabelled pairs as X_pool=..., or drop them."
                 )
+            bought = len(getattr(self, "queried_indices_", ()))
+            if self.warm_start and bought:
+                raise ValueError(
+                    f"{_OWNER}: warm_start=True continues the last fit, which bought "
+                    f"{bought} labels, but fit got no X_pool; pass the same X_pool "
+                    "and oracle to continue, or set warm_start=False to start over "
+                    "(queried_indices_ and queried_labels_ hold what was bought)."
+                )
             self._reset(X_pool=np.empty((0, X.shape[1]), dtype=X.dtype), n_given=len(X))
             self._refit(X, y, round_number=0, timings={})
             return self
@@ -302,7 +311,11 @@ class ActiveLearner(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def _refit_all(self, X, y, X_pool, round_number, timings):
         rows = self.queried_indices_
         X_all = np.concatenate([X, X_pool[rows]])
-        y_all = np.concatenate([y, self.queried_labels_.astype(y.dtype, copy=False)])
+        labels = self.queried_labels_
+        if np.all(labels == np.round(labels)):  # hard labels: the type of y's
+            y_all = np.concatenate([y, labels.astype(y.dtype, copy=False)])
+        else:  # shares in [0, 1]: never cast to y's int or bool
+            y_all = np.concatenate([y.astype(np.float64), labels])
         self._refit(X_all, y_all, round_number, timings)
 
     def _refit(self, X, y, round_number, timings):

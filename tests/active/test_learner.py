@@ -271,10 +271,61 @@ def test_a_fitted_ensemble_learner_saves_loads_and_continues(bald_run, data, tmp
     assert restored.history_["n_labelled"].tolist() == [150, 155, 160, 165]
 
 
-def test_soft_labels_from_the_oracle_are_kept(btl, data):
-    learner = ActiveLearner(btl, n_rounds=1, query_size=6, random_state=0)
-    fit(learner, data, Oracle(np.full(len(data.pool.y), 0.75)))
-    assert_array_equal(learner.queried_labels_, np.full(6, 0.75))
+class Recording(ClassifierMixin, BaseEstimator):
+    """A reward model that keeps the labels of its last fit."""
+
+    seen = []
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def fit(self, X, y):
+        Recording.seen.append(np.asarray(y).copy())
+        self.model_ = clone(self.estimator).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+
+@pytest.mark.parametrize("seed_dtype", [np.int64, bool])
+def test_soft_labels_from_the_oracle_reach_the_model_as_they_are(
+    btl, data, seed_dtype
+):
+    Recording.seen.clear()
+    learner = ActiveLearner(Recording(btl), n_rounds=1, query_size=6, random_state=0)
+    shares = np.where(data.pool.y == 1, 0.9, 0.3)
+    learner.fit(
+        data.train.X,
+        data.train.y.astype(seed_dtype),
+        X_pool=data.pool.X,
+        oracle=Oracle(shares),
+    )
+    assert_array_equal(learner.queried_labels_, shares[learner.queried_indices_])
+    fitted = Recording.seen[-1]
+    assert fitted.dtype == np.float64
+    assert_array_equal(fitted[-6:], shares[learner.queried_indices_])  # not 0 / 1
+    assert_array_equal(fitted[:-6], data.train.y)
+
+
+def test_hard_labels_from_the_oracle_keep_the_seed_labels_type(btl, data):
+    Recording.seen.clear()
+    learner = ActiveLearner(Recording(btl), n_rounds=1, query_size=6, random_state=0)
+    oracle = Oracle(data.pool.y.astype(np.float64))
+    learner.fit(data.train.X, data.train.y, X_pool=data.pool.X, oracle=oracle)
+    assert Recording.seen[-1].dtype == data.train.y.dtype
+
+
+def test_a_warm_fit_without_the_pool_keeps_the_labels_bought(btl, data):
+    learner = ActiveLearner(btl, n_rounds=1, query_size=4, warm_start=True)
+    fit(learner, data)
+    bought = learner.queried_indices_.copy()
+    with pytest.raises(ValueError, match="which bought 4 labels, but fit got no"):
+        learner.fit(data.train.X, data.train.y)
+    assert_array_equal(learner.queried_indices_, bought)
+    learner.set_params(warm_start=False).fit(data.train.X, data.train.y)
+    assert len(learner.queried_indices_) == 0  # starting over is asked for
 
 
 def test_the_progress_bar_shows_the_rounds(btl, data, capsys):
