@@ -296,6 +296,7 @@ class AMCEEstimator(EffectResultsMixin, BaseEstimator):
                 )
             ],
             owner=_OWNER,
+            names=list(self.factor_names_),
         )
 
     def _fit_by(self, by, settings, Z_pairs, y, groups, rng, soft):

@@ -11,6 +11,7 @@ from skpref.utils._validation import _check_both_labels, _check_pair_labels
 
 __all__ = [
     "check_factors",
+    "check_identified",
     "check_steps",
     "check_outcome",
     "cluster_ids",
@@ -55,6 +56,40 @@ def check_factors(Z_pairs, n_factors, factor_names, *, owner):
             "it."
         )
     return names, binary
+
+
+def check_identified(design, names, *, owner):
+    """Raise a ValueError where the BTL reward's coefficients are not identified.
+
+    ``design`` holds the within-pair differences of the reward features, one
+    column per name. Columns that are linearly dependent (one factor
+    proportional to another, or the sum of others, within every pair) leave a
+    direction no pair informs: Newton's method would run along it to an
+    arbitrary split of their effects, with spuriously tiny standard errors.
+    The tolerance is :func:`numpy.linalg.matrix_rank`'s, times 100 for the
+    rounding of derived factors (a length in characters and in words / 4.3).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpref.causal._amce_checks import check_identified
+    >>> check_identified(np.array([[1.0, 2.0], [3.0, 1.0]]), ["x", "y"], owner="demo")
+    """
+    if design.size == 0:
+        return
+    _, singular, vt = np.linalg.svd(design, full_matrices=False)
+    tol = 100 * singular[0] * max(design.shape) * np.finfo(design.dtype).eps
+    if singular[-1] > tol:
+        return
+    null = np.abs(vt[-1])
+    tied = [name for name, weight in zip(names, null, strict=True) if weight > 0.05]
+    raise ValueError(
+        f"{owner}: the effects of {', '.join(map(repr, tied))} are not identified: "
+        "their differences within a pair are linearly dependent in these data (one "
+        "proportional to another, or the sum of others), so no pair separates "
+        "their effects (latent positivity, Assumption 5, fails for them jointly). "
+        "Drop one of them, or collect pairs that vary them independently."
+    )
 
 
 def factor_names_from_columns(Z_pairs, factor_names, *, owner):

@@ -4,12 +4,14 @@
 each subgroup of ``by``; it holds no estimator state of its own.
 """
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import expit
 from sklearn.base import clone
 
+from skpref.causal._amce_checks import check_identified
 from skpref.causal._amce_numerics import (
     amce_from_proba,
     btl_features,
@@ -31,6 +33,7 @@ class AMCESettings:
     l2_penalty: float
     steps: list  # None for a binary factor, the increase for a continuous one
     owner: str
+    names: list = field(default_factory=list)  # the factors'
 
 
 @dataclass
@@ -91,6 +94,7 @@ class _Computation:
             design = btl_features(self.Z_a, interactions) - btl_features(
                 self.Z_b, interactions
             )
+            check_identified(design, _feature_names(s.names, design), owner=s.owner)
             beta, hessian = fit_btl(
                 design, self.y, ones, alpha=s.l2_penalty, owner=s.owner
             )
@@ -175,3 +179,9 @@ class _Computation:
             )
             replicates.append(self._estimator_effects(fitted, weights[None, :])[0])
         return np.asarray(replicates)
+
+
+def _feature_names(names, design):
+    """Names of the reward features: the factors', then their products'."""
+    products = [f"{a}*{b}" for a, b in itertools.combinations(names, 2)]
+    return [*names, *products][: design.shape[1]]

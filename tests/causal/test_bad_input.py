@@ -111,6 +111,53 @@ def test_amce_nan_and_unidentified_factors():
         AMCEEstimator().fit(np.hstack([z, z, 1 - z, 1 - z]), RNG.integers(0, 2, 300))
 
 
+def _lengths(n=600):
+    """Response lengths of a and b, a binary factor of each, and labels."""
+    rng = np.random.default_rng(3)
+    length = rng.integers(50, 500, (n, 2)).astype(float)
+    polite = rng.integers(0, 2, (n, 2)).astype(float)
+    logit = 0.7 * (polite[:, 0] - polite[:, 1]) + 0.002 * (length[:, 0] - length[:, 1])
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return length, polite, y
+
+
+@pytest.mark.parametrize(
+    ("tied", "names"),
+    [
+        (lambda length: length / 4.3, "'chars', 'words'"),  # proportional
+        (lambda length: length + 80.0, "'chars', 'words'"),  # same differences
+    ],
+    ids=["proportional", "shifted"],
+)
+def test_amce_factors_that_move_together_are_not_identified(tied, names):
+    # Newton's method used to run along the tie to effects of 0 and 1 with
+    # standard errors of 0 (p = 0), and wreck the identified factor's too
+    length, polite, y = _lengths()
+    Z = np.column_stack(
+        [length[:, 0], tied(length[:, 0]), polite[:, 0]]
+        + [length[:, 1], tied(length[:, 1]), polite[:, 1]]
+    )
+    est = AMCEEstimator(factor_names=["chars", "words", "polite"])
+    with pytest.raises(ValueError, match=f"the effects of {names} are not identified"):
+        est.fit(Z, y)
+    kept = np.column_stack([length[:, 0], polite[:, 0], length[:, 1], polite[:, 1]])
+    est = AMCEEstimator(factor_names=["chars", "polite"]).fit(kept, y)
+    assert 0.6 < est.effects_[1] < 0.75 and est.stderr_.min() > 0.005
+
+
+def test_amce_an_interaction_tied_to_its_factor_is_named():
+    # x1 == 1 exactly when x0 == 1: the product x0 * x1 equals x0 in every response
+    rng = np.random.default_rng(4)
+    x0 = rng.integers(0, 2, (400, 2)).astype(float)
+    x2 = rng.integers(0, 2, (400, 2)).astype(float)
+    x1 = np.where(x0 == 1, 1.0, rng.integers(0, 2, (400, 2)))
+    Z = np.column_stack([x0[:, 0], x1[:, 0], x2[:, 0], x0[:, 1], x1[:, 1], x2[:, 1]])
+    y = rng.integers(0, 2, 400)
+    est = AMCEEstimator(factor_names=["x0", "x1", "x2"], interactions=True)
+    with pytest.raises(ValueError, match=r"'x0', 'x0\*x1' are not identified"):
+        est.fit(Z, y)
+
+
 def test_amce_methods_need_fit_and_a_valid_alpha():
     with pytest.raises(NotFittedError):
         AMCEEstimator().summary_frame()
