@@ -53,6 +53,8 @@ class ObjectiveConfoundingSplitter(BaseRhoSplitter):
         Number of test pairs, or their share of all pairs. ``None`` takes every
         consistent (inconsistent) pair left after training, or, for
         in-distribution tests, the largest set with the same ``rho``.
+        In-distribution test sets are rounded down to a multiple of the number
+        of objectives, like the training set.
     test : {"inconsistent", "consistent", "in_distribution"}, \
 default="inconsistent"
         Which test pairs.
@@ -63,6 +65,12 @@ default="inconsistent"
     objective_categories : array-like of str or None, default=None
         Objective names in id order (e.g. :data:`skpref.datasets.OBJECTIVES`),
         needed only to compare names with ids.
+    tol : float, default=0.02
+        Largest accepted ``|achieved rho - rho|``. The share of consistent pairs
+        in ``n`` pairs moves in steps of ``1 / n`` (the closest one is drawn, the
+        consistent pairs spread over the objectives as evenly as they go), so a
+        small training or in-distribution test set may not hold ``rho``: that is
+        an error, not a silently different ``rho``.
     random_state : int, RandomState instance or None, default=None
         Seed of the sampling; an int gives the same splits on every call.
 
@@ -107,6 +115,7 @@ default="inconsistent"
         "objective_column": [str],
         "prompt_type_column": [str],
         "objective_categories": ["array-like", None],
+        "tol": [Interval(numbers.Real, 0, 1, closed="left")],
     }
 
     def __init__(
@@ -120,6 +129,7 @@ default="inconsistent"
         objective_column="objective",
         prompt_type_column="prompt_type",
         objective_categories=None,
+        tol=0.02,
         random_state=None,
     ):
         self.rho = rho
@@ -130,6 +140,7 @@ default="inconsistent"
         self.objective_column = objective_column
         self.prompt_type_column = prompt_type_column
         self.objective_categories = objective_categories
+        self.tol = tol
         self.random_state = random_state
 
     def split(self, X, y=None, groups=None, *, prompt_type=None, objective=None):
@@ -197,6 +208,7 @@ default="inconsistent"
                 f"{self._name} needs at least one training pair per objective "
                 f"({n_objectives} objectives); got train_size={self.train_size!r}."
             )
+        self._check_reachable(per_objective * n_objectives, "training")
         all_pairs = np.arange(objective.size)
         consistent = prompt_type == objective
         for train_rng, test_rng in self._random_states():
@@ -223,9 +235,24 @@ default="inconsistent"
                 float(consistent[test].mean()),
             )
 
+    def _check_reachable(self, n, what):
+        """Raise if no share of consistent pairs among ``n`` is within ``tol``."""
+        closest = np.floor(self.rho * n + 0.5) / n
+        if abs(closest - self.rho) <= self.tol + 1e-12:
+            return
+        raise ValueError(
+            f"{self._name} cannot draw {n} {what} pairs with P(t = c) = "
+            f"{self.rho}: the share of consistent pairs among {n} moves in steps "
+            f"of 1/{n}, and the closest, {closest:.3f}, is "
+            f"{abs(closest - self.rho):.3f} from rho (tol={self.tol}). Choose a "
+            f"size for which rho * size is a whole number, or raise tol."
+        )
+
     def _in_distribution_test(self, prompt_type, objective, rest, k, n_test, rng):
         largest = confounded_capacity(prompt_type, objective, rest, self.rho)[2]
         size = largest if n_test is None else n_test
+        if size >= k:
+            self._check_reachable(size // k * k, "in-distribution test")
         test = sample_confounded(prompt_type, objective, rest, size // k, self.rho, rng)
         if test is None or test.size == 0:
             raise ValueError(

@@ -82,7 +82,9 @@ class RhoStratifiedSplitter(BaseRhoSplitter):
     factors : tuple of two int, default=(0, 1)
         Latent mode: the two columns of ``delta`` whose correlation is controlled.
     tol : float, default=0.02
-        Latent mode: largest accepted ``|achieved rho - rho|``.
+        Largest accepted ``|achieved rho - rho|``: of the correlation (latent
+        mode) or of the share of consistent pairs, which moves in steps of
+        ``1 / n_train`` (confounding mode).
     random_state : int, RandomState instance or None, default=None
         Seed of the sampling; an int gives the same splits on every call.
     objective_column : str, default="objective"
@@ -245,11 +247,12 @@ class RhoStratifiedSplitter(BaseRhoSplitter):
             "n_splits": self.n_splits,
             "train_size": self.train_size,
             "test_size": self.test_size,
+            "tol": self.tol,
             "random_state": self.random_state,
         }
         if self.mode == "latent":
             strategy = LatentCorrelationSplitter(
-                **common, test=self.test, factors=self.factors, tol=self.tol
+                **common, test=self.test, factors=self.factors
             )
         else:
             if self.rho < 0:

@@ -170,18 +170,36 @@ def _corr_from_sums(sums, m):
         return np.where(var > 0, cov / np.sqrt(np.maximum(var, 1e-300)), 0.0)
 
 
+def consistent_counts(per_objective, n_objectives, rho, rng):
+    """Consistent pairs of each objective in a draw of ``per_objective`` each.
+
+    Their total is ``rho`` times the draw's size, rounded half up: the closest
+    share the draw can hold. Each objective takes ``floor(rho * per_objective)``
+    and the pairs left over go one each to objectives chosen at random (no
+    random number is drawn where none are left over).
+    """
+    total = per_objective * n_objectives
+    target = int(np.floor(rho * total + 0.5))
+    counts = np.full(n_objectives, int(np.floor(rho * per_objective + 1e-9)))
+    extra = target - int(counts.sum())
+    if extra > 0:
+        counts[rng.choice(n_objectives, extra, replace=False)] += 1
+    return counts
+
+
 def sample_confounded(prompt_type, objective, pool, per_objective, rho, rng):
     """Draw ``per_objective`` indices of ``pool`` per objective, consistent or not.
 
-    A share ``rho`` of each objective's pairs is consistent
-    (``prompt_type == objective``).
+    A share ``rho`` of the drawn pairs, as close as the draw's size allows
+    (:func:`consistent_counts`), is consistent (``prompt_type == objective``).
 
     Returns ``None`` when a stratum of the pool is too small.
     """
     pool = np.asarray(pool)
-    n_consistent = int(round(rho * per_objective))
+    levels = np.unique(objective)
+    counts = consistent_counts(per_objective, levels.size, rho, rng)
     chosen = []
-    for c in np.unique(objective):
+    for c, n_consistent in zip(levels, counts, strict=True):
         in_c = pool[objective[pool] == c]
         consistent = in_c[prompt_type[in_c] == c]
         inconsistent = in_c[prompt_type[in_c] != c]

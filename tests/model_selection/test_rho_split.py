@@ -149,6 +149,12 @@ def test_confounding_train_has_rho_and_equal_objectives(rho, n, train_share, see
     )
     consistent_cv = RhoStratifiedSplitter(test="consistent", **kwargs)
     inconsistent_cv = RhoStratifiedSplitter(test="inconsistent", **kwargs)
+    # the closest share of consistent pairs the training set can hold
+    closest = np.floor(rho * 2 * per_objective + 0.5) / (2 * per_objective)
+    if abs(closest - rho) > 0.02:  # the default tol
+        with pytest.raises(ValueError, match=r"moves in steps of 1/\d+, and the"):
+            next(consistent_cv.split(X, prompt_type=prompt_type))
+        return
     pairs = zip(
         consistent_cv.split(X, prompt_type=prompt_type),
         inconsistent_cv.split(X, prompt_type=prompt_type),
@@ -159,10 +165,9 @@ def test_confounding_train_has_rho_and_equal_objectives(rho, n, train_share, see
         assert (
             np.bincount(objective[train], minlength=2).tolist() == [per_objective] * 2
         )
-        expected = round(rho * per_objective) / per_objective
-        assert np.mean(prompt_type[train] == objective[train]) == pytest.approx(
-            expected
-        )
+        achieved = np.mean(prompt_type[train] == objective[train])
+        assert achieved == pytest.approx(closest)
+        assert abs(achieved - rho) <= 1 / (4 * per_objective) + 1e-12
         # test sets: all remaining consistent / inconsistent pairs
         rest = np.setdiff1d(np.arange(n), train)
         same = prompt_type[rest] == objective[rest]
@@ -205,7 +210,7 @@ def test_confounding_in_distribution_test():
         assert np.intersect1d(train, test).size == 0
         counts = np.bincount(objective[test])
         assert counts[0] == counts[1]
-        expected = round(0.8 * counts[0]) / counts[0]
+        expected = np.floor(0.8 * test.size + 0.5) / test.size  # the closest share
         assert np.mean(prompt_type[test] == objective[test]) == pytest.approx(expected)
     # test_size=None takes the largest such set: one more per objective fails
     largest = cv.split_info(X, prompt_type=prompt_type).loc[0, "n_test"]
@@ -325,3 +330,47 @@ def test_each_splitter_requests_only_its_own_side_information():
         "prompt_type",
         "objective",
     }
+
+
+@pytest.mark.parametrize(
+    ("rho", "train_size", "achieved"),
+    [(0.9, 30, 0.9), (0.75, 40, 0.75), (0.5, 10, 0.5), (1.0, 12, 1.0)],
+)
+def test_confounding_train_holds_rho_where_its_size_allows(rho, train_size, achieved):
+    # the consistent pairs go over the objectives as evenly as they go: 27 of 30
+    # at rho = 0.9 (14 + 13), where rounding per objective gave 28 (0.933)
+    X, prompt_type, objective = confounded(400, seed=1)
+    cv = RhoStratifiedSplitter(
+        mode="confounding", rho=rho, n_splits=3, train_size=train_size, random_state=0
+    )
+    info = cv.split_info(X, prompt_type=prompt_type)
+    assert info["rho_train"].tolist() == pytest.approx([achieved] * 3)
+    for train, _ in cv.split(X, prompt_type=prompt_type):
+        per_objective = np.bincount(objective[train])
+        assert per_objective.tolist() == [train_size // 2] * 2
+        same = prompt_type[train] == objective[train]
+        by_objective = np.bincount(objective[train], weights=same)
+        assert np.ptp(by_objective) <= 1
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        (
+            {"rho": 0.75, "train_size": 10},
+            r"cannot draw 10 training pairs with P\(t = c\)",
+        ),
+        ({"rho": 0.9, "train_size": 14}, r"the closest, 0\.929, is 0\.029 from rho"),
+        (
+            {"rho": 0.8, "train_size": 40, "test": "in_distribution", "test_size": 13},
+            "cannot draw 12 in-distribution test pairs",
+        ),
+    ],
+)
+def test_confounding_rho_out_of_reach_of_the_size_is_an_error(params, words):
+    X, prompt_type, _ = confounded(400, seed=1)
+    cv = RhoStratifiedSplitter(mode="confounding", random_state=0, **params)
+    with pytest.raises(ValueError, match=words):
+        next(cv.split(X, prompt_type=prompt_type))
+    loose = RhoStratifiedSplitter(mode="confounding", random_state=0, tol=0.1, **params)
+    next(loose.split(X, prompt_type=prompt_type))  # within the looser tolerance
