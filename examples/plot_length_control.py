@@ -86,8 +86,8 @@ if frame is not None:
     erased = LinearConceptEraser().fit_transform(X, concept=lengths)
     print(f"R^2 of length from one response's embedding: {response_r2(X):.3f}")
     print(f"... after LinearConceptEraser:               {response_r2(erased):.2e}")
-    rate = length_preference_rate(y, difference)
-    low, high = length_preference_interval(y, difference)
+    rate = length_preference_rate(y, difference, labels=True)
+    low, high = length_preference_interval(y, difference, labels=True)
     share = np.mean(groups == "shorter preferred")
     print(
         f"labels prefer the longer response in {rate:.1%} of pairs [{low:.1%}, "
@@ -180,8 +180,10 @@ if frame is not None:
     rows.append(
         {
             "method": "labels",
-            "length rate": length_preference_rate(y, difference),
-            "rate CI": interval(*length_preference_interval(y, difference)),
+            "length rate": length_preference_rate(y, difference, labels=True),
+            "rate CI": interval(
+                *length_preference_interval(y, difference, labels=True)
+            ),
             "length AMCE": labels.effects_[0],
             "AMCE CI": interval(*(b[0] for b in labels.effect_interval())),
         }

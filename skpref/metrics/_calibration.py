@@ -147,7 +147,8 @@ def expected_calibration_error(
     Returns
     -------
     ece : float
-        In ``[0, 0.5]``; 0 for a perfectly calibrated model.
+        In ``[0, 1)``: 0 for a perfectly calibrated model, near 1 for one
+        that is confident and always wrong (confidences lie in ``[0.5, 1]``).
 
     References
     ----------

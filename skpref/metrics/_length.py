@@ -20,7 +20,11 @@ __all__ = [
     "make_length_preference_scorer",
 ]
 
-_RATE = {"y_score": ["array-like"], "length_difference": ["array-like"]}
+_RATE = {
+    "y_score": ["array-like"],
+    "length_difference": ["array-like"],
+    "labels": ["boolean"],
+}
 
 
 def _check_difference(length_difference, n_pairs, owner):
@@ -37,8 +41,12 @@ def _check_difference(length_difference, n_pairs, owner):
     return difference
 
 
-def _longer_agreement(y_score, length_difference, sample_weight, owner):
-    """Per-pair agreement with "the longer is preferred", pairs of equal length out."""
+def _longer_agreement(y_score, length_difference, sample_weight, owner, labels):
+    """Per-pair agreement with "the longer is preferred", pairs of equal length out.
+
+    A model's scores count by their decision (a where ``P(a > b) > 0.5``);
+    ``labels`` count by the share of annotators who prefer the longer response.
+    """
     y_score = np.asarray(y_score)
     n_pairs = y_score.shape[0] if y_score.ndim else 0
     difference = _check_difference(length_difference, n_pairs, owner)
@@ -57,33 +65,45 @@ def _longer_agreement(y_score, length_difference, sample_weight, owner):
         raise ValueError(
             f"{owner}: the pairs of unequal length all have sample weight 0."
         )
-    return _agreement(longer_is_a[unequal], y_score[unequal]), weights
+    longer_is_a, y_score = longer_is_a[unequal], y_score[unequal]
+    if labels:  # y * [a longer] + (1 - y) * [b longer]: a tie agrees by half
+        return _agreement(y_score, longer_is_a), weights
+    return _agreement(longer_is_a, y_score), weights
 
 
 @validate_params(
     {**_RATE, "sample_weight": ["array-like", None]},
     prefer_skip_nested_validation=True,
 )
-def length_preference_rate(y_score, length_difference, *, sample_weight=None):
+def length_preference_rate(
+    y_score, length_difference, *, sample_weight=None, labels=False
+):
     """Share of pairs in which the longer response is the one preferred.
 
     Pairs whose responses have the same length are left out. Pass a reward
     model's ``predict_proba(X)[:, 1]`` for how often the model prefers the longer
-    response, or the labels ``y`` for how often the labellers did: a model far
-    above its labels' rate has learned "longer is better" beyond what the labels
-    support.
+    response, or the labels ``y`` with ``labels=True`` for how often the
+    labellers did: a model far above its labels' rate has learned "longer is
+    better" beyond what the labels support.
 
     Parameters
     ----------
     y_score : array-like of shape (n_pairs,) or (n_pairs, 2)
-        ``P(a > b)`` (a counts as preferred where it exceeds 0.5), the whole
-        ``predict_proba(X)``, or hard labels.
+        ``P(a > b)`` or the whole ``predict_proba(X)`` of a model; with
+        ``labels=True``, labels: ``1`` where a is preferred, ``0`` where b is,
+        or soft labels in ``[0, 1]``.
     length_difference : array-like of shape (n_pairs,)
         Length of response a minus length of response b, in any unit (e.g.
         ``covariate_differences(pair_covariates(X, "n_tokens", ...))``); any
         other covariate's difference gives that covariate's preference rate.
     sample_weight : array-like of shape (n_pairs,), default=None
         Pair weights.
+    labels : bool, default=False
+        How ``y_score`` counts. False: as a model's decisions (a is preferred
+        where ``P(a > b) > 0.5``, the pair contract's ``predict``). True: as
+        labels, a soft label by the share of annotators who prefer the longer
+        response (a tie, 0.5, counts half, wherever the longer one is). Hard
+        labels give the same rate either way.
 
     Returns
     -------
@@ -101,9 +121,11 @@ def length_preference_rate(y_score, length_difference, *, sample_weight=None):
     >>> from skpref.metrics import length_preference_rate
     >>> length_preference_rate([0.9, 0.2, 0.4, 0.7], [120, -30, 15, 0])
     0.6666666666666666
+    >>> length_preference_rate([0.5, 0.5, 0.6], [10, -10, 5], labels=True)
+    0.5333333333333333
     """
     agreement, weights = _longer_agreement(
-        y_score, length_difference, sample_weight, "length_preference_rate"
+        y_score, length_difference, sample_weight, "length_preference_rate", labels
     )
     return float(np.average(agreement, weights=weights))
 
@@ -113,6 +135,7 @@ def length_preference_interval(
     y_score,
     length_difference,
     *,
+    labels=False,
     alpha=0.05,
     method="wilson",
     n_resamples=2000,
@@ -123,9 +146,13 @@ def length_preference_interval(
     Parameters
     ----------
     y_score : array-like of shape (n_pairs,) or (n_pairs, 2)
-        ``P(a > b)``, the whole ``predict_proba(X)``, or hard labels.
+        ``P(a > b)`` or the whole ``predict_proba(X)``; labels with
+        ``labels=True``.
     length_difference : array-like of shape (n_pairs,)
         Length of response a minus length of response b.
+    labels : bool, default=False
+        As in :func:`length_preference_rate`. Soft labels make the rate an
+        average of shares, not a count: use ``method="bootstrap"``.
     alpha : float, default=0.05
         The interval has coverage ``1 - alpha``.
     method : {"wilson", "bootstrap"}, default="wilson"
@@ -149,7 +176,7 @@ def length_preference_interval(
     [0.404, 0.596]
     """
     owner = "length_preference_interval"
-    agreement, _ = _longer_agreement(y_score, length_difference, None, owner)
+    agreement, _ = _longer_agreement(y_score, length_difference, None, owner, labels)
     rng = check_random_state(random_state)
     return _interval(agreement, alpha, method, n_resamples, rng, owner)
 

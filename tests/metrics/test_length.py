@@ -58,6 +58,50 @@ def test_rate_is_accuracy_against_the_longer_rule_and_swap_invariant(rows):
     assert length_preference_rate(1 - y_score, -difference) == pytest.approx(rate)
 
 
+def test_labels_count_by_the_share_who_prefer_the_longer_response():
+    # a model's 0.6 is a decision for a; a soft label's 0.6 is 60% of annotators
+    assert length_preference_rate([0.6] * 4, [1, 1, -1, -1]) == 0.5
+    assert length_preference_rate([0.6] * 4, [1, 1, -1, -1], labels=True) == 0.5
+    assert length_preference_rate([0.6, 0.6], [5, 7], labels=True) == 0.6
+    assert length_preference_rate([0.6, 0.6], [5, 7]) == 1.0
+    # a tie counts half, whichever response is the longer (as decisions, a
+    # probability of exactly 0.5 is the contract's predict: b)
+    assert length_preference_rate([0.5, 0.5], [3, 3], labels=True) == 0.5
+    assert length_preference_rate([0.5, 0.5], [-3, -3], labels=True) == 0.5
+    hard = [1, 0, 0, 1, 0]
+    difference = [120, -30, 15, 0, 0]
+    assert length_preference_rate(hard, difference, labels=True) == pytest.approx(
+        length_preference_rate(hard, difference)
+    )
+    assert length_preference_interval(hard, difference, labels=True) == (
+        length_preference_interval(hard, difference)
+    )
+    with pytest.raises(ValueError, match="method='wilson' is an interval for a count"):
+        length_preference_interval([0.6, 0.3], [1, -1], labels=True)
+    lower, upper = length_preference_interval(
+        [0.6, 0.3, 0.9, 0.2] * 10,
+        [1, -1] * 20,
+        labels=True,
+        method="bootstrap",
+        random_state=0,
+    )
+    assert lower < 0.75 < upper
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(0.0, 1.0), st.integers(-50, 50)), min_size=1, max_size=30
+    ).filter(lambda rows: any(d != 0 for _, d in rows))
+)
+def test_the_labels_rate_is_swap_invariant(rows):
+    y = np.array([p for p, _ in rows])
+    difference = np.array([d for _, d in rows], dtype=float)
+    rate = length_preference_rate(y, difference, labels=True)
+    assert length_preference_rate(1 - y, -difference, labels=True) == pytest.approx(
+        rate
+    )
+
+
 def test_interval_is_the_accuracy_interval_of_the_longer_rule():
     rng = np.random.default_rng(0)
     y_score = rng.random(300)
