@@ -91,6 +91,4 @@ def test_ece_weights_equal_repetition():
 
 
 def test_ece_of_a_confident_wrong_model_is_near_one():
-    from skpref.metrics import expected_calibration_error
-
     assert expected_calibration_error([0, 0, 1], [0.99, 0.98, 0.01]) > 0.98
