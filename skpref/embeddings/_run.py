@@ -165,8 +165,9 @@ def _compute(embedder, specs, keys, *, source, device, dtype, cache, write_cache
     pooling = embedder.pooling
     if pooling == "auto":
         pooling = "last" if decoder else "mean"
-    use_chat = embedder.chat_template is True or (
-        embedder.chat_template == "auto"
+    rule = _inputs.chat_rule(embedder.chat_template)
+    use_chat = rule is True or (
+        rule == "auto"
         and decoder
         and getattr(tokenizer, "chat_template", None) is not None
     )

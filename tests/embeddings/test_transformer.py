@@ -135,6 +135,14 @@ def test_chat_template_is_used_for_decoders_that_have_one(tiny_models):
     np.testing.assert_allclose(plain[0, :32], expected_plain, **TOLERANCE["float32"])
 
 
+def test_a_numpy_bool_chat_template_is_the_bool(tiny_models):
+    path = tiny_models["llama_chat"]
+    forced = make(path, chat_template=True).fit_transform(PAIRS)
+    np.testing.assert_array_equal(
+        make(path, chat_template=np.True_).fit_transform(PAIRS), forced
+    )
+
+
 def test_encoders_join_prompt_and_response_with_the_template(tiny_models):
     path = tiny_models["bert"]
     X = make(path, objective_column=None, text_template="Q: {prompt} A: {response}")
