@@ -179,3 +179,23 @@ def test_the_text_template_is_not_in_the_key_when_the_chat_template_is_used(
     assert count_embedded == [6]
     make(path, tmp_path, chat_template=False).fit_transform(PAIRS)
     assert count_embedded == [6, 6]  # without the chat template it is a new text
+
+
+def test_a_cache_of_an_older_format_is_never_read(tiny_models, tmp_path):
+    # format 1 cut the BOS off long chat texts: its vectors must not be served
+    from skpref.embeddings import _inputs, _run
+    from skpref.embeddings._cache import EmbeddingCache, text_key
+
+    path = tiny_models["llama_bos_chat"]
+    embed = make(path, tmp_path, objective_column=None).fit(PAIRS)
+    source, (_, dtype) = _run.model_source(embed), _run.runtime(embed)
+    settings = {**_run.open_cache(embed, source, dtype).settings, "format": 1}
+    keys = [
+        text_key(_inputs.text_spec("prompt", "auto", embed.text_template, p, r))
+        for p, r in zip(PAIRS["prompt"], PAIRS["response_a"], strict=True)
+    ]
+    EmbeddingCache(tmp_path, settings).write(keys, np.zeros((4, 32), np.float32))
+    X = embed.transform(PAIRS)
+    np.testing.assert_array_equal(
+        X, make(path, objective_column=None).fit_transform(PAIRS)
+    )
