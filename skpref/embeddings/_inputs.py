@@ -7,7 +7,7 @@ import pandas as pd
 
 from skpref.embeddings._encode import tokenize
 from skpref.utils._objectives import encode_objectives
-from skpref.utils._texts import check_texts
+from skpref.utils._texts import check_text_list, check_texts
 
 OWNER = "LLMEmbeddingTransformer"
 DEFAULT_OBJECTIVE_COLUMN = "objective"
@@ -76,7 +76,9 @@ def check_frame(X, columns, objective_column):
 
 def check_responses(prompts, responses, prompt_column):
     """Check the inputs of ``transform_responses``; return them as lists."""
-    responses, _ = check_texts(list(responses), column="responses", owner=OWNER)
+    owner = f"{OWNER}.transform_responses"
+    responses = check_text_list(responses, argument="responses", owner=owner)
+    responses, _ = check_texts(responses, column="responses", owner=OWNER)
     if prompt_column is None:
         if prompts is not None:
             raise ValueError(
@@ -89,7 +91,8 @@ def check_responses(prompts, responses, prompt_column):
             f"{OWNER} embeds a prompt with each response (prompt_column="
             f"{prompt_column!r}); pass one prompt per response."
         )
-    prompts, _ = check_texts(list(prompts), column="prompts", owner=OWNER)
+    prompts = check_text_list(prompts, argument="prompts", owner=owner)
+    prompts, _ = check_texts(prompts, column="prompts", owner=OWNER)
     if len(prompts) != len(responses):
         raise ValueError(
             f"{OWNER} expects one prompt per response; got {len(prompts)} prompts "

@@ -219,6 +219,17 @@ def test_read_only_cache_still_serves_what_it_holds(tiny_models, tmp_path, monke
             lambda e: e.transform_responses(["p"], [None], 0),
             "'responses'; got None",
         ),
+        (
+            {"prompt_column": None},
+            lambda e: e.transform_responses(None, "Hello"),
+            r"transform_responses expects responses to be a list of texts; got a "
+            r"single string \('Hello'\); wrap it in a list: \[text\]",
+        ),
+        (
+            {},
+            lambda e: e.transform_responses("Hi", ["Yo", "Hey"], 0),
+            r"expects prompts to be a list of texts; got a single string \('Hi'\)",
+        ),
     ],
 )
 def test_transform_responses_bad_input(tiny_models, params, call, match):
