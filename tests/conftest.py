@@ -28,7 +28,7 @@ def shared_data_home():
 
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory):
-    """Folders of a tiny random BERT and three tiny Llamas, no download needed."""
+    """Folders of a tiny random BERT and four tiny Llamas, no download needed."""
     from tests.tiny_models import build_tiny_models
 
     return build_tiny_models(tmp_path_factory.mktemp("tiny_models"))

@@ -48,7 +48,7 @@ def _bert_tokenizer():
     )
 
 
-def _llama_tokenizer(padding_side, chat):
+def _llama_tokenizer(padding_side, chat_template=None):
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
@@ -72,8 +72,8 @@ def _llama_tokenizer(padding_side, chat):
         unk_token="<unk>",
         padding_side=padding_side,
     )
-    if chat:
-        fast.chat_template = CHAT_TEMPLATE
+    if chat_template is not None:
+        fast.chat_template = chat_template
     return fast
 
 
@@ -90,7 +90,11 @@ def _save(path, tokenizer, config_cls, **config):
 
 
 def build_tiny_models(root):
-    """Write a tiny BERT and three tiny Llamas (left/right padding, chat) under root."""
+    """Write a tiny BERT and four tiny Llamas under root.
+
+    The Llamas: left and right padding, a chat template, and a chat template
+    that starts with the BOS token.
+    """
     from transformers import BertConfig, LlamaConfig
 
     bert = {
@@ -111,12 +115,22 @@ def build_tiny_models(root):
     return {
         "bert": _save(root / "bert", _bert_tokenizer(), BertConfig, **bert),
         "llama_right": _save(
-            root / "llama_right", _llama_tokenizer("right", False), LlamaConfig, **llama
+            root / "llama_right", _llama_tokenizer("right"), LlamaConfig, **llama
         ),
         "llama_left": _save(
-            root / "llama_left", _llama_tokenizer("left", False), LlamaConfig, **llama
+            root / "llama_left", _llama_tokenizer("left"), LlamaConfig, **llama
         ),
         "llama_chat": _save(
-            root / "llama_chat", _llama_tokenizer("left", True), LlamaConfig, **llama
+            root / "llama_chat",
+            _llama_tokenizer("left", CHAT_TEMPLATE),
+            LlamaConfig,
+            **llama,
+        ),
+        # Llama-3's template starts with its BOS token, as this one does
+        "llama_bos_chat": _save(
+            root / "llama_bos_chat",
+            _llama_tokenizer("left", "{{ bos_token }}" + CHAT_TEMPLATE),
+            LlamaConfig,
+            **llama,
         ),
     }

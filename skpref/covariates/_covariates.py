@@ -9,7 +9,7 @@ import pandas as pd
 
 from skpref.covariates._columns import pair_column_stems
 from skpref.covariates._features import BUILTIN_COVARIATES, builtin_covariate
-from skpref.utils._texts import check_texts
+from skpref.utils._texts import check_text_list, check_texts
 
 __all__ = ["covariate_differences", "pair_covariates", "response_covariates"]
 
@@ -175,7 +175,8 @@ default=("n_characters",)
 
 def _compute(texts, functions, tokenizer, column, owner):
     index = texts.index if isinstance(texts, pd.Series) else None
-    cells, _ = check_texts(list(texts), column=column, owner=owner, index=index)
+    texts = check_text_list(texts, argument="texts", owner=owner)
+    cells, _ = check_texts(texts, column=column, owner=owner, index=index)
     index = pd.RangeIndex(len(cells)) if index is None else index
     plain = [_as_text(cell) for cell in cells]
     columns = {}

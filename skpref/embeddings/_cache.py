@@ -32,7 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-FORMAT_VERSION = 1
+# Part of every settings hash; bumped when the same key would give other vectors.
+# 1: the first layout. 2: left truncation keeps the leading special tokens of a
+# chat-rendered text (its vectors changed under the same key).
+FORMAT_VERSION = 2
 KEY_BYTES = 16
 
 

@@ -34,18 +34,70 @@ def tokenize(texts, tokenizer, *, max_length, truncation_side, add_special_token
     """Tokenize all texts at once, truncated to ``max_length`` tokens, unpadded.
 
     ``truncation_side="left"`` drops the beginning of a long text, so the response
-    at its end is always kept.
+    at its end is always kept. The special tokens the tokenizer adds (BOS,
+    ``[CLS]`` ...) are kept by the tokenizer itself; a text that holds its own
+    (``add_special_tokens=False``: a chat template's BOS and header) keeps its
+    leading special tokens too, and the rest of it is truncated to fit beside
+    them (:func:`truncate_left_keeping_leading`).
     """
     tokenizer.truncation_side = truncation_side
+    if add_special_tokens or truncation_side == "right":
+        encoded = tokenizer(
+            list(texts),
+            truncation=True,
+            max_length=max_length,
+            add_special_tokens=add_special_tokens,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )
+        return encoded["input_ids"]
     encoded = tokenizer(
         list(texts),
-        truncation=True,
-        max_length=max_length,
-        add_special_tokens=add_special_tokens,
+        add_special_tokens=False,
         return_attention_mask=False,
         return_token_type_ids=False,
+        verbose=False,  # longer than the model's limit before truncation: fine
     )
-    return encoded["input_ids"]
+    special = special_token_ids(tokenizer)
+    return [
+        truncate_left_keeping_leading(ids, max_length, special)
+        for ids in encoded["input_ids"]
+    ]
+
+
+def special_token_ids(tokenizer):
+    """Return the ids of the tokenizer's special tokens, added ones included."""
+    ids = set(tokenizer.all_special_ids)
+    decoder = getattr(tokenizer, "added_tokens_decoder", {})
+    ids.update(i for i, token in decoder.items() if getattr(token, "special", False))
+    return ids
+
+
+def truncate_left_keeping_leading(ids, max_length, special_ids):
+    """Left-truncate token ids to ``max_length``, keeping leading special tokens.
+
+    The ``k`` special tokens a text starts with (a chat template's BOS and
+    header) stay first and the last ``max_length - k`` tokens follow them, so the
+    end of the text is never cut. Where those tokens alone would fill
+    ``max_length`` the text is cut from the left like any other.
+
+    Examples
+    --------
+    >>> truncate_left_keeping_leading([0, 9, 5, 6, 7, 8], 4, {0, 9})
+    [0, 9, 7, 8]
+    >>> truncate_left_keeping_leading([5, 6, 7, 8], 2, {0})
+    [7, 8]
+    >>> truncate_left_keeping_leading([0, 9, 5, 6], 2, {0, 9})
+    [5, 6]
+    """
+    if len(ids) <= max_length:
+        return ids
+    leading = 0
+    while leading < len(ids) and ids[leading] in special_ids:
+        leading += 1
+    if leading >= max_length:
+        leading = 0
+    return ids[:leading] + ids[len(ids) - (max_length - leading) :]
 
 
 def pad_batch(ids_list, tokenizer, side):

@@ -7,7 +7,7 @@ import pandas as pd
 
 from skpref.embeddings._encode import tokenize
 from skpref.utils._objectives import encode_objectives
-from skpref.utils._texts import check_texts
+from skpref.utils._texts import check_text_list, check_texts
 
 OWNER = "LLMEmbeddingTransformer"
 DEFAULT_OBJECTIVE_COLUMN = "objective"
@@ -76,7 +76,9 @@ def check_frame(X, columns, objective_column):
 
 def check_responses(prompts, responses, prompt_column):
     """Check the inputs of ``transform_responses``; return them as lists."""
-    responses, _ = check_texts(list(responses), column="responses", owner=OWNER)
+    owner = f"{OWNER}.transform_responses"
+    responses = check_text_list(responses, argument="responses", owner=owner)
+    responses, _ = check_texts(responses, column="responses", owner=OWNER)
     if prompt_column is None:
         if prompts is not None:
             raise ValueError(
@@ -89,7 +91,8 @@ def check_responses(prompts, responses, prompt_column):
             f"{OWNER} embeds a prompt with each response (prompt_column="
             f"{prompt_column!r}); pass one prompt per response."
         )
-    prompts, _ = check_texts(list(prompts), column="prompts", owner=OWNER)
+    prompts = check_text_list(prompts, argument="prompts", owner=owner)
+    prompts, _ = check_texts(prompts, column="prompts", owner=OWNER)
     if len(prompts) != len(responses):
         raise ValueError(
             f"{OWNER} expects one prompt per response; got {len(prompts)} prompts "
@@ -134,11 +137,47 @@ def check_text_template(text_template):
 
 
 def text_spec(prompt_column, chat_template, text_template, prompt, response):
-    """Everything that decides the text fed to the model: part of the cache key."""
+    """Everything that decides the text fed to the model: part of the cache key.
+
+    A spec holds a setting only where it changes the text: the chat-template rule
+    for any text with a prompt or a conversation (``"auto"`` stays ``"auto"``:
+    resolving it needs the model, which a cached pass never loads), and
+    ``text_template`` only where it may be used (not with ``chat_template=True``).
+
+    Examples
+    --------
+    >>> text_spec(None, True, "{prompt} {response}", "", "Hi")
+    ['response', 'Hi']
+    >>> text_spec(None, False, "{prompt} {response}", "",
+    ...           [{"role": "user", "content": "Hi"}])
+    ['response', 'plain', [{'role': 'user', 'content': 'Hi'}]]
+    >>> text_spec("prompt", True, "{prompt} {response}", "Q", "A")
+    ['chat', 'Q', 'A']
+    >>> text_spec("prompt", "auto", "{prompt} {response}", "Q", "A")
+    ['auto', '{prompt} {response}', 'Q', 'A']
+    """
+    rule = chat_rule(chat_template)
     if prompt_column is None:
-        return ["response", response]
-    mode = {True: "chat", False: "template"}.get(chat_template, "auto")
+        if isinstance(response, str):  # rendered as it is, whatever the rule
+            return ["response", response]
+        mode = {True: "chat", False: "plain"}.get(rule, "auto")
+        return ["response", mode, response]
+    if rule is True:
+        return ["chat", prompt, response]
+    mode = "template" if rule is False else "auto"
     return [mode, text_template, prompt, response]
+
+
+def chat_rule(chat_template):
+    """Return the ``chat_template`` parameter as ``"auto"``, True or False.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> chat_rule("auto"), chat_rule(np.True_), chat_rule(False)
+    ('auto', True, False)
+    """
+    return "auto" if isinstance(chat_template, str) else bool(chat_template)
 
 
 def plain_text(value):
@@ -167,17 +206,18 @@ def render(spec, tokenizer, use_chat):
     conversations take the plain format of :func:`plain_text`.
     """
     if spec[0] == "response":
-        value = spec[1]
+        value = spec[-1]
         if isinstance(value, str):
             return value, True
         if use_chat:
             return tokenizer.apply_chat_template(value, tokenize=False), False
         return plain_text(value), True
-    _, template, prompt, response = spec
+    prompt, response = spec[-2:]
     if use_chat:
         messages = _messages(prompt, "user") + _messages(response, "assistant")
         text = tokenizer.apply_chat_template(messages, tokenize=False)
         return text, False  # the template already holds the special tokens
+    template = spec[1]
     text = template.format(prompt=plain_text(prompt), response=plain_text(response))
     return text, True
 

@@ -151,6 +151,21 @@ def _dimension_error(embedder, cache, width):
     )
 
 
+def _check_position_limit(config, max_length, ids_list):
+    """Refuse texts longer than the model's positions, before any batch runs."""
+    if hasattr(config, "get_text_config"):
+        config = config.get_text_config()
+    limit = getattr(config, "max_position_embeddings", None)
+    longest = max(map(len, ids_list), default=0)
+    if isinstance(limit, int) and 0 < limit < longest:
+        raise ValueError(
+            f"{_OWNER} got max_length={max_length}, but the model has positions "
+            f"for {limit} tokens (config.max_position_embeddings) and a text "
+            f"here has {longest}. Set max_length={limit} or less; longer texts "
+            "are then truncated to fit."
+        )
+
+
 def _compute(embedder, specs, keys, *, source, device, dtype, cache, write_cache):
     tokenizer, model = _loading.load_model_and_tokenizer(
         source,
@@ -165,8 +180,9 @@ def _compute(embedder, specs, keys, *, source, device, dtype, cache, write_cache
     pooling = embedder.pooling
     if pooling == "auto":
         pooling = "last" if decoder else "mean"
-    use_chat = embedder.chat_template is True or (
-        embedder.chat_template == "auto"
+    rule = _inputs.chat_rule(embedder.chat_template)
+    use_chat = rule is True or (
+        rule == "auto"
         and decoder
         and getattr(tokenizer, "chat_template", None) is not None
     )
@@ -177,6 +193,7 @@ def _compute(embedder, specs, keys, *, source, device, dtype, cache, write_cache
         max_length=embedder.max_length,
         truncation_side=embedder.truncation_side,
     )
+    _check_position_limit(model.config, embedder.max_length, ids_list)
     padding_free = embedder.padding_free
     if padding_free == "auto":
         padding_free = padding_free_by_default(device)

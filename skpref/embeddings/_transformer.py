@@ -329,7 +329,8 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
         prompts : sequence of str or conversations, or None
             One prompt per response; None when ``prompt_column`` is None.
         responses : sequence of str or conversations
-            The responses to embed.
+            The responses to embed; a single string is an error (wrap it in a
+            list).
         objective : str, int, sequence or None, default=None
             The objective of every response (one name or id), or one per
             response; names are encoded by ``objective_categories_``. Required

@@ -8,7 +8,7 @@ here, so every component accepts, refuses and reports the same values.
 
 import numpy as np
 
-__all__ = ["as_conversation", "check_texts"]
+__all__ = ["as_conversation", "check_text_list", "check_texts"]
 
 TEXT, CONVERSATION = "text", "conversation"
 
@@ -133,3 +133,28 @@ drop missing texts first.
             )
         cells.append(cell)
     return cells, form
+
+
+def check_text_list(values, *, argument, owner):
+    """Return ``values`` as a list, refusing a bare string.
+
+    ``list("Hello")`` is five one-letter texts: a string given where a list of
+    texts is expected is an error instead.
+
+    Examples
+    --------
+    >>> check_text_list(("Hi", "Hello"), argument="responses", owner="f")
+    ['Hi', 'Hello']
+    >>> check_text_list("Hello", argument="responses", owner="f")
+    Traceback (most recent call last):
+    ...
+    ValueError: f expects responses to be a list of texts; got a single string \
+('Hello'); wrap it in a list: [text].
+    """
+    if isinstance(values, str):
+        shown = values if len(values) <= 40 else values[:37] + "..."
+        raise ValueError(
+            f"{owner} expects {argument} to be a list of texts; got a single "
+            f"string ({shown!r}); wrap it in a list: [text]."
+        )
+    return list(values)

@@ -158,6 +158,13 @@ def test_bad_texts_frames_and_tokenizers_are_named():
         covariate_differences(np.ones((2, 2)))
 
 
+def test_a_single_string_is_not_split_into_characters():
+    match = r"response_covariates expects texts to be a list of texts; got a single "
+    with pytest.raises(ValueError, match=match + r"string \('Sure!'\); wrap it"):
+        response_covariates("Sure!")
+    assert response_covariates(["Sure!"])["n_characters"].tolist() == [5.0]
+
+
 def test_column_stems_refuse_a_misread_layout():
     assert pair_column_stems(["x_a", "y_a", "x_b", "y_b"], owner="t") == ["x", "y"]
     with pytest.raises(ValueError, match=r"Reorder them: Z_pairs\[\['x_a', 'y_a'"):

@@ -219,6 +219,17 @@ def test_read_only_cache_still_serves_what_it_holds(tiny_models, tmp_path, monke
             lambda e: e.transform_responses(["p"], [None], 0),
             "'responses'; got None",
         ),
+        (
+            {"prompt_column": None},
+            lambda e: e.transform_responses(None, "Hello"),
+            r"transform_responses expects responses to be a list of texts; got a "
+            r"single string \('Hello'\); wrap it in a list: \[text\]",
+        ),
+        (
+            {},
+            lambda e: e.transform_responses("Hi", ["Yo", "Hey"], 0),
+            r"expects prompts to be a list of texts; got a single string \('Hi'\)",
+        ),
     ],
 )
 def test_transform_responses_bad_input(tiny_models, params, call, match):
@@ -252,3 +263,20 @@ def test_construction_accepts_anything_and_fit_checks(tiny_models):
 def test_batch_settings_are_validated_at_fit(tiny_models, params, match):
     with pytest.raises(ValueError, match=match):
         make(tiny_models["bert"], **params).fit(PAIRS)
+
+
+@pytest.mark.parametrize("name", ["bert", "llama_left"])
+def test_max_length_above_the_position_limit(tiny_models, name, count_embedded):
+    # the tiny models have 128 positions; torch used to fail inside the model
+    long = PAIRS.assign(prompt="the quick brown fox " * 60)
+    embed = make(tiny_models[name], max_length=200)
+    with pytest.raises(
+        ValueError,
+        match=r"got max_length=200, but the model has positions for 128 tokens "
+        r"\(config.max_position_embeddings\) and a text here has 200\. Set "
+        r"max_length=128 or less",
+    ):
+        embed.fit_transform(long)
+    assert count_embedded == []  # refused before any batch ran
+    assert embed.fit_transform(PAIRS).shape == (4, 65)  # short texts fit
+    assert make(tiny_models[name], max_length=128).fit_transform(long).shape == (4, 65)

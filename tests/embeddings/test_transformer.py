@@ -113,6 +113,31 @@ def test_left_truncation_token_ids_end_with_the_response(tiny_models):
     assert ids == full[-6:]
 
 
+def test_left_truncation_keeps_the_bos_of_a_chat_template(tiny_models):
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    path = tiny_models["llama_bos_chat"]
+    tok = AutoTokenizer.from_pretrained(path)
+    prompt = "Please explain preference learning and reward models. " * 4
+    frame = pd.DataFrame(
+        {"prompt": [prompt], "response_a": ["Paris is the capital."]}
+    ).assign(response_b="No.")
+    messages = [
+        {"role": "user", "content": prompt},
+        {"role": "assistant", "content": "Paris is the capital."},
+    ]
+    text = tok.apply_chat_template(messages, tokenize=False)
+    full = tok(text, add_special_tokens=False)["input_ids"]
+    assert full[0] == tok.bos_token_id and len(full) > 40
+    kept = [tok.bos_token_id, *full[-11:]]  # BOS, then the end of the dialogue
+    X = make(path, objective_column=None, max_length=12).fit_transform(frame)
+    model = AutoModel.from_pretrained(path).eval()
+    with torch.inference_mode():
+        hidden = model(input_ids=torch.tensor([kept])).last_hidden_state[0, -1]
+    np.testing.assert_allclose(X[0, :32], hidden.numpy(), **TOLERANCE["float32"])
+
+
 def test_chat_template_is_used_for_decoders_that_have_one(tiny_models):
     path = tiny_models["llama_chat"]
     auto = make(path, objective_column=None).fit_transform(PAIRS.iloc[:1])
@@ -133,6 +158,14 @@ def test_chat_template_is_used_for_decoders_that_have_one(tiny_models):
         path, PAIRS.at[0, "prompt"] + "\n\n" + PAIRS.at[0, "response_a"], "last"
     )
     np.testing.assert_allclose(plain[0, :32], expected_plain, **TOLERANCE["float32"])
+
+
+def test_a_numpy_bool_chat_template_is_the_bool(tiny_models):
+    path = tiny_models["llama_chat"]
+    forced = make(path, chat_template=True).fit_transform(PAIRS)
+    np.testing.assert_array_equal(
+        make(path, chat_template=np.True_).fit_transform(PAIRS), forced
+    )
 
 
 def test_encoders_join_prompt_and_response_with_the_template(tiny_models):

@@ -124,3 +124,78 @@ def test_interrupted_job_resumes(tiny_models, tmp_path, count_embedded, monkeypa
     np.testing.assert_allclose(
         X, make(path, prompt_column=None).fit_transform(PAIRS), rtol=1e-5, atol=1e-6
     )
+
+
+DIALOGUES = pd.DataFrame(
+    {
+        "response_a": [
+            [
+                {"role": "user", "content": "How do I bake bread?"},
+                {"role": "assistant", "content": "Mix flour and yeast."},
+            ]
+        ],
+        "response_b": [
+            [
+                {"role": "user", "content": "How do I bake bread?"},
+                {"role": "assistant", "content": "No."},
+            ]
+        ],
+    }
+)
+
+
+@pytest.mark.parametrize("order", [(True, False), (False, True)])
+def test_chat_and_plain_dialogues_never_share_vectors(tiny_models, tmp_path, order):
+    # prompt_column=None: a conversation goes through the chat template or the
+    # plain "Role: content" format; the two must not be served for each other
+    path, params = tiny_models["llama_chat"], {"prompt_column": None}
+    fresh = {
+        rule: make(path, chat_template=rule, **params).fit(DIALOGUES)
+        for rule in (True, False)
+    }
+    expected = {rule: fresh[rule].transform(DIALOGUES) for rule in fresh}
+    assert not np.allclose(expected[True], expected[False])
+    responses = DIALOGUES["response_a"].tolist()
+    for rule in order:
+        cached = make(path, tmp_path, chat_template=rule, **params).fit(DIALOGUES)
+        np.testing.assert_array_equal(cached.transform(DIALOGUES), expected[rule])
+    for rule in order:  # transform_responses reads the same keys
+        cached = make(path, tmp_path, chat_template=rule, **params).fit(DIALOGUES)
+        np.testing.assert_array_equal(
+            cached.transform_responses(None, responses),
+            fresh[rule].transform_responses(None, responses),
+        )
+
+
+def test_the_text_template_is_not_in_the_key_when_the_chat_template_is_used(
+    tiny_models, tmp_path, count_embedded
+):
+    path = tiny_models["llama_chat"]
+    first = make(path, tmp_path, chat_template=True).fit_transform(PAIRS)
+    again = make(
+        path, tmp_path, chat_template=True, text_template="Q: {prompt} A: {response}"
+    ).fit_transform(PAIRS)
+    np.testing.assert_array_equal(again, first)
+    assert count_embedded == [6]
+    make(path, tmp_path, chat_template=False).fit_transform(PAIRS)
+    assert count_embedded == [6, 6]  # without the chat template it is a new text
+
+
+def test_a_cache_of_an_older_format_is_never_read(tiny_models, tmp_path):
+    # format 1 cut the BOS off long chat texts: its vectors must not be served
+    from skpref.embeddings import _inputs, _run
+    from skpref.embeddings._cache import EmbeddingCache, text_key
+
+    path = tiny_models["llama_bos_chat"]
+    embed = make(path, tmp_path, objective_column=None).fit(PAIRS)
+    source, (_, dtype) = _run.model_source(embed), _run.runtime(embed)
+    settings = {**_run.open_cache(embed, source, dtype).settings, "format": 1}
+    keys = [
+        text_key(_inputs.text_spec("prompt", "auto", embed.text_template, p, r))
+        for p, r in zip(PAIRS["prompt"], PAIRS["response_a"], strict=True)
+    ]
+    EmbeddingCache(tmp_path, settings).write(keys, np.zeros((4, 32), np.float32))
+    X = embed.transform(PAIRS)
+    np.testing.assert_array_equal(
+        X, make(path, objective_column=None).fit_transform(PAIRS)
+    )
