@@ -94,7 +94,7 @@ def load_hh_rlhf(
     Notes
     -----
     The shared prompt is the longest common prefix of the two dialogues cut back
-    to its last ``"\n\nAssistant: "``. Splitting each dialogue at its own last
+    to its last ``"\n\nAssistant:"``. Splitting each dialogue at its own last
     assistant marker (the usual recipe) disagrees with this on 19 pairs of the
     four test files (9 helpful-base, 5 harmless-base, 2 helpful-online, 3
     helpful-rejection-sampled): there a response contains a turn marker, and

@@ -81,7 +81,7 @@ FIXTURE_LINES = [
         (
             [{"chosen": "a plain answer", "rejected": "another answer"}],
             {},
-            "no prompt column.*at row 0 they share no '\\\\n\\\\nAssistant: ' turn",
+            "no prompt column.*at row 0 they share no '\\\\n\\\\nAssistant:' turn",
         ),
         (
             [{"chosen": [{"role": "user", "content": "a"}], "rejected": []}],

@@ -63,6 +63,16 @@ def test_load_hh_rlhf_texts_recombine_to_the_file(hh_home):
         assert "\n\n" + row.prompt + A + rejected == record["rejected"]
 
 
+def test_a_stripped_empty_final_turn_splits_at_that_turn(tmp_path):
+    # "\n\nAssistant:" without its space ends the rejected dialogue
+    record = hh_pair([("Q1", "A1"), ("Q2", None)], "Answer", "")
+    record["rejected"] = record["rejected"].rstrip()
+    write_jsonl(tmp_path / "hh_rlhf/helpful-base/test.jsonl.gz", [record])
+    frame = load_hh_rlhf("helpful-base", data_home=tmp_path, shuffle_sides=False)
+    assert frame.loc[0, "prompt"] == "Human: Q1" + A + "A1" + H + "Q2"
+    assert frame.loc[0, ["response_a", "response_b"]].tolist() == ["Answer", ""]
+
+
 def test_side_shuffle_is_balanced_seeded_and_seed_dependent(hh_home):
     frame = load_hh_rlhf("helpful-base", data_home=hh_home, random_state=0)
     again = load_hh_rlhf("helpful-base", data_home=hh_home, random_state=0)
