@@ -13,7 +13,13 @@ from skpref.datasets._pairs import (
     split_dialogue,
 )
 
-__all__ = ["OBJECTIVES", "load_hh_rlhf", "load_relabeled_hh_rlhf"]
+__all__ = [
+    "HH_RLHF_TEXT_TEMPLATE",
+    "OBJECTIVES",
+    "RELABELED_HH_RLHF_TEXT_TEMPLATE",
+    "load_hh_rlhf",
+    "load_relabeled_hh_rlhf",
+]
 
 HH_RLHF_SUBSETS = (
     "harmless-base",
@@ -25,6 +31,13 @@ RELABELED_SUBSETS = ("both", "helpful", "harmless")
 SPLITS = ("train", "test")
 #: Objective (and prompt-type) names in id order: helpful = 0, harmless = 1.
 OBJECTIVES = ("helpful", "harmless")
+#: ``text_template`` of :class:`~skpref.LLMEmbeddingTransformer` that puts a row of
+#: :func:`load_hh_rlhf` back into the file's dialogue: the leading ``"\n\n"`` and
+#: the final ``"\n\nAssistant: "`` the loader took off the prompt.
+HH_RLHF_TEXT_TEMPLATE = "\n\n{prompt}\n\nAssistant: {response}"
+#: The same for :func:`load_relabeled_hh_rlhf`, whose files' dialogues start
+#: without ``"\n\n"``.
+RELABELED_HH_RLHF_TEXT_TEMPLATE = "{prompt}\n\nAssistant: {response}"
 
 
 def load_hh_rlhf(
@@ -102,6 +115,15 @@ def load_hh_rlhf(
     the pairs ``irregular="drop"`` removes. The test files also hold 36 pairs
     whose two dialogues are identical (the label carries no preference); they
     are kept.
+
+    The prompt loses the final ``"\n\nAssistant: "`` tag, and the default
+    ``text_template="{prompt}\n\n{response}"`` of
+    :class:`~skpref.LLMEmbeddingTransformer` does not put it back: the response
+    would be embedded as if it continued the human's turn. Pass
+    ``text_template=HH_RLHF_TEXT_TEMPLATE`` (and ``chat_template=False`` for a
+    decoder model whose tokenizer has a chat template) to embed exactly the
+    file's ``chosen`` / ``rejected`` dialogue, the text of the shared reference
+    embeddings (see :doc:`/datasets`).
 
     References
     ----------
@@ -238,6 +260,15 @@ def load_relabeled_hh_rlhf(
     --------
     load_hh_rlhf : The original pairs with their human labels.
     pair_features : Build ``[a | b | objective_id]`` for multi-objective models.
+
+    Notes
+    -----
+    As with :func:`load_hh_rlhf`, the prompt ends before the final
+    ``"\n\nAssistant: "`` tag. Pass
+    ``text_template=RELABELED_HH_RLHF_TEXT_TEMPLATE`` to
+    :class:`~skpref.LLMEmbeddingTransformer` (with ``chat_template=False`` for a
+    decoder model with a chat template) to embed exactly the file's ``chosen`` /
+    ``rejected`` text, which starts without ``"\n\n"``.
 
     References
     ----------
