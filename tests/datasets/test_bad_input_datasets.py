@@ -104,6 +104,18 @@ FIXTURE_LINES = [
             "column 'chosen' at row 0 holds the lone surrogate U\\+D800",
         ),
         (
+            [{**GOOD, "objective": 2}],
+            {"objective": "objective", "objective_categories": ["helpful", "harmless"]},
+            "column 'objective' holds the objective id 2, outside the objective "
+            "coding in force \\(ids 0..1, 2 objectives\\)",
+        ),
+        (
+            [{**GOOD, "objective": 0.5}],
+            {"objective": "objective"},
+            "preference_pairs expects column 'objective' to hold integer objective "
+            "ids 0..K-1; got the non-integer value 0.5",
+        ),
+        (
             [{**GOOD, "objective": "harmles"}],
             {"objective": "objective", "objective_categories": ["helpful", "harmless"]},
             "'harmles' in column 'objective'.*Did you mean 'harmless'",
