@@ -360,11 +360,17 @@ def load_relabeled_hh_rlhf(
 def _check_relabeled_record(record, line_number, path, owner):
     where = f"{owner}: line {line_number} of {path}"
     responses = record["responses"]
-    if len(responses) != 2 or not all(isinstance(text, str) for text in responses):
+    if len(responses) != 2:
         raise ValueError(
             f"{where}: 'responses' must be a list of two strings, got "
             f"{len(responses)} items."
         )
+    for position, text in enumerate(responses):
+        if not isinstance(text, str):
+            raise ValueError(
+                f"{where}: 'responses' must be a list of two strings, but item "
+                f"{position} is {text!r} ({type(text).__name__})."
+            )
     for key in ("objective", "data_subset"):
         if record[key] not in OBJECTIVES:
             raise ValueError(

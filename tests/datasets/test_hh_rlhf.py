@@ -249,6 +249,11 @@ def test_relabeled_side_swap_moves_labels_with_responses(relabeled_home):
         ({"label": 2}, "'label' must be 0 or 1"),
         ({"original_label": True}, "'original_label' must be 0 or 1"),
         ({"responses": ["only one"]}, "'responses' must be a list of two strings"),
+        ({"responses": ["a", "b", "c"]}, "two strings, got 3 items"),
+        (
+            {"responses": ["x", 3]},
+            r"'responses' must be a list of two strings, but item 1 is 3 \(int\)\.$",
+        ),
         ({"label": "0"}, "'label' field must be a int"),
     ],
 )
