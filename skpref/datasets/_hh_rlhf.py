@@ -108,13 +108,15 @@ def load_hh_rlhf(
     -----
     The shared prompt is the longest common prefix of the two dialogues cut back
     to its last ``"\n\nAssistant:"``. Splitting each dialogue at its own last
-    assistant marker (the usual recipe) disagrees with this on 19 pairs of the
-    four test files (9 helpful-base, 5 harmless-base, 2 helpful-online, 3
-    helpful-rejection-sampled): there a response contains a turn marker, and
-    the usual recipe would give the two responses different prompts. These are
-    the pairs ``irregular="drop"`` removes. The test files also hold 36 pairs
-    whose two dialogues are identical (the label carries no preference); they
-    are kept.
+    ``"\n\nAssistant: "`` (the usual recipe) disagrees with this on 17 pairs of
+    the four test files (5 harmless-base, 9 helpful-base, 0 helpful-online, 3
+    helpful-rejection-sampled): there a response contains an assistant turn,
+    and the usual recipe would give the two responses different prompts.
+    ``irregular="drop"`` removes the 19 pairs in which a response holds any
+    turn marker: those 17 and 2 helpful-online pairs whose response ends in a
+    ``"\n\nHuman:"`` turn. The test files also hold 36 pairs whose two
+    dialogues are identical (the label carries no preference); they are kept.
+    :doc:`/datasets` shows the loop that counts them.
 
     The prompt loses the final ``"\n\nAssistant: "`` tag, and the default
     ``text_template="{prompt}\n\n{response}"`` of

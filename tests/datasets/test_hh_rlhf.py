@@ -274,17 +274,19 @@ def test_relabeled_missing_file_points_to_the_source(tmp_path):
 
 # -- the real files -------------------------------------------------------------
 
+# pairs, irregular pairs, pairs the per-dialogue rfind recipe splits otherwise
+# (the counts of load_hh_rlhf's Notes and docs/datasets.rst)
 HH_COUNTS = {
-    "harmless-base": (2312, 5),
-    "helpful-base": (2354, 9),
-    "helpful-online": (1137, 2),
-    "helpful-rejection-sampled": (2749, 3),
+    "harmless-base": (2312, 5, 5),
+    "helpful-base": (2354, 9, 9),
+    "helpful-online": (1137, 2, 0),
+    "helpful-rejection-sampled": (2749, 3, 3),
 }
 
 
 @pytest.mark.parametrize("subset", sorted(HH_COUNTS))
 def test_real_hh_rlhf_files(data_home, subset):
-    n_pairs, n_irregular = HH_COUNTS[subset]
+    n_pairs, n_irregular, _ = HH_COUNTS[subset]
     frame = load_hh_rlhf(subset, "test", data_home=data_home)
     assert len(frame) == n_pairs
     assert abs(frame["label"].sum() - n_pairs / 2) <= 0.5
@@ -304,6 +306,24 @@ def test_real_hh_rlhf_rows_rebuild_the_stored_dialogues(data_home, subset):
     rebuilt = rebuilt_dialogues(frame, HH_RLHF_TEXT_TEMPLATE)
     assert rebuilt["chosen"] == [r["chosen"] for r in records]
     assert rebuilt["rejected"] == [r["rejected"] for r in records]
+
+
+@pytest.mark.parametrize("subset", sorted(HH_COUNTS))
+def test_real_hh_rlhf_pairs_the_usual_recipe_splits_otherwise(data_home, subset):
+    frame = load_hh_rlhf(subset, data_home=data_home, shuffle_sides=False)
+    records = read_records(data_home / f"hh_rlhf/{subset}/test.jsonl.gz")
+    usual = [
+        [text[: text.rfind(A)].removeprefix("\n\n") for text in record.values()]
+        for record in records
+    ]
+    differ = [
+        any(own != prompt for own in prompts)
+        for prompts, prompt in zip(usual, frame["prompt"], strict=True)
+    ]
+    assert sum(differ) == HH_COUNTS[subset][2]
+    dropped = load_hh_rlhf(subset, data_home=data_home, irregular="drop")
+    # every pair the usual recipe gets wrong is irregular
+    assert set(frame.index[differ]) <= set(frame.index) - set(dropped.index)
 
 
 def test_real_relabeled_rows_rebuild_the_stored_dialogues(data_home):
