@@ -48,6 +48,18 @@ def _covariate_functions(covariates, owner):
                     f"(got {name!r}); name it with a dict, e.g. "
                     "covariates={'n_questions': lambda text: text.count('?')}."
                 )
+        elif name is not None:
+            # a dict names functions; a built-in cannot be renamed through it
+            fix = (
+                "Give a function, or list the built-in under its own name: "
+                f"covariates=[{item!r}, ...]."
+                if isinstance(item, str) and item in BUILTIN_COVARIATES
+                else f"Give a function, e.g. covariates={{{name!r}: len}}."
+            )
+            raise ValueError(
+                f"{owner}: a dict of covariates maps each name to a function of a "
+                f"text; got {item!r} for the name {name!r}. {fix}"
+            )
         else:
             raise ValueError(
                 f"{owner} expects each covariate to be a built-in name "

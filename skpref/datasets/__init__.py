@@ -8,7 +8,13 @@ precomputed embeddings into the pair-contract arrays.
 
 from skpref.datasets._embeddings import attach_embeddings, pair_features
 from skpref.datasets._fetch import fetch_hh_rlhf, fetch_ultrafeedback
-from skpref.datasets._hh_rlhf import OBJECTIVES, load_hh_rlhf, load_relabeled_hh_rlhf
+from skpref.datasets._hh_rlhf import (
+    HH_RLHF_TEXT_TEMPLATE,
+    OBJECTIVES,
+    RELABELED_HH_RLHF_TEXT_TEMPLATE,
+    load_hh_rlhf,
+    load_relabeled_hh_rlhf,
+)
 from skpref.datasets._home import get_data_home
 from skpref.datasets._pairs import preference_pairs
 from skpref.datasets._synthetic import (
@@ -19,7 +25,9 @@ from skpref.datasets._ultrafeedback import ASPECTS, load_ultrafeedback
 
 __all__ = [
     "ASPECTS",
+    "HH_RLHF_TEXT_TEMPLATE",
     "OBJECTIVES",
+    "RELABELED_HH_RLHF_TEXT_TEMPLATE",
     "attach_embeddings",
     "fetch_hh_rlhf",
     "fetch_ultrafeedback",

@@ -8,6 +8,8 @@ __all__ = ["fetch_hh_rlhf", "fetch_ultrafeedback"]
 
 HH_RLHF_REPO = "Anthropic/hh-rlhf"
 ULTRAFEEDBACK_REPO = "openbmb/UltraFeedback"
+# written into ultrafeedback/ once snapshot_download has returned
+ULTRAFEEDBACK_MARKER = ".skpref_complete"
 
 
 def _hub():
@@ -15,6 +17,14 @@ def _hub():
     import huggingface_hub
 
     return huggingface_hub
+
+
+def _offline_mode():
+    # the embedder's rule (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE, read at call
+    # time), so that one setting keeps every part of skpref off the network
+    from skpref.embeddings._loading import offline_mode
+
+    return offline_mode()
 
 
 def fetch_hh_rlhf(subset="helpful-base", split="train", *, data_home=None, **kwargs):
@@ -66,8 +76,12 @@ def fetch_ultrafeedback(*, data_home=None, **kwargs):
     """Download the raw OpenBMB UltraFeedback data from the Hub, then load it.
 
     The JSON-lines files of ``openbmb/UltraFeedback`` are stored in
-    ``<data_home>/ultrafeedback/``; the download is skipped when that folder
-    already holds ``.jsonl`` files.
+    ``<data_home>/ultrafeedback/``. A download that finishes leaves the marker
+    file ``ultrafeedback/.skpref_complete``; while it is there nothing is
+    downloaded again (offline too). Without it, an interrupted download for
+    instance, ``huggingface_hub.snapshot_download`` runs again: it keeps the
+    files already complete and resumes the others. With ``HF_HUB_OFFLINE=1`` a
+    folder without the marker is an error rather than a partial dataset.
 
     Parameters
     ----------
@@ -87,7 +101,18 @@ def fetch_ultrafeedback(*, data_home=None, **kwargs):
     >>> data = fetch_ultrafeedback()  # doctest: +SKIP
     """
     folder = get_data_home(data_home) / "ultrafeedback"
-    if not any(folder.rglob("*.jsonl*")):
+    marker = folder / ULTRAFEEDBACK_MARKER
+    if not marker.is_file():
+        # any .jsonl file is not enough: an interrupted download leaves some
+        if _offline_mode():
+            raise FileNotFoundError(
+                f"fetch_ultrafeedback found no finished download in {folder} (no "
+                f"{ULTRAFEEDBACK_MARKER} file) and offline mode is on "
+                "(HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE), so it cannot download "
+                "the rest. Run it once with network access, or, "
+                "if the folder holds a complete copy you put there yourself, read "
+                f"it with load_ultrafeedback({str(folder)!r})."
+            )
         folder.mkdir(parents=True, exist_ok=True)
         _hub().snapshot_download(
             ULTRAFEEDBACK_REPO,
@@ -95,4 +120,5 @@ def fetch_ultrafeedback(*, data_home=None, **kwargs):
             local_dir=folder,
             allow_patterns=["*.jsonl", "*.jsonl.gz"],
         )
+        marker.write_text(f"{ULTRAFEEDBACK_REPO}\n", encoding="utf-8")
     return load_ultrafeedback(folder, **kwargs)

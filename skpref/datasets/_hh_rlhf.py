@@ -13,7 +13,13 @@ from skpref.datasets._pairs import (
     split_dialogue,
 )
 
-__all__ = ["OBJECTIVES", "load_hh_rlhf", "load_relabeled_hh_rlhf"]
+__all__ = [
+    "HH_RLHF_TEXT_TEMPLATE",
+    "OBJECTIVES",
+    "RELABELED_HH_RLHF_TEXT_TEMPLATE",
+    "load_hh_rlhf",
+    "load_relabeled_hh_rlhf",
+]
 
 HH_RLHF_SUBSETS = (
     "harmless-base",
@@ -25,6 +31,13 @@ RELABELED_SUBSETS = ("both", "helpful", "harmless")
 SPLITS = ("train", "test")
 #: Objective (and prompt-type) names in id order: helpful = 0, harmless = 1.
 OBJECTIVES = ("helpful", "harmless")
+#: ``text_template`` of :class:`~skpref.LLMEmbeddingTransformer` that puts a row of
+#: :func:`load_hh_rlhf` back into the file's dialogue: the leading ``"\n\n"`` and
+#: the final ``"\n\nAssistant: "`` the loader took off the prompt.
+HH_RLHF_TEXT_TEMPLATE = "\n\n{prompt}\n\nAssistant: {response}"
+#: The same for :func:`load_relabeled_hh_rlhf`, whose files' dialogues start
+#: without ``"\n\n"``.
+RELABELED_HH_RLHF_TEXT_TEMPLATE = "{prompt}\n\nAssistant: {response}"
 
 
 def load_hh_rlhf(
@@ -94,14 +107,25 @@ def load_hh_rlhf(
     Notes
     -----
     The shared prompt is the longest common prefix of the two dialogues cut back
-    to its last ``"\n\nAssistant: "``. Splitting each dialogue at its own last
-    assistant marker (the usual recipe) disagrees with this on 19 pairs of the
-    four test files (9 helpful-base, 5 harmless-base, 2 helpful-online, 3
-    helpful-rejection-sampled): there a response contains a turn marker, and
-    the usual recipe would give the two responses different prompts. These are
-    the pairs ``irregular="drop"`` removes. The test files also hold 36 pairs
-    whose two dialogues are identical (the label carries no preference); they
-    are kept.
+    to its last ``"\n\nAssistant:"``. Splitting each dialogue at its own last
+    ``"\n\nAssistant: "`` (the usual recipe) disagrees with this on 17 pairs of
+    the four test files (5 harmless-base, 9 helpful-base, 0 helpful-online, 3
+    helpful-rejection-sampled): there a response contains an assistant turn,
+    and the usual recipe would give the two responses different prompts.
+    ``irregular="drop"`` removes the 19 pairs in which a response holds any
+    turn marker: those 17 and 2 helpful-online pairs whose response ends in a
+    ``"\n\nHuman:"`` turn. The test files also hold 36 pairs whose two
+    dialogues are identical (the label carries no preference); they are kept.
+    :doc:`/datasets` shows the loop that counts them.
+
+    The prompt loses the final ``"\n\nAssistant: "`` tag, and the default
+    ``text_template="{prompt}\n\n{response}"`` of
+    :class:`~skpref.LLMEmbeddingTransformer` does not put it back: the response
+    would be embedded as if it continued the human's turn. Pass
+    ``text_template=HH_RLHF_TEXT_TEMPLATE`` (and ``chat_template=False`` for a
+    decoder model whose tokenizer has a chat template) to embed exactly the
+    file's ``chosen`` / ``rejected`` dialogue, the text of the shared reference
+    embeddings (see :doc:`/datasets`).
 
     References
     ----------
@@ -239,6 +263,15 @@ def load_relabeled_hh_rlhf(
     load_hh_rlhf : The original pairs with their human labels.
     pair_features : Build ``[a | b | objective_id]`` for multi-objective models.
 
+    Notes
+    -----
+    As with :func:`load_hh_rlhf`, the prompt ends before the final
+    ``"\n\nAssistant: "`` tag. Pass
+    ``text_template=RELABELED_HH_RLHF_TEXT_TEMPLATE`` to
+    :class:`~skpref.LLMEmbeddingTransformer` (with ``chat_template=False`` for a
+    decoder model with a chat template) to embed exactly the file's ``chosen`` /
+    ``rejected`` text, which starts without ``"\n\n"``.
+
     References
     ----------
     Siththaranjan, Laidlaw and Hadfield-Menell (2024), "Distributional Preference
@@ -329,11 +362,17 @@ def load_relabeled_hh_rlhf(
 def _check_relabeled_record(record, line_number, path, owner):
     where = f"{owner}: line {line_number} of {path}"
     responses = record["responses"]
-    if len(responses) != 2 or not all(isinstance(text, str) for text in responses):
+    if len(responses) != 2:
         raise ValueError(
             f"{where}: 'responses' must be a list of two strings, got "
             f"{len(responses)} items."
         )
+    for position, text in enumerate(responses):
+        if not isinstance(text, str):
+            raise ValueError(
+                f"{where}: 'responses' must be a list of two strings, but item "
+                f"{position} is {text!r} ({type(text).__name__})."
+            )
     for key in ("objective", "data_subset"):
         if record[key] not in OBJECTIVES:
             raise ValueError(

@@ -22,7 +22,9 @@ from skpref.utils._texts import CONVERSATION, check_texts
 
 __all__ = ["preference_pairs"]
 
-_ASSISTANT = "\n\nAssistant: "
+# no trailing space: a whitespace-stripped dialogue ends an empty turn with
+# "\n\nAssistant:" alone, and its final turn must still be found
+_ASSISTANT = "\n\nAssistant:"
 _TURN_MARKERS = ("\n\nHuman:", "\n\nAssistant:")
 
 
@@ -41,18 +43,25 @@ def side_swaps(n, shuffle_sides, random_state):
 def split_dialogue(chosen, rejected):
     r"""Split two dialogues into their shared prompt and their two final turns.
 
-    The prompt ends at the last ``"\n\nAssistant: "`` that lies inside the
-    longest common prefix of the two texts. Unlike ``text.rfind`` on each text
-    alone, this stays right when a response itself contains a turn marker.
-    The prompt loses its leading ``"\n\n"``. Returns ``None`` if the common
-    prefix holds no assistant turn.
+    The prompt ends at the last ``"\n\nAssistant:"`` that lies inside the
+    longest common prefix of the two texts, and each response loses the one
+    space that follows the marker. Unlike ``text.rfind`` on each text alone,
+    this stays right when a response itself contains a turn marker; and the
+    marker is found without its space, so a dialogue whose empty final turn was
+    stripped to ``"...\n\nAssistant:"`` still splits at that turn. The prompt
+    loses its leading ``"\n\n"``. Returns ``None`` if the common prefix holds
+    no assistant turn.
     """
     shared = len(os.path.commonprefix([chosen, rejected]))
     cut = chosen.rfind(_ASSISTANT, 0, shared)
     if cut < 0:
         return None
     start = cut + len(_ASSISTANT)
-    return chosen[:cut].removeprefix("\n\n"), chosen[start:], rejected[start:]
+    return (
+        chosen[:cut].removeprefix("\n\n"),
+        chosen[start:].removeprefix(" "),
+        rejected[start:].removeprefix(" "),
+    )
 
 
 def is_irregular(response):
@@ -148,7 +157,7 @@ def _implicit_prompts(chosen, rejected, form, index, owner, hint=""):
             what = (
                 "share no leading message"
                 if form == CONVERSATION
-                else "share no '\\n\\nAssistant: ' turn"
+                else "share no '\\n\\nAssistant:' turn"
             )
             raise ValueError(
                 f"{owner}: data has no prompt column, so the prompt must be the "
@@ -190,8 +199,9 @@ def preference_pairs(
         Column of prompts. With ``None``, or with the default when data has no
         ``"prompt"`` column, the prompt is implicit: for text, the shared
         beginning of ``chosen`` and ``rejected`` up to their last shared
-        ``"\n\nAssistant: "`` (the HH-RLHF format, leading ``"\n\n"`` removed);
-        for conversations, their shared leading messages.
+        ``"\n\nAssistant:"`` (the HH-RLHF format, leading ``"\n\n"`` removed;
+        the one space after the marker, where there is one, starts neither
+        response); for conversations, their shared leading messages.
     chosen, rejected : str, default="chosen", "rejected"
         Columns of the preferred and the other response.
     objective : str or None, default=None

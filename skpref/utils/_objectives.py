@@ -210,7 +210,9 @@ objectives ['helpful', 'harmless']. Did you mean 'harmless'?
         return np.zeros(0, dtype=np.int64)
     if not _is_names(series):
         n = None if coding is None else len(coding)
-        return check_objective_ids(series.to_numpy(), n_objectives=n, owner=owner)
+        return check_objective_ids(
+            series.to_numpy(), n_objectives=n, owner=owner, argument=argument
+        )
     if coding is None:
         example = series.iloc[0]
         raise ValueError(

@@ -83,7 +83,7 @@ def check_pair_width(n_columns, *, with_objective, owner):
     return n_pair_columns // 2
 
 
-def check_objective_ids(objective, *, n_objectives=None, owner):
+def check_objective_ids(objective, *, n_objectives=None, owner, argument=None):
     """Check an objective column and return it as an integer array.
 
     Parameters
@@ -94,6 +94,10 @@ def check_objective_ids(objective, *, n_objectives=None, owner):
         If given, ids must lie in ``0..n_objectives - 1``.
     owner : str
         Name used in the error message.
+    argument : str or None, default=None
+        What holds the ids, named in the error message (e.g. ``"column
+        'objective'"``). None: the last column of X of an estimator, and
+        ``n_objectives`` is the number it was fitted with.
 
     Returns
     -------
@@ -104,31 +108,41 @@ def check_objective_ids(objective, *, n_objectives=None, owner):
     >>> check_objective_ids([0.0, 1.0, 1.0], n_objectives=2, owner="m")
     array([0, 1, 1])
     """
+    where = "the last column of X" if argument is None else argument
     objective = np.asarray(objective, dtype=np.float64)
     if objective.size and not np.all(np.isfinite(objective)):
-        raise ValueError(f"{owner}: the objective column contains NaN or inf.")
+        holder = "the objective column" if argument is None else argument
+        raise ValueError(f"{owner}: {holder} contains NaN or inf.")
     ids = np.rint(objective)
     if np.any(ids != objective):
         bad = objective[ids != objective][0]
         raise ValueError(
-            f"{owner} expects the last column of X to hold integer objective ids "
+            f"{owner} expects {where} to hold integer objective ids "
             f"0..K-1; got the non-integer value {float(bad)!r}."
         )
+    in_where = "" if argument is None else f" in {argument}"
     if np.any(ids < 0):
         raise ValueError(
-            f"{owner} expects objective ids 0..K-1; got the negative id "
+            f"{owner} expects objective ids 0..K-1{in_where}; got the negative id "
             f"{int(ids.min())}."
         )
     if ids.size and ids.max() > _MAX_OBJECTIVE_ID:
         raise ValueError(
-            f"{owner} expects objective ids 0..K-1; got the id {ids.max():.6g}, "
-            "too large to number an objective. Is the last column of X really "
-            "the objective id?"
+            f"{owner} expects objective ids 0..K-1{in_where}; got the id "
+            f"{ids.max():.6g}, too large to number an objective. Does {where} "
+            "really hold objective ids?"
         )
     if n_objectives is not None and ids.size and ids.max() >= n_objectives:
+        if argument is None:
+            raise ValueError(
+                f"{owner} was fitted with {n_objectives} objectives (ids "
+                f"0..{n_objectives - 1}); got the objective id {int(ids.max())}."
+            )
         raise ValueError(
-            f"{owner} was fitted with {n_objectives} objectives (ids "
-            f"0..{n_objectives - 1}); got the objective id {int(ids.max())}."
+            f"{owner}: {argument} holds the objective id {int(ids.max())}, outside "
+            f"the objective coding in force (ids 0..{n_objectives - 1}, "
+            f"{n_objectives} objectives). Use ids 0..{n_objectives - 1}, or a "
+            "coding with more objectives."
         )
     return ids.astype(np.int64)
 

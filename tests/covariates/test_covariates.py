@@ -130,6 +130,17 @@ def test_tokens_are_counted_without_special_tokens(minilm_tokenizer):
         (["n_words", "n_words"], "'n_words' is given twice"),
         ([], "got no covariates"),
         ([3], "a built-in name .* or a function of a text; got 3"),
+        (
+            {"length": "n_characters"},
+            "a dict of covariates maps each name to a function of a text; got "
+            "'n_characters' for the name 'length'. Give a function, or list the "
+            "built-in under its own name: covariates=\\['n_characters', ...\\]",
+        ),
+        (
+            {"length": 3},
+            "got 3 for the name 'length'. Give a function, e.g. "
+            "covariates={'length': len}",
+        ),
         ({"nan": lambda t: float("nan")}, "'nan' must give a finite number.*row 0"),
         ({"text": lambda t: t}, "'text' must give a finite number"),
         ("n_tokens", "'n_tokens' needs a tokenizer"),

@@ -81,7 +81,7 @@ FIXTURE_LINES = [
         (
             [{"chosen": "a plain answer", "rejected": "another answer"}],
             {},
-            "no prompt column.*at row 0 they share no '\\\\n\\\\nAssistant: ' turn",
+            "no prompt column.*at row 0 they share no '\\\\n\\\\nAssistant:' turn",
         ),
         (
             [{"chosen": [{"role": "user", "content": "a"}], "rejected": []}],
@@ -102,6 +102,18 @@ FIXTURE_LINES = [
             [{**GOOD, "chosen": "bad \ud800 text"}],
             {},
             "column 'chosen' at row 0 holds the lone surrogate U\\+D800",
+        ),
+        (
+            [{**GOOD, "objective": 2}],
+            {"objective": "objective", "objective_categories": ["helpful", "harmless"]},
+            "column 'objective' holds the objective id 2, outside the objective "
+            "coding in force \\(ids 0..1, 2 objectives\\)",
+        ),
+        (
+            [{**GOOD, "objective": 0.5}],
+            {"objective": "objective"},
+            "preference_pairs expects column 'objective' to hold integer objective "
+            "ids 0..K-1; got the non-integer value 0.5",
         ),
         (
             [{**GOOD, "objective": "harmles"}],

