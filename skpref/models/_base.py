@@ -131,7 +131,9 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         """Build, initialise (from the plan's seed) and train ``net_`` on ``phases``."""
         self.net_ = self._build_net(validated=phases.valid is not None)
         with self._forked_rng():
-            torch.manual_seed(plan.seeds.init)
+            # the CPU generator only: the module is built on the CPU, and
+            # torch.manual_seed would reseed every GPU's generator too
+            torch.default_generator.manual_seed(plan.seeds.init)
             self.net_.initialize()
             self.net_.partial_fit(phases)
 

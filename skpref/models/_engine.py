@@ -209,7 +209,7 @@ def _train_group(plans, data, progress=None):
     for model, plan in zip(models, plans, strict=True):
         model.net_ = model._build_net(validated=validated)
         with model._forked_rng():
-            torch.manual_seed(plan.seeds.init)
+            torch.default_generator.manual_seed(plan.seeds.init)  # as in a fit alone
             model.net_.initialize()
     stacked = StackedModules([model.net_.module_ for model in models])
     train = Batches(
