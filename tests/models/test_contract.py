@@ -128,3 +128,23 @@ def test_fit_leaves_the_users_cuda_seed_alone():
         pytest.skip("torch.cuda._lazy_seed_tracker holds the seed in another form")
     _fit_model_and_ensemble()
     assert queued_seed() == [123]
+
+
+def test_fits_under_a_float64_default_dtype_the_same_model():
+    model = AdversarialRewardModel(**{**SMALL_ADVERSARY, "max_epochs": 2})
+    train = pair_data_for(model, n_pairs=100)
+    members = RewardEnsemble(model, n_members=2, random_state=0)
+    expected = [
+        clone(estimator).fit(train.X, train.y).predict_proba(train.X)
+        for estimator in (model, members)
+    ]
+    torch.set_default_dtype(torch.float64)
+    try:
+        got = [
+            clone(estimator).fit(train.X, train.y).predict_proba(train.X)
+            for estimator in (model, members)
+        ]
+    finally:
+        torch.set_default_dtype(torch.float32)
+    for a, b in zip(got, expected, strict=True):
+        assert_array_equal(a, b)
