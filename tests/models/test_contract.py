@@ -148,3 +148,21 @@ def test_fits_under_a_float64_default_dtype_the_same_model():
         torch.set_default_dtype(torch.float32)
     for a, b in zip(got, expected, strict=True):
         assert_array_equal(a, b)
+
+
+def test_reversed_float32_views_are_accepted(fitted):
+    # float32 input passes validation uncopied, negative strides and all
+    model, train, test = fitted
+    X_train = train.X.astype(np.float32)[::-1]
+    refit = clone(model).set_params(max_epochs=1)
+    copied = clone(refit).fit(np.ascontiguousarray(X_train), train.y[::-1])
+    refit.fit(X_train, train.y[::-1])
+    d = model.n_pair_features_
+    X_test = test.X.astype(np.float32)
+    E = X_test[:, :d]
+    if model._with_objective:
+        E = np.hstack([E, X_test[:, -1:]])
+    for method, X in [("predict_proba", X_test[::-1]), ("predict_reward", E[::-1])]:
+        assert_array_equal(
+            getattr(refit, method)(X), getattr(copied, method)(np.ascontiguousarray(X))
+        )

@@ -210,3 +210,12 @@ def test_predicting_before_fit_raises_not_fitted(latent):
 def test_single_responses_of_the_wrong_width_are_refused(fitted, latent):
     with pytest.raises(ValueError, match="expects single responses with 8 columns"):
         fitted.predict_reward(latent.X)
+
+
+def test_fits_on_a_reversed_float32_view(latent):
+    X = latent.X.astype(np.float32)[::-1]
+    member = BTLRewardRegressor(**{**QUICK, "max_epochs": 2})
+    ensemble = RewardEnsemble(member, n_members=2, random_state=0)
+    ensemble.fit(X, latent.y[::-1])
+    copied = clone(ensemble).fit(np.ascontiguousarray(X), latent.y[::-1])
+    assert_array_equal(ensemble.predict_proba(X), copied.predict_proba(X))
