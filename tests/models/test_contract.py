@@ -86,6 +86,19 @@ def test_the_holdout_is_stratified_and_sized_as_asked():
     assert model.history_["valid_batch_count"].iloc[0] == 2
 
 
+def test_without_validation_patience_stops_on_the_training_loss():
+    # lr 0.3 overshoots: the training loss stops falling after a few epochs
+    model = BTLRewardRegressor(
+        **{**SMALL_NET, "lr": 0.3, "validation_fraction": None, "patience": 2}
+    )
+    train = pair_data_for(model, n_pairs=200)
+    model.fit(train.X, train.y)
+    loss = model.history_["train_loss"]
+    assert model.n_epochs_ < model.max_epochs
+    assert model.best_epoch_ == int(loss.idxmin()) + 1
+    assert model.n_epochs_ == model.best_epoch_ + 2  # two epochs of no lower loss
+
+
 def _fit_model_and_ensemble():
     model = AdversarialRewardModel(**{**SMALL_ADVERSARY, "max_epochs": 2})
     train = pair_data_for(model, n_pairs=100)
