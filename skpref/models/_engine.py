@@ -49,7 +49,8 @@ def fit_together(models, data, *, rows=None, covariates=None, progress=None):
     data : list of (X, y, sample_weight)
         Each model's training data, validated: ``X`` float32 pairs, ``y`` labels,
         ``sample_weight`` float64 (ones for none). Models given the same ``X``
-        object share one copy of it on the device.
+        and ``y`` objects share one copy of them on the device (their weights
+        stay their own).
     rows : list of (ndarray or None) or None, default=None
         The rows of its ``X`` each model trains on, in order (None: all).
     covariates : list of (DataFrame, array-like or None) or None, default=None
@@ -82,7 +83,8 @@ def fit_together(models, data, *, rows=None, covariates=None, progress=None):
         blocks, offsets = {}, []
         for k, _ in planned:
             X, y, _ = data[k]
-            key = (id(X), None if sides[k] is None else sides[k].tobytes())
+            # the weights are not part of a block: each plan holds its own
+            key = (id(X), id(y), None if sides[k] is None else sides[k].tobytes())
             if key not in blocks:
                 start = sum(len(block[0]) for block in blocks.values())
                 blocks[key] = (training_block(X, sides[k]), y, start)
@@ -97,8 +99,9 @@ def fit_together(models, data, *, rows=None, covariates=None, progress=None):
             device,
         )
         train_members(plans, shared, progress=progress)
-    for k, model in enumerate(models):
-        model._summarise_training(data[k][0])
+    for k, model in enumerate(models):  # on its rows, as a fit alone on X[rows]
+        X = data[k][0]
+        model._summarise_training(X if rows[k] is None else X[rows[k]])
     return models
 
 
