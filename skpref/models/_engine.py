@@ -39,7 +39,9 @@ from skpref.models._batches import Batches, PairData, Phases, Rows
 from skpref.models._stacked import StackedModules
 
 
-def fit_together(models, data, *, rows=None, covariates=None, progress=None):
+def fit_together(
+    models, data, *, rows=None, valid_rows=None, covariates=None, progress=None
+):
     """Fit unfitted reward models together; each as it would be fitted alone.
 
     Parameters
@@ -52,7 +54,14 @@ def fit_together(models, data, *, rows=None, covariates=None, progress=None):
         and ``y`` objects share one copy of them on the device (their weights
         stay their own).
     rows : list of (ndarray or None) or None, default=None
-        The rows of its ``X`` each model trains on, in order (None: all).
+        The rows of its ``X`` each model trains on, in order (None: all), less
+        the model's holdout.
+    valid_rows : list of (ndarray or None) or None, default=None
+        The rows of its ``X`` each model validates on instead of holding out
+        ``validation_fraction`` of its ``rows`` (an empty array: none; None: the
+        holdout). A model so given ``rows`` and ``valid_rows`` is the model
+        fitted alone on ``X[rows]`` with ``X_val=X[valid_rows]``, except that
+        its validation pairs keep their weights.
     covariates : list of (DataFrame, array-like or None) or None, default=None
         Each model's ``covariates`` fit metadata (adversarial models with a
         covariate target; None: none). Models given the same ``X`` and the same
@@ -68,6 +77,7 @@ def fit_together(models, data, *, rows=None, covariates=None, progress=None):
         The models, fitted.
     """
     rows = rows or [None] * len(models)
+    valid_rows = valid_rows or [None] * len(models)
     covariates = covariates or [None] * len(models)
     by_device, sides = {}, []
     for k, model in enumerate(models):
@@ -75,7 +85,7 @@ def fit_together(models, data, *, rows=None, covariates=None, progress=None):
         model.n_features_in_ = X.shape[1]
         side = model._adversary_side(X, covariates[k])
         sides.append(side)
-        plan = model._plan_fit(X, y, weight, rows[k])
+        plan = model._plan_fit(X, y, weight, rows[k], valid_rows=valid_rows[k])
         # the rows of one PairData have one width: X's, plus the adversary's targets
         width = X.shape[1] + (0 if side is None else side.shape[1])
         by_device.setdefault((model.device_, width), []).append((k, plan))
