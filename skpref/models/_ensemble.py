@@ -82,6 +82,12 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Number of features of one response (``d``).
     n_objectives_ : int
         Number of objectives (multi-objective members only).
+    objective_categories_ : ndarray of str or None
+        The members' objective names, id ``k`` being ``objective_categories_[k]``
+        (multi-objective members only; None where they were given none).
+    feature_names_in_ : ndarray of str
+        Names of the columns of ``X``, when it is a DataFrame with string
+        column names; the members have them too.
 
     See Also
     --------
@@ -194,12 +200,23 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         )
         self.member_samples_ = samples if self.bootstrap else None
         self.member_valid_samples_ = valid if self.bootstrap else None
-        self.classes_ = np.array([0, 1])
-        self.n_pair_features_ = members[0].n_pair_features_
-        if self._with_objective:
-            self.n_objectives_ = members[0].n_objectives_
+        self._copy_member_attributes()
         self.reward_offsets_ = self._reward_offsets(X)
         return self
+
+    def _copy_member_attributes(self):
+        """Take from the members the fitted attributes that describe the input."""
+        first = self.members_[0]
+        self.classes_ = np.array([0, 1])
+        self.n_pair_features_ = first.n_pair_features_
+        for name in ("n_objectives_", "objective_categories_"):
+            if self._with_objective:  # a single-objective refit keeps no stale K
+                setattr(self, name, getattr(first, name))
+            else:
+                self.__dict__.pop(name, None)
+        if hasattr(self, "feature_names_in_"):  # members predict on DataFrames too
+            for member in self.members_:
+                member.feature_names_in_ = self.feature_names_in_
 
     def _check_estimator(self):
         if not isinstance(self.estimator, BaseRewardModel):

@@ -1,6 +1,7 @@
 """RewardEnsemble: members, averaged probabilities, centred rewards and their spread."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit, logit
@@ -251,6 +252,37 @@ def test_predicting_before_fit_raises_not_fitted(latent):
 def test_single_responses_of_the_wrong_width_are_refused(fitted, latent):
     with pytest.raises(ValueError, match="expects single responses with 8 columns"):
         fitted.predict_reward(latent.X)
+
+
+def test_the_ensemble_has_its_members_objective_coding_until_a_refit_drops_it():
+    member = MultiheadRewardModel(
+        **{**SMALL_HEADS, "max_epochs": 1}, objective_categories=["helpful", "harmless"]
+    )
+    data = pair_data_for(member, n_pairs=80)
+    ensemble = RewardEnsemble(member, n_members=2, random_state=0)
+    ensemble.fit(data.X, data.y)
+    assert ensemble.objective_categories_.tolist() == ["helpful", "harmless"]
+    assert ensemble.n_objectives_ == 2
+    single = pair_data_for(BTLRewardRegressor(), n_pairs=80)
+    ensemble.set_params(estimator=BTLRewardRegressor(**{**QUICK, "max_epochs": 1}))
+    ensemble.fit(single.X, single.y)
+    assert not hasattr(ensemble, "objective_categories_")
+    assert not hasattr(ensemble, "n_objectives_")
+
+
+def test_members_of_an_ensemble_fitted_on_a_dataframe_know_its_columns(latent):
+    frame = pd.DataFrame(latent.X, columns=[f"f{i}" for i in range(latent.X.shape[1])])
+    member = BTLRewardRegressor(**{**QUICK, "max_epochs": 1})
+    ensemble = RewardEnsemble(member, n_members=2, random_state=0)
+    ensemble.fit(frame, latent.y)
+    for fitted in ensemble.members_:  # warnings are errors: none here
+        assert_array_equal(fitted.feature_names_in_, frame.columns)
+        assert fitted.predict(frame).shape == (len(frame),)
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        ensemble.members_[0].predict(latent.X)
+    ensemble.fit(latent.X, latent.y)
+    assert not hasattr(ensemble, "feature_names_in_")
+    assert not hasattr(ensemble.members_[0], "feature_names_in_")
 
 
 def test_fits_on_a_reversed_float32_view(latent):
