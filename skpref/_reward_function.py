@@ -42,10 +42,11 @@ def _text_pipeline(pipeline, owner):
     model_coding = getattr(model, "objective_categories_", None)
     coding = embedder.objective_categories_
     if model_coding is not None and coding is not None:
-        if [str(c) for c in model_coding] != [str(c) for c in coding]:
+        model_coding, coding = [str(c) for c in model_coding], [str(c) for c in coding]
+        if model_coding != coding:
             raise ValueError(
-                f"{owner}: the embedder codes objectives as {list(coding)} but the "
-                f"reward model as {list(model_coding)}; the same name would pick "
+                f"{owner}: the embedder codes objectives as {coding} but the "
+                f"reward model as {model_coding}; the same name would pick "
                 "another head. Refit the pipeline with one objective_categories."
             )
     return embedder, model

@@ -13,6 +13,7 @@ from skpref import (
     BTLRewardRegressor,
     LLMEmbeddingTransformer,
     MultiheadRewardModel,
+    RewardEnsemble,
     predict_text_reward,
     reward_function,
 )
@@ -264,6 +265,38 @@ def test_a_model_coding_that_disagrees_is_an_error(multihead):
         ValueError, match="embedder codes objectives as.*reward model as"
     ):
         reward_function(swapped, objective="helpful")
+
+
+def test_an_ensemble_coding_that_disagrees_is_an_error(multihead):
+    X, y = preference_pairs(
+        preference_data(16, 2),
+        objective="objective",
+        objective_categories=["helpful", "harmless"],
+        random_state=0,
+    )
+    member = clone(multihead[-1]).set_params(max_epochs=1)
+
+    def with_ensemble(coding):
+        ensemble = RewardEnsemble(
+            clone(member).set_params(objective_categories=coding),
+            n_members=2,
+            random_state=0,
+        )
+        return clone(multihead).set_params(rm=ensemble).fit(X, y)
+
+    agreeing = with_ensemble(["helpful", "harmless"])
+    rewards = predict_text_reward(agreeing, PROMPTS, COMPLETIONS, objective=0)
+    assert rewards.shape == (2,)
+    swapped = with_ensemble(["harmless", "helpful"])
+    # the codings print as plain strings, not np.str_('...')
+    message = (
+        r"embedder codes objectives as \['helpful', 'harmless'\] but the reward "
+        r"model as \['harmless', 'helpful'\]"
+    )
+    with pytest.raises(ValueError, match=message):
+        reward_function(swapped, objective="helpful")
+    with pytest.raises(ValueError, match=message):
+        predict_text_reward(swapped, PROMPTS, COMPLETIONS, objective="helpful")
 
 
 def test_prompts_and_responses_must_match(multihead):

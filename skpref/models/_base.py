@@ -21,14 +21,13 @@ from skpref.models._inputs import (
     single_responses,
     validation_arrays,
 )
-from skpref.models._net import NonFiniteLossGuard, PairHoldout, PairNet
+from skpref.models._net import NonFiniteLossGuard, PairNet
 from skpref.models._pair_classifier import PairClassifierMixin
 from skpref.utils._device import resolve_device
 from skpref.utils._validation import (
     Interval,
     StrOptions,
     _fit_context,
-    check_objective_ids,
     check_pair_width,
     validate_parameter_constraints,
 )
@@ -131,15 +130,20 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         """Build, initialise (from the plan's seed) and train ``net_`` on ``phases``."""
         self.net_ = self._build_net(validated=phases.valid is not None)
         with self._forked_rng():
-            torch.manual_seed(plan.seeds.init)
+            # the CPU generator only: the module is built on the CPU, and
+            # torch.manual_seed would reseed every GPU's generator too
+            torch.default_generator.manual_seed(plan.seeds.init)
             self.net_.initialize()
             self.net_.partial_fit(phases)
 
-    def _plan_fit(self, X, y, weight, rows=None, *, holdout=True):
+    def _plan_fit(self, X, y, weight, rows=None, *, holdout=True, valid_rows=None):
         """Set the fitted attributes; return what the fit trains on (a FitPlan).
 
         ``X``, ``y`` and ``weight`` are validated; ``rows`` (default: all) are the
-        rows of ``X`` that this fit trains on, in order.
+        rows of ``X`` that this fit trains on, in order, less its holdout (see
+        :meth:`_split`); ``valid_rows``, if given, are the rows it validates on
+        instead of a holdout (none if empty), their weights scaled to a mean of 1
+        among themselves.
         """
         owner = type(self).__name__
         rows = np.arange(len(X)) if rows is None else np.asarray(rows)
@@ -147,41 +151,34 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         self.n_pair_features_ = check_pair_width(
             X.shape[1], with_objective=self._with_objective, owner=owner
         )
-        declared = self._declared_n_objectives()
-        if self._with_objective:
-            ids = check_objective_ids(X[rows, -1], owner=owner)
-            self.objective_categories_, declared = _training.objective_names(
-                self.objective_categories, declared, owner=owner
-            )
-            names = self.objective_categories_
-            self.n_objectives_ = _training.n_objectives(
-                ids,
-                declared,
-                owner=owner,
-                declared_by=None
-                if names is None
-                else f"objective_categories={names.tolist()}",
-            )
-            self._check_objectives(ids)
-        else:  # a refit after with_objective was switched off keeps no stale K
-            for name in ("n_objectives_", "objective_categories_"):
-                self.__dict__.pop(name, None)
-        weight = weight[rows]
-        if not np.all(weight > 0):  # pairs of weight 0 are left out
-            keep = weight > 0
-            rows, weight = rows[keep], weight[keep]
-        weight = (weight / weight.mean()).astype(np.float32)
+        _training.fit_objectives(self, X[rows, -1] if self._with_objective else None)
         seeds = _training.Seeds.from_random_state(self.random_state)
         self.device_ = resolve_device(self.device, owner=owner)
-        train, valid = np.arange(len(rows)), None
+        if valid_rows is None:
+            kept, train, valid = self._split(y, weight, rows, seeds, holdout=holdout)
+            train = _weighted(train, weight, kept)
+            valid = None if valid is None else _weighted(valid, weight, kept)
+        else:  # given validation pairs (a bootstrap member's): weighted by themselves
+            kept = rows[weight[rows] > 0]
+            valid_rows = np.asarray(valid_rows, dtype=np.intp)
+            valid_rows = valid_rows[weight[valid_rows] > 0]
+            train = _weighted(kept, weight, kept)
+            valid = None
+            if len(valid_rows):
+                valid = _weighted(valid_rows, weight, valid_rows)
+        return _training.FitPlan(self, train, valid, seeds)
+
+    def _split(self, y, weight, rows, seeds, *, holdout=True):
+        """Return ``(kept, train, valid)`` rows: the holdout of a fit on ``rows``.
+
+        ``kept`` are the rows of positive weight (pairs of weight 0 are left
+        out), ``train`` and ``valid`` the stratified ``validation_fraction`` of
+        them held out with ``seeds.split`` (``valid`` is None without one, or
+        unless ``holdout``).
+        """
+        kept = rows[weight[rows] > 0]
         fraction = (self.validation_fraction or 0) if holdout else 0
-        n_valid = _training.holdout_size(fraction, len(rows))
-        if 1 <= n_valid < len(rows):
-            train, valid = PairHoldout(fraction, seeds.split).split_indices(y[rows])
-            valid = Rows.of(rows[valid], weight[valid])
-        return _training.FitPlan(
-            self, Rows.of(rows[train], weight[train]), valid, seeds
-        )
+        return (kept, *_training.holdout(y, kept, fraction, seeds.split))
 
     def _adversary_side(self, X, covariates):
         """Set the adversary's fitted attributes; return its training columns.
@@ -385,6 +382,11 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         with self._forked_rng():  # initialising draws random weights
             self.net_.initialize()
         _training.load_module_state(self.net_.module_, state["net_"], owner=self)
+
+
+def _weighted(rows, weight, scaled_over):
+    """``Rows`` of ``rows``, their weights divided by the mean over ``scaled_over``."""
+    return Rows.of(rows, (weight[rows] / weight[scaled_over].mean()).astype(np.float32))
 
 
 def _to_numpy(batches):

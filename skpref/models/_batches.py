@@ -63,7 +63,9 @@ class PairData:
         else:
             host = torch.from_numpy(np.concatenate(blocks))
         if host is None:  # block by block, without a second host copy
-            self.X = torch.empty((n_rows, n_columns), device=self.device)
+            self.X = torch.empty(
+                (n_rows, n_columns), dtype=torch.float32, device=self.device
+            )
             start = 0
             for block in blocks:
                 self.X[start : start + len(block)].copy_(torch.from_numpy(block))
@@ -171,7 +173,7 @@ class Batches:
     def _epoch_order(self):
         """``(index, weight)`` of every member's rows this epoch, padded, stacked."""
         index = torch.empty((len(self.members), self.length), dtype=torch.int64)
-        weight = torch.zeros((len(self.members), self.length))
+        weight = torch.zeros((len(self.members), self.length), dtype=torch.float32)
         for k, rows in enumerate(self.members):
             n = len(rows)
             if self.generators is None:

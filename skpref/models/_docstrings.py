@@ -16,8 +16,10 @@ TRAINING_PARAMS = """\
         paper's protocol). Ignored when ``fit`` receives ``X_val, y_val``. With
         ``None`` or ``0`` the weights with the lowest training loss are kept.
     patience : int or None, default=None
-        Stop after this many epochs without a better validation accuracy. ``None``
-        trains all ``max_epochs`` (the best weights are kept either way).
+        Stop after this many epochs without a better validation accuracy, or,
+        without validation pairs (``validation_fraction=None`` or ``0`` and no
+        ``X_val``), without a lower training loss. ``None`` trains all
+        ``max_epochs`` (the best weights are kept either way).
     device : {"auto", "cpu", "cuda", "mps"} or str, default="auto"
         Torch device (``"cuda:1"`` also works); ``"auto"`` picks CUDA, then MPS,
         then the CPU. A device this machine lacks is a ``ValueError`` in ``fit``.

@@ -39,7 +39,9 @@ from skpref.models._batches import Batches, PairData, Phases, Rows
 from skpref.models._stacked import StackedModules
 
 
-def fit_together(models, data, *, rows=None, covariates=None, progress=None):
+def fit_together(
+    models, data, *, rows=None, valid_rows=None, covariates=None, progress=None
+):
     """Fit unfitted reward models together; each as it would be fitted alone.
 
     Parameters
@@ -49,9 +51,17 @@ def fit_together(models, data, *, rows=None, covariates=None, progress=None):
     data : list of (X, y, sample_weight)
         Each model's training data, validated: ``X`` float32 pairs, ``y`` labels,
         ``sample_weight`` float64 (ones for none). Models given the same ``X``
-        object share one copy of it on the device.
+        and ``y`` objects share one copy of them on the device (their weights
+        stay their own).
     rows : list of (ndarray or None) or None, default=None
-        The rows of its ``X`` each model trains on, in order (None: all).
+        The rows of its ``X`` each model trains on, in order (None: all), less
+        the model's holdout.
+    valid_rows : list of (ndarray or None) or None, default=None
+        The rows of its ``X`` each model validates on instead of holding out
+        ``validation_fraction`` of its ``rows`` (an empty array: none; None: the
+        holdout). A model so given ``rows`` and ``valid_rows`` is the model
+        fitted alone on ``X[rows]`` with ``X_val=X[valid_rows]``, except that
+        its validation pairs keep their weights.
     covariates : list of (DataFrame, array-like or None) or None, default=None
         Each model's ``covariates`` fit metadata (adversarial models with a
         covariate target; None: none). Models given the same ``X`` and the same
@@ -67,6 +77,7 @@ def fit_together(models, data, *, rows=None, covariates=None, progress=None):
         The models, fitted.
     """
     rows = rows or [None] * len(models)
+    valid_rows = valid_rows or [None] * len(models)
     covariates = covariates or [None] * len(models)
     by_device, sides = {}, []
     for k, model in enumerate(models):
@@ -74,7 +85,7 @@ def fit_together(models, data, *, rows=None, covariates=None, progress=None):
         model.n_features_in_ = X.shape[1]
         side = model._adversary_side(X, covariates[k])
         sides.append(side)
-        plan = model._plan_fit(X, y, weight, rows[k])
+        plan = model._plan_fit(X, y, weight, rows[k], valid_rows=valid_rows[k])
         # the rows of one PairData have one width: X's, plus the adversary's targets
         width = X.shape[1] + (0 if side is None else side.shape[1])
         by_device.setdefault((model.device_, width), []).append((k, plan))
@@ -82,7 +93,8 @@ def fit_together(models, data, *, rows=None, covariates=None, progress=None):
         blocks, offsets = {}, []
         for k, _ in planned:
             X, y, _ = data[k]
-            key = (id(X), None if sides[k] is None else sides[k].tobytes())
+            # the weights are not part of a block: each plan holds its own
+            key = (id(X), id(y), None if sides[k] is None else sides[k].tobytes())
             if key not in blocks:
                 start = sum(len(block[0]) for block in blocks.values())
                 blocks[key] = (training_block(X, sides[k]), y, start)
@@ -97,8 +109,9 @@ def fit_together(models, data, *, rows=None, covariates=None, progress=None):
             device,
         )
         train_members(plans, shared, progress=progress)
-    for k, model in enumerate(models):
-        model._summarise_training(data[k][0])
+    for k, model in enumerate(models):  # on its rows, as a fit alone on X[rows]
+        X = data[k][0]
+        model._summarise_training(X if rows[k] is None else X[rows[k]])
     return models
 
 
@@ -209,7 +222,7 @@ def _train_group(plans, data, progress=None):
     for model, plan in zip(models, plans, strict=True):
         model.net_ = model._build_net(validated=validated)
         with model._forked_rng():
-            torch.manual_seed(plan.seeds.init)
+            torch.default_generator.manual_seed(plan.seeds.init)  # as in a fit alone
             model.net_.initialize()
     stacked = StackedModules([model.net_.module_ for model in models])
     train = Batches(

@@ -29,11 +29,13 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     ``n_members`` copies of a reward model, each with its own seed (initial
     weights, batch order and validation holdout) and, with ``bootstrap=True``,
-    its own bootstrap sample of the pairs, are trained together by skpref's
-    vectorised engine: one forward and backward pass and one Adam step per
-    batch for all members, on one copy of the data on the device. Member ``k``
-    is the model ``clone(estimator).set_params(random_state=s_k)`` fitted alone
-    on its pairs, to floating-point rounding (see :ref:`ensembles`).
+    its own bootstrap sample of its training pairs, are trained together by
+    skpref's vectorised engine: one forward and backward pass and one Adam step
+    per batch for all members, on one copy of the data on the device. Member
+    ``k`` is the model ``clone(estimator).set_params(random_state=s_k)`` fitted
+    alone, to floating-point rounding: on ``X`` without ``bootstrap``, and with
+    it on ``X[member_samples_[k]]`` with ``X_val=X[member_valid_samples_[k]]``
+    (see :ref:`ensembles`).
 
     The spread of the members' rewards measures the epistemic uncertainty of
     the reward: it is large where the training pairs do not pin the reward down.
@@ -46,10 +48,13 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     n_members : int, default=5
         Number of members.
     bootstrap : bool, default=False
-        Train each member on a bootstrap sample of the pairs (as many pairs,
-        drawn with replacement) instead of all of them; each member still holds
-        out its own validation pairs. Multi-objective members then all get the
-        number of objectives seen in ``X``.
+        Train each member on a bootstrap sample of its training pairs instead
+        of all of them: each member first holds out its own validation pairs,
+        the stratified ``validation_fraction`` that it would hold out fitted
+        alone on ``X``, then draws as many pairs as are left, with replacement,
+        from the rest. A member's validation pairs are thus never among its
+        training pairs. Multi-objective members then all get the number of
+        objectives seen in ``X``.
     random_state : int, RandomState instance or None, default=None
         Seeds the members' seeds and the bootstrap samples. NumPy's and torch's
         global random states are left untouched.
@@ -61,6 +66,10 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         on its own).
     member_samples_ : list of ndarray or None
         With ``bootstrap=True``, the rows of ``X`` each member was trained on.
+    member_valid_samples_ : list of ndarray or None
+        With ``bootstrap=True``, the rows of ``X`` each member chose its best
+        epoch on (empty without a holdout), none of them in its
+        ``member_samples_``; they keep their sample weights.
     reward_offsets_ : ndarray of shape (n_members, n_objectives)
         Each member's mean reward over the responses of the training pairs (per
         objective; one column for single-objective models), subtracted from its
@@ -73,6 +82,12 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Number of features of one response (``d``).
     n_objectives_ : int
         Number of objectives (multi-objective members only).
+    objective_categories_ : ndarray of str or None
+        The members' objective names, id ``k`` being ``objective_categories_[k]``
+        (multi-objective members only; None where they were given none).
+    feature_names_in_ : ndarray of str
+        Names of the columns of ``X``, when it is a DataFrame with string
+        column names; the members have them too.
 
     See Also
     --------
@@ -163,11 +178,13 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         y = check_fit_target(y, None if sample_weight is None else weight, owner=owner)
         rng = _training.random_state_generator(self.random_state)
         seeds = rng.randint(0, 2**31 - 1, size=self.n_members)
-        samples = [None] * self.n_members
         if self.bootstrap:
-            samples = [rng.randint(0, len(X), size=len(X)) for _ in seeds]
             template = self._with_all_objectives(template, X)
         members = [clone(template).set_params(random_state=int(s)) for s in seeds]
+        samples = valid = [None] * self.n_members
+        if self.bootstrap:
+            drawn = [_bootstrap(member, y, weight, rng) for member in members]
+            samples, valid = (list(part) for part in zip(*drawn, strict=True))
         if covariates is not None and not hasattr(template, "adversary_target"):
             raise ValueError(
                 f"{owner} got covariates, which only an AdversarialRewardModel "
@@ -178,15 +195,28 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             members,
             [(X, y, weight)] * len(members),
             rows=samples,
+            valid_rows=valid,
             covariates=[covariates] * len(members),
         )
         self.member_samples_ = samples if self.bootstrap else None
-        self.classes_ = np.array([0, 1])
-        self.n_pair_features_ = members[0].n_pair_features_
-        if self._with_objective:
-            self.n_objectives_ = members[0].n_objectives_
+        self.member_valid_samples_ = valid if self.bootstrap else None
+        self._copy_member_attributes()
         self.reward_offsets_ = self._reward_offsets(X)
         return self
+
+    def _copy_member_attributes(self):
+        """Take from the members the fitted attributes that describe the input."""
+        first = self.members_[0]
+        self.classes_ = np.array([0, 1])
+        self.n_pair_features_ = first.n_pair_features_
+        for name in ("n_objectives_", "objective_categories_"):
+            if self._with_objective:  # a single-objective refit keeps no stale K
+                setattr(self, name, getattr(first, name))
+            else:
+                self.__dict__.pop(name, None)
+        if hasattr(self, "feature_names_in_"):  # members predict on DataFrames too
+            for member in self.members_:
+                member.feature_names_in_ = self.feature_names_in_
 
     def _check_estimator(self):
         if not isinstance(self.estimator, BaseRewardModel):
@@ -334,3 +364,16 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         if return_std:
             return rewards.mean(0), rewards.std(0)
         return rewards.mean(0)
+
+
+def _bootstrap(member, y, weight, rng):
+    """Return a member's ``(training sample, validation rows)`` of all the pairs.
+
+    The validation rows are the holdout the member takes fitted alone on all the
+    pairs (of positive weight); the sample is drawn with replacement from the
+    rest, as many rows as there are.
+    """
+    seeds = _training.Seeds.from_random_state(member.random_state)
+    _, train, valid = member._split(y, weight, np.arange(len(y)), seeds)
+    sample = train[rng.randint(0, len(train), size=len(train))]
+    return sample, np.array([], dtype=np.intp) if valid is None else valid

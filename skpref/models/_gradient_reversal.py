@@ -34,7 +34,9 @@ class GradientReversal(nn.Module):
 
     def __init__(self, weight=1.0):
         super().__init__()
-        self.register_buffer("weight", torch.tensor(float(weight)), persistent=False)
+        self.register_buffer(
+            "weight", torch.tensor(float(weight), dtype=torch.float32), persistent=False
+        )
 
     def forward(self, x):
         return _ReverseGradient.apply(x, self.weight.to(x.dtype))

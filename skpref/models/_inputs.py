@@ -20,7 +20,7 @@ from skpref.utils._validation import (
 
 
 def float32_pairs(estimator, X, y="no_validation", reset=True):
-    """``validate_data`` to float32, with a writeable result (see ``writeable``).
+    """``validate_data`` to float32, ready for torch (see ``torch_ready``).
 
     A value too large for float32 becomes inf, which validation reports naming X;
     NumPy's warnings from the cast and from summing infinities would only repeat it.
@@ -28,23 +28,28 @@ def float32_pairs(estimator, X, y="no_validation", reset=True):
     with np.errstate(over="ignore", invalid="ignore"):
         out = validate_data(estimator, X, y, reset=reset, dtype=np.float32)
     if isinstance(out, tuple):
-        return writeable(out[0]), out[1]
-    return writeable(out)
+        return torch_ready(out[0]), out[1]
+    return torch_ready(out)
 
 
-def writeable(array):
-    """Return ``array``, copied if read-only (pandas copy-on-write, memory maps).
+def torch_ready(array):
+    """Return ``array``, copied unless writeable and C-contiguous.
 
-    torch warns on tensors made from read-only NumPy arrays.
+    torch warns on tensors made from read-only NumPy arrays (pandas
+    copy-on-write, memory maps) and refuses negative strides (a reversed view
+    such as ``X[::-1]``, which validation passes through when it is already
+    float32).
     """
-    return array if array.flags.writeable else array.copy()
+    if array.flags.writeable and array.flags.c_contiguous:
+        return array
+    return np.array(array, order="C")
 
 
 def single_responses(estimator, E):
     """Check rows of single responses; return their features and objective ids."""
     owner = type(estimator).__name__
     with np.errstate(over="ignore", invalid="ignore"):
-        E = writeable(check_array(E, dtype=np.float32, input_name="E"))
+        E = torch_ready(check_array(E, dtype=np.float32, input_name="E"))
     d = estimator.n_pair_features_
     with_objective = estimator._with_objective
     if E.shape[1] != d + int(with_objective):

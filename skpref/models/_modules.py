@@ -15,14 +15,22 @@ from skpref.models._gradient_reversal import GradientReversal
 
 
 def mlp(in_dim, hidden_dim, out_dim, n_layers, *, final_activation=False):
-    """Build a GELU MLP of ``n_layers`` linear layers: in -> hidden ... -> out."""
+    """Build a GELU MLP of ``n_layers`` linear layers: in -> hidden ... -> out.
+
+    Its weights are float32 whatever torch's default dtype (see ``linear``).
+    """
     dims = [in_dim] + [hidden_dim] * (n_layers - 1) + [out_dim]
     layers = []
     for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:], strict=True)):
-        layers.append(nn.Linear(d_in, d_out))
+        layers.append(linear(d_in, d_out))
         if i < n_layers - 1 or final_activation:
             layers.append(nn.GELU())
     return nn.Sequential(*layers)
+
+
+def linear(d_in, d_out):
+    """Return a float32 ``nn.Linear``, whatever torch's default dtype (pairs are)."""
+    return nn.Linear(d_in, d_out, dtype=torch.float32)
 
 
 class _PairModule(nn.Module):
@@ -66,7 +74,7 @@ class BTLRewardModule(_PairModule):
         self.encoder = mlp(
             in_dim, hidden_dim, latent_dim, n_layers, final_activation=True
         )
-        self.head = nn.Linear(latent_dim, 1)
+        self.head = linear(latent_dim, 1)
 
     def reward(self, E, objective):
         if self.with_objective:

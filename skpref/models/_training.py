@@ -18,7 +18,9 @@ from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 
 from skpref.models._batches import Batches, Rows
+from skpref.models._net import PairHoldout
 from skpref.utils._objectives import check_objective_categories
+from skpref.utils._validation import check_objective_ids
 
 # The loss of predicting 1/2 for every pair; a kept epoch that does ten times worse
 # on its own training pairs has diverged.
@@ -108,6 +110,52 @@ def holdout_size(fraction, n_pairs):
     10
     """
     return math.ceil(fraction * n_pairs)
+
+
+def holdout(y, rows, fraction, seed):
+    """Split ``rows`` into ``(train, valid)``: a stratified holdout of ``fraction``.
+
+    The holdout (:class:`~skpref.models._net.PairHoldout`, seeded by ``seed``)
+    takes ``ceil(fraction * len(rows))`` of the rows; ``valid`` is None where that
+    is no row or all of them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> train, valid = holdout(np.tile([0.0, 1.0], 10), np.arange(20), 0.1, 0)
+    >>> len(train), len(valid), holdout(np.ones(5), np.arange(5), 0, 0)[1]
+    (18, 2, None)
+    """
+    n_valid = holdout_size(fraction, len(rows))
+    if not 1 <= n_valid < len(rows):
+        return rows, None
+    train, valid = PairHoldout(fraction, seed).split_indices(y[rows])
+    return rows[train], rows[valid]
+
+
+def fit_objectives(model, column):
+    """Set ``objective_categories_`` and ``n_objectives_`` of a fit on ``column``.
+
+    ``column`` holds the objective ids of the training pairs; None (a model
+    without an objective column) removes those attributes, so that a refit after
+    ``with_objective`` was switched off keeps no stale K.
+    """
+    owner = type(model).__name__
+    declared = model._declared_n_objectives()
+    if column is None:
+        for name in ("n_objectives_", "objective_categories_"):
+            model.__dict__.pop(name, None)
+        return
+    ids = check_objective_ids(column, owner=owner)
+    names, declared = objective_names(model.objective_categories, declared, owner=owner)
+    model.objective_categories_ = names
+    model.n_objectives_ = n_objectives(
+        ids,
+        declared,
+        owner=owner,
+        declared_by=None if names is None else f"objective_categories={names.tolist()}",
+    )
+    model._check_objectives(ids)
 
 
 def objective_names(categories, declared, *, owner):

@@ -157,6 +157,33 @@ def test_models_on_one_array_share_one_copy_on_the_device(monkeypatch):
     assert blocks == [2]
 
 
+def test_members_given_the_same_x_train_on_their_own_labels():
+    model = BTLRewardRegressor(**{**SMALL_NET, "max_epochs": 3})
+    X, y, weight = soft_weighted(model, n_pairs=160)
+    labels = [y, 1 - y]  # the same X object, opposite preferences
+    configured = [clone(model).set_params(random_state=s) for s in (1, 2)]
+    together = fit_together(
+        [clone(m) for m in configured], [(X, y_k, weight) for y_k in labels]
+    )
+    for m, y_k, fitted in zip(configured, labels, together, strict=True):
+        alone = clone(m).fit(X, y_k, sample_weight=weight)
+        assert_allclose(fitted.predict_proba(X), alone.predict_proba(X), atol=2e-5)
+
+
+def test_a_member_checks_saturation_on_its_rows_as_the_model_fitted_alone():
+    # pairs the member does not train on, a thousand times larger: any reward
+    # saturates there, so a check over all of X would warn that the fit saturated
+    model = BTLRewardRegressor(**{**SMALL_NET, "max_epochs": 2})
+    X, y, weight = soft_weighted(model, n_pairs=120)
+    rows = np.arange(120)
+    X_all = np.vstack([X, 1e3 * X, 1e3 * X])
+    y_all, weight_all = np.tile(y, 3), np.tile(weight, 3)
+    alone = clone(model).fit(X, y, sample_weight=weight)
+    (member,) = fit_together([clone(model)], [(X_all, y_all, weight_all)], rows=[rows])
+    assert member.convergence_warning_ is alone.convergence_warning_ is None
+    assert_array_equal(member.predict_proba(X), alone.predict_proba(X))
+
+
 # -- the data path -------------------------------------------------------------------
 
 

@@ -1,6 +1,7 @@
 """RewardEnsemble: members, averaged probabilities, centred rewards and their spread."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit, logit
@@ -19,6 +20,8 @@ from skpref import (
     MultiheadRewardModel,
     RewardEnsemble,
 )
+from skpref.models._net import PairHoldout
+from skpref.models._training import Seeds
 from tests.estimator_registry import SMALL_HEADS, SMALL_NET, pair_data_for
 
 QUICK = {**SMALL_NET, "max_epochs": 5}
@@ -42,28 +45,62 @@ def fitted(latent):
         MultiheadRewardModel(**{**SMALL_HEADS, "max_epochs": 5}),
     ],
 )
-def test_members_are_the_models_fitted_alone_on_their_bootstrap_samples(member):
+def test_bootstrap_members_are_fits_alone_on_their_samples_validated_apart(member):
+    # Member k is clone(estimator).set_params(random_state=s_k) fitted alone on
+    # X[member_samples_[k]] with X_val=X[member_valid_samples_[k]]; X_val is scored
+    # unweighted, so the validation pairs here have weight 1.
     data = pair_data_for(member, n_pairs=200)
-    rng = np.random.RandomState(1)
-    y = np.where(data.y == 1, 0.9, 0.1)
-    weight = rng.uniform(0, 2, size=len(y))
+    X, y = data.X, np.where(data.y == 1, 0.9, 0.1)
     ensemble = RewardEnsemble(member, n_members=2, bootstrap=True, random_state=3)
-    ensemble.fit(data.X, y, sample_weight=weight)
-    seeds = {m.random_state for m in ensemble.members_}
-    assert len(seeds) == 2
-    for fitted, rows in zip(ensemble.members_, ensemble.member_samples_, strict=True):
-        assert len(np.unique(rows)) < len(rows)  # drawn with replacement
-        alone = clone(member).set_params(**fitted.get_params())
-        alone.fit(data.X[rows], y[rows], sample_weight=weight[rows])
-        assert fitted.best_epoch_ == alone.best_epoch_
-        assert_allclose(
-            fitted.predict_proba(data.X), alone.predict_proba(data.X), atol=2e-5
+    ensemble.fit(X, y)
+    weight = np.random.RandomState(1).uniform(0.2, 2, size=len(y))
+    weight[np.concatenate(ensemble.member_valid_samples_)] = 1.0
+    weighted = clone(ensemble).fit(X, y, sample_weight=weight)
+    for fitted_ensemble, w in [(ensemble, np.ones(len(y))), (weighted, weight)]:
+        members = zip(
+            fitted_ensemble.members_,
+            fitted_ensemble.member_samples_,
+            fitted_ensemble.member_valid_samples_,
+            strict=True,
         )
+        for fitted, rows, valid in members:
+            # the holdout a fit alone on all the pairs takes; a sample of the rest
+            split = Seeds.from_random_state(fitted.random_state).split
+            assert_array_equal(valid, PairHoldout(0.1, split).split_indices(y)[1])
+            assert not np.isin(valid, rows).any()
+            assert len(rows) == len(y) - len(valid) > len(np.unique(rows))
+            alone = clone(member).set_params(**fitted.get_params())
+            alone.fit(
+                X[rows], y[rows], sample_weight=w[rows], X_val=X[valid], y_val=y[valid]
+            )
+            assert fitted.best_epoch_ == alone.best_epoch_
+            numbers = alone.history_.select_dtypes("number").columns.drop("dur")
+            history = fitted.history_[numbers]
+            assert_allclose(history, alone.history_[numbers], rtol=1e-4)
+            assert_allclose(fitted.predict_proba(X), alone.predict_proba(X), atol=2e-5)
+    # weights of no zero change neither the holdouts nor the samples
+    for a, b in zip(ensemble.member_samples_, weighted.member_samples_, strict=True):
+        assert_array_equal(a, b)
+
+
+def test_bootstrap_samples_and_holdouts_leave_pairs_of_weight_zero_out(latent):
+    weight = np.ones(len(latent.y))
+    weight[::7] = 0.0
+    member = BTLRewardRegressor(**{**QUICK, "max_epochs": 1})
+    ensemble = RewardEnsemble(member, n_members=2, bootstrap=True, random_state=0)
+    ensemble.fit(latent.X, latent.y, sample_weight=weight)
+    n_kept = np.count_nonzero(weight)
+    for rows, valid in zip(
+        ensemble.member_samples_, ensemble.member_valid_samples_, strict=True
+    ):
+        assert np.all(weight[rows] > 0) and np.all(weight[valid] > 0)
+        assert len(valid) == np.ceil(0.1 * n_kept) and len(rows) + len(valid) == n_kept
 
 
 def test_without_bootstrap_members_differ_only_by_their_seed(fitted, latent):
     ensemble = fitted
     assert ensemble.member_samples_ is None
+    assert ensemble.member_valid_samples_ is None
     for member in ensemble.members_:
         alone = clone(ensemble.estimator).set_params(random_state=member.random_state)
         alone.fit(latent.X, latent.y)
@@ -126,11 +163,16 @@ def test_bootstrap_members_get_every_objective_of_x():
     data = pair_data_for(member, n_pairs=60)
     X = data.X.copy()
     X[0, -1] = 2  # one pair of a third objective, absent from most samples
-    # seed 3: the samples of members 1 and 2 miss the pair of the third objective
-    ensemble = RewardEnsemble(member, n_members=3, bootstrap=True, random_state=3)
+    # seed 1: members 0 and 1 neither train nor validate on the third objective
+    ensemble = RewardEnsemble(member, n_members=3, bootstrap=True, random_state=1)
     ensemble.fit(X, data.y)
-    missing = [0 not in rows for rows in ensemble.member_samples_]
-    assert missing == [False, True, True]
+    seen = [
+        0 in np.concatenate([rows, valid])
+        for rows, valid in zip(
+            ensemble.member_samples_, ensemble.member_valid_samples_, strict=True
+        )
+    ]
+    assert seen == [False, False, True]
     assert {m.n_objectives_ for m in ensemble.members_} == {3}
     assert ensemble.predict_proba(X).shape == (60, 2)
 
@@ -210,3 +252,43 @@ def test_predicting_before_fit_raises_not_fitted(latent):
 def test_single_responses_of_the_wrong_width_are_refused(fitted, latent):
     with pytest.raises(ValueError, match="expects single responses with 8 columns"):
         fitted.predict_reward(latent.X)
+
+
+def test_the_ensemble_has_its_members_objective_coding_until_a_refit_drops_it():
+    member = MultiheadRewardModel(
+        **{**SMALL_HEADS, "max_epochs": 1}, objective_categories=["helpful", "harmless"]
+    )
+    data = pair_data_for(member, n_pairs=80)
+    ensemble = RewardEnsemble(member, n_members=2, random_state=0)
+    ensemble.fit(data.X, data.y)
+    assert ensemble.objective_categories_.tolist() == ["helpful", "harmless"]
+    assert ensemble.n_objectives_ == 2
+    single = pair_data_for(BTLRewardRegressor(), n_pairs=80)
+    ensemble.set_params(estimator=BTLRewardRegressor(**{**QUICK, "max_epochs": 1}))
+    ensemble.fit(single.X, single.y)
+    assert not hasattr(ensemble, "objective_categories_")
+    assert not hasattr(ensemble, "n_objectives_")
+
+
+def test_members_of_an_ensemble_fitted_on_a_dataframe_know_its_columns(latent):
+    frame = pd.DataFrame(latent.X, columns=[f"f{i}" for i in range(latent.X.shape[1])])
+    member = BTLRewardRegressor(**{**QUICK, "max_epochs": 1})
+    ensemble = RewardEnsemble(member, n_members=2, random_state=0)
+    ensemble.fit(frame, latent.y)
+    for fitted in ensemble.members_:  # warnings are errors: none here
+        assert_array_equal(fitted.feature_names_in_, frame.columns)
+        assert fitted.predict(frame).shape == (len(frame),)
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        ensemble.members_[0].predict(latent.X)
+    ensemble.fit(latent.X, latent.y)
+    assert not hasattr(ensemble, "feature_names_in_")
+    assert not hasattr(ensemble.members_[0], "feature_names_in_")
+
+
+def test_fits_on_a_reversed_float32_view(latent):
+    X = latent.X.astype(np.float32)[::-1]
+    member = BTLRewardRegressor(**{**QUICK, "max_epochs": 2})
+    ensemble = RewardEnsemble(member, n_members=2, random_state=0)
+    ensemble.fit(X, latent.y[::-1])
+    copied = clone(ensemble).fit(np.ascontiguousarray(X), latent.y[::-1])
+    assert_array_equal(ensemble.predict_proba(X), copied.predict_proba(X))
