@@ -236,7 +236,9 @@ def test_k_center_greedy_takes_each_time_the_farthest_point(X, data):
     for step in range(1, n):
         nearest = distance[:, chosen[:step]].min(axis=1)
         nearest[chosen[:step]] = -np.inf
-        assert nearest[chosen[step]] == nearest.max()
+        # the farthest up to rounding: sklearn's euclidean distance of a point to
+        # its duplicate is 0 or ~1e-7 depending on the blocks it computes
+        assert nearest[chosen[step]] >= nearest.max() - 1e-6
 
 
 def test_k_center_greedy_copes_with_duplicate_points():
