@@ -290,9 +290,7 @@ class Recording(ClassifierMixin, BaseEstimator):
 
 
 @pytest.mark.parametrize("seed_dtype", [np.int64, bool])
-def test_soft_labels_from_the_oracle_reach_the_model_as_they_are(
-    btl, data, seed_dtype
-):
+def test_soft_labels_from_the_oracle_reach_the_model_as_they_are(btl, data, seed_dtype):
     Recording.seen.clear()
     learner = ActiveLearner(Recording(btl), n_rounds=1, query_size=6, random_state=0)
     shares = np.where(data.pool.y == 1, 0.9, 0.3)
