@@ -3,6 +3,7 @@
 from skpref.datasets._hh_rlhf import HH_RLHF_SUBSETS, SPLITS, load_hh_rlhf
 from skpref.datasets._home import _check_option, get_data_home
 from skpref.datasets._ultrafeedback import load_ultrafeedback
+from skpref.utils._hub import offline_mode
 
 __all__ = ["fetch_hh_rlhf", "fetch_ultrafeedback"]
 
@@ -17,14 +18,6 @@ def _hub():
     import huggingface_hub
 
     return huggingface_hub
-
-
-def _offline_mode():
-    # the embedder's rule (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE, read at call
-    # time), so that one setting keeps every part of skpref off the network
-    from skpref.embeddings._loading import offline_mode
-
-    return offline_mode()
 
 
 def fetch_hh_rlhf(subset="helpful-base", split="train", *, data_home=None, **kwargs):
@@ -104,7 +97,7 @@ def fetch_ultrafeedback(*, data_home=None, **kwargs):
     marker = folder / ULTRAFEEDBACK_MARKER
     if not marker.is_file():
         # any .jsonl file is not enough: an interrupted download leaves some
-        if _offline_mode():
+        if offline_mode():
             raise FileNotFoundError(
                 f"fetch_ultrafeedback found no finished download in {folder} (no "
                 f"{ULTRAFEEDBACK_MARKER} file) and offline mode is on "

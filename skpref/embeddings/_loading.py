@@ -12,7 +12,8 @@ from pathlib import Path
 
 import torch
 
-_TRUE = {"1", "on", "yes", "true"}
+from skpref.utils._hub import offline_mode
+
 # Loaded (tokenizer, model) pairs, most recent last. One entry: cross-validation
 # clones of a transformer share the model instead of loading it once per fold.
 _LOADED = OrderedDict()
@@ -36,22 +37,6 @@ class ModelNotAvailableError(OSError):
     >>> issubclass(ModelNotAvailableError, OSError)
     True
     """
-
-
-def offline_mode():
-    """Return whether ``HF_HUB_OFFLINE`` (or ``TRANSFORMERS_OFFLINE``) is set.
-
-    Read at call time, not at import time, so setting it in a running session works.
-
-    Examples
-    --------
-    >>> isinstance(offline_mode(), bool)
-    True
-    """
-    return any(
-        os.environ.get(name, "").strip().lower() in _TRUE
-        for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-    )
 
 
 def _looks_like_path(name):
