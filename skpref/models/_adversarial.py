@@ -308,8 +308,8 @@ class AdversarialRewardModel(MultiheadRewardModel):
             ("valid_adv_loss", PassthroughScoring("valid_adv_loss")),
         ]
 
-    def _summarise_training(self, X):
-        super()._summarise_training(X)
+    def _summarise_training(self, X, rows=None):
+        super()._summarise_training(X, rows)
         self.history_["disc_chance"] = self.discriminator_chance_
 
 

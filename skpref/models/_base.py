@@ -259,7 +259,8 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
     def _extra_callbacks(self):
         return []
 
-    def _summarise_training(self, X):
+    def _summarise_training(self, X, rows=None):
+        """Keep the history and check the fit on its training pairs, ``X[rows]``."""
         history = self.net_.history
         self.history_ = pd.DataFrame(
             [{k: v for k, v in row.items() if k != "batches"} for row in history]
@@ -270,6 +271,7 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
             self,
             diverged_epoch=self._callback("nonfinite_guard").diverged_epoch_,
             X=X,
+            rows=rows,
         )
 
     def _callback(self, name):

@@ -110,8 +110,7 @@ def fit_together(
         )
         train_members(plans, shared, progress=progress)
     for k, model in enumerate(models):  # on its rows, as a fit alone on X[rows]
-        X = data[k][0]
-        model._summarise_training(X if rows[k] is None else X[rows[k]])
+        model._summarise_training(data[k][0], rows[k])
     return models
 
 

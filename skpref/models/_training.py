@@ -216,8 +216,11 @@ def n_objectives(ids, declared, *, owner, declared_by=None):
     return int(seen.size)
 
 
-def check_training_health(model, *, diverged_epoch, X):
+def check_training_health(model, *, diverged_epoch, X, rows=None):
     """Raise or warn when the kept weights come from a failed fit.
+
+    The fit trained on ``X[rows]`` (``rows`` None: all of ``X``); the rows are
+    indexed, never copied whole (a bootstrap member's are as many as ``X``'s).
 
     A NaN/inf loss before any usable epoch raises; a NaN/inf loss later, a kept
     epoch whose training loss is more than ten times chance, or probabilities of
@@ -231,7 +234,8 @@ def check_training_health(model, *, diverged_epoch, X):
     model.convergence_warning_ = None
 
     def advice():  # only when warning: the largest feature takes a pass over X
-        features = X[:, : 2 * model.n_pair_features_]  # a view, no copy
+        trained = X if rows is None else X[rows]
+        features = trained[:, : 2 * model.n_pair_features_]
         largest = max(abs(features.max()), abs(features.min()))
         return (
             f"Lower lr (now {model.lr:g}) or standardise the features (largest "
@@ -263,9 +267,11 @@ def check_training_health(model, *, diverged_epoch, X):
             f"predicting 1/2 for every pair ({_CHANCE_LOSS:.3f}). {advice()}.",
         )
         return
-    rows = np.linspace(0, len(X) - 1, min(len(X), _N_SATURATION_PAIRS)).astype(int)
+    n = len(X) if rows is None else len(rows)
+    picked = np.linspace(0, n - 1, min(n, _N_SATURATION_PAIRS)).astype(int)
+    picked = picked if rows is None else np.asarray(rows)[picked]
     # P(a > b) or P(b > a) is exactly 1, the other then exactly or nearly 0.
-    saturated = np.mean(expit(np.abs(model._margins(X[rows]))) == 1)
+    saturated = np.mean(expit(np.abs(model._margins(X[picked]))) == 1)
     if saturated >= _SATURATED_SHARE:
         _warn(
             model,
