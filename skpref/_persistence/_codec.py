@@ -132,7 +132,9 @@ class Encoder:
             and hasattr(estimator, "_set_torch_state")
             else {}
         )
-        skipped = {*params, *torch_state, "_metadata_request"}
+        # the torch state's attributes, and those it is rebuilt into
+        rebuilt = getattr(estimator, "_rebuilt_attributes", ())
+        skipped = {*params, *torch_state, *rebuilt, "_metadata_request"}
         attributes = {k: v for k, v in vars(estimator).items() if k not in skipped}
         return {
             "__estimator__": class_path(type(estimator)),

@@ -1,33 +1,32 @@
-"""The shared base of the reward estimators: validation, seeding, the skorch net."""
+"""The shared base of the reward estimators: validation, the fit plan, prediction."""
 
 from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
-import pandas as pd
 import torch
 from scipy.special import expit
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import EarlyStopping, ProgressBar
 
-from skpref.models import _training
-from skpref.models._adversary import training_block
-from skpref.models._batches import Batches, PairData, Phases, Rows
+from skpref.metrics import pairwise_accuracy_score
+from skpref.models import _engine
 from skpref.models._inputs import (
     check_fit_target,
+    check_score_target,
     check_weights,
+    fit_objectives,
     float32_pairs,
+    load_module_state,
     single_responses,
     validation_arrays,
 )
-from skpref.models._net import NonFiniteLossGuard, PairNet
-from skpref.models._pair_classifier import PairClassifierMixin
 from skpref.utils._device import resolve_device
 from skpref.utils._validation import (
     Interval,
     StrOptions,
     _fit_context,
+    check_objective_ids,
     check_pair_width,
     validate_parameter_constraints,
 )
@@ -35,9 +34,8 @@ from skpref.utils._validation import (
 #: Rows per chunk of prediction (at least ``batch_size``).
 _PREDICTION_ROWS = 8192
 
-
 #: The parameters of the reward MLP (:func:`skpref.models._modules.mlp`), shared by
-#: the three models of the paper; a model of another shape declares its own.
+#: the three models of the paper.
 MLP_PARAMETER_CONSTRAINTS = {
     "hidden_dim": [Interval(Integral, 1, None, closed="left")],
     "latent_dim": [Interval(Integral, 1, None, closed="left")],
@@ -45,12 +43,108 @@ MLP_PARAMETER_CONSTRAINTS = {
 }
 
 
+class PairClassifierMixin(ClassifierMixin):
+    """``predict``, ``score`` and ``save`` from a ``decision_function`` of pairs.
+
+    The reward models and :class:`~skpref.RewardEnsemble` share these; each
+    defines ``decision_function`` (positive where response a is preferred) and
+    ``predict_proba``.
+    """
+
+    def _validated_pairs(self, X):
+        """Check that the model is fitted and ``X`` holds its kind of pairs."""
+        check_is_fitted(self)
+        X = float32_pairs(self, X, reset=False)
+        if self._with_objective:
+            check_objective_ids(
+                X[:, -1], n_objectives=self.n_objectives_, owner=type(self).__name__
+            )
+        return X
+
+    def predict(self, X):
+        """Predicted label: ``1`` where ``P(a > b) > 0.5``, i.e. the margin is positive.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pairs, n_columns)
+            Pairs in the layout seen in ``fit``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_pairs,)
+            ``1`` where response a is predicted to be preferred, else ``0``.
+        """
+        return (self.decision_function(X) > 0).astype(np.int64)
+
+    def score(self, X, y, sample_weight=None):
+        """Return the expected agreement of the predictions with a random annotator.
+
+        ``mean(y * [pred = 1] + (1 - y) * [pred = 0])`` (weighted by
+        ``sample_weight``): the accuracy for hard labels; with soft labels ``y``
+        (the share of annotators preferring a) the chance that an annotator drawn
+        at random agrees with the prediction, so a tie (``y = 0.5``) counts ½
+        whatever is predicted. It is :func:`skpref.metrics.pairwise_accuracy_score`
+        of the predictions.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pairs, n_columns)
+            Pairs in the layout seen in ``fit``.
+        y : array-like of shape (n_pairs,)
+            Labels ``0``/``1`` or soft labels in ``[0, 1]``.
+        sample_weight : array-like of shape (n_pairs,), default=None
+            Non-negative weight of each pair.
+
+        Returns
+        -------
+        score : float
+            In ``[0, 1]``; higher is better.
+        """
+        owner = type(self).__name__
+        y_pred = self.predict(X)
+        y = check_score_target(y, owner=owner)
+        if len(y) != len(y_pred):
+            raise ValueError(
+                f"{owner}.score got {len(y_pred)} pairs in X but {len(y)} labels "
+                "in y; pass one label per pair."
+            )
+        weight = check_weights(sample_weight, len(y), owner=owner, method="score")
+        return pairwise_accuracy_score(
+            y, y_pred.astype(np.float64), sample_weight=weight
+        )
+
+    def save(self, path):
+        """Save the fitted model to one file, safely (no pickle): :func:`skpref.save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            File to write (conventionally ending in ``.safetensors``).
+
+        Returns
+        -------
+        path : pathlib.Path
+            The file written.
+        """
+        from skpref._persistence import save
+
+        return save(self, path)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
+
+
 class BaseRewardModel(PairClassifierMixin, BaseEstimator):
     """Common machinery of the pair reward models; not for direct use.
 
-    Subclasses set ``_with_objective`` (or override it as a property), ``_net_class``
-    and implement ``_build_module_params`` returning the module class and its
-    keyword arguments.
+    A subclass sets ``_with_objective`` (or a property) and implements
+    ``_build_module_params`` returning its module class (of
+    :mod:`skpref.models._modules`) and keyword arguments; it may add loss terms
+    (``_loss_terms``), named per-pair inputs (``_fit_inputs``) and callbacks
+    (``_callbacks``). Fitting plans the fit (:meth:`_plan_fit`) and hands the
+    plan to the engine as a stack of one (:func:`skpref.models.fit_together`).
     """
 
     _parameter_constraints = {
@@ -60,13 +154,16 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left"), None],
         "patience": [Interval(Integral, 1, None, closed="left"), None],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "device": [StrOptions({"auto", "cpu", "cuda", "mps"}), str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
 
     _with_objective = False
-    _net_class = PairNet
+    #: Fitted attributes not saved by :func:`skpref.save`: the module (its weights
+    #: are saved as the torch state ``"net_"``) and the net that trained it.
+    _rebuilt_attributes = ("module_", "net_")
 
     # -- fitting -----------------------------------------------------------------
 
@@ -107,87 +204,89 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         y = check_fit_target(y, None if sample_weight is None else weight, owner=owner)
         if (X_val is None) != (y_val is None):
             raise ValueError(f"{owner}.fit needs both X_val and y_val, or neither.")
-        side = self._adversary_side(X, covariates)
-        if side is not None and X_val is not None:
+        if X_val is None:
+            _engine.fit_together([self], [(X, y, weight)], covariates=[covariates])
+            return self
+        if covariates is not None:
             raise ValueError(
                 f"{owner}.fit cannot score its covariate adversary on X_val, whose "
                 "covariates it does not get; hold out validation_fraction of the "
                 "training pairs instead of passing X_val, y_val."
             )
-        plan = self._plan_fit(X, y, weight, holdout=X_val is None)
-        data = PairData([training_block(X, side)], [y], self.device_)
-        valid = plan.valid_batches(data)
-        if X_val is not None:
-            X_val, y_val = validation_arrays(self, X_val, y_val)
-            rows = Rows.of(np.arange(len(y_val)), np.ones(len(y_val)))
-            valid_data = PairData([X_val], [y_val], self.device_)
-            valid = Batches(valid_data, [rows], self.batch_size)
-        self._train_alone(plan, Phases(plan.train_batches(data), valid))
-        self._summarise_training(X)
+        # the validation pairs after the training pairs: one block of data
+        self.n_pair_features_ = check_pair_width(
+            X.shape[1], with_objective=self._with_objective, owner=owner
+        )
+        fit_objectives(self, X[:, -1] if self._with_objective else None)
+        X_val, y_val = validation_arrays(self, X_val, y_val)
+        n = len(X)
+        _engine.fit_together(
+            [self],
+            [
+                (
+                    np.vstack([X, X_val]),
+                    np.r_[y, y_val],
+                    np.r_[weight, np.ones(len(y_val))],
+                )
+            ],
+            rows=[np.arange(n)],
+            valid_rows=[np.arange(n, n + len(y_val))],
+        )
         return self
 
-    def _train_alone(self, plan, phases):
-        """Build, initialise (from the plan's seed) and train ``net_`` on ``phases``."""
-        self.net_ = self._build_net(validated=phases.valid is not None)
-        with self._forked_rng():
-            # the CPU generator only: the module is built on the CPU, and
-            # torch.manual_seed would reseed every GPU's generator too
-            torch.default_generator.manual_seed(plan.seeds.init)
-            self.net_.initialize()
-            self.net_.partial_fit(phases)
-
-    def _plan_fit(self, X, y, weight, rows=None, *, holdout=True, valid_rows=None):
+    def _plan_fit(self, X, y, weight, rows=None, *, valid_rows=None, covariates=None):
         """Set the fitted attributes; return what the fit trains on (a FitPlan).
 
         ``X``, ``y`` and ``weight`` are validated; ``rows`` (default: all) are the
-        rows of ``X`` that this fit trains on, in order, less its holdout (see
-        :meth:`_split`); ``valid_rows``, if given, are the rows it validates on
-        instead of a holdout (none if empty), their weights scaled to a mean of 1
-        among themselves.
+        rows of ``X`` that this fit trains on, in order, less its holdout;
+        ``valid_rows``, if given, are the rows it validates on instead of a
+        holdout (none if empty), their weights scaled to a mean of 1 among
+        themselves. Pairs of weight 0 are left out.
         """
         owner = type(self).__name__
         rows = np.arange(len(X)) if rows is None else np.asarray(rows)
+        inputs = self._fit_inputs(X, covariates)
         self.classes_ = np.array([0, 1])
         self.n_pair_features_ = check_pair_width(
             X.shape[1], with_objective=self._with_objective, owner=owner
         )
-        _training.fit_objectives(self, X[rows, -1] if self._with_objective else None)
-        seeds = _training.Seeds.from_random_state(self.random_state)
+        fit_objectives(self, X[rows, -1] if self._with_objective else None)
+        seeds = _engine.Seeds.from_random_state(self.random_state)
         self.device_ = resolve_device(self.device, owner=owner)
         if valid_rows is None:
-            kept, train, valid = self._split(y, weight, rows, seeds, holdout=holdout)
-            train = _weighted(train, weight, kept)
+            kept, train, valid = self._split(y, weight, rows, seeds)
             valid = None if valid is None else _weighted(valid, weight, kept)
-        else:  # given validation pairs (a bootstrap member's): weighted by themselves
-            kept = rows[weight[rows] > 0]
+        else:  # given validation pairs: weighted among themselves
+            kept = train = rows[weight[rows] > 0]
             valid_rows = np.asarray(valid_rows, dtype=np.intp)
             valid_rows = valid_rows[weight[valid_rows] > 0]
-            train = _weighted(kept, weight, kept)
-            valid = None
-            if len(valid_rows):
-                valid = _weighted(valid_rows, weight, valid_rows)
-        return _training.FitPlan(self, train, valid, seeds)
+            valid = (
+                _weighted(valid_rows, weight, valid_rows) if len(valid_rows) else None
+            )
+        return _engine.FitPlan(
+            self, _weighted(train, weight, kept), valid, seeds, inputs
+        )
 
-    def _split(self, y, weight, rows, seeds, *, holdout=True):
+    def _split(self, y, weight, rows, seeds):
         """Return ``(kept, train, valid)`` rows: the holdout of a fit on ``rows``.
 
-        ``kept`` are the rows of positive weight (pairs of weight 0 are left
-        out), ``train`` and ``valid`` the stratified ``validation_fraction`` of
-        them held out with ``seeds.split`` (``valid`` is None without one, or
-        unless ``holdout``).
+        ``kept`` are the rows of positive weight, ``train`` and ``valid`` the
+        stratified ``validation_fraction`` of them held out with ``seeds.split``
+        (``valid`` is None without one).
         """
         kept = rows[weight[rows] > 0]
-        fraction = (self.validation_fraction or 0) if holdout else 0
-        return (kept, *_training.holdout(y, kept, fraction, seeds.split))
+        fraction = self.validation_fraction or 0
+        return (kept, *_engine.holdout(y, kept, fraction, seeds.split))
 
-    def _adversary_side(self, X, covariates):
-        """Set the adversary's fitted attributes; return its training columns.
-
-        Only the adversarial model has an adversary (and takes ``covariates``);
-        the columns returned, if any, are appended to ``X`` for training (see
-        :func:`~skpref.models._adversary.training_block`).
-        """
-        return None
+    def _fit_inputs(self, X, covariates):
+        """Return the named per-pair inputs of the fit besides ``X`` (none here)."""
+        if covariates is not None:
+            raise ValueError(
+                f"{type(self).__name__} got covariates, which only an "
+                "AdversarialRewardModel with a covariate adversary_target uses; "
+                "drop covariates."
+            )
+        return {}
 
     def _declared_n_objectives(self):
         """Return the ``n_objectives`` parameter; refuse K without objective column."""
@@ -205,6 +304,14 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
     def _check_objectives(self, ids):
         """Let subclasses require a minimum number of objectives."""
 
+    def _loss_terms(self):
+        """Return the terms added to the BTL loss (:class:`~skpref.models.LossTerm`)."""
+        return ()
+
+    def _callbacks(self, plans):
+        """Return extra skorch callbacks of a stack of these models' ``plans``."""
+        return []
+
     @contextmanager
     def _forked_rng(self):
         """Leave torch's global random state as it was (on the fit's device too)."""
@@ -212,70 +319,55 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         with torch.random.fork_rng(devices=devices):
             yield
 
-    def _build_net(self, *, validated):
-        """Build the unfitted net; ``validated``: whether it gets validation pairs."""
-        module, module_params = self._build_module_params()
-        monitor = "valid_acc" if validated else "train_loss"
-        callbacks = [
-            ("nonfinite_guard", NonFiniteLossGuard()),
-            (
-                "best_weights",
-                EarlyStopping(
-                    monitor=monitor,
-                    lower_is_better=monitor == "train_loss",
-                    patience=self.patience or self.max_epochs + 1,
-                    threshold=0.0,
-                    threshold_mode="abs",
-                    load_best=True,
-                    sink=print,
-                ),
-            ),
-            *self._extra_callbacks(),
-        ]
-        if self.verbose and self.verbose > 1:
-            callbacks.append(("progress_bar", ProgressBar()))
-        return self._net_class(
-            module,
-            **{f"module__{key}": value for key, value in module_params.items()},
+    @contextmanager
+    def _threads(self):
+        """Run torch on ``n_threads`` CPU threads (the default: see the docs)."""
+        n = self.n_threads
+        if n is None and self.device_.startswith("cpu"):
+            n = 1
+        before = torch.get_num_threads()
+        if n is not None:
+            torch.set_num_threads(n)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
+
+    def _build_net(self, stack, plans, *, progress=None):
+        """Build the skorch net that trains ``stack``, the members of ``plans``."""
+        monitor = "valid_acc" if plans[0].valid is not None else "train_loss"
+        patience = [p.estimator.patience for p in plans]
+        callbacks = [("scores", _engine.MemberScores()), *self._callbacks(plans)]
+        if self.verbose:
+            callbacks.append(("log", _engine.EpochLog()))
+        if progress is not None:
+            callbacks.append(("progress", _engine.EpochProgress(progress)))
+        # last: it ends training (raising KeyboardInterrupt) once every member stopped
+        callbacks.append(("checkpoint", _engine.MemberCheckpoint(monitor, patience)))
+        return _engine.RewardNet(
+            stack,
+            loss_terms=tuple(self._loss_terms()),
+            criterion=torch.nn.BCEWithLogitsLoss,
+            criterion__reduction="none",
+            optimizer=torch.optim.Adam,
+            lr=self.lr,
+            optimizer__weight_decay=self.weight_decay,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=_engine.member_split,
+            iterator_train=_engine.MemberBatches,
+            iterator_valid=_engine.MemberBatches,
             callbacks=callbacks,
-            **self._net_params(),
+            callbacks__train_loss=None,
+            callbacks__valid_loss=None,
+            callbacks__print_log=None,
+            device=self.device_,
         )
 
-    def _net_params(self):
-        """Return the net's loss, optimiser and loop settings (the engine's too)."""
-        return {
-            "criterion": torch.nn.BCEWithLogitsLoss,
-            "criterion__reduction": "none",
-            "optimizer": torch.optim.Adam,
-            "lr": self.lr,
-            "optimizer__weight_decay": self.weight_decay,
-            "max_epochs": self.max_epochs,
-            "batch_size": self.batch_size,
-            "train_split": None,
-            "device": self.device_,
-            "verbose": int(bool(self.verbose)),
-        }
-
-    def _extra_callbacks(self):
-        return []
-
-    def _summarise_training(self, X, rows=None):
-        """Keep the history and check the fit on its training pairs, ``X[rows]``."""
-        history = self.net_.history
-        self.history_ = pd.DataFrame(
-            [{k: v for k, v in row.items() if k != "batches"} for row in history]
-        )
-        self.n_epochs_ = len(history)
-        self.best_epoch_ = int(self._callback("best_weights").best_epoch_)
-        _training.check_training_health(
-            self,
-            diverged_epoch=self._callback("nonfinite_guard").diverged_epoch_,
-            X=X,
-            rows=rows,
-        )
-
-    def _callback(self, name):
-        return dict(self.net_.callbacks_)[name]
+    def _build_module(self):
+        """Build the torch module of this model (random initial weights)."""
+        module, params = self._build_module_params()
+        return module(**params)
 
     # -- prediction --------------------------------------------------------------
 
@@ -298,10 +390,9 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
 
     def _margins(self, X):
         """``r(a) - r(b)`` of validated pair rows, as float64."""
-        module = self.net_.module_
-        module.eval()
+        self.module_.eval()
         with torch.inference_mode():
-            return _to_numpy([module.margin(X_b) for (X_b,) in self._batches(X)])
+            return _to_numpy([self.module_.margin(X_b) for (X_b,) in self._batches(X)])
 
     def decision_function(self, X):
         """Reward difference ``r(a) - r(b)`` of each pair.
@@ -333,7 +424,7 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
             pair swaps the two columns exactly.
         """
         margin = self.decision_function(X)
-        # sigmoid(-m) for the first column (not 1 - sigmoid(m)) makes the swap exact.
+        # sigmoid(-m) for the first column (not 1 - sigmoid(m)) makes the swap exact
         return np.column_stack([expit(-margin), expit(margin)])
 
     def predict_reward(self, E):
@@ -357,38 +448,41 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
 
     def _rewards(self, E, objective):
         """``r(e)`` of validated single responses and their objective ids."""
-        module = self.net_.module_
-        module.eval()
+        self.module_.eval()
         with torch.inference_mode():
             return _to_numpy(
-                [module.reward(E_b, ids) for E_b, ids in self._batches(E, objective)]
+                [
+                    self.module_.reward(E_b, ids)
+                    for E_b, ids in self._batches(E, objective)
+                ]
             )
 
     # -- persistence -------------------------------------------------------------
 
     def _get_torch_state(self):
         """Return ``{"net_": state_dict}``, the weights to save; ``{}`` unfitted."""
-        if not hasattr(self, "net_"):
+        if not hasattr(self, "module_"):
             return {}
-        return {"net_": self.net_.module_.state_dict()}
+        return {"net_": self.module_.state_dict()}
 
     def _set_torch_state(self, state):
-        """Rebuild ``net_`` from the restored parameters and load ``state`` into it.
+        """Rebuild ``module_`` from the restored parameters and load ``state``.
 
-        The net is built on the device the ``device`` parameter resolves to on this
-        machine; its history and optimiser state are not restored (``history_``
-        is).
+        The module is built on the device the ``device`` parameter resolves to on
+        this machine; the training history is restored as ``history_``, the net
+        that trained the model is not.
         """
         self.device_ = resolve_device(self.device, owner=type(self).__name__)
-        self.net_ = self._build_net(validated=False)
-        with self._forked_rng():  # initialising draws random weights
-            self.net_.initialize()
-        _training.load_module_state(self.net_.module_, state["net_"], owner=self)
+        with self._forked_rng():  # building draws random weights
+            module = self._build_module()
+        load_module_state(module, state["net_"], owner=self)
+        self.module_ = module.to(self.device_)
 
 
 def _weighted(rows, weight, scaled_over):
     """``Rows`` of ``rows``, their weights divided by the mean over ``scaled_over``."""
-    return Rows.of(rows, (weight[rows] / weight[scaled_over].mean()).astype(np.float32))
+    scaled = (weight[rows] / weight[scaled_over].mean()).astype(np.float32)
+    return _engine.Rows.of(rows, scaled)
 
 
 def _to_numpy(batches):

@@ -1,294 +1,697 @@
-"""The vectorised training engine: many reward models trained as one.
+"""The training engine: ``M >= 1`` reward models trained as one skorch net.
 
-Each member is an ordinary reward model whose fit was planned as if it were fitted
-alone (:meth:`BaseRewardModel._plan_fit`: its rows of the shared data, its weights,
-its three seeds and its holdout) and whose own skorch net was built and
-initialised from its own seed. The engine stacks the members' initial weights
-(:class:`~skpref.models._stacked.StackedModules`) and trains them in one skorch
-net, one forward and backward pass and one Adam step for all members per step,
-on batches indexed from one copy of the data on the device.
+Every fit trains a *stack* of members (:class:`~skpref.models._modules.MemberStack`)
+with skorch's own loop: a single fit is a stack of one, :class:`~skpref.RewardEnsemble`
+a stack of ``n_members``, and :func:`fit_together` (the experiments' runner) a
+stack per architecture with each member's own rows of the data. Only skorch's
+extension points are used:
 
-Each member's own net is kept in step: after every epoch it receives its
-statistics (its history rows) and its weights, and its own callbacks run on it
-as in a fit alone — the best-weights choice, patience, the NaN guard, the
-adversary's schedule. So member ``k`` ends with the weights, history and best
-epoch of the model fitted alone with the same seed and data, up to floating-point
-rounding (the stacked matrix products round differently). A member whose
-callbacks stop it (patience, NaN loss) keeps being stepped with the others, but
-nothing of it is recorded any more and its kept weights are those its own
-callbacks chose.
+* the **dataset** (:class:`MemberData`) holds the pairs once on the device and
+  each member's training and validation rows with their weights (its *plan*:
+  :class:`FitPlan`); ``train_split`` (:func:`member_split`) hands skorch the two
+  phases, and ``iterator_train``/``iterator_valid`` (:class:`MemberBatches`)
+  yield batches whose tensors have a leading member axis;
+* a **batch** is a dict of named entries, as skorch carries extra inputs:
+  ``"X"`` (pair rows), ``"sample_weight"``, ``"n_rows"`` (real rows per member),
+  ``"mask"`` (where a member's last batch is padded), plus the named per-pair
+  inputs of a model (the adversary's ``"target"``, a loss term's values);
+* the **loss** (:meth:`RewardNet.get_loss`) is the BTL negative log-likelihood on
+  soft targets (eq. 2), weighted per pair, plus the model's loss terms
+  (:class:`LossTerm`), one value per member; their sum is differentiated, so each
+  member gets the gradient of its own loss;
+* **callbacks** turn the batch statistics into per-member columns of the history
+  (:class:`MemberScores`), keep each member's best weights with its own patience
+  and stop a member whose loss is not finite (:class:`MemberCheckpoint`), ramp the
+  adversary's weight (:class:`AdversarySchedule`) and report progress.
 
-Members train together when they share the architecture, the optimiser's
-settings, the device, whether they validate, and the number of steps per epoch
-(``ceil(n_train / batch_size)``): Adam would otherwise take steps on the empty
-batches of the shorter members. Members with the same number of steps but
-different numbers of rows differ only in their last batch, which is padded with
-weight-0 rows and masked. On the CPU, members too large to gain from stacking
-(see ``_CPU_STACKING_MAX_PARAMETERS``) train one after another from the same
-plans, each exactly as alone.
+Everything random in a fit is drawn from three seeds of each member
+(:class:`Seeds`): its weight initialisation, its batch order and its validation
+holdout. So member ``k`` of a stack is, to floating-point rounding, the model
+fitted alone with the same seed and data.
 """
 
 import math
+import sys
+import warnings
+from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
 import torch
+from scipy.special import expit
+from sklearn.exceptions import ConvergenceWarning
+from skorch import NeuralNet
 from skorch.callbacks import Callback
-from skorch.dataset import unpack_data
+from skorch.dataset import ValidSplit
 
-from skpref.models._adversary import training_block
-from skpref.models._batches import Batches, PairData, Phases, Rows
-from skpref.models._stacked import StackedModules
+from skpref.models._modules import MemberStack
+
+#: Share of the free device memory the training data may take to be resident.
+_RESIDENT_SHARE = 0.5
+#: Bytes of rows gathered on the host and copied at once when data are streamed.
+_CHUNK_BYTES = 256 * 2**20
+#: On the CPU, the parameters a stack may hold in all. Stacked, the products of
+#: a step run as batched products whose gradients are transposed and copied; on a
+#: CPU that costs more than the per-step overhead it saves once the products
+#: dominate. Measured on 2 CPU cores (one torch thread, Multihead, 2,000 pairs of
+#: d = 32), stacked / one after another: 30 members of width 128 (70k parameters
+#: each) 0.53, 5 of width 256 (270k) 1.05, 5 of width 512 (1.07M) 1.26-1.37.
+_CPU_STACK_PARAMETERS = 2_000_000
+# The loss of predicting 1/2 for every pair; a kept epoch that does ten times worse
+# on its own training pairs has diverged.
+_CHANCE_LOSS = math.log(2)
+_DIVERGED_LOSS = 10 * _CHANCE_LOSS
+# Training pairs checked for saturated probabilities, and the share of them at
+# exactly 0 or 1 (|r(a) - r(b)| > 36.7) that is warned about.
+_N_SATURATION_PAIRS = 1024
+_SATURATED_SHARE = 0.5
 
 
-def fit_together(
-    models, data, *, rows=None, valid_rows=None, covariates=None, progress=None
-):
-    """Fit unfitted reward models together; each as it would be fitted alone.
+# -- seeds -----------------------------------------------------------------------
 
-    Parameters
-    ----------
-    models : list of BaseRewardModel
-        The models, with their parameters validated.
-    data : list of (X, y, sample_weight)
-        Each model's training data, validated: ``X`` float32 pairs, ``y`` labels,
-        ``sample_weight`` float64 (ones for none). Models given the same ``X``
-        and ``y`` objects share one copy of them on the device (their weights
-        stay their own).
-    rows : list of (ndarray or None) or None, default=None
-        The rows of its ``X`` each model trains on, in order (None: all), less
-        the model's holdout.
-    valid_rows : list of (ndarray or None) or None, default=None
-        The rows of its ``X`` each model validates on instead of holding out
-        ``validation_fraction`` of its ``rows`` (an empty array: none; None: the
-        holdout). A model so given ``rows`` and ``valid_rows`` is the model
-        fitted alone on ``X[rows]`` with ``X_val=X[valid_rows]``, except that
-        its validation pairs keep their weights.
-    covariates : list of (DataFrame, array-like or None) or None, default=None
-        Each model's ``covariates`` fit metadata (adversarial models with a
-        covariate target; None: none). Models given the same ``X`` and the same
-        ``covariates`` object share one copy of the rows and their targets.
-    progress : tqdm-like or None, default=None
-        A progress bar (``update(n)``, ``refresh()``, a settable ``total``)
-        advanced by one at every epoch of the training: of a stacked group, or of
-        a model trained alone; its ``total`` grows by the epochs to come.
 
-    Returns
-    -------
-    models : list of BaseRewardModel
-        The models, fitted.
+def random_state_generator(random_state):
+    """Return a ``RandomState`` from ``random_state``; None: fresh entropy.
+
+    Unlike ``check_random_state(None)``, None leaves NumPy's global generator
+    alone.
+
+    Examples
+    --------
+    >>> random_state_generator(0).randint(10) == random_state_generator(0).randint(10)
+    True
     """
-    rows = rows or [None] * len(models)
-    valid_rows = valid_rows or [None] * len(models)
-    covariates = covariates or [None] * len(models)
-    by_device, sides = {}, []
-    for k, model in enumerate(models):
-        X, y, weight = data[k]
-        model.n_features_in_ = X.shape[1]
-        side = model._adversary_side(X, covariates[k])
-        sides.append(side)
-        plan = model._plan_fit(X, y, weight, rows[k], valid_rows=valid_rows[k])
-        # the rows of one PairData have one width: X's, plus the adversary's targets
-        width = X.shape[1] + (0 if side is None else side.shape[1])
-        by_device.setdefault((model.device_, width), []).append((k, plan))
-    for (device, _), planned in by_device.items():
-        blocks, offsets = {}, []
-        for k, _ in planned:
-            X, y, _ = data[k]
-            # the weights are not part of a block: each plan holds its own
-            key = (id(X), id(y), None if sides[k] is None else sides[k].tobytes())
-            if key not in blocks:
-                start = sum(len(block[0]) for block in blocks.values())
-                blocks[key] = (training_block(X, sides[k]), y, start)
-            offsets.append(blocks[key][2])
-        plans = [
-            _shifted(plan, offset)
-            for (_, plan), offset in zip(planned, offsets, strict=True)
-        ]
-        shared = PairData(
-            [X for X, _, _ in blocks.values()],
-            [y for _, y, _ in blocks.values()],
-            device,
+    if random_state is None:
+        return np.random.RandomState(np.random.SeedSequence().generate_state(1))
+    if isinstance(random_state, np.random.RandomState):
+        return random_state
+    return np.random.RandomState(random_state)
+
+
+def member_random_states(random_state, n_members):
+    """Return the ``random_state`` of each of ``n_members`` members (ints).
+
+    The one rule by which several models are seeded from one ``random_state``
+    (an ensemble's members, the experiments' seeds): ``n_members`` integers drawn
+    from it; each member then draws its :class:`Seeds` from its own.
+
+    Examples
+    --------
+    >>> member_random_states(0, 3) == member_random_states(0, 3)
+    True
+    """
+    rng = random_state_generator(random_state)
+    return [int(s) for s in rng.randint(0, 2**31 - 1, size=n_members)]
+
+
+@dataclass(frozen=True)
+class Seeds:
+    """The seeds of one member: weight initialisation, batch order, holdout."""
+
+    init: int
+    shuffle: int
+    split: int
+
+    @classmethod
+    def from_random_state(cls, random_state):
+        """Draw the three seeds from ``random_state`` (None: fresh entropy).
+
+        Examples
+        --------
+        >>> Seeds.from_random_state(0) == Seeds.from_random_state(0)
+        True
+        """
+        return cls(*member_random_states(random_state, 3))
+
+
+# -- what a member trains on -------------------------------------------------------
+
+
+@dataclass
+class Rows:
+    """One member's rows of a :class:`PairData` (int64 index) and their weights."""
+
+    index: torch.Tensor
+    weight: torch.Tensor
+
+    @classmethod
+    def of(cls, index, weight):
+        # copies: torch takes no array of negative strides (a reversed view)
+        return cls(
+            torch.from_numpy(np.array(index, dtype=np.int64)),
+            torch.from_numpy(np.array(weight, dtype=np.float32)),
         )
-        train_members(plans, shared, progress=progress)
-    for k, model in enumerate(models):  # on its rows, as a fit alone on X[rows]
-        model._summarise_training(data[k][0], rows[k])
-    return models
+
+    def shifted(self, offset):
+        return Rows(self.index + offset, self.weight)
+
+    def __len__(self):
+        return len(self.index)
 
 
-def _shifted(plan, offset):
-    """Move the plan's rows by ``offset``, the start of its block in the data."""
-    if offset:
-        plan.train = Rows(plan.train.index + offset, plan.train.weight)
-        if plan.valid is not None:
-            plan.valid = Rows(plan.valid.index + offset, plan.valid.weight)
-    return plan
+@dataclass
+class FitPlan:
+    """What one member trains on: its rows, their weights, its seeds and inputs.
+
+    ``inputs`` are the member's named per-pair inputs besides the pairs (e.g.
+    the adversary's ``"target"``), aligned with the rows of its ``X``.
+    """
+
+    estimator: object
+    train: Rows
+    valid: Rows | None
+    seeds: Seeds
+    inputs: dict
+
+    def generator(self):
+        """Return the generator of the batch order (``torch.randperm`` each epoch)."""
+        return torch.Generator().manual_seed(self.seeds.shuffle)
 
 
-def _groups(plans):
-    """Group the plans that can share steps, by their key (:func:`_group_key`)."""
-    groups = {}
-    for plan in plans:
-        groups.setdefault(_group_key(plan), []).append(plan)
-    return groups
+def holdout(y, rows, fraction, seed):
+    """Split ``rows`` into ``(train, valid)``: a stratified holdout of ``fraction``.
+
+    The holdout takes ``ceil(fraction * len(rows))`` rows with skorch's
+    ``ValidSplit(stratified=True)``, stratified by the side a label favours (b,
+    tie or a) so that soft labels are stratified too, and unstratified where a
+    side has too few pairs for both parts. ``valid`` is None where the holdout
+    is no row or all of them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> train, valid = holdout(np.tile([0.0, 1.0], 10), np.arange(20), 0.1, 0)
+    >>> len(train), len(valid), holdout(np.ones(5), np.arange(5), 0, 0)[1]
+    (18, 2, None)
+    """
+    n_valid = math.ceil(fraction * len(rows))
+    if not 1 <= n_valid < len(rows):
+        return rows, None
+    side = np.sign(np.asarray(y[rows], dtype=np.float64) - 0.5).astype(np.int64) + 1
+    counts = np.bincount(side, minlength=3)
+    stratified = counts[counts > 0].min() >= 2 and (
+        min(n_valid, len(side) - n_valid) >= np.count_nonzero(counts)
+    )
+    split = ValidSplit(fraction, stratified=stratified, random_state=seed)
+    train, valid = split(np.arange(len(side)), y=side)
+    return rows[np.asarray(train.indices)], rows[np.asarray(valid.indices)]
 
 
-def train_members(plans, data, *, progress=None):
-    """Train the planned members on ``data``, in groups that can share steps.
+class PairData:
+    """Pair rows, labels and named per-pair inputs, on the training device.
 
     Parameters
     ----------
-    plans : list of FitPlan
-        One per member: the estimator (with its fitted attributes set by
-        ``_plan_fit``), its rows, weights and seeds.
-    data : PairData
-        The rows the plans index, on the members' device.
-    progress : tqdm-like or None, default=None
-        Advanced by one per epoch of a stacked group or of a model trained alone.
-
-    Returns
-    -------
-    groups : list of list of int
-        The positions of the plans trained together, group by group.
+    blocks : list of ndarray of shape (n_i, n_columns), float32
+        The rows, in blocks (e.g. one per training set) stacked in order.
+    y : list of ndarray of shape (n_i,)
+        The labels of each block.
+    inputs : list of dict
+        The named per-pair inputs of each block (the same names in every block).
+    device : str or torch.device
+        Training device.
+    resident : bool or None, default=None
+        Whether the rows are held on the device; None: when they take at most
+        half its free memory (always on the CPU, where the arrays are used in
+        place). Otherwise they are streamed in chunks of many batches.
     """
-    position = {id(plan): i for i, plan in enumerate(plans)}
-    groups = list(_groups(plans).values())
-    stacking = [_worth_stacking(group) for group in groups]
-    if progress is not None:
-        epochs = [
-            g[0].estimator.max_epochs * (1 if s else len(g))
-            for g, s in zip(groups, stacking, strict=True)
-        ]
-        progress.total = (progress.total or 0) + sum(epochs)
-        progress.refresh()
-    for group, stacked in zip(groups, stacking, strict=True):
-        if stacked:
-            _train_group(group, data, progress)
-            continue
-        for plan in group:  # the same plans and batches, one model after another
-            plan.estimator._train_alone(
-                plan, Phases(plan.train_batches(data), plan.valid_batches(data))
-            )
-            if progress is not None:
-                progress.update(plan.estimator.max_epochs)
-    return [[position[id(plan)] for plan in group] for group in groups]
+
+    def __init__(self, blocks, y, inputs, device, *, resident=None):
+        self.device = torch.device(device)
+        n_rows = sum(len(block) for block in blocks)
+        n_columns = blocks[0].shape[1]
+        self.row_bytes = 4 * n_columns
+        if resident is None:
+            resident = _fits_on(self.device, n_rows * self.row_bytes)
+        self.resident = resident
+        self.y = torch.as_tensor(np.concatenate(y), dtype=torch.float32).to(self.device)
+        self.inputs = {
+            name: torch.as_tensor(np.concatenate([block[name] for block in inputs]))
+            .to(torch.float32)
+            .to(self.device)
+            for name in inputs[0]
+        }
+        if len(blocks) == 1:  # in place on the CPU: no copy
+            self.X = torch.from_numpy(blocks[0])
+            self.X = self.X.to(self.device) if resident else self.X
+        elif resident and self.device.type != "cpu":  # block by block: no host copy
+            self.X = torch.empty((n_rows, n_columns), device=self.device)
+            start = 0
+            for block in blocks:
+                self.X[start : start + len(block)].copy_(torch.from_numpy(block))
+                start += len(block)
+        else:
+            self.X = torch.from_numpy(np.concatenate(blocks))
+            self.X = self.X.to(self.device) if resident else self.X
+
+    def feature_batches(self, order, order_on_device, batch_size, n_steps):
+        """Yield the rows of each step, ``X[order[:, step]]``, on the device."""
+        if self.resident:
+            for step in range(n_steps):
+                columns = slice(step * batch_size, (step + 1) * batch_size)
+                yield self.X[order_on_device[:, columns]]
+            return
+        rows_per_step = batch_size * order.shape[0]
+        per_chunk = max(1, _CHUNK_BYTES // (rows_per_step * self.row_bytes))
+        for first in range(0, n_steps, per_chunk):
+            last = min(n_steps, first + per_chunk)
+            chunk = self.X[order[:, first * batch_size : last * batch_size]]
+            if self.device.type == "cuda":
+                chunk = chunk.pin_memory()
+            chunk = chunk.to(self.device, non_blocking=True)
+            for step in range(last - first):
+                yield chunk[:, step * batch_size : (step + 1) * batch_size]
 
 
-#: On the CPU, members of more parameters than this train one after another.
-#: Stacked, the matrix products of a step run as batched products with their
-#: gradients transposed and copied, which on a CPU costs more than the per-step
-#: overhead it saves once the products dominate. Measured on 2 CPU cores (one
-#: torch thread, Multihead, 2,000 pairs of d = 32), stacked / one after another:
-#: 30 members of width 128 (about 70k parameters each) 0.53 (a whole confounding
-#: run), 5 of width 128 0.7-1.1, 5 of width 256 (270k) 1.05, 5 of width 512
-#: (1.07M) 1.26-1.37.
-_CPU_STACKING_MAX_PARAMETERS = 150_000
-
-
-def _worth_stacking(plans):
-    """Whether the members gain by training stacked: on an accelerator, or small."""
-    if len(plans) < 2:
-        return False
-    model = plans[0].estimator
-    if not model.device_.startswith("cpu"):
+def _fits_on(device, n_bytes):
+    """Whether ``n_bytes`` of data may stay resident on ``device``."""
+    if device.type != "cuda":
         return True
-    module, module_params = model._build_module_params()
-    with torch.device("meta"):
-        n_parameters = sum(p.numel() for p in module(**module_params).parameters())
-    return n_parameters <= _CPU_STACKING_MAX_PARAMETERS
+    return n_bytes <= _RESIDENT_SHARE * torch.cuda.mem_get_info(device)[0]
 
 
-def _group_key(plan):
-    model = plan.estimator
-    module, module_params = model._build_module_params()
-    return (
-        type(model),
-        model._net_class,
-        module,
-        tuple(sorted(module_params.items())),
-        model.lr,
-        model.weight_decay,
-        model.max_epochs,
-        model.batch_size,
-        model.device_,
-        plan.valid is not None,
-        math.ceil(len(plan.train) / model.batch_size),
-    )
+class MemberData(torch.utils.data.Dataset):
+    """The rows of one phase (or both) of every member of a stack: skorch's dataset.
 
-
-def _train_group(plans, data, progress=None):
-    models = [plan.estimator for plan in plans]
-    first = models[0]
-    validated = plans[0].valid is not None
-    for model, plan in zip(models, plans, strict=True):
-        model.net_ = model._build_net(validated=validated)
-        with model._forked_rng():
-            torch.default_generator.manual_seed(plan.seeds.init)  # as in a fit alone
-            model.net_.initialize()
-    stacked = StackedModules([model.net_.module_ for model in models])
-    train = Batches(
-        data,
-        [plan.train for plan in plans],
-        first.batch_size,
-        [plan.generator() for plan in plans],
-        stacked=True,
-    )
-    valid = None
-    if validated:
-        members = [plan.valid for plan in plans]
-        valid = Batches(data, members, first.batch_size, stacked=True)
-    callbacks = [("members", MemberNets([model.net_ for model in models]))]
-    counter = EpochProgress(progress)
-    if progress is not None:
-        callbacks.append(("progress", counter))
-    net = stacked_net_class(first._net_class)(
-        stacked, callbacks=callbacks, **first._net_params()
-    )
-    with first._forked_rng():
-        net.initialize()
-        net.partial_fit(Phases(train, valid))
-    if progress is not None:  # the epochs left when every member stopped early
-        progress.update(first.max_epochs - counter.n_epochs_)
-
-
-_STACKED_CLASSES = {}
-
-
-def stacked_net_class(net_class):
-    """Return the engine's net class for members of ``net_class`` (same loss)."""
-    if net_class not in _STACKED_CLASSES:
-        _STACKED_CLASSES[net_class] = type(
-            f"Stacked{net_class.__name__}", (StackedNetMixin, net_class), {}
-        )
-    return _STACKED_CLASSES[net_class]
-
-
-class StackedNetMixin:
-    """Turn a pair net into the engine's net: stacked batches, one loss per member.
-
-    The members' loss is the member net class's own ``get_loss``, written over
-    the last axis, so it returns one loss per member here. Statistics of each
-    phase go to :class:`MemberNets` instead of this net's history.
+    Parameters
+    ----------
+    data : PairData
+        The rows the members index.
+    members : list of Rows, or list of FitPlan
+        Each member's rows; plans carry both phases, which :func:`member_split`
+        separates.
+    generators : list of torch.Generator or None, default=None
+        Each member's batch-order generator (training); None keeps the rows'
+        order (validation).
     """
 
-    @property
-    def _default_callbacks(self):
-        return []
+    def __init__(self, data, members, generators=None):
+        self.data = data
+        self.members = members
+        self.generators = generators
 
-    def train_step_single(self, batch, **fit_params):
-        # skorch's step, differentiating the sum of the members' losses: the
-        # members share no parameter, so each gets the gradient of its own loss.
-        self._set_training(True)
-        Xi, yi = unpack_data(batch)
-        y_pred = self.infer(Xi, **fit_params)
-        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        loss.sum().backward()
-        return {"loss": loss, "y_pred": y_pred}
+    def __len__(self):
+        return max(len(rows) for rows in self.members)
 
-    def record_phase(self, prefix, values, rows, batch_count):
-        self.history.record(f"{prefix}_members", (values, rows, batch_count))
+    def __getitem__(self, i):  # batches are drawn by MemberBatches, never by row
+        raise TypeError("MemberData is read by MemberBatches, batch by batch.")
+
+
+def member_split(dataset, y=None):
+    """Skorch ``train_split``: each member's training rows and validation rows.
+
+    The holdout itself was drawn when the member's fit was planned
+    (:func:`holdout`); the validation phase is None when no member validates.
+    """
+    plans = dataset.members
+    train = MemberData(
+        dataset.data, [p.train for p in plans], [p.generator() for p in plans]
+    )
+    if plans[0].valid is None:
+        return train, None
+    return train, MemberData(dataset.data, [p.valid for p in plans])
+
+
+class MemberBatches:
+    """skorch iterator: the batches of one phase, stacked over the members.
+
+    Training (the dataset has generators) draws each member's rows in the order
+    of ``torch.randperm(n_rows, generator=g)`` with its own generator, afresh
+    every epoch; validation keeps the rows' order. A member that runs out of rows
+    before the others (in a shorter last batch, or in validation) is padded with
+    a row of its own of weight 0, and the batch carries a ``mask`` of real rows.
+
+    Parameters
+    ----------
+    dataset : MemberData
+        The members' rows of this phase.
+    batch_size : int
+        Rows of each member per step.
+    """
+
+    def __init__(self, dataset, batch_size, **kwargs):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.counts = [len(rows) for rows in dataset.members]
+        self.length = max(self.counts)
+        steps = {math.ceil(n / batch_size) for n in self.counts}
+        if dataset.generators is not None and len(steps) > 1:
+            raise ValueError(  # fit_together groups members so that this never happens
+                "Members trained together need the same number of steps per epoch; "
+                f"got {self.counts} rows in batches of {batch_size}."
+            )
+
+    def __len__(self):
+        return math.ceil(self.length / self.batch_size)
+
+    def _epoch_order(self):
+        """``(index, weight)`` of every member's rows this epoch, padded, stacked."""
+        members = self.dataset.members
+        index = torch.empty((len(members), self.length), dtype=torch.int64)
+        weight = torch.zeros((len(members), self.length), dtype=torch.float32)
+        for k, rows in enumerate(members):
+            n = len(rows)
+            if self.dataset.generators is None:
+                index[k, :n], weight[k, :n] = rows.index, rows.weight
+            else:
+                order = torch.randperm(n, generator=self.dataset.generators[k])
+                index[k, :n], weight[k, :n] = rows.index[order], rows.weight[order]
+            index[k, n:] = rows.index[0] if n else 0
+        return index, weight
+
+    def __iter__(self):
+        # what depends on the epoch goes to the device once; steps then only index
+        data = self.dataset.data
+        index, weight = self._epoch_order()
+        on_device = index.to(data.device, non_blocking=True)
+        weight = weight.to(data.device, non_blocking=True)
+        size = self.batch_size
+        starts = torch.arange(len(self)) * size
+        n_rows = (torch.tensor(self.counts)[None, :] - starts[:, None]).clamp(0, size)
+        widths = (self.length - starts).clamp(max=size)
+        padded = (n_rows < widths[:, None]).any(1).tolist()
+        widths = widths.tolist()
+        n_rows = n_rows.to(data.device, dtype=torch.float32, non_blocking=True)
+        features = data.feature_batches(index, on_device, size, len(self))
+        for step, X_step in enumerate(features):
+            rows = on_device[:, step * size : (step + 1) * size]
+            batch = {
+                "X": X_step,
+                "sample_weight": weight[:, step * size : (step + 1) * size],
+                "n_rows": n_rows[step],
+                **{name: values[rows] for name, values in data.inputs.items()},
+            }
+            if padded[step]:
+                real = torch.arange(widths[step], device=data.device)
+                batch["mask"] = real[None, :] < n_rows[step][:, None]
+            yield batch, data.y[rows]
+
+
+def pair_mean(values, batch):
+    """Mean over the rows of a batch (the last axis), skipping padded rows."""
+    if "mask" not in batch:
+        return values.mean(-1)
+    kept = torch.where(batch["mask"], values, torch.zeros((), device=values.device))
+    return kept.sum(-1) / batch["n_rows"].clamp(min=1)
+
+
+# -- the net and its loss ----------------------------------------------------------
+
+
+class LossTerm:
+    """A term added to the BTL loss of a reward model; subclass and call.
+
+    ``term(net, y_pred, y_true, batch, training)`` returns one loss per member
+    (shape ``(M,)``) from the module's outputs ``y_pred`` (a dict with at least
+    ``"reward_a"`` and ``"reward_b"``, of shape ``(M, batch)``), the soft labels
+    and the batch's named entries. A per-pair term weights its values by
+    ``batch["sample_weight"]`` and averages them with :func:`pair_mean`; it may
+    record statistics with :meth:`RewardNet.record_mean` and
+    :meth:`RewardNet.record_sum`, which become per-member columns of the
+    history. A model adds its terms in ``_loss_terms()``. Terms are compared by
+    value when models are grouped into stacks, so make them frozen dataclasses.
+    """
+
+    def __call__(self, net, y_pred, y_true, batch, training):  # pragma: no cover
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class DiscriminatorLoss(LossTerm):
+    """The adversary's loss (eq. 13), per pair the mean over its two responses.
+
+    Cross-entropy for class targets (the objective, a categorical covariate),
+    recording the discriminator's accuracy as ``disc_acc``; squared error for a
+    standardised continuous covariate, recording ``disc_r2`` (one minus it, the
+    R² against the training mean). The loss is recorded as ``adv_loss``. The
+    gradient reversal inside the module makes the encoder ascend it.
+    """
+
+    continuous: bool
+
+    def __call__(self, net, y_pred, y_true, batch, training):
+        out, target = y_pred["disc_out"], y_pred["disc_target"]
+        if self.continuous:
+            per_response = (out.squeeze(-1) - target) ** 2
+        else:
+            per_response = torch.nn.functional.cross_entropy(
+                out.reshape(-1, out.shape[-1]), target.reshape(-1), reduction="none"
+            ).view(target.shape)
+        # the a halves, then the b halves (see the module): one value per pair
+        per_pair = per_response.unflatten(-1, (2, -1)).mean(-2)
+        loss = pair_mean(batch["sample_weight"] * per_pair, batch)
+        with torch.no_grad():
+            if self.continuous:
+                net.record_mean("disc_r2", 1 - pair_mean(per_pair, batch), training)
+            else:
+                correct = (out.argmax(-1) == target).to(per_pair.dtype)
+                accuracy = pair_mean(correct.unflatten(-1, (2, -1)).mean(-2), batch)
+                net.record_mean("disc_acc", accuracy, training)
+            net.record_mean("adv_loss", loss, training)
+        return loss
+
+
+class RewardNet(NeuralNet):
+    """skorch net of a stack of reward models: BTL loss plus the models' terms.
+
+    The module (a :class:`~skpref.models._modules.MemberStack`) returns each
+    member's rewards of both responses; the criterion must be unreduced
+    (``BCEWithLogitsLoss(reduction="none")``). Statistics of each batch are kept on
+    the device and turned into per-member columns once per epoch by
+    :class:`MemberScores`, so training never waits on the device for them.
+
+    Parameters
+    ----------
+    module : MemberStack
+        The members, initialised.
+    loss_terms : sequence of LossTerm, default=()
+        Added to the BTL loss of every member.
+    **kwargs
+        skorch's parameters.
+    """
+
+    def __init__(self, module, *args, loss_terms=(), **kwargs):
+        super().__init__(module, *args, **kwargs)
+        self.loss_terms = loss_terms
+
+    def record_mean(self, name, value, training):
+        """Add a batch's per-member mean of a statistic (averaged over rows)."""
+        prefix = "train" if training else "valid"
+        self.history.record_batch(f"member_{prefix}_{name}", ("mean", value.detach()))
+
+    def record_sum(self, name, value, training):
+        """Add a batch's per-member total of a statistic (summed over batches)."""
+        prefix = "train" if training else "valid"
+        self.history.record_batch(f"member_{prefix}_{name}", ("sum", value.detach()))
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        margin = y_pred["reward_a"] - y_pred["reward_b"]
+        weight = X["sample_weight"]
+        loss = pair_mean(weight * self.criterion_(margin, y_true), X)
+        for term in self.loss_terms:
+            loss = loss + term(self, y_pred, y_true, X, training)
+        prefix = "train" if training else "valid"
+        self.history.record_batch(f"member_{prefix}_rows", ("rows", X["n_rows"]))
+        with torch.no_grad():
+            self.record_mean("loss", loss, training)
+            predicted_a = (margin > 0).to(y_true.dtype)
+            agreement = predicted_a * y_true + (1 - predicted_a) * (1 - y_true)
+            self.record_sum("agreement", (weight * agreement).sum(-1), training)
+            self.record_sum("weight", weight.sum(-1), training)
+            if training:  # TRL's reward statistics: margin of the preferred side
+                self.record_mean(
+                    "margin", pair_mean((2 * y_true - 1) * margin, X), training
+                )
+                rewards = torch.cat([y_pred["reward_a"], y_pred["reward_b"]], -1)
+                self.record_mean("reward_mean", rewards.mean(-1), training)
+                self.record_mean("reward_sq", (rewards**2).mean(-1), training)
+        # the members share no parameter: each gets the gradient of its own loss
+        return loss.sum()
+
+
+# -- callbacks ----------------------------------------------------------------------
+
+
+class MemberScores(Callback):
+    """Turn an epoch's batch statistics into per-member columns of the history.
+
+    For each phase: ``<phase>_loss`` (averaged over the rows of each member),
+    ``<phase>_acc`` (the weighted expected agreement with the labels: accuracy
+    for hard labels, agreement with a random annotator for soft ones), and the
+    statistics recorded by loss terms; for training also TRL's ``train_margin``
+    (mean ``r(preferred) - r(other)``), ``train_reward_mean`` and
+    ``train_reward_std`` (over both responses). Each column holds a list, one
+    value per member; the statistics are read from the device once per epoch.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        stats = {}
+        for batch in row["batches"]:
+            for key in [k for k in batch if k.startswith("member_")]:
+                stats.setdefault(key.removeprefix("member_"), []).append(batch.pop(key))
+        if not stats:
+            return
+        keys = list(stats)
+        # one transfer for the epoch: every statistic of every batch, flattened
+        stacked = [
+            torch.stack([v.to(torch.float64) for _, v in stats[k]]) for k in keys
+        ]
+        host = torch.cat([t.flatten() for t in stacked]).cpu().numpy()
+        parts = np.split(host, np.cumsum([t.numel() for t in stacked])[:-1])
+        values = {
+            k: part.reshape(t.shape)
+            for k, part, t in zip(keys, parts, stacked, strict=True)
+        }
+        kinds = {k: stats[k][0][0] for k in keys}
+        for prefix in ("train", "valid"):
+            if f"{prefix}_rows" not in values:
+                continue
+            rows = values.pop(f"{prefix}_rows")
+            totals = {}
+            for key in [k for k in values if k.startswith(f"{prefix}_")]:
+                value = values.pop(key)
+                if kinds[key] == "mean":
+                    totals[key] = (value * rows).sum(0) / np.maximum(rows.sum(0), 1)
+                else:
+                    totals[key] = value.sum(0)
+            agreement = totals.pop(f"{prefix}_agreement")
+            totals[f"{prefix}_acc"] = agreement / totals.pop(f"{prefix}_weight")
+            if f"{prefix}_reward_sq" in totals:
+                square = totals.pop(f"{prefix}_reward_sq")
+                mean = totals[f"{prefix}_reward_mean"]
+                totals[f"{prefix}_reward_std"] = np.sqrt(
+                    np.maximum(square - mean**2, 0)
+                )
+            for key, value in totals.items():
+                net.history.record(key, value.tolist())
+
+
+class MemberCheckpoint(Callback):
+    """Keep each member's best weights; stop members by patience or divergence.
+
+    A member's epoch improves when its monitored score is strictly better than
+    its best so far (``valid_acc``, higher is better; without validation
+    ``train_loss``, lower is better). A member stops after ``patience`` epochs
+    without improvement, or at an epoch whose loss is NaN or infinite (never
+    kept); it is still stepped with the others, but nothing of it is kept any
+    more. Training ends when every member has stopped. At the end each member
+    gets back the weights of its best epoch (``best_epochs_``; 0 where no epoch
+    was usable: its initial weights), ``n_epochs_`` its epochs and
+    ``diverged_epochs_`` its non-finite epoch, if any.
+
+    Parameters
+    ----------
+    monitor : {"valid_acc", "train_loss"}
+        The score that chooses the best epoch.
+    patience : list of int or None
+        Each member's patience (None: none).
+    """
+
+    def __init__(self, monitor, patience):
+        self.monitor = monitor
+        self.patience = patience
+
+    def on_train_begin(self, net, **kwargs):
+        M = net.module_.n_members
+        self.best_ = [math.inf if self.monitor == "train_loss" else -math.inf] * M
+        self.best_epochs_ = [0] * M
+        self.n_epochs_ = [0] * M
+        self.diverged_epochs_ = [None] * M
+        self.stopped_ = [False] * M
+        self.misses_ = [0] * M
+        self.weights_ = [p.detach().clone() for p in net.module_.stacked]
+
+    def on_epoch_end(self, net, **kwargs):
+        row, epoch = net.history[-1], net.history[-1]["epoch"]
+        losses = [row[k] for k in ("train_loss", "valid_loss") if k in row]
+        lower = self.monitor == "train_loss"
+        improved = []
+        for k in [k for k, stopped in enumerate(self.stopped_) if not stopped]:
+            self.n_epochs_[k] = epoch
+            if not all(math.isfinite(loss[k]) for loss in losses):
+                self.diverged_epochs_[k], self.stopped_[k] = epoch, True
+                continue
+            score = row[self.monitor][k]
+            if score < self.best_[k] if lower else score > self.best_[k]:
+                self.best_[k], self.best_epochs_[k], self.misses_[k] = score, epoch, 0
+                improved.append(k)
+            else:
+                self.misses_[k] += 1
+                self.stopped_[k] = self.misses_[k] == self.patience[k]
+        with torch.no_grad():
+            for kept, stacked in zip(self.weights_, net.module_.stacked, strict=True):
+                kept[improved] = stacked[improved]
+        net.history.record("kept", [k in improved for k in range(len(self.best_))])
+        if all(self.stopped_):
+            raise KeyboardInterrupt  # skorch's way of ending training early
+
+    def on_train_end(self, net, **kwargs):
+        with torch.no_grad():
+            for kept, stacked in zip(self.weights_, net.module_.stacked, strict=True):
+                stacked.copy_(kept)
+
+
+class AdversarySchedule(Callback):
+    """Set each member's gradient-reversal weight before each epoch: a warm-up to λ.
+
+    With ``warmup = w > 0`` the weight in epoch ``e`` (1-based) is
+    ``λ * min(1, (e - 1) / w)``: the first epoch trains without the adversary,
+    which lets the encoder find reward-relevant features before they are pruned.
+
+    Parameters
+    ----------
+    weights, warmups, chances : list of float, list of int, list of float
+        Each member's λ, warm-up epochs and discriminator's chance score, recorded
+        as ``disc_chance`` beside its scores.
+    """
+
+    def __init__(self, weights, warmups, chances):
+        self.weights = weights
+        self.warmups = warmups
+        self.chances = chances
+
+    def on_epoch_begin(self, net, **kwargs):
+        epoch = len(net.history)  # the history already holds this epoch's row
+        now = [
+            lam * (1.0 if w == 0 else min(1.0, (epoch - 1) / w))
+            for lam, w in zip(self.weights, self.warmups, strict=True)
+        ]
+        buffer = net.module_.stacked_buffer("reversal.weight")
+        buffer.copy_(torch.tensor(now, dtype=buffer.dtype))
+        net.history.record("adversary_weight", now)
+        net.history.record("disc_chance", list(self.chances))
+
+
+class EpochLog(Callback):
+    """Print a line per epoch: each member's losses and accuracies (``verbose``).
+
+    It prints as the epoch ends, also inside ``GridSearchCV`` (whose workers
+    share the terminal), so a long search shows its progress.
+    """
+
+    def __init__(self, sink=print):
+        self.sink = sink
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        names = [
+            k
+            for k in ("train_loss", "valid_loss", "valid_acc", "train_acc")
+            if k in row
+        ]
+        members = [
+            " ".join(f"{name} {row[name][k]:.4f}" for name in names)
+            for k in range(net.module_.n_members)
+        ]
+        tag = "" if len(members) == 1 else "member {}: "
+        lines = [tag.format(k) + text for k, text in enumerate(members)]
+        self.sink(f"epoch {row['epoch']:3d} ({row['dur']:.1f}s) | " + " | ".join(lines))
+        sys.stdout.flush()
 
 
 class EpochProgress(Callback):
-    """Advance a progress bar by one at the end of every epoch."""
+    """Advance a progress bar by one per epoch, and by the epochs not run at the end."""
 
     def __init__(self, bar):
         self.bar = bar
@@ -300,51 +703,250 @@ class EpochProgress(Callback):
         self.n_epochs_ += 1
         self.bar.update(1)
 
+    def on_train_end(self, net, **kwargs):  # stopped early: the epochs not run
+        self.bar.update(net.max_epochs - self.n_epochs_)
 
-class MemberNets(Callback):
-    """Run the members' own nets (callbacks and histories) alongside the engine.
+
+# -- fitting ----------------------------------------------------------------------
+
+
+def fit_together(
+    models, data, *, rows=None, valid_rows=None, covariates=None, progress=None
+):
+    """Fit unfitted reward models together; each as it would be fitted alone.
+
+    Models of one architecture and optimiser on one device, with the same number
+    of steps per epoch, are trained as the members of one stack (several stacks
+    on a CPU where the members are large; see ``_CPU_STACK_PARAMETERS``).
 
     Parameters
     ----------
-    nets : list of PairNet
-        The members' initialised nets, in the order of the stacked members.
+    models : list of BTLRewardRegressor, MultiheadRewardModel or AdversarialRewardModel
+        The models, unfitted.
+    data : list of (X, y, sample_weight)
+        Each model's training data: ``X`` float32 pairs, ``y`` labels,
+        ``sample_weight`` float64 (ones for none). Models given the same ``X``
+        and ``y`` objects share one copy of them on the device.
+    rows : list of (ndarray or None) or None, default=None
+        The rows of its ``X`` each model trains on, in order (None: all), less
+        the model's holdout.
+    valid_rows : list of (ndarray or None) or None, default=None
+        The rows of its ``X`` each model validates on instead of holding out
+        ``validation_fraction`` of its ``rows`` (an empty array: none). A model
+        given ``rows`` and ``valid_rows`` is the model fitted alone on
+        ``X[rows]`` with ``X_val=X[valid_rows]``, except that its validation
+        pairs keep their weights.
+    covariates : list of (DataFrame, array-like or None) or None, default=None
+        Each model's ``covariates`` (adversarial models with a covariate target).
+    progress : tqdm-like or None, default=None
+        A progress bar (``update(n)``, ``refresh()``, a settable ``total``)
+        advanced by one per epoch of each stack; its ``total`` grows by the
+        epochs to come.
+
+    Returns
+    -------
+    models : list
+        The models, fitted.
+
+    Examples
+    --------
+    >>> from skpref import BTLRewardRegressor
+    >>> from skpref.datasets import make_latent_preferences
+    >>> from skpref.models import fit_together
+    >>> data = make_latent_preferences(n_pairs=200, n_features=4, random_state=0)
+    >>> X, y = data.X.astype("float32"), data.y
+    >>> models = [BTLRewardRegressor(hidden_dim=8, latent_dim=4, max_epochs=2,
+    ...                              random_state=s, device="cpu") for s in (0, 1)]
+    >>> [m.n_epochs_ for m in fit_together(models, [(X, y, None)] * 2)]
+    [2, 2]
     """
+    n = len(models)
+    rows, valid_rows = rows or [None] * n, valid_rows or [None] * n
+    covariates = covariates or [None] * n
+    groups = {}
+    for k, model in enumerate(models):
+        X, y, weight = data[k]
+        weight = np.ones(len(X)) if weight is None else weight
+        model._validate_params()
+        model.n_features_in_ = X.shape[1]
+        plan = model._plan_fit(
+            X, y, weight, rows[k], valid_rows=valid_rows[k], covariates=covariates[k]
+        )
+        inputs = tuple(sorted(plan.inputs))
+        groups.setdefault((model.device_, inputs), []).append((k, plan))
+    for (device, _), planned in groups.items():
+        blocks, plans = {}, []
+        for k, plan in planned:
+            X, y, _ = data[k]
+            key = (id(X), id(y), *(v.tobytes() for v in plan.inputs.values()))
+            if key not in blocks:
+                start = sum(len(block[0]) for block in blocks.values())
+                blocks[key] = (X, y, plan.inputs, start)
+            offset = blocks[key][3]
+            plan.train = plan.train.shifted(offset)
+            plan.valid = None if plan.valid is None else plan.valid.shifted(offset)
+            plans.append(plan)
+        shared = PairData(*zip(*[b[:3] for b in blocks.values()], strict=True), device)
+        stacks = _stacks(plans)
+        if progress is not None:
+            epochs = sum(stack[0].estimator.max_epochs for stack in stacks)
+            progress.total = (progress.total or 0) + epochs
+            progress.refresh()
+        for stack in stacks:
+            train_stack(stack, shared, progress=progress)
+    for k, model in enumerate(models):  # on its rows, as a fit alone on X[rows]
+        check_training_health(model, data[k][0], rows[k])
+    return models
 
-    def __init__(self, nets):
-        self.nets = nets
 
-    def on_train_begin(self, net, **kwargs):
-        self.stopped_ = [False] * len(self.nets)
-        for member in self.nets:
-            member.notify("on_train_begin", X=None, y=None)
+def _stacks(plans):
+    """Group the plans into stacks: same architecture, optimiser and steps."""
+    groups = {}
+    for plan in plans:
+        model = plan.estimator
+        module, params = model._build_module_params()
+        key = (
+            type(model),
+            module,
+            tuple(sorted(params.items())),
+            tuple(model._loss_terms()),
+            model.lr,
+            model.weight_decay,
+            model.max_epochs,
+            model.batch_size,
+            model.device_,
+            plan.valid is not None,
+            math.ceil(len(plan.train) / model.batch_size),
+        )
+        groups.setdefault(key, []).append(plan)
+    stacks = []
+    for group in groups.values():
+        size = len(group)
+        model = group[0].estimator
+        if model.device_.startswith("cpu"):
+            module, params = model._build_module_params()
+            with torch.device("meta"):
+                n_parameters = sum(p.numel() for p in module(**params).parameters())
+            size = max(1, _CPU_STACK_PARAMETERS // n_parameters)
+        stacks += [group[i : i + size] for i in range(0, len(group), size)]
+    return stacks
 
-    def on_epoch_begin(self, net, **kwargs):
-        for k, member in self._running():
-            member.notify("on_epoch_begin", dataset_train=None, dataset_valid=None)
-            net.module_.copy_buffers_from(k, member.module_)
 
-    def on_epoch_end(self, net, **kwargs):
-        phases = [
-            (prefix, net.history[-1, f"{prefix}_members"])
-            for prefix in ("train", "valid")
-            if f"{prefix}_members" in net.history[-1]
-        ]
-        for k, member in self._running():
-            for prefix, (values, rows, batch_count) in phases:
-                member.history.new_batch()
-                own = {name: value[k] for name, value in values.items()}
-                member.record_phase(prefix, own, rows[k], batch_count)
-            net.module_.copy_member_to(k, member.module_)
-            try:
-                member.notify("on_epoch_end", dataset_train=None, dataset_valid=None)
-            except KeyboardInterrupt:  # its callbacks stopped it, as in a fit alone
-                self.stopped_[k] = True
-        if all(self.stopped_):
-            raise KeyboardInterrupt
+def train_stack(plans, data, *, progress=None):
+    """Train the planned members as one stack on ``data``; set their fitted state.
 
-    def on_train_end(self, net, **kwargs):
-        for member in self.nets:
-            member.notify("on_train_end", X=None, y=None)
+    Each member's module is built from its own initialisation seed (as in a fit
+    alone), the modules are stacked and trained by one :class:`RewardNet`; each
+    model then gets its own module (``module_``), the net (``net_``), its history
+    (``history_``, its view of the stack's), ``n_epochs_`` and ``best_epoch_``.
+    """
+    models = [plan.estimator for plan in plans]
+    first = models[0]
+    module, params = first._build_module_params()
+    members = []
+    with first._forked_rng():
+        for plan in plans:
+            # the CPU generator only: modules are built on the CPU, and
+            # torch.manual_seed would reseed every GPU's generator too
+            torch.default_generator.manual_seed(plan.seeds.init)
+            members.append(module(**params))
+        net = first._build_net(MemberStack(members), plans, progress=progress)
+        with first._threads():
+            net.fit(MemberData(data, plans))
+    checkpoint = dict(net.callbacks_)["checkpoint"]
+    for k, (model, member) in enumerate(zip(models, members, strict=True)):
+        model.net_ = net
+        model.module_ = net.module_.member(k, member).to(first.device_)
+        model.n_epochs_ = checkpoint.n_epochs_[k]
+        model.best_epoch_ = checkpoint.best_epochs_[k]
+        model.diverged_epoch_ = checkpoint.diverged_epochs_[k]
+        model.history_ = member_history(net.history, k, model.n_epochs_)
 
-    def _running(self):
-        return [(k, m) for k, m in enumerate(self.nets) if not self.stopped_[k]]
+
+def member_history(history, k, n_epochs):
+    """Member ``k``'s view of a stack's skorch history: its epochs, its values.
+
+    Per-member statistics (lists in the stack's history) give their ``k``-th
+    value; the epoch's number and duration are shared.
+    """
+    records = [
+        {
+            key: value[k] if isinstance(value, list) else value
+            for key, value in row.items()
+            if key != "batches"
+        }
+        for row in history[:n_epochs]
+    ]
+    return pd.DataFrame.from_records(records)
+
+
+# -- after the fit ------------------------------------------------------------------
+
+
+def check_training_health(model, X, rows=None):
+    """Raise or warn when the kept weights come from a failed fit.
+
+    The fit trained on ``X[rows]`` (``rows`` None: all of ``X``); rows are indexed,
+    never copied whole. A NaN/inf loss before any usable epoch raises; a NaN/inf
+    loss later, a kept epoch whose training loss is over ten times chance, or
+    probabilities of exactly 0 or 1 on most training pairs warn with a
+    :class:`~sklearn.exceptions.ConvergenceWarning` saying what to do. The kind
+    (``"non-finite"``, ``"diverged"``, ``"saturated"``; None without one) is kept
+    as ``model.convergence_warning_`` for runs of many fits to count.
+    """
+    owner = type(model).__name__
+    model.convergence_warning_ = None
+
+    def advice():  # only when warning: the largest feature takes a pass over X
+        trained = X if rows is None else X[rows]
+        features = trained[:, : 2 * model.n_pair_features_]
+        largest = max(abs(features.max()), abs(features.min()))
+        return (
+            f"Lower lr (now {model.lr:g}) or standardise the features (largest "
+            f"|value| {largest:.3g})"
+        )
+
+    diverged = model.diverged_epoch_
+    if diverged is not None:
+        if model.best_epoch_ == 0:
+            raise ValueError(
+                f"{owner}: the training loss became NaN or infinite in epoch "
+                f"{diverged}, before any usable weights existed. {advice()}."
+            )
+        _warn(
+            model,
+            "non-finite",
+            f"{owner}: the training loss became NaN or infinite in epoch {diverged}; "
+            f"training stopped and the weights of epoch {model.best_epoch_} (the "
+            f"best so far) were kept. {advice()} to train further.",
+        )
+        return
+    kept_loss = model.history_["train_loss"].iloc[model.best_epoch_ - 1]
+    if kept_loss > _DIVERGED_LOSS:
+        _warn(
+            model,
+            "diverged",
+            f"{owner}: training diverged: the kept epoch {model.best_epoch_} has a "
+            f"training loss of {kept_loss:.3g}, more than ten times that of "
+            f"predicting 1/2 for every pair ({_CHANCE_LOSS:.3f}). {advice()}.",
+        )
+        return
+    n = len(X) if rows is None else len(rows)
+    picked = np.linspace(0, n - 1, min(n, _N_SATURATION_PAIRS)).astype(int)
+    picked = picked if rows is None else np.asarray(rows)[picked]
+    # P(a > b) or P(b > a) is exactly 1, the other then exactly or nearly 0
+    saturated = np.mean(expit(np.abs(model._margins(X[picked]))) == 1)
+    if saturated >= _SATURATED_SHARE:
+        _warn(
+            model,
+            "saturated",
+            f"{owner}: {saturated:.0%} of the predicted probabilities on the "
+            "training pairs are exactly 0 or 1: the rewards saturated, so "
+            f"predict_proba carries no uncertainty there. {advice()}, or add "
+            "weight_decay.",
+        )
+
+
+def _warn(model, kind, message):
+    model.convergence_warning_ = kind
+    warnings.warn(message, ConvergenceWarning, stacklevel=4)

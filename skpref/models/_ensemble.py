@@ -3,20 +3,25 @@
 from numbers import Integral
 
 import numpy as np
+import pandas as pd
 from scipy.special import expit, log_expit, logsumexp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from skpref.models import _training
-from skpref.models._base import BaseRewardModel
-from skpref.models._engine import fit_together
+from skpref.models._base import BaseRewardModel, PairClassifierMixin
+from skpref.models._engine import (
+    Seeds,
+    fit_together,
+    member_random_states,
+    random_state_generator,
+)
 from skpref.models._inputs import (
     check_fit_target,
     check_weights,
     float32_pairs,
+    n_objectives,
     single_responses,
 )
-from skpref.models._pair_classifier import PairClassifierMixin
 from skpref.utils._validation import (
     Interval,
     _fit_context,
@@ -85,6 +90,12 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     objective_categories_ : ndarray of str or None
         The members' objective names, id ``k`` being ``objective_categories_[k]``
         (multi-objective members only; None where they were given none).
+    history_ : pandas.DataFrame
+        One row per epoch, one column per statistic and member (columns
+        ``(name, member)``): ``history_["valid_acc"]`` holds every member's
+        validation accuracy; member ``k``'s own ``history_`` is
+        ``history_.xs(k, axis=1, level="member")`` (without the epochs after
+        it stopped).
     feature_names_in_ : ndarray of str
         Names of the columns of ``X``, when it is a DataFrame with string
         column names; the members have them too.
@@ -176,11 +187,11 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         X, y = float32_pairs(self, X, y)
         weight = check_weights(sample_weight, len(X), owner=owner)
         y = check_fit_target(y, None if sample_weight is None else weight, owner=owner)
-        rng = _training.random_state_generator(self.random_state)
-        seeds = rng.randint(0, 2**31 - 1, size=self.n_members)
+        rng = random_state_generator(self.random_state)
+        seeds = member_random_states(rng, self.n_members)
         if self.bootstrap:
             template = self._with_all_objectives(template, X)
-        members = [clone(template).set_params(random_state=int(s)) for s in seeds]
+        members = [clone(template).set_params(random_state=s) for s in seeds]
         samples = valid = [None] * self.n_members
         if self.bootstrap:
             drawn = [_bootstrap(member, y, weight, rng) for member in members]
@@ -201,6 +212,11 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.member_samples_ = samples if self.bootstrap else None
         self.member_valid_samples_ = valid if self.bootstrap else None
         self._copy_member_attributes()
+        self.history_ = pd.concat(
+            {k: member.history_ for k, member in enumerate(self.members_)},
+            axis=1,
+            names=["member", "name"],
+        ).swaplevel(axis=1)
         self.reward_offsets_ = self._reward_offsets(X)
         return self
 
@@ -241,7 +257,7 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         if params["objective_categories"] is not None:
             return template
         ids = check_objective_ids(X[:, -1], owner=type(self).__name__)
-        k = _training.n_objectives(ids, None, owner=type(self).__name__)
+        k = n_objectives(ids, None, owner=type(self).__name__)
         return clone(template).set_params(n_objectives=k)
 
     def _reward_offsets(self, X):
@@ -373,7 +389,7 @@ def _bootstrap(member, y, weight, rng):
     pairs (of positive weight); the sample is drawn with replacement from the
     rest, as many rows as there are.
     """
-    seeds = _training.Seeds.from_random_state(member.random_state)
+    seeds = Seeds.from_random_state(member.random_state)
     _, train, valid = member._split(y, weight, np.arange(len(y)), seeds)
     sample = train[rng.randint(0, len(train), size=len(train))]
     return sample, np.array([], dtype=np.intp) if valid is None else valid

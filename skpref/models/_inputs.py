@@ -1,10 +1,8 @@
-"""Inputs of the reward models: pair arrays, labels, sample weights; the score.
+"""Inputs of the reward models: pair arrays, labels, weights, objectives, weights files.
 
 Pair arrays are validated to float32 (see :ref:`data_format`). Labels are hard
 (``y = 1``: response a preferred, ``y = 0``: b preferred) or soft (``y`` in
-``[0, 1]``: the share of annotators preferring a; ``0.5`` is a tie). The score is
-the expected agreement of the predictions with an annotator drawn at random, which
-is the accuracy for hard labels.
+``[0, 1]``: the share of annotators preferring a; ``0.5`` is a tie).
 """
 
 from numbers import Real
@@ -12,6 +10,7 @@ from numbers import Real
 import numpy as np
 from sklearn.utils.validation import check_array, validate_data
 
+from skpref.utils._objectives import check_objective_categories
 from skpref.utils._validation import (
     _check_both_labels,
     _check_pair_labels,
@@ -140,19 +139,112 @@ def check_weights(sample_weight, n_pairs, *, owner, method="fit"):
     return weight
 
 
-def agreement_score(y, y_pred, sample_weight):
-    """``average(y * [pred = 1] + (1 - y) * [pred = 0], weights=sample_weight)``.
+def _describe(value):
+    text = repr(value)
+    return text if len(text) <= 60 else f"{type(value).__name__} {text[:50]}..."
+
+
+def fit_objectives(model, column):
+    """Set ``objective_categories_`` and ``n_objectives_`` of a fit on ``column``.
+
+    ``column`` holds the objective ids of the training pairs; None (a model
+    without an objective column) removes those attributes, so that a refit after
+    ``with_objective`` was switched off keeps no stale K.
+    """
+    owner = type(model).__name__
+    declared = model._declared_n_objectives()
+    if column is None:
+        for name in ("n_objectives_", "objective_categories_"):
+            model.__dict__.pop(name, None)
+        return
+    ids = check_objective_ids(column, owner=owner)
+    names, declared = objective_names(model.objective_categories, declared, owner=owner)
+    model.objective_categories_ = names
+    model.n_objectives_ = n_objectives(
+        ids,
+        declared,
+        owner=owner,
+        declared_by=None if names is None else f"objective_categories={names.tolist()}",
+    )
+    model._check_objectives(ids)
+
+
+def objective_names(categories, declared, *, owner):
+    """Return ``(objective_categories_, K)`` from the two parameters that fix K.
+
+    The names are the pipeline's objective coding (id ``k`` is ``categories[k]``);
+    they fix K, and ``n_objectives``, when also given, must agree.
+
+    Examples
+    --------
+    >>> names, k = objective_names(["helpful", "harmless"], None, owner="m")
+    >>> names.tolist(), k
+    (['helpful', 'harmless'], 2)
+    """
+    if categories is None:
+        return None, declared
+    names = check_objective_categories(categories, owner=owner)
+    if declared is not None and declared != names.size:
+        raise ValueError(
+            f"{owner} got n_objectives={declared} but {names.size} "
+            f"objective_categories {names.tolist()}; give one of them, or make "
+            "them agree."
+        )
+    return names, names.size
+
+
+def n_objectives(ids, declared, *, owner, declared_by=None):
+    """Return K: ``declared``, else the number of ids seen, which must be 0..K-1.
+
+    Inferring K from the largest id would let one stray id (99,999) build 100,000
+    heads; requiring the ids seen to be exactly ``0..K-1`` catches it instead.
 
     Examples
     --------
     >>> import numpy as np
-    >>> agreement_score(np.array([1.0, 0.0, 0.5]), np.array([1, 1, 0]), None)
-    0.5
+    >>> n_objectives(np.array([1, 0, 1]), None, owner="m")
+    2
     """
-    agreement = np.where(y_pred == 1, y, 1 - y)
-    return float(np.average(agreement, weights=sample_weight))
+    seen = np.unique(ids)
+    if declared is not None:
+        if seen[-1] >= declared:
+            given = declared_by or f"n_objectives={declared}"
+            raise ValueError(
+                f"{owner} got {given}, so objective ids must be "
+                f"0..{declared - 1}; the objective column holds the id "
+                f"{int(seen[-1])}. Declare every objective or renumber the ids."
+            )
+        return int(declared)
+    if seen[-1] != seen.size - 1:
+        missing = sorted(set(range(seen.size)) - set(seen.tolist()))[:5]
+        shown = seen.tolist() if seen.size <= 6 else [*seen[:5].tolist(), "..."]
+        raise ValueError(
+            f"{owner} expects objective ids 0..K-1 with none missing; the "
+            f"objective column holds the ids {shown} (largest {int(seen[-1])}), "
+            f"so {missing} are absent. Renumber the ids, or set n_objectives if "
+            "some objectives are absent from the training pairs."
+        )
+    return int(seen.size)
 
 
-def _describe(value):
-    text = repr(value)
-    return text if len(text) <= 60 else f"{type(value).__name__} {text[:50]}..."
+def load_module_state(module, state, *, owner):
+    """Load a saved ``state_dict`` into ``module``, naming any tensor that differs."""
+    expected = module.state_dict()
+    name = type(owner).__name__
+    if set(state) != set(expected):
+        missing = sorted(set(expected) - set(state))
+        extra = sorted(set(state) - set(expected))
+        raise ValueError(
+            f"{name}: the saved weights do not match the network built from the "
+            f"saved parameters (missing {missing[:3]}, unexpected {extra[:3]}). "
+            "The file was written by a different model or skpref version."
+        )
+    for key, tensor in state.items():
+        if tuple(tensor.shape) != tuple(expected[key].shape):
+            raise ValueError(
+                f"{name}: the saved weight {key!r} has shape {tuple(tensor.shape)} "
+                f"but the network built from the saved parameters expects "
+                f"{tuple(expected[key].shape)}. The parameters and weights of the "
+                "file disagree: it is corrupt or was edited."
+            )
+    module.load_state_dict(state)

@@ -3,12 +3,23 @@
 from numbers import Integral
 
 from skpref.models._base import MLP_PARAMETER_CONSTRAINTS, BaseRewardModel
-from skpref.models._docstrings import FITTED_ATTRIBUTES, TRAINING_PARAMS, fill
 from skpref.models._modules import MultiheadRewardModule
 from skpref.utils._validation import Interval
 
-MULTIHEAD_PARAMS = """\
-    n_objectives : int or None, default=None
+
+class MultiheadRewardModel(BaseRewardModel):
+    """Multi-objective BTL reward model: a shared encoder, one head per objective.
+
+    A response embedding ``e`` is mapped by a shared encoder ``g`` (3 GELU layers,
+    width 512) to a latent ``z``; the objective ``c`` of the pair, read from the last
+    column of ``X``, picks the reward head: ``r(e, c) = f_c(g(e))`` (eq. 4/11). The
+    separation follows the causal graph in which the latent factors do not depend on
+    the labeller's objective, which makes the model more robust than the *Base*
+    model when objectives and prompt types are correlated in training (Table 2).
+
+    Parameters
+    ----------
+        n_objectives : int or None, default=None
         Number of objectives ``K`` (heads). ``None`` takes the number of ids seen in
         training, which must then be exactly ``0..K-1``; set it when an objective
         may be absent from training.
@@ -24,27 +35,75 @@ MULTIHEAD_PARAMS = """\
     n_layers : int, default=3
         Number of GELU layers of the encoder ``g`` (paper: 3).
     head_hidden_dim : int, default=512
-        Hidden width of each objective's 1-hidden-layer reward head (paper: 512)."""
-
-
-class MultiheadRewardModel(BaseRewardModel):
-    """Multi-objective BTL reward model: a shared encoder, one head per objective.
-
-    A response embedding ``e`` is mapped by a shared encoder ``g`` (3 GELU layers,
-    width 512) to a latent ``z``; the objective ``c`` of the pair, read from the last
-    column of ``X``, picks the reward head: ``r(e, c) = f_c(g(e))`` (eq. 4/11). The
-    separation follows the causal graph in which the latent factors do not depend on
-    the labeller's objective, which makes the model more robust than the *Base*
-    model when objectives and prompt types are correlated in training (Table 2).
-
-    Parameters
-    ----------
-    %(multihead_params)s
-    %(training_params)s
+        Hidden width of each objective's 1-hidden-layer reward head (paper: 512).
+        max_epochs : int, default=10
+        Number of passes over the training pairs (paper: 10).
+    lr : float, default=1e-4
+        Adam learning rate (paper: 1e-4).
+    weight_decay : float, default=0.0
+        Adam weight decay.
+    batch_size : int, default=64
+        Pairs per optimisation step (and per validation step). Prediction runs
+        in chunks of at least 8,192 pairs, which change no prediction.
+    validation_fraction : float or None, default=0.1
+        Share of the training pairs held out (stratified by label) to pick the
+        epoch with the best validation accuracy, whose weights are kept (the
+        paper's protocol). Ignored when ``fit`` receives ``X_val, y_val``. With
+        ``None`` or ``0`` the weights with the lowest training loss are kept.
+    patience : int or None, default=None
+        Stop after this many epochs without a better validation accuracy, or,
+        without validation pairs (``validation_fraction=None`` or ``0`` and no
+        ``X_val``), without a lower training loss. ``None`` trains all
+        ``max_epochs`` (the best weights are kept either way).
+    n_threads : int or None, default=None
+        CPU threads torch uses in ``fit`` (and in the engine's fits of this
+        model); torch's setting is restored afterwards. ``None``: one thread on
+        the CPU, where more threads gain little on two cores and lose up to ten
+        times under contention (parallel searches, a busy machine; see
+        :ref:`cpu_threads`); torch's own setting on an accelerator.
+    device : {"auto", "cpu", "cuda", "mps"} or str, default="auto"
+        Torch device (``"cuda:1"`` also works); ``"auto"`` picks CUDA, then MPS,
+        then the CPU. A device this machine lacks is a ``ValueError`` in ``fit``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, the batch order and the validation split
+        (three seeds drawn from it). The same integer gives identical predictions
+        on the same device; NumPy's and torch's global random states are left
+        untouched either way.
+    verbose : int, default=0
+        ``1`` prints a line per epoch (losses, validation accuracy, time); ``2``
+        adds a progress bar per epoch.
 
     Attributes
     ----------
-    %(fitted_attributes)s
+        classes_ : ndarray of shape (2,)
+        Always ``[0, 1]``: ``predict_proba(X)[:, 1]`` is ``P(a > b)``.
+    n_features_in_ : int
+        Number of columns of ``X`` seen in ``fit``.
+    n_pair_features_ : int
+        Number of features of one response (``d``).
+    module_ : torch.nn.Module
+        The fitted torch module (its reward is ``module_.reward``).
+    net_ : skorch.NeuralNet
+        The skorch net that trained the model: ``net_.module_`` is the stack of
+        members trained together (one for a plain fit). Not saved by
+        :func:`skpref.save`.
+    history_ : pandas.DataFrame
+        One row per epoch: ``train_loss``, ``valid_loss``, ``train_acc``,
+        ``valid_acc`` (the expected agreement with the labels), TRL's reward
+        statistics ``train_margin`` (mean ``r(preferred) - r(other)``),
+        ``train_reward_mean`` and ``train_reward_std``, ``kept`` (whether the
+        epoch's weights are the best so far), ``dur`` and model-specific
+        columns.
+    n_epochs_ : int
+        Number of epochs trained.
+    best_epoch_ : int
+        The epoch whose weights were kept (1-based).
+    convergence_warning_ : str or None
+        The kind of :class:`~sklearn.exceptions.ConvergenceWarning` the fit
+        raised: ``"non-finite"`` (a NaN or infinite loss), ``"diverged"`` (the
+        kept epoch's loss is over ten times chance) or ``"saturated"``
+        (probabilities of exactly 0 or 1 on most training pairs); None when it
+        raised none.
     n_objectives_ : int
         Number of objectives (reward heads).
     objective_categories_ : ndarray of str or None
@@ -101,6 +160,7 @@ class MultiheadRewardModel(BaseRewardModel):
         batch_size=64,
         validation_fraction=0.1,
         patience=None,
+        n_threads=None,
         device="auto",
         random_state=None,
         verbose=0,
@@ -117,6 +177,7 @@ class MultiheadRewardModel(BaseRewardModel):
         self.batch_size = batch_size
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.n_threads = n_threads
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -134,11 +195,3 @@ class MultiheadRewardModel(BaseRewardModel):
 
     def _build_module_params(self):
         return MultiheadRewardModule, self._module_params()
-
-
-MultiheadRewardModel.__doc__ = fill(
-    MultiheadRewardModel.__doc__,
-    multihead_params=MULTIHEAD_PARAMS,
-    training_params=TRAINING_PARAMS,
-    fitted_attributes=FITTED_ATTRIBUTES,
-)

@@ -14,9 +14,8 @@ import skpref
 from skpref import AdversarialRewardModel, BTLRewardRegressor, RewardEnsemble
 from skpref.covariates import pair_covariates
 from skpref.datasets import make_confounded_preferences
-from skpref.experiments._vectorised import _trains_on_the_engine
 from skpref.models import _engine
-from skpref.models._adversary import resolve_adversary_target
+from skpref.models._adversarial import resolve_adversary_target
 from tests.models import test_adversarial
 
 SMALL = {**test_adversarial.SMALL, "max_epochs": 4}
@@ -85,7 +84,7 @@ def test_a_continuous_covariate_is_standardised_and_its_history_is_an_r2(data, s
     assert model.adversary_scale_ == pytest.approx(score.std())
     assert model.adversary_classes_ is None and model.discriminator_chance_ == 0.0
     assert "train_disc_r2" in model.history_ and "train_disc_acc" not in model.history_
-    assert model.net_.module_.discriminator[-1].out_features == 1
+    assert model.module_.discriminator[-1].out_features == 1
     # R^2 = 1 - the (unweighted) squared error on the standardised target
     assert_allclose(
         model.history_["train_disc_r2"], 1 - model.history_["train_adv_loss"], atol=1e-5
@@ -224,12 +223,12 @@ def test_save_and_load_keep_a_covariate_adversary(tmp_path, data, score, layout)
     assert_array_equal(loaded.predict_reward(E), model.predict_reward(E))
     assert loaded.get_params() == model.get_params()
     assert loaded.adversary_type_ == "continuous"
-    assert loaded.net_.module_.discriminator[-1].out_features == 1
+    assert loaded.module_.discriminator[-1].out_features == 1
     categorical = AdversarialRewardModel(adversary_target="t", **params, **SMALL)
     categorical.fit(X, data.y, covariates=np.array(["x", "y", "z", "y"] * 100))
     loaded = skpref.load(categorical.save(tmp_path / "c.safetensors"))
     assert loaded.adversary_classes_.tolist() == ["x", "y", "z"]
-    assert loaded.net_.module_.discriminator[-1].out_features == 3
+    assert loaded.module_.discriminator[-1].out_features == 3
 
 
 def test_ensemble_members_train_stacked_as_each_would_alone(
@@ -237,12 +236,12 @@ def test_ensemble_members_train_stacked_as_each_would_alone(
 ):
     params, X = layout
     stacked = []
-    original = _engine._train_group
+    original = _engine.train_stack
     monkeypatch.setattr(
         _engine,
-        "_train_group",
-        lambda plans, d, bar=None: (
-            stacked.append(len(plans)) or original(plans, d, bar)
+        "train_stack",
+        lambda plans, d, progress=None: (
+            stacked.append(len(plans)) or original(plans, d, progress=progress)
         ),
     )
     member = AdversarialRewardModel(adversary_target="score", **params, **SMALL)
@@ -266,8 +265,3 @@ def test_ensemble_of_a_model_without_covariates_refuses_them(data, score):
     ensemble = RewardEnsemble(BTLRewardRegressor(device="cpu"), n_members=2)
     with pytest.raises(ValueError, match="only an AdversarialRewardModel"):
         ensemble.fit(data.X[:, : 2 * D], data.y, covariates=score)
-
-
-def test_the_runner_still_trains_adversarial_models_on_the_engine():
-    assert _trains_on_the_engine(AdversarialRewardModel())
-    assert _trains_on_the_engine(BTLRewardRegressor())

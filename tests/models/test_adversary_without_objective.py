@@ -9,7 +9,7 @@ from sklearn.base import clone
 
 from skpref import AdversarialRewardModel
 from skpref.datasets import make_latent_preferences
-from skpref.models import _base
+from skpref.models import _engine
 from tests.models import test_adversarial
 
 SMALL = {**test_adversarial.SMALL, "max_epochs": 4}
@@ -55,7 +55,7 @@ def test_plain_pairs_train_the_model_of_a_zero_objective_column(data, length, fi
 
 
 def test_the_model_has_one_head_and_no_objective_attributes(fitted):
-    module = fitted.net_.module_
+    module = fitted.module_
     assert len(module.heads) == 1 and not module.with_objective
     assert fitted.n_features_in_ == 2 * D and fitted.n_pair_features_ == D
     assert not hasattr(fitted, "n_objectives_")
@@ -76,24 +76,26 @@ def test_swapping_the_halves_negates_the_margin_exactly(data, fitted):
     np.testing.assert_allclose(margin, rewards, atol=1e-5)
 
 
-def test_training_appends_only_the_covariate_and_prediction_copies_nothing(
+def test_the_covariate_travels_as_a_named_input_and_prediction_copies_nothing(
     monkeypatch, data, length
 ):
-    widths = []
-    original = _base.PairData
+    widths, inputs = [], []
+    original = _engine.PairData
 
-    def recording(blocks, y, device, **kwargs):
+    def recording(blocks, y, named, device, **kwargs):
         widths.append([block.shape[1] for block in blocks])
-        return original(blocks, y, device, **kwargs)
+        inputs.append({name: v.shape for block in named for name, v in block.items()})
+        return original(blocks, y, named, device, **kwargs)
 
-    monkeypatch.setattr(_base, "PairData", recording)
+    monkeypatch.setattr(_engine, "PairData", recording)
     model = plain().fit(data.X, data.y, covariates=length)
-    assert widths == [[2 * D + 2]]  # [a | b | length_a | length_b], no zero column
+    assert widths == [[2 * D]]  # [a | b]: no zero column, nothing appended
+    assert inputs == [{"target": (len(data.X), 2)}]  # [length_a | length_b]
     X = np.ascontiguousarray(data.X, dtype=np.float32)
     seen = []
-    margin = model.net_.module_.margin
+    margin = model.module_.margin
     monkeypatch.setattr(
-        model.net_.module_, "margin", lambda X_b: seen.append(X_b) or margin(X_b)
+        model.module_, "margin", lambda X_b: seen.append(X_b) or margin(X_b)
     )
     model.predict_proba(X)
     assert seen[0].data_ptr() == X.ctypes.data and seen[0].shape == X.shape

@@ -19,9 +19,7 @@ def test_the_default_device_is_auto_resolved_by_the_shared_rule():
     assert BTLRewardRegressor().device == MultiheadRewardModel().device == "auto"
     model.fit(data.X, data.y)
     assert model.device_ == resolve_device("auto", owner="test")
-    assert (
-        next(model.net_.module_.parameters()).device.type == model.device_.split(":")[0]
-    )
+    assert next(model.module_.parameters()).device.type == model.device_.split(":")[0]
 
 
 @pytest.mark.gpu

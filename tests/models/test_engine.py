@@ -1,7 +1,5 @@
 """The vectorised engine: each member is the model fitted alone; the data path."""
 
-import sys
-
 import numpy as np
 import pytest
 import torch
@@ -11,9 +9,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 
 from skpref import AdversarialRewardModel, BTLRewardRegressor, MultiheadRewardModel
-from skpref.models import _batches, _engine
-from skpref.models._batches import Batches, EpochSums, PairData, Rows
-from skpref.models._engine import fit_together
+from skpref.models import _engine, fit_together
+from skpref.models._engine import MemberBatches, MemberData, PairData, Rows
 from skpref.models._inputs import float32_pairs
 from tests.estimator_registry import (
     SMALL_ADVERSARY,
@@ -99,13 +96,13 @@ def test_each_member_has_the_history_of_the_model_fitted_alone(alone_and_togethe
 
 def test_members_train_in_groups_of_equal_steps(monkeypatch):
     sizes = []
-    original = _engine._train_group
+    original = _engine.train_stack
 
     def recording(plans, data, progress=None):
         sizes.append(sorted(len(plan.train) for plan in plans))
-        original(plans, data, progress)
+        original(plans, data, progress=progress)
 
-    monkeypatch.setattr(_engine, "_train_group", recording)
+    monkeypatch.setattr(_engine, "train_stack", recording)
     model = BTLRewardRegressor(**{**SMALL_NET, "max_epochs": 1, "batch_size": 50})
     X, y, weight = soft_weighted(model, n_pairs=200)
     rows = [np.arange(200), np.arange(190), np.arange(120), np.arange(110)]
@@ -115,16 +112,23 @@ def test_members_train_in_groups_of_equal_steps(monkeypatch):
     assert sorted(sizes) == [[90, 98], [154, 162]]
 
 
-def test_large_members_on_the_cpu_train_one_after_another(monkeypatch):
-    stacked = []
-    monkeypatch.setattr(_engine, "_train_group", stacked.append)
-    monkeypatch.setattr(_engine, "_CPU_STACKING_MAX_PARAMETERS", 100)
+def test_large_members_on_the_cpu_train_in_stacks_of_one(monkeypatch):
+    stacks = []
+    original = _engine.train_stack
+
+    def recording(plans, data, progress=None):
+        stacks.append(len(plans))
+        original(plans, data, progress=progress)
+
+    monkeypatch.setattr(_engine, "train_stack", recording)
+    monkeypatch.setattr(_engine, "_CPU_STACK_PARAMETERS", 100)
     model = MultiheadRewardModel(**{**SMALL_HEADS, "max_epochs": 3})
     X, y, weight = soft_weighted(model, n_pairs=150)
     configured = [clone(model).set_params(random_state=s) for s in (1, 2)]
     alone = [clone(m).fit(X, y, sample_weight=weight) for m in configured]
+    stacks.clear()  # each fit alone is a stack of one too
     together = fit_together(configured, [(X, y, weight)] * 2)
-    assert not stacked
+    assert stacks == [1, 1]
     for a, b in zip(alone, together, strict=True):
         assert_array_equal(b.predict_proba(X), a.predict_proba(X))
 
@@ -145,9 +149,9 @@ def test_models_on_one_array_share_one_copy_on_the_device(monkeypatch):
     blocks = []
     original = PairData.__init__
 
-    def recording(self, parts, y, device, **kwargs):
+    def recording(self, parts, y, inputs, device, **kwargs):
         blocks.append(len(parts))
-        original(self, parts, y, device, **kwargs)
+        original(self, parts, y, inputs, device, **kwargs)
 
     monkeypatch.setattr(PairData, "__init__", recording)
     model = BTLRewardRegressor(**{**SMALL_NET, "max_epochs": 1})
@@ -191,47 +195,10 @@ def test_streamed_data_train_the_same_model_as_resident_data(monkeypatch):
     model = MultiheadRewardModel(**{**SMALL_HEADS, "max_epochs": 3})
     data = pair_data_for(model, n_pairs=200)
     resident = clone(model).fit(data.X, data.y)
-    monkeypatch.setattr(_batches, "_fits_on", lambda device, n_bytes: False)
-    monkeypatch.setattr(_batches, "_CHUNK_BYTES", 3 * 32 * 4 * data.X.shape[1])
+    monkeypatch.setattr(_engine, "_fits_on", lambda device, n_bytes: False)
+    monkeypatch.setattr(_engine, "_CHUNK_BYTES", 3 * 32 * 4 * data.X.shape[1])
     streamed = clone(model).fit(data.X, data.y)
     assert_array_equal(streamed.predict_proba(data.X), resident.predict_proba(data.X))
-
-
-def _sync_calls(monkeypatch, fit):
-    """Count the calls that wait on the device (tensor to host) during ``fit``.
-
-    Adam reads its step counter with ``.item()`` every step, but that counter is
-    kept on the CPU (non-capturable Adam), so the call does not wait on a GPU;
-    calls from torch.optim are not counted.
-    """
-    calls = []
-    for name in ("item", "tolist", "cpu", "numpy", "__bool__", "__float__"):
-        original = getattr(torch.Tensor, name)
-
-        def counting(self, *args, _original=original, **kwargs):
-            if not sys._getframe(1).f_globals["__name__"].startswith("torch.optim"):
-                calls.append(1)
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(torch.Tensor, name, counting)
-    fit()
-    monkeypatch.undo()
-    return len(calls)
-
-
-@pytest.mark.parametrize("ensemble", [False, True])
-def test_training_waits_on_the_device_per_epoch_not_per_batch(monkeypatch, ensemble):
-    model = AdversarialRewardModel(**{**SMALL_ADVERSARY, "max_epochs": 2})
-    X, y, weight = soft_weighted(model, n_pairs=200)
-
-    def fit(batch_size):
-        config = clone(model).set_params(batch_size=batch_size)
-        if ensemble:
-            return lambda: fit_together([config, clone(config)], [(X, y, weight)] * 2)
-        return lambda: config.fit(X, y, sample_weight=weight)
-
-    few, many = _sync_calls(monkeypatch, fit(90)), _sync_calls(monkeypatch, fit(6))
-    assert few == many
 
 
 @given(
@@ -244,11 +211,11 @@ def test_stacked_validation_batches_hold_every_row_once_padding_masked(
 ):
     rng = np.random.RandomState(seed)
     X = rng.normal(size=(50, 3)).astype(np.float32)
-    data = PairData([X], [np.arange(50) % 2], "cpu")
+    data = PairData([X], [np.arange(50) % 2], [{}], "cpu")
     members = [Rows.of(rng.permutation(50)[:n], rng.uniform(1, 2, n)) for n in counts]
     seen = [[] for _ in counts]
     labels = [[] for _ in counts]
-    for batch, y in Batches(data, members, batch_size, stacked=True):
+    for batch, y in MemberBatches(MemberData(data, members), batch_size):
         mask = batch.get("mask", torch.ones(batch["sample_weight"].shape, dtype=bool))
         assert torch.equal(mask.sum(1).float(), batch["n_rows"])
         assert torch.all(batch["sample_weight"][~mask] == 0)
@@ -263,25 +230,16 @@ def test_stacked_validation_batches_hold_every_row_once_padding_masked(
 @given(n=st.integers(1, 60), batch_size=st.integers(1, 16), seed=st.integers(0, 99))
 def test_training_batches_follow_randperm_of_the_members_generator(n, batch_size, seed):
     X = np.arange(2 * 60, dtype=np.float32).reshape(60, 2)
-    data = PairData([X], [np.zeros(60)], "cpu")
+    data = PairData([X], [np.zeros(60)], [{}], "cpu")
     rows = Rows.of(np.arange(60)[::-1][:n], np.ones(n))
-    batches = Batches(data, [rows], batch_size, [torch.Generator().manual_seed(seed)])
+    generators = [torch.Generator().manual_seed(seed)]
+    batches = MemberBatches(MemberData(data, [rows], generators), batch_size)
     expected = torch.Generator().manual_seed(seed)
     for _ in range(2):  # a new order every epoch
         order = rows.index[torch.randperm(n, generator=expected)]
-        got = torch.cat([batch["X"][:, 0] for batch, _ in batches]) / 2
+        got = torch.cat([batch["X"][0, :, 0] for batch, _ in batches]) / 2
         assert_array_equal(got.numpy(), order.numpy())
         assert len(batches) == -(-n // batch_size)
-
-
-def test_epoch_sums_average_batch_means_by_rows():
-    sums = EpochSums()
-    for value, rows in [(1.0, 4), (4.0, 2)]:
-        sums.add_rows(rows)
-        sums.add_mean("loss", torch.tensor(value), rows)
-        sums.add_sum("agreement", torch.tensor(value))
-    values, rows = sums.values()
-    assert values == {"loss": 2.0, "agreement": 5.0} and rows == 6
 
 
 def test_predictions_do_not_depend_on_the_prediction_chunks(monkeypatch):
@@ -314,8 +272,8 @@ class CountingBar:
 
 @pytest.mark.parametrize("wide", [False, True])
 def test_the_progress_bar_counts_every_epoch_of_the_training(wide, monkeypatch):
-    if wide:  # members trained one after another, as wide ones are on a CPU
-        monkeypatch.setattr(_engine, "_CPU_STACKING_MAX_PARAMETERS", 0)
+    if wide:  # members trained in stacks of one, as wide ones are on a CPU
+        monkeypatch.setattr(_engine, "_CPU_STACK_PARAMETERS", 1)
     model = clone(MODELS["BTL"]).set_params(device="cpu")
     X, y, weight = soft_weighted(model)
     # two groups: 3 members of 6 epochs with all rows, 1 with fewer steps

@@ -20,8 +20,7 @@ from skpref import (
     MultiheadRewardModel,
     RewardEnsemble,
 )
-from skpref.models._net import PairHoldout
-from skpref.models._training import Seeds
+from skpref.models._engine import Seeds, holdout
 from tests.estimator_registry import SMALL_HEADS, SMALL_NET, pair_data_for
 
 QUICK = {**SMALL_NET, "max_epochs": 5}
@@ -66,7 +65,7 @@ def test_bootstrap_members_are_fits_alone_on_their_samples_validated_apart(membe
         for fitted, rows, valid in members:
             # the holdout a fit alone on all the pairs takes; a sample of the rest
             split = Seeds.from_random_state(fitted.random_state).split
-            assert_array_equal(valid, PairHoldout(0.1, split).split_indices(y)[1])
+            assert_array_equal(valid, holdout(y, np.arange(len(y)), 0.1, split)[1])
             assert not np.isin(valid, rows).any()
             assert len(rows) == len(y) - len(valid) > len(np.unique(rows))
             alone = clone(member).set_params(**fitted.get_params())

@@ -4,17 +4,13 @@ Initial weights, batch orders and holdouts come from CPU generators, so a fit on
 CUDA differs from the same fit on the CPU by floating-point rounding only.
 """
 
-import warnings
-
 import numpy as np
 import pytest
-import torch
 from numpy.testing import assert_allclose
 from sklearn.base import clone
 
 from skpref import AdversarialRewardModel, BTLRewardRegressor, RewardEnsemble
-from skpref.models import _batches
-from skpref.models._engine import fit_together
+from skpref.models import _engine, fit_together
 from tests.estimator_registry import SMALL_ADVERSARY, SMALL_NET, pair_data_for
 
 pytestmark = pytest.mark.gpu
@@ -59,35 +55,9 @@ def test_the_training_data_are_resident_on_cuda_or_streamed_alike(monkeypatch):
     model = BTLRewardRegressor(**{**QUICK, "device": "cuda"})
     data = pair_data_for(model, n_pairs=400)
     resident = clone(model).fit(data.X, data.y)
-    monkeypatch.setattr(_batches, "_fits_on", lambda device, n_bytes: False)
-    monkeypatch.setattr(_batches, "_CHUNK_BYTES", 5 * 32 * 4 * data.X.shape[1])
+    monkeypatch.setattr(_engine, "_RESIDENT_SHARE", 0.0)
+    monkeypatch.setattr(_engine, "_CHUNK_BYTES", 5 * 32 * 4 * data.X.shape[1])
     streamed = clone(model).fit(data.X, data.y)
     assert_allclose(
         streamed.predict_proba(data.X), resident.predict_proba(data.X), atol=1e-6
     )
-
-
-def _synchronisations(fit):
-    torch.cuda.synchronize()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        torch.cuda.set_sync_debug_mode("warn")
-        try:
-            fit()
-        finally:
-            torch.cuda.set_sync_debug_mode("default")
-    return sum("synchronizing" in str(w.message) for w in caught)
-
-
-@pytest.mark.parametrize("ensemble", [False, True])
-def test_training_on_cuda_synchronises_per_epoch_not_per_batch(ensemble):
-    model = AdversarialRewardModel(**{**ADVERSARY, "max_epochs": 2, "device": "cuda"})
-    data = pair_data_for(model, n_pairs=300)
-
-    def fit(batch_size):
-        config = clone(model).set_params(batch_size=batch_size)
-        if ensemble:
-            return lambda: RewardEnsemble(config, n_members=2).fit(data.X, data.y)
-        return lambda: config.fit(data.X, data.y)
-
-    assert _synchronisations(fit(100)) == _synchronisations(fit(8))

@@ -10,7 +10,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skpref import BTLRewardRegressor
-from skpref.models._inputs import agreement_score
+from skpref.metrics import pairwise_accuracy_score
 from tests.estimator_registry import (
     SMALL_NET,
     pair_data_for,
@@ -179,7 +179,7 @@ def test_score_is_the_expected_agreement_with_a_random_annotator(latent):
         ([0.9, 0.2], [1, 1], [1.0, 3.0], (0.9 + 3 * 0.2) / 4),
     ],
 )
-def test_agreement_score_by_hand(y, y_pred, weight, expected):
-    assert agreement_score(np.array(y, float), np.array(y_pred), weight) == (
-        pytest.approx(expected)
-    )
+def test_agreement_score_of_predicted_labels_by_hand(y, y_pred, weight, expected):
+    # what score() computes: the agreement of predicted labels 0/1
+    score = pairwise_accuracy_score(y, np.array(y_pred, float), sample_weight=weight)
+    assert score == pytest.approx(expected)

@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from skpref.models._gradient_reversal import GradientReversal
 from skpref.models._modules import (
     AdversarialRewardModule,
     BTLRewardModule,
+    GradientReversal,
     MultiheadRewardModule,
 )
 
@@ -74,8 +74,9 @@ def test_adversarial_module_reverses_only_the_encoder_gradient():
 
     def encoder_and_disc_grads(weight):
         module.zero_grad()
-        module.adversary_weight = weight
-        _, disc_logits, disc_target = module(X)
+        module.reversal.weight.fill_(weight)
+        out = module(X)
+        disc_logits, disc_target = out["disc_out"], out["disc_target"]
         loss = torch.nn.functional.cross_entropy(disc_logits, disc_target)
         loss.backward()
         return (
@@ -100,8 +101,9 @@ def test_adversarial_module_reverses_only_the_encoder_gradient():
 def test_adversarial_forward_returns_the_discriminators_logits_and_targets():
     module = small_adversarial_module(latent_dim=5, n_objectives=3)
     X = torch.cat([torch.randn(4, 6), torch.tensor([[0.0], [2.0], [1.0], [2.0]])], 1)
-    margin, disc_logits, disc_target = module(X)
-    torch.testing.assert_close(margin, module.margin(X))
+    out = module(X)
+    disc_logits, disc_target = out["disc_out"], out["disc_target"]
+    torch.testing.assert_close(out["reward_a"] - out["reward_b"], module.margin(X))
     assert disc_logits.shape == (8, 3)
     # the a halves' targets, then the b halves': the pair's objective twice
     assert disc_target.tolist() == [0, 2, 1, 2, 0, 2, 1, 2]
@@ -120,11 +122,12 @@ def test_margin_is_the_reward_difference_and_forward(module_cls):
     objective = X[:, -1].long()
     expected = module.reward(X[:, :3], objective) - module.reward(X[:, 3:6], objective)
     torch.testing.assert_close(module.margin(X), expected)
-    assert torch.equal(module(X), module.margin(X))
+    out = module(X)
+    assert torch.equal(out["reward_a"] - out["reward_b"], module.margin(X))
 
 
 @pytest.mark.parametrize("with_objective", [True, False])
-def test_a_covariate_adversary_reads_its_targets_after_the_pair(with_objective):
+def test_a_covariate_adversary_reads_its_targets_from_the_named_input(with_objective):
     module = small_adversarial_module(
         n_objectives=2 if with_objective else 1,
         with_objective=with_objective,
@@ -133,11 +136,12 @@ def test_a_covariate_adversary_reads_its_targets_after_the_pair(with_objective):
     )
     objective = [torch.tensor([[0.0], [1.0], [1.0]])] if with_objective else []
     targets = torch.tensor([[0.5, -1.0], [2.0, 0.0], [-0.5, 1.5]])
-    X = torch.cat([torch.randn(3, 6), *objective, targets], dim=1)
-    margin, disc_out, disc_target = module(X)
-    assert disc_target.tolist() == [0.5, 2.0, -0.5, -1.0, 0.0, 1.5]
-    assert disc_out.shape == (6, 1)
-    torch.testing.assert_close(margin, module.margin(X))
+    X = torch.cat([torch.randn(3, 6), *objective], dim=1)
+    assert module.extra_inputs == ("target",)
+    out = module(X, target=targets)
+    assert out["disc_target"].tolist() == [0.5, 2.0, -0.5, -1.0, 0.0, 1.5]
+    assert out["disc_out"].shape == (6, 1)
+    torch.testing.assert_close(out["reward_a"] - out["reward_b"], module.margin(X))
 
 
 def test_the_module_without_objective_column_has_one_head():

@@ -9,11 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
-from skorch.dataset import Dataset
 
 from skpref import BTLRewardRegressor
-from skpref.models._net import PairHoldout, PairNet
-from skpref.models._training import Seeds, check_training_health, n_objectives
+from skpref.models._engine import RewardNet, Seeds, check_training_health, holdout
+from skpref.models._inputs import n_objectives
 from tests.estimator_registry import SMALL_NET, pair_data_for
 
 QUICK = {**SMALL_NET, "max_epochs": 3}
@@ -59,20 +58,21 @@ def test_n_objectives_is_the_number_of_ids_seen_when_they_are_complete(ids):
 )
 def test_the_holdout_splits_every_pair_once_stratified_by_side(labels, fraction, seed):
     y = np.asarray(labels, dtype=np.float32)
-    dataset = Dataset(np.zeros((len(y), 1), dtype=np.float32), y)
-    train, valid = PairHoldout(fraction, random_state=seed)(dataset, y)
-    indices = np.concatenate([train.indices, valid.indices])
+    train, valid = holdout(y, np.arange(len(y)), fraction, seed)
+    if valid is None:  # the holdout would be every pair: none
+        assert np.ceil(fraction * len(y)) >= len(y)
+        return
+    indices = np.concatenate([train, valid])
     assert sorted(indices.tolist()) == list(range(len(y)))
     assert len(valid) == int(np.ceil(fraction * len(y)))
-    again = PairHoldout(fraction, random_state=seed)(dataset, y)[1]
-    assert_array_equal(again.indices, valid.indices)
+    again = holdout(y, np.arange(len(y)), fraction, seed)[1]
+    assert_array_equal(again, valid)
 
 
 def test_the_holdout_keeps_each_side_in_proportion():
     y = np.r_[np.zeros(50), np.full(30, 0.5), np.ones(20)].astype(np.float32)
-    dataset = Dataset(np.zeros((100, 1), dtype=np.float32), y)
-    _, valid = PairHoldout(0.1, random_state=0)(dataset, y)
-    sides = np.sort(y[valid.indices])
+    _, valid = holdout(y, np.arange(100), 0.1, 0)
+    sides = np.sort(y[valid])
     assert_array_equal(sides, [0] * 5 + [0.5] * 3 + [1] * 2)
 
 
@@ -100,11 +100,12 @@ def test_saturated_probabilities_warn(margin, warns, recwarn):
         lr=0.01,
         n_pair_features_=1,
         best_epoch_=1,
+        diverged_epoch_=None,
         history_=pd.DataFrame({"train_loss": [0.01]}),
         _margins=lambda X: np.where(X[:, 0] > 0, margin, -margin),
     )
     X = np.array([[1.0, 0.0], [-1.0, 0.0], [1.0, 0.0]])
-    check_training_health(model, diverged_epoch=None, X=X)
+    check_training_health(model, X)
     warned = [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
     assert len(warned) == int(warns)
     assert model.convergence_warning_ == ("saturated" if warns else None)
@@ -120,13 +121,13 @@ def test_a_sound_fit_does_not_warn(latent, recwarn):
 
 
 def _nan_loss_from_epoch(monkeypatch, epoch):
-    original = PairNet.get_loss
+    original = RewardNet.get_loss
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         loss = original(self, y_pred, y_true, X=X, training=training)
         return loss * float("nan") if len(self.history) >= epoch else loss
 
-    monkeypatch.setattr(PairNet, "get_loss", get_loss)
+    monkeypatch.setattr(RewardNet, "get_loss", get_loss)
 
 
 def test_nan_loss_warns_and_keeps_the_best_weights(latent, monkeypatch):
