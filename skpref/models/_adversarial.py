@@ -1,23 +1,20 @@
 """The Adversarial reward model: Multihead + gradient-reversal discriminator (eq. 5)."""
 
-import difflib
-from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
-import pandas as pd
 
-from skpref.covariates import BUILTIN_COVARIATES, pair_covariates
+from skpref.covariates import encode_pair_covariate
+from skpref.models._base import shared_docs
 from skpref.models._engine import AdversarySchedule, DiscriminatorLoss
 from skpref.models._modules import AdversarialRewardModule
 from skpref.models._multihead import MultiheadRewardModel
 from skpref.utils._validation import Interval, StrOptions, _fit_context
 
 OBJECTIVE = "objective"
-#: Names of built-in covariates accepted besides those of ``BUILTIN_COVARIATES``.
-ALIASES = {"length": "n_characters"}
 
 
+@shared_docs
 class AdversarialRewardModel(MultiheadRewardModel):
     """Multihead reward model whose shared latent is trained to hide the objective.
 
@@ -85,74 +82,11 @@ class AdversarialRewardModel(MultiheadRewardModel):
         Number of GELU layers of the encoder ``g`` (paper: 3).
     head_hidden_dim : int, default=512
         Hidden width of each objective's 1-hidden-layer reward head (paper: 512).
-        max_epochs : int, default=10
-        Number of passes over the training pairs (paper: 10).
-    lr : float, default=1e-4
-        Adam learning rate (paper: 1e-4).
-    weight_decay : float, default=0.0
-        Adam weight decay.
-    batch_size : int, default=64
-        Pairs per optimisation step (and per validation step). Prediction runs
-        in chunks of at least 8,192 pairs, which change no prediction.
-    validation_fraction : float or None, default=0.1
-        Share of the training pairs held out (stratified by label) to pick the
-        epoch with the best validation accuracy, whose weights are kept (the
-        paper's protocol). Ignored when ``fit`` receives ``X_val, y_val``. With
-        ``None`` or ``0`` the weights with the lowest training loss are kept.
-    patience : int or None, default=None
-        Stop after this many epochs without a better validation accuracy, or,
-        without validation pairs (``validation_fraction=None`` or ``0`` and no
-        ``X_val``), without a lower training loss. ``None`` trains all
-        ``max_epochs`` (the best weights are kept either way).
-    n_threads : int or None, default=None
-        CPU threads torch uses in ``fit`` (and in the engine's fits of this
-        model); torch's setting is restored afterwards. ``None``: one thread on
-        the CPU, where more threads gain little on two cores and lose up to ten
-        times under contention (parallel searches, a busy machine; see
-        :ref:`cpu_threads`); torch's own setting on an accelerator.
-    device : {"auto", "cpu", "cuda", "mps"} or str, default="auto"
-        Torch device (``"cuda:1"`` also works); ``"auto"`` picks CUDA, then MPS,
-        then the CPU. A device this machine lacks is a ``ValueError`` in ``fit``.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, the batch order and the validation split
-        (three seeds drawn from it). The same integer gives identical predictions
-        on the same device; NumPy's and torch's global random states are left
-        untouched either way.
-    verbose : int, default=0
-        ``1`` prints a line per epoch (losses, validation accuracy, time); ``2``
-        adds a progress bar per epoch.
+    %(training_parameters)s
 
     Attributes
     ----------
-        classes_ : ndarray of shape (2,)
-        Always ``[0, 1]``: ``predict_proba(X)[:, 1]`` is ``P(a > b)``.
-    n_features_in_ : int
-        Number of columns of ``X`` seen in ``fit``.
-    n_pair_features_ : int
-        Number of features of one response (``d``).
-    module_ : torch.nn.Module
-        The fitted torch module (its reward is ``module_.reward``).
-    net_ : skorch.NeuralNet
-        The skorch net that trained the model: ``net_.module_`` is the stack of
-        members trained together (one for a plain fit). Not saved by
-        :func:`skpref.save`.
-    history_ : pandas.DataFrame
-        One row per epoch: ``train_loss``, ``valid_loss``, ``train_acc``,
-        ``valid_acc`` (the expected agreement with the labels), TRL's reward
-        statistics ``train_margin`` (mean ``r(preferred) - r(other)``),
-        ``train_reward_mean`` and ``train_reward_std``, ``kept`` (whether the
-        epoch's weights are the best so far), ``dur`` and model-specific
-        columns.
-    n_epochs_ : int
-        Number of epochs trained.
-    best_epoch_ : int
-        The epoch whose weights were kept (1-based).
-    convergence_warning_ : str or None
-        The kind of :class:`~sklearn.exceptions.ConvergenceWarning` the fit
-        raised: ``"non-finite"`` (a NaN or infinite loss), ``"diverged"`` (the
-        kept epoch's loss is over ten times chance) or ``"saturated"``
-        (probabilities of exactly 0 or 1 on most training pairs); None when it
-        raised none.
+    %(fitted_attributes)s
     n_objectives_ : int
         Number of objectives (reward heads); only with ``with_objective=True``.
     adversary_target_ : str
@@ -334,14 +268,16 @@ class AdversarialRewardModel(MultiheadRewardModel):
             owner=type(self).__name__,
         )
         self.adversary_target_ = self.adversary_target
-        self.adversary_type_ = (
-            "continuous" if target.kind == "continuous" else ("categorical")
-        )
+        if target is None:  # the objective: its chance is set with the objectives
+            self.adversary_type_ = "categorical"
+            self.adversary_classes_ = self.adversary_mean_ = None
+            self.adversary_scale_ = None
+            return {}
+        self.adversary_type_ = target.kind
         self.adversary_classes_ = target.classes
         self.adversary_mean_, self.adversary_scale_ = target.mean, target.scale
-        if target.chance is not None:
-            self.discriminator_chance_ = target.chance
-        return {} if target.side is None else {"target": target.side}
+        self.discriminator_chance_ = target.chance
+        return {"target": target.values}
 
     def _check_layout(self, X):
         """Refuse a layout ``with_objective`` does not allow, saying which fits."""
@@ -415,39 +351,15 @@ class AdversarialRewardModel(MultiheadRewardModel):
         return [("adversary_schedule", schedule)]
 
 
-@dataclass(frozen=True)
-class AdversaryTarget:
-    """The adversary's target: its kind, its training columns and their coding.
-
-    ``kind`` is ``"objective"``, ``"categorical"`` or ``"continuous"``; ``side``
-    holds, per pair, the coded target of response a and of response b (float32,
-    None for the objective, which the module reads from ``X``); ``classes`` are
-    the categories in code order, ``mean`` and ``scale`` the standardisation of a
-    continuous target; ``chance`` the discriminator's score without information
-    (majority share for categories, R² 0 for a continuous target).
-    """
-
-    kind: str
-    side: np.ndarray | None = None
-    classes: np.ndarray | None = None
-    mean: float | None = None
-    scale: float | None = None
-    chance: float | None = None
-
-
 def resolve_adversary_target(name, adversary_type, covariates, n_pairs, *, owner):
-    """Return the :class:`AdversaryTarget` of ``adversary_target=name``.
+    """Return the adversary's coded covariate (None for the objective, read from X).
 
     Examples
     --------
     >>> import pandas as pd
     >>> Z = pd.DataFrame({"length_a": [3.0, 1.0], "length_b": [1.0, 3.0]})
-    >>> target = resolve_adversary_target("length", "auto", Z, 2, owner="m")
-    >>> target.kind, target.side.tolist()
-    ('continuous', [[1.0, -1.0], [-1.0, 1.0]])
-    >>> resolve_adversary_target("topic", "auto", ["a", "b"], 2, owner="m").side
-    array([[0., 0.],
-           [1., 1.]], dtype=float32)
+    >>> resolve_adversary_target("length", "auto", Z, 2, owner="m").kind
+    'continuous'
     """
     if name == OBJECTIVE:
         if covariates is not None:
@@ -462,7 +374,7 @@ def resolve_adversary_target(name, adversary_type, covariates, n_pairs, *, owner
                 "'continuous' with adversary_target='objective'. Use "
                 "adversary_type='auto'."
             )
-        return AdversaryTarget(OBJECTIVE)
+        return None
     if covariates is None:
         raise ValueError(
             f"{owner}(adversary_target={name!r}) needs the covariate's values: pass "
@@ -471,111 +383,11 @@ def resolve_adversary_target(name, adversary_type, covariates, n_pairs, *, owner
             f"{name!r}, an array, or the pairs' texts (columns response_a, "
             "response_b) for a built-in covariate."
         )
-    values = _values(name, covariates, owner)
-    if len(values) != n_pairs:
-        raise ValueError(
-            f"{owner}.fit got covariates for {len(values)} pairs but X has {n_pairs} "
-            "pairs; pass one row of covariates per pair, in the order of X."
-        )
-    kind = adversary_type
-    if kind == "auto":
-        kind = "continuous" if values.dtype.kind in "iuf" else "categorical"
-    if kind == "continuous":
-        return _continuous(name, values, owner)
-    return _categorical(name, values, owner)
-
-
-def _values(name, covariates, owner):
-    """Return the covariate's values, shape (n_pairs, 2): response a, response b."""
-    if isinstance(covariates, pd.DataFrame):
-        columns = [str(c) for c in covariates.columns]
-        if f"{name}_a" in columns and f"{name}_b" in columns:
-            return _column_pair(covariates, f"{name}_a", f"{name}_b")
-        if name in columns:
-            return _column_pair(covariates, name, name)
-        builtin = ALIASES.get(name, name)
-        texts = {"response_a", "response_b"} <= set(columns)
-        if texts and builtin in BUILTIN_COVARIATES:
-            Z = pair_covariates(covariates, builtin)
-            return Z.to_numpy()
-        stems = sorted({c[:-2] if c.endswith(("_a", "_b")) else c for c in columns})
-        known = stems + (list(BUILTIN_COVARIATES) + list(ALIASES) if texts else [])
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f" Did you mean adversary_target={close[0]!r}?" if close else ""
-        raise ValueError(
-            f"{owner}: the covariate {name!r} is not in covariates; expected the "
-            f"columns '{name}_a' and '{name}_b', or {name!r}, got the columns "
-            f"{columns[:8]}.{hint}"
-        )
-    try:
-        values = np.asarray(covariates)
-    except ValueError:
-        values = np.asarray(covariates, dtype=object)
-    if values.ndim == 1:
-        return np.column_stack([values, values])
-    if values.ndim == 2 and values.shape[1] == 2:
-        return values
-    raise ValueError(
-        f"{owner} expects covariates as one value per pair (shape (n_pairs,)) or "
-        f"one per response (shape (n_pairs, 2), [a | b]); got shape {values.shape}."
-        " Pass a DataFrame to choose a column by name."
+    return encode_pair_covariate(
+        covariates,
+        name,
+        kind=adversary_type,
+        n_pairs=n_pairs,
+        owner=owner,
+        argument="adversary_target",
     )
-
-
-def _column_pair(frame, a, b):
-    if any(isinstance(frame[c].dtype, pd.CategoricalDtype) for c in (a, b)):
-        return np.column_stack([frame[a].astype(object), frame[b].astype(object)])
-    return np.column_stack([frame[a].to_numpy(), frame[b].to_numpy()])
-
-
-def _continuous(name, values, owner):
-    try:
-        values = values.astype(np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"{owner}: adversary_type='continuous' needs numbers, but the covariate "
-            f"{name!r} holds {values[:1, 0].tolist()[0]!r}. Use "
-            "adversary_type='categorical'."
-        ) from None
-    bad = ~np.isfinite(values)
-    if bad.any():
-        row = int(np.flatnonzero(bad.any(1))[0])
-        raise ValueError(
-            f"{owner}: the covariate {name!r} is NaN or infinite for pair {row}; "
-            "fill it or drop the pair."
-        )
-    mean, scale = float(values.mean()), float(values.std())
-    if not scale > 1e-12 * max(1.0, abs(mean)):
-        raise ValueError(
-            f"{owner}: the covariate {name!r} is constant ({mean:g}) over the "
-            "training pairs, so there is nothing to hide; drop the adversary or "
-            "use MultiheadRewardModel."
-        )
-    side = ((values - mean) / scale).astype(np.float32)
-    return AdversaryTarget("continuous", side, mean=mean, scale=scale, chance=0.0)
-
-
-def _categorical(name, values, owner):
-    missing = pd.isna(values)
-    if missing.any():
-        row = int(np.flatnonzero(missing.any(1))[0])
-        raise ValueError(
-            f"{owner}: the covariate {name!r} is missing (NaN) for pair {row}; "
-            "fill it or drop the pair."
-        )
-    try:
-        classes, codes = np.unique(values.ravel(), return_inverse=True)
-    except TypeError:
-        raise ValueError(
-            f"{owner}: the categorical covariate {name!r} mixes kinds of values "
-            "that cannot be ordered (e.g. numbers and strings); give it one kind."
-        ) from None
-    if classes.size < 2:
-        raise ValueError(
-            f"{owner}: the categorical covariate {name!r} takes the single value "
-            f"{classes[:1].tolist()[0]!r} on the training pairs, so there is nothing "
-            "to hide; drop the adversary or use MultiheadRewardModel."
-        )
-    chance = float(np.bincount(codes).max() / codes.size)
-    side = codes.reshape(values.shape).astype(np.float32)
-    return AdversaryTarget("categorical", side, classes=classes, chance=chance)

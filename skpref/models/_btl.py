@@ -2,11 +2,16 @@
 
 from numbers import Integral
 
-from skpref.models._base import MLP_PARAMETER_CONSTRAINTS, BaseRewardModel
+from skpref.models._base import (
+    MLP_PARAMETER_CONSTRAINTS,
+    BaseRewardModel,
+    shared_docs,
+)
 from skpref.models._modules import BTLRewardModule
 from skpref.utils._validation import Interval
 
 
+@shared_docs
 class BTLRewardRegressor(BaseRewardModel):
     """Bradley-Terry-Luce reward model on frozen response embeddings.
 
@@ -37,74 +42,11 @@ class BTLRewardRegressor(BaseRewardModel):
         Width of the last hidden layer, the latent the reward is read from.
     n_layers : int, default=3
         Number of GELU layers of the MLP before the final linear reward layer.
-        max_epochs : int, default=10
-        Number of passes over the training pairs (paper: 10).
-    lr : float, default=1e-4
-        Adam learning rate (paper: 1e-4).
-    weight_decay : float, default=0.0
-        Adam weight decay.
-    batch_size : int, default=64
-        Pairs per optimisation step (and per validation step). Prediction runs
-        in chunks of at least 8,192 pairs, which change no prediction.
-    validation_fraction : float or None, default=0.1
-        Share of the training pairs held out (stratified by label) to pick the
-        epoch with the best validation accuracy, whose weights are kept (the
-        paper's protocol). Ignored when ``fit`` receives ``X_val, y_val``. With
-        ``None`` or ``0`` the weights with the lowest training loss are kept.
-    patience : int or None, default=None
-        Stop after this many epochs without a better validation accuracy, or,
-        without validation pairs (``validation_fraction=None`` or ``0`` and no
-        ``X_val``), without a lower training loss. ``None`` trains all
-        ``max_epochs`` (the best weights are kept either way).
-    n_threads : int or None, default=None
-        CPU threads torch uses in ``fit`` (and in the engine's fits of this
-        model); torch's setting is restored afterwards. ``None``: one thread on
-        the CPU, where more threads gain little on two cores and lose up to ten
-        times under contention (parallel searches, a busy machine; see
-        :ref:`cpu_threads`); torch's own setting on an accelerator.
-    device : {"auto", "cpu", "cuda", "mps"} or str, default="auto"
-        Torch device (``"cuda:1"`` also works); ``"auto"`` picks CUDA, then MPS,
-        then the CPU. A device this machine lacks is a ``ValueError`` in ``fit``.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, the batch order and the validation split
-        (three seeds drawn from it). The same integer gives identical predictions
-        on the same device; NumPy's and torch's global random states are left
-        untouched either way.
-    verbose : int, default=0
-        ``1`` prints a line per epoch (losses, validation accuracy, time); ``2``
-        adds a progress bar per epoch.
+    %(training_parameters)s
 
     Attributes
     ----------
-        classes_ : ndarray of shape (2,)
-        Always ``[0, 1]``: ``predict_proba(X)[:, 1]`` is ``P(a > b)``.
-    n_features_in_ : int
-        Number of columns of ``X`` seen in ``fit``.
-    n_pair_features_ : int
-        Number of features of one response (``d``).
-    module_ : torch.nn.Module
-        The fitted torch module (its reward is ``module_.reward``).
-    net_ : skorch.NeuralNet
-        The skorch net that trained the model: ``net_.module_`` is the stack of
-        members trained together (one for a plain fit). Not saved by
-        :func:`skpref.save`.
-    history_ : pandas.DataFrame
-        One row per epoch: ``train_loss``, ``valid_loss``, ``train_acc``,
-        ``valid_acc`` (the expected agreement with the labels), TRL's reward
-        statistics ``train_margin`` (mean ``r(preferred) - r(other)``),
-        ``train_reward_mean`` and ``train_reward_std``, ``kept`` (whether the
-        epoch's weights are the best so far), ``dur`` and model-specific
-        columns.
-    n_epochs_ : int
-        Number of epochs trained.
-    best_epoch_ : int
-        The epoch whose weights were kept (1-based).
-    convergence_warning_ : str or None
-        The kind of :class:`~sklearn.exceptions.ConvergenceWarning` the fit
-        raised: ``"non-finite"`` (a NaN or infinite loss), ``"diverged"`` (the
-        kept epoch's loss is over ten times chance) or ``"saturated"``
-        (probabilities of exactly 0 or 1 on most training pairs); None when it
-        raised none.
+    %(fitted_attributes)s
     n_objectives_ : int
         Number of objectives (only with ``with_objective=True``).
     objective_categories_ : ndarray of str or None

@@ -111,7 +111,7 @@ def test_a_value_per_pair_is_the_target_of_both_responses():
         "topic", "auto", pd.DataFrame({"topic": ["x", "y", "x"]}), 3, owner="m"
     )
     assert target.kind == "categorical" and target.classes.tolist() == ["x", "y"]
-    assert target.side.tolist() == [[0, 0], [1, 1], [0, 0]]
+    assert target.values.tolist() == [[0, 0], [1, 1], [0, 0]]
     assert target.chance == pytest.approx(4 / 6)
 
 
@@ -127,7 +127,7 @@ def test_a_builtin_covariate_is_computed_from_the_pair_texts():
     given = resolve_adversary_target(
         "n_characters", "auto", pair_covariates(pairs, "n_characters"), 2, owner="m"
     )
-    assert_array_equal(from_texts.side, given.side)
+    assert_array_equal(from_texts.values, given.values)
     assert from_texts.mean == pytest.approx(np.mean([11, 2, 1, 3]))
 
 
@@ -135,7 +135,7 @@ def test_integers_are_continuous_unless_declared_categorical():
     ids = np.array([0, 1, 2, 1])
     assert resolve_adversary_target("k", "auto", ids, 4, owner="m").kind == "continuous"
     coded = resolve_adversary_target("k", "categorical", ids, 4, owner="m")
-    assert coded.kind == "categorical" and coded.side[:, 0].tolist() == [0, 1, 2, 1]
+    assert coded.kind == "categorical" and coded.values[:, 0].tolist() == [0, 1, 2, 1]
     flags = resolve_adversary_target("k", "auto", ids > 0, 4, owner="m")
     assert flags.kind == "categorical" and flags.classes.tolist() == [False, True]
 
