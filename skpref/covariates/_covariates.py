@@ -9,7 +9,7 @@ import pandas as pd
 
 from skpref.covariates._columns import pair_column_stems
 from skpref.covariates._features import BUILTIN_COVARIATES, builtin_covariate
-from skpref.utils._texts import check_text_list, check_texts
+from skpref.utils import check_text_list, check_texts
 
 __all__ = ["covariate_differences", "pair_covariates", "response_covariates"]
 

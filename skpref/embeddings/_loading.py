@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from skpref.utils._hub import offline_mode
+from skpref.utils import offline_mode
 
 # Loaded (tokenizer, model) pairs, most recent last. One entry: cross-validation
 # clones of a transformer share the model instead of loading it once per fold.

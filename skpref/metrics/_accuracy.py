@@ -8,8 +8,12 @@ from scipy import stats
 from sklearn.utils import check_random_state
 
 from skpref.metrics._validation import _agreement, _check_pair_scores, _is_hard
-from skpref.utils._consistency import encode_objective_and_prompt_type
-from skpref.utils._validation import Interval, StrOptions, validate_params
+from skpref.utils import (
+    Interval,
+    StrOptions,
+    encode_objective_and_prompt_type,
+    validate_params,
+)
 
 __all__ = [
     "accuracy_by_group",

@@ -10,7 +10,7 @@ from skpref.metrics._validation import (
     _annotator_rows,
     _check_pair_scores,
 )
-from skpref.utils._validation import Interval, StrOptions, validate_params
+from skpref.utils import Interval, StrOptions, validate_params
 
 __all__ = ["expected_calibration_error", "pairwise_brier_loss", "pairwise_log_loss"]
 

@@ -11,7 +11,7 @@ from sklearn.utils import check_random_state
 
 from skpref.metrics._accuracy import _INTERVAL, _interval
 from skpref.metrics._validation import _agreement, _check_pair_scores
-from skpref.utils._validation import validate_params
+from skpref.utils import validate_params
 
 __all__ = [
     "length_groups",

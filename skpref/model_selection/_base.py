@@ -15,10 +15,10 @@ import pandas as pd
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
 
-from skpref.utils._validation import (
+from skpref.utils import (
     Interval,
     RealNotInt,
-    _num_samples,
+    num_samples,
     validate_parameter_constraints,
 )
 
@@ -80,7 +80,7 @@ class BaseRhoSplitter(BaseCrossValidator):
 
     def _sizes(self, X):
         """Return ``n_pairs`` and the numbers of training and test pairs."""
-        n_pairs = _num_samples(X)
+        n_pairs = num_samples(X)
         return (
             n_pairs,
             self._resolve_size(self.train_size, n_pairs, "train_size"),

@@ -4,11 +4,11 @@ import numbers
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.validation import check_array
 
 from skpref.model_selection._base import BaseRhoSplitter
 from skpref.model_selection._sampling import confounded_capacity, sample_confounded
-from skpref.utils._consistency import encode_objective_and_prompt_type
-from skpref.utils._validation import Interval, StrOptions, check_array
+from skpref.utils import Interval, StrOptions, encode_objective_and_prompt_type
 
 __all__ = ["ObjectiveConfoundingSplitter"]
 

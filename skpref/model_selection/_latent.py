@@ -7,8 +7,7 @@ from sklearn.utils.validation import check_array
 
 from skpref.model_selection._base import BaseRhoSplitter
 from skpref.model_selection._sampling import correlation, sample_with_correlation
-from skpref.utils._factors import check_factor_pair
-from skpref.utils._validation import Interval, StrOptions
+from skpref.utils import Interval, StrOptions, check_factor_pair
 
 __all__ = ["LatentCorrelationSplitter"]
 

@@ -11,7 +11,7 @@ import numbers
 from skpref.model_selection._base import BaseRhoSplitter
 from skpref.model_selection._confounding import ObjectiveConfoundingSplitter
 from skpref.model_selection._latent import LatentCorrelationSplitter
-from skpref.utils._validation import Interval, StrOptions
+from skpref.utils import Interval, StrOptions
 
 __all__ = ["RhoStratifiedSplitter"]
 
