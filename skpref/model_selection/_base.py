@@ -47,13 +47,10 @@ class BaseRhoSplitter(BaseCrossValidator):
         "random_state": ["random_state"],
     }
 
-    # The name in error messages; a splitter that delegates to another sets it on
-    # the delegate so that users read the name of the class they built.
-    _owner = None
-
     @property
     def _name(self):
-        return self._owner or type(self).__name__
+        """Who speaks in error messages."""
+        return type(self).__name__
 
     def get_n_splits(self, X=None, y=None, groups=None, **metadata):
         """Return the number of repetitions, ``n_splits``.
