@@ -6,8 +6,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from skpref.covariates._columns import pair_column_stems
-from skpref.utils import check_both_labels, check_pair_labels
+from skpref.utils import check_both_labels, check_pair_labels, pair_column_stems
 
 __all__ = [
     "check_factors",

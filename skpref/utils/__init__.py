@@ -1,14 +1,15 @@
 """Validation helpers shared by every skpref component.
 
 This is the one package whose helpers the others import: pair arrays and labels,
-the objective coding, texts, the device and the Hugging Face Hub settings. It also
-re-exports scikit-learn's declarative parameter validation (``Interval``,
-``StrOptions``, ``HasMethods``, ``RealNotInt``, ``validate_params``,
-``validate_parameter_constraints``, ``fit_context``) and ``num_samples``, which are
-private in scikit-learn: skpref reaches them here only, so that a change upstream is
-mended in one place.
+the objective coding, the ``<name>_a | <name>_b`` columns of covariates, texts, the
+device and the Hugging Face Hub settings. It also re-exports scikit-learn's
+declarative parameter validation (``Interval``, ``StrOptions``, ``HasMethods``,
+``RealNotInt``, ``validate_params``, ``validate_parameter_constraints``,
+``fit_context``) and ``num_samples``, which are private in scikit-learn: skpref
+reaches them here only, so that a change upstream is mended in one place.
 """
 
+from skpref.utils._columns import pair_column_stems
 from skpref.utils._consistency import encode_objective_and_prompt_type
 from skpref.utils._device import resolve_device
 from skpref.utils._factors import check_factor_pair
@@ -60,6 +61,7 @@ __all__ = [
     "objective_coding",
     "objective_names",
     "offline_mode",
+    "pair_column_stems",
     "resolve_device",
     "split_pairs",
     "validate_parameter_constraints",
