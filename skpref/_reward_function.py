@@ -7,8 +7,11 @@ with ``predict_reward``. The embedder turns each prompt-response pair into
 the model's ``predict_reward`` scores it.
 """
 
+import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
+
+from skpref.utils import encode_objectives
 
 __all__ = ["predict_text_reward", "reward_function"]
 
@@ -108,19 +111,16 @@ class _TextRewardFunction:
     def __init__(self, pipeline, objective):
         embedder, _ = _text_pipeline(pipeline, "reward_function")
         if objective is not None:
-            # an unknown name fails now, not in the middle of a training run
-            from skpref.embeddings._inputs import response_objective_ids
-
             if embedder.objective_column_ is None:
                 raise ValueError(
                     "reward_function: the pipeline was fitted without an objective "
                     f"column, so it takes no objective; got objective={objective!r}."
                 )
-            response_objective_ids(
-                objective,
-                1,
-                embedder.objective_column_,
+            # an unknown name fails now, not in the middle of a training run
+            encode_objectives(
+                np.atleast_1d(objective),
                 embedder.objective_categories_,
+                owner="reward_function",
             )
         self.pipeline = pipeline
         self.objective = objective

@@ -25,7 +25,7 @@ import torch
 from sklearn import config_context
 from sklearn.base import BaseEstimator
 
-from skpref.utils._device import resolve_device
+from skpref.utils import resolve_device
 
 ALLOWED_PACKAGES = ("skpref", "sklearn")
 _NUMERIC_KINDS = "biuf"

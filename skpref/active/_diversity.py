@@ -8,7 +8,7 @@ from sklearn.metrics import pairwise_distances
 
 from skpref.active._base import BaseQueryStrategy, call_strategy
 from skpref.active._random import RandomSampling
-from skpref.utils._validation import HasMethods, Interval, StrOptions
+from skpref.utils import HasMethods, Interval, StrOptions
 
 __all__ = ["KCenterDiversity", "k_center_greedy"]
 

@@ -19,7 +19,7 @@ from skpref.active._learner_checks import (
     check_strategy_fits_model,
 )
 from skpref.active._random import RandomSampling
-from skpref.utils._validation import HasMethods, Interval, _fit_context
+from skpref.utils import HasMethods, Interval, fit_context
 
 __all__ = ["ActiveLearner"]
 
@@ -171,7 +171,7 @@ class ActiveLearner(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     # -- fitting -----------------------------------------------------------------
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, X_pool=None, oracle=None, side_information=None):
         """Fit on ``(X, y)``, then buy labels from the pool in rounds.
 

@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.utils.validation import check_array
 
 from skpref.active._base import required_model_methods, strategy_name
-from skpref.utils._validation import _check_pair_labels
+from skpref.utils import check_pair_labels
 
 __all__ = [
     "check_budget",
@@ -97,6 +97,6 @@ def check_oracle_labels(labels, n):
             f"{_OWNER}: the oracle returned labels of shape {labels.shape} for {n} "
             "queried pairs; it must return one label per index it is given."
         )
-    return _check_pair_labels(
+    return check_pair_labels(
         labels, owner=_OWNER, allow_soft=True, argument="the oracle's labels"
     )

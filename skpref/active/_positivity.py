@@ -14,9 +14,7 @@ from sklearn.utils.validation import check_array
 
 from skpref.active._base import BaseQueryStrategy, call_strategy
 from skpref.active._random import RandomSampling
-from skpref.utils._consistency import encode_objective_and_prompt_type
-from skpref.utils._factors import check_factor_pair
-from skpref.utils._validation import HasMethods
+from skpref.utils import HasMethods, check_factor_pair, encode_objective_and_prompt_type
 
 __all__ = ["DisagreementQuadrantSampling", "InconsistentPairSampling"]
 

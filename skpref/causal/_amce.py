@@ -17,13 +17,7 @@ from skpref.causal._amce_checks import (
 )
 from skpref.causal._amce_fit import AMCESettings, compute_amce
 from skpref.causal._amce_summary import EffectResultsMixin
-from skpref.utils._validation import (
-    HasMethods,
-    Interval,
-    StrOptions,
-    _fit_context,
-    check_pair_width,
-)
+from skpref.utils import HasMethods, Interval, StrOptions, check_pair_width, fit_context
 
 __all__ = ["AMCEEstimator"]
 
@@ -214,7 +208,7 @@ class AMCEEstimator(EffectResultsMixin, BaseEstimator):
         self.step = step
         self.random_state = random_state
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, Z_pairs, y, groups=None, *, by=None):
         """Estimate the AMCE of every factor and its standard error.
 

@@ -6,8 +6,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from skpref.covariates._columns import pair_column_stems
-from skpref.utils._validation import _check_both_labels, _check_pair_labels
+from skpref.utils import check_both_labels, check_pair_labels, pair_column_stems
 
 __all__ = [
     "check_factors",
@@ -126,7 +125,7 @@ def check_outcome(y, *, user_estimator, owner):
     >>> y.tolist(), soft
     ([0.2, 0.9], True)
     """
-    y = _check_pair_labels(y, owner=owner, allow_soft=True)
+    y = check_pair_labels(y, owner=owner, allow_soft=True)
     soft = y.dtype.kind == "f"
     if soft and user_estimator:
         raise ValueError(
@@ -135,7 +134,7 @@ def check_outcome(y, *, user_estimator, owner):
             "pass estimator=None, or hard labels y in {0, 1}."
         )
     if not soft:
-        _check_both_labels(y, owner=owner)
+        check_both_labels(y, owner=owner)
     return y.astype(np.float64), soft
 
 

@@ -19,10 +19,10 @@ from skpref.causal._propensity import (
     propensity_trust_problems,
 )
 from skpref.causal._report import DiagnosticReport, OverlapWarning
-from skpref.utils._consistency import encode_objective_and_prompt_type
-from skpref.utils._validation import (
+from skpref.utils import (
     HasMethods,
     Interval,
+    encode_objective_and_prompt_type,
     split_pairs,
     validate_params,
 )

@@ -9,8 +9,7 @@ import pandas as pd
 from sklearn.utils.validation import check_array
 
 from skpref.causal._report import DiagnosticReport, PositivityWarning
-from skpref.utils._factors import check_factor_pair
-from skpref.utils._validation import Interval, validate_params
+from skpref.utils import Interval, check_factor_pair, validate_params
 
 __all__ = [
     "disagreement_quadrant_mass",

@@ -7,9 +7,8 @@ import os
 import numpy as np
 import pandas as pd
 
-from skpref.covariates._columns import pair_column_stems
 from skpref.covariates._features import BUILTIN_COVARIATES, builtin_covariate
-from skpref.utils._texts import check_text_list, check_texts
+from skpref.utils import check_text_list, check_texts, pair_column_stems
 
 __all__ = ["covariate_differences", "pair_covariates", "response_covariates"]
 
@@ -81,20 +80,9 @@ def _load_tokenizer(tokenizer, owner):
         )
     if not isinstance(tokenizer, str | os.PathLike):
         return tokenizer
-    from transformers import AutoTokenizer
+    from skpref.embeddings import load_tokenizer
 
-    from skpref.embeddings._loading import (
-        _hub_kwargs,
-        _not_available,
-        model_source,
-    )
-
-    source = model_source(tokenizer, None, None, owner)
-    kwargs = _hub_kwargs(source, None, False, False)
-    try:
-        return AutoTokenizer.from_pretrained(source["name"], **kwargs)
-    except OSError as exc:
-        raise _not_available(owner, source["name"], None, exc) from exc
+    return load_tokenizer(tokenizer, owner=owner)
 
 
 def _token_counts(texts, tokenizer, owner):

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from skpref.datasets._home import _describe_home, get_data_home
-from skpref.utils._objectives import encode_objectives, objective_coding
+from skpref.utils import encode_objectives, objective_coding
 
 __all__ = ["attach_embeddings", "pair_features"]
 

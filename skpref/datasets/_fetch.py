@@ -3,7 +3,7 @@
 from skpref.datasets._hh_rlhf import HH_RLHF_SUBSETS, SPLITS, load_hh_rlhf
 from skpref.datasets._home import _check_option, get_data_home
 from skpref.datasets._ultrafeedback import load_ultrafeedback
-from skpref.utils._hub import offline_mode
+from skpref.utils import offline_mode
 
 __all__ = ["fetch_hh_rlhf", "fetch_ultrafeedback"]
 

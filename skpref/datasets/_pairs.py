@@ -17,8 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
-from skpref.utils._objectives import encode_objectives, objective_coding
-from skpref.utils._texts import CONVERSATION, check_texts
+from skpref.utils import check_texts, encode_objectives, objective_coding
 
 __all__ = ["preference_pairs"]
 
@@ -146,7 +145,7 @@ def _implicit_prompts(chosen, rejected, form, index, owner, hint=""):
     """Split whole dialogues (text or conversations) into prompt and responses."""
     prompts, chosen_out, rejected_out = [], [], []
     for row, c, r in zip(index, chosen, rejected, strict=True):
-        if form == CONVERSATION:
+        if form == "conversation":
             shared = 0
             while shared < min(len(c), len(r)) and c[shared] == r[shared]:
                 shared += 1
@@ -156,7 +155,7 @@ def _implicit_prompts(chosen, rejected, form, index, owner, hint=""):
         if parts is None:
             what = (
                 "share no leading message"
-                if form == CONVERSATION
+                if form == "conversation"
                 else "share no '\\n\\nAssistant:' turn"
             )
             raise ValueError(

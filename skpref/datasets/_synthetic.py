@@ -11,7 +11,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
-from skpref.utils._validation import Interval, validate_params
+from skpref.utils import Interval, validate_params
 
 
 class _FeatureMap:

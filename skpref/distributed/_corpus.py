@@ -3,7 +3,6 @@
 import time
 
 import numpy as np
-from sklearn.base import clone
 from sklearn.utils import Bunch
 
 from skpref.distributed._corpus_input import OWNER, read_corpus
@@ -13,8 +12,7 @@ from skpref.distributed._dask import (
     gpu_resources,
     require_distributed,
 )
-from skpref.embeddings import LLMEmbeddingTransformer, _inputs, _loading, _run
-from skpref.embeddings._cache import text_key
+from skpref.embeddings import LLMEmbeddingTransformer, embed_shard, shard_texts
 
 __all__ = ["embed_corpus"]
 
@@ -39,59 +37,6 @@ def _check(embedder, shard_size, return_vectors, progress_bar):
     }.items():
         if not isinstance(value, bool | np.bool_):
             raise ValueError(f"{OWNER}: {name} must be True or False; got {value!r}.")
-
-
-def _prepared(embedder):
-    """Return the embedder the workers get: its cache folder as an absolute path.
-
-    ``cache_dir="auto"`` and ``~`` would otherwise be read on each worker, with
-    its own home folder and environment.
-    """
-    root = _run.cache_root(embedder.cache_dir).resolve()
-    return clone(embedder).set_params(cache_dir=str(root), progress_bar=False)
-
-
-def _loaded_models():
-    return {id(model) for _, model in _loading._LOADED.values()}
-
-
-def embed_shard(embedder, specs, *, return_vectors):
-    """Embed one shard of unique text specs into the cache; what was done.
-
-    The texts already in the cache are read; the others are embedded together
-    and written as one cache shard, so a shard is in the cache whole or not at
-    all: a shard that is run again after its worker died embeds the same texts
-    in the same batches, and gives the same bits.
-    """
-    source = _run.model_source(embedder)
-    _, dtype = _run.runtime(embedder)
-    cache = _run.open_cache(embedder, source, dtype)
-    keys = [text_key(spec) for spec in specs]
-    found = cache.lookup(keys)
-    missing = [i for i, key in enumerate(keys) if key not in found]
-    loaded = False
-    if missing:
-        plain = clone(embedder).set_params(cache_dir=None, normalize=False)
-        plain.embedding_dim_ = _run.embedding_dim(embedder)
-        before = _loaded_models()
-        vectors = _run.embed_specs(plain, [specs[i] for i in missing])
-        loaded = bool(_loaded_models() - before)
-        new_keys = [keys[i] for i in missing]
-        try:
-            cache.write(new_keys, vectors)
-        except OSError as exc:
-            raise OSError(
-                f"{OWNER} cannot write the embedding cache {str(cache.path)!r} "
-                f"({type(exc).__name__}: {exc}); give the embedder a writable "
-                "cache_dir that every worker shares."
-            ) from exc
-        found.update(zip(new_keys, vectors, strict=True))
-    return {
-        "cache": str(cache.path),
-        "n_computed": len(missing),
-        "model_loaded": loaded,
-        "vectors": np.stack([found[key] for key in keys]) if return_vectors else None,
-    }
 
 
 def _run_here(embedder, shards, return_vectors):
@@ -221,30 +166,18 @@ def embed_corpus(
     client = check_client(client, OWNER)
     prompts, responses = read_corpus(texts, column, prompt_column)
     start = time.perf_counter()
-    specs = [
-        _inputs.text_spec(
-            prompt_column, embedder.chat_template, embedder.text_template, p, r
-        )
-        for p, r in zip(prompts or [""] * len(responses), responses, strict=True)
-    ]
-    keys = [text_key(spec) for spec in specs]
-    first_of = {}
-    for index, key in enumerate(keys):
-        first_of.setdefault(key, index)
-    unique = [specs[i] for i in first_of.values()]
-    shards = [unique[i : i + shard_size] for i in range(0, len(unique), shard_size)]
-    prepared = _prepared(embedder)
+    plan = shard_texts(embedder, responses, prompts=prompts, shard_size=shard_size)
+    shards = plan.shards
+    n_unique = sum(len(shard) for shard in shards)
     results = (
-        _run_here(prepared, shards, return_vectors)
+        _run_here(plan.embedder, shards, return_vectors)
         if client is None
-        else _run_on_cluster(client, prepared, shards, return_vectors)
+        else _run_on_cluster(client, plan.embedder, shards, return_vectors)
     )
     done = [None] * len(shards)
     from tqdm.auto import tqdm
 
-    with tqdm(
-        total=len(unique), disable=not progress_bar, desc=OWNER, unit="text"
-    ) as bar:
+    with tqdm(total=n_unique, disable=not progress_bar, desc=OWNER, unit="text") as bar:
         for index, result in results:
             done[index] = result
             bar.update(len(shards[index]))
@@ -259,15 +192,11 @@ def embed_corpus(
         )
     vectors = None
     if return_vectors:
-        by_key = np.concatenate([result["vectors"] for result in done])
-        position = {key: i for i, key in enumerate(first_of)}
-        vectors = by_key[[position[key] for key in keys]]
-        if embedder.normalize:
-            vectors = _run.normalize_rows(vectors)
+        vectors = np.concatenate([result["vectors"] for result in done])[plan.inverse]
     return Bunch(
         vectors=vectors,
-        n_texts=len(specs),
-        n_unique=len(unique),
+        n_texts=plan.inverse.size,
+        n_unique=n_unique,
         n_shards=len(shards),
         n_computed=sum(result["n_computed"] for result in done),
         n_shards_computed=sum(result["n_computed"] > 0 for result in done),

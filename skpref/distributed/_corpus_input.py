@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from skpref.utils._texts import check_texts
+from skpref.utils import check_texts
 
 OWNER = "embed_corpus"
 

@@ -5,7 +5,8 @@ the ``[a | b | objective]`` arrays of the pair contract, with an on-disk cache.
 """
 
 from skpref.embeddings._cache import CacheCorruptionWarning, CacheWriteWarning
-from skpref.embeddings._loading import ModelNotAvailableError
+from skpref.embeddings._loading import ModelNotAvailableError, load_tokenizer
+from skpref.embeddings._shards import embed_shard, shard_texts
 from skpref.embeddings._transformer import LLMEmbeddingTransformer
 
 __all__ = [
@@ -13,4 +14,7 @@ __all__ = [
     "CacheWriteWarning",
     "LLMEmbeddingTransformer",
     "ModelNotAvailableError",
+    "embed_shard",
+    "load_tokenizer",
+    "shard_texts",
 ]

@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 
 from skpref.embeddings._encode import tokenize
-from skpref.utils._objectives import encode_objectives
-from skpref.utils._texts import check_text_list, check_texts
+from skpref.utils import check_text_list, check_texts, encode_objectives
 
 OWNER = "LLMEmbeddingTransformer"
 DEFAULT_OBJECTIVE_COLUMN = "objective"

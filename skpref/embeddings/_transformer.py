@@ -9,8 +9,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skpref.embeddings import _inputs, _run
 from skpref.embeddings._pooling import POOLING_FUNCTIONS
-from skpref.utils._objectives import encode_objectives, objective_coding
-from skpref.utils._validation import Interval, StrOptions, _fit_context
+from skpref.utils import (
+    Interval,
+    StrOptions,
+    encode_objectives,
+    fit_context,
+    objective_coding,
+)
 
 _OWNER = _inputs.OWNER
 _POSITIVE = Interval(Integral, 1, None, closed="left")
@@ -246,7 +251,7 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
         )
 
     # ------------------------------------------------------------ estimator
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the columns, learn the objective coding and the dimension ``d``.
 

@@ -7,9 +7,13 @@ import pandas as pd
 from scipy import stats
 from sklearn.utils import check_random_state
 
-from skpref.metrics._validation import _agreement, _check_pair_scores, _is_hard
-from skpref.utils._consistency import encode_objective_and_prompt_type
-from skpref.utils._validation import Interval, StrOptions, validate_params
+from skpref.metrics._validation import _check_pair_scores, _is_hard
+from skpref.utils import (
+    Interval,
+    StrOptions,
+    encode_objective_and_prompt_type,
+    validate_params,
+)
 
 __all__ = [
     "accuracy_by_group",
@@ -25,6 +29,16 @@ _INTERVAL = {
     "n_resamples": [Interval(numbers.Integral, 10, None, closed="left")],
     "random_state": ["random_state"],
 }
+
+
+def _agreement(y_true, y_score):
+    """Return the expected agreement of each prediction with a random annotator.
+
+    ``y * [a predicted] + (1 - y) * [b predicted]``, a predicted where ``P(a > b) >
+    0.5`` (the pair contract's ``predict``): 1 or 0 for hard labels. Every
+    accuracy-like metric of skpref is a (weighted) mean of these values.
+    """
+    return np.where(y_score > 0.5, y_true, 1 - y_true)
 
 
 @validate_params(
@@ -55,7 +69,10 @@ def pairwise_accuracy_score(y_true, y_score, *, sample_weight=None):
     Returns
     -------
     accuracy : float
-        In ``[0, 1]``; 0.5 is chance.
+        In ``[0, 1]``; 0.5 is chance. With hard predictions ``y_pred`` in
+        ``{0, 1}``, ``pairwise_accuracy_score(y, y_pred.astype(float))`` is the
+        weighted mean of ``y`` where ``y_pred = 1`` and ``1 - y`` where
+        ``y_pred = 0``, exactly: a reward model's ``score``.
 
     See Also
     --------
@@ -69,6 +86,14 @@ def pairwise_accuracy_score(y_true, y_score, *, sample_weight=None):
     0.75
     >>> pairwise_accuracy_score([0.75], [0.9])  # 3 of 4 annotators prefer a
     0.75
+
+    Hard predictions (``predict(X)``) and pair weights:
+
+    >>> import numpy as np
+    >>> y_pred = np.array([1, 1, 0])
+    >>> pairwise_accuracy_score([1.0, 0.0, 0.5], y_pred.astype(float),
+    ...                         sample_weight=[2.0, 1.0, 1.0])
+    0.625
     """
     y_true, y_score, sample_weight = _check_pair_scores(
         y_true, y_score, sample_weight, owner="pairwise_accuracy_score"

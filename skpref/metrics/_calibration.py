@@ -5,12 +5,9 @@ import numbers
 import numpy as np
 from sklearn.metrics import brier_score_loss, log_loss
 
-from skpref.metrics._validation import (
-    _agreement,
-    _annotator_rows,
-    _check_pair_scores,
-)
-from skpref.utils._validation import Interval, StrOptions, validate_params
+from skpref.metrics._accuracy import _agreement
+from skpref.metrics._validation import _annotator_rows, _check_pair_scores
+from skpref.utils import Interval, StrOptions, validate_params
 
 __all__ = ["expected_calibration_error", "pairwise_brier_loss", "pairwise_log_loss"]
 

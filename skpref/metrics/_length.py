@@ -9,9 +9,9 @@ how much a model leans on length, the best-known spurious factor of reward model
 import numpy as np
 from sklearn.utils import check_random_state
 
-from skpref.metrics._accuracy import _INTERVAL, _interval
-from skpref.metrics._validation import _agreement, _check_pair_scores
-from skpref.utils._validation import validate_params
+from skpref.metrics._accuracy import _INTERVAL, _agreement, _interval
+from skpref.metrics._validation import _check_pair_scores
+from skpref.utils import validate_params
 
 __all__ = [
     "length_groups",

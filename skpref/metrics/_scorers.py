@@ -9,7 +9,7 @@ from skpref.metrics._calibration import (
     pairwise_brier_loss,
     pairwise_log_loss,
 )
-from skpref.utils._validation import validate_params
+from skpref.utils import validate_params
 
 __all__ = ["SCORERS", "get_scorer"]
 

@@ -15,10 +15,10 @@ import pandas as pd
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
 
-from skpref.utils._validation import (
+from skpref.utils import (
     Interval,
     RealNotInt,
-    _num_samples,
+    num_samples,
     validate_parameter_constraints,
 )
 
@@ -47,13 +47,10 @@ class BaseRhoSplitter(BaseCrossValidator):
         "random_state": ["random_state"],
     }
 
-    # The name in error messages; a splitter that delegates to another sets it on
-    # the delegate so that users read the name of the class they built.
-    _owner = None
-
     @property
     def _name(self):
-        return self._owner or type(self).__name__
+        """Who speaks in error messages."""
+        return type(self).__name__
 
     def get_n_splits(self, X=None, y=None, groups=None, **metadata):
         """Return the number of repetitions, ``n_splits``.
@@ -80,7 +77,7 @@ class BaseRhoSplitter(BaseCrossValidator):
 
     def _sizes(self, X):
         """Return ``n_pairs`` and the numbers of training and test pairs."""
-        n_pairs = _num_samples(X)
+        n_pairs = num_samples(X)
         return (
             n_pairs,
             self._resolve_size(self.train_size, n_pairs, "train_size"),

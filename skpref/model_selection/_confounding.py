@@ -4,16 +4,166 @@ import numbers
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.validation import check_array
 
 from skpref.model_selection._base import BaseRhoSplitter
 from skpref.model_selection._sampling import confounded_capacity, sample_confounded
-from skpref.utils._consistency import encode_objective_and_prompt_type
-from skpref.utils._validation import Interval, StrOptions, check_array
+from skpref.utils import Interval, StrOptions, encode_objective_and_prompt_type
 
 __all__ = ["ObjectiveConfoundingSplitter"]
 
 
-class ObjectiveConfoundingSplitter(BaseRhoSplitter):
+class _ConfoundingStrategy(BaseRhoSplitter):
+    """The confounding strategy's index generator; reads ``rho`` and ``tol``.
+
+    It also reads the columns and the coding of the objective and prompt type.
+
+    :class:`ObjectiveConfoundingSplitter` and
+    :class:`~skpref.model_selection.RhoStratifiedSplitter` (``mode="confounding"``)
+    both draw their splits here.
+    """
+
+    def _confounding_indices(self, X, groups, prompt_type, objective, which):
+        """Yield ``(train, test, rho_train, rho_test)`` per repetition."""
+        n_pairs, n_train, n_test = self._sizes(X)
+        objective, prompt_type = self._objective_and_prompt_type(
+            X, groups, prompt_type, objective
+        )
+        if objective.size != n_pairs:
+            raise ValueError(
+                f"{self._name}: objective and prompt_type have {objective.size} "
+                f"entries but X has {n_pairs} pairs; give one per pair of X."
+            )
+        n_objectives = np.unique(objective).size
+        per_objective = n_train // n_objectives
+        if per_objective == 0:
+            raise ValueError(
+                f"{self._name} needs at least one training pair per objective "
+                f"({n_objectives} objectives); got train_size={self.train_size!r}."
+            )
+        self._check_reachable(per_objective * n_objectives, "training")
+        all_pairs = np.arange(objective.size)
+        consistent = prompt_type == objective
+        for train_rng, test_rng in self._random_states():
+            train = sample_confounded(
+                prompt_type, objective, all_pairs, per_objective, self.rho, train_rng
+            )
+            if train is None:
+                capacity = confounded_capacity(
+                    prompt_type, objective, all_pairs, self.rho
+                )
+                self._raise_unreachable(capacity, per_objective, n_objectives)
+            rest = np.setdiff1d(all_pairs, train)
+            if which == "in_distribution":
+                test = self._in_distribution_test(
+                    prompt_type, objective, rest, n_objectives, n_test, test_rng
+                )
+            else:
+                keep = consistent[rest] == (which == "consistent")
+                test = self._take_test(rest[keep], n_test, test_rng, which)
+            yield (
+                train,
+                test,
+                float(consistent[train].mean()),
+                float(consistent[test].mean()),
+            )
+
+    def _check_reachable(self, n, what):
+        """Raise if no share of consistent pairs among ``n`` is within ``tol``."""
+        closest = np.floor(self.rho * n + 0.5) / n
+        if abs(closest - self.rho) <= self.tol + 1e-12:
+            return
+        raise ValueError(
+            f"{self._name} cannot draw {n} {what} pairs with P(t = c) = "
+            f"{self.rho}: the share of consistent pairs among {n} moves in steps "
+            f"of 1/{n}, and the closest, {closest:.3f}, is "
+            f"{abs(closest - self.rho):.3f} from rho (tol={self.tol}). Choose a "
+            f"size for which rho * size is a whole number, or raise tol."
+        )
+
+    def _in_distribution_test(self, prompt_type, objective, rest, k, n_test, rng):
+        largest = confounded_capacity(prompt_type, objective, rest, self.rho)[2]
+        size = largest if n_test is None else n_test
+        if size >= k:
+            self._check_reachable(size // k * k, "in-distribution test")
+        test = sample_confounded(prompt_type, objective, rest, size // k, self.rho, rng)
+        if test is None or test.size == 0:
+            raise ValueError(
+                f"{self._name} cannot draw {size} in-distribution test pairs with "
+                f"P(t = c) = {self.rho} from the {rest.size} pairs left after "
+                f"training; at most {largest} can be drawn. Lower test_size or "
+                "train_size."
+            )
+        return test
+
+    def _raise_unreachable(self, capacity, per_objective, k):
+        n_consistent, n_inconsistent, max_train = capacity
+        rho_high = min(1.0, n_consistent.min() / per_objective)
+        rho_low = max(0.0, 1 - n_inconsistent.min() / per_objective)
+        reach = (
+            f"at this size rho must lie in [{rho_low:.3f}, {rho_high:.3f}]"
+            if rho_low <= rho_high
+            else "at this size no rho can be reached (an objective lacks consistent "
+            "pairs, another inconsistent ones)"
+        )
+        raise ValueError(
+            f"{self._name} cannot draw {per_objective * k} training pairs "
+            f"({per_objective} per objective) with P(t = c) = {self.rho}: at this "
+            f"rho the data allow at most {max_train} training pairs, and {reach}. "
+            "Lower train_size or change rho."
+        )
+
+    def _objective_and_prompt_type(self, X, groups, prompt_type, objective):
+        frame = X if isinstance(X, pd.DataFrame) else None
+        if objective is None:
+            objective = self._objective_from_X(X, frame)
+        prompt_type = self._side_information(groups, prompt_type, "prompt_type")
+        if prompt_type is None:
+            if frame is None or self.prompt_type_column not in frame.columns:
+                where = (
+                    f", or keep it in the column {self.prompt_type_column!r} of X"
+                    if frame is not None
+                    else ""
+                )
+                raise ValueError(
+                    f"{self._name} needs the prompt_type of each pair: call "
+                    "split(X, y, prompt_type=prompt_type), route it with metadata "
+                    "routing (GridSearchCV(...).fit(X, y, prompt_type=prompt_type)), "
+                    "or pass it as groups=prompt_type when metadata routing is "
+                    f"disabled{where}."
+                )
+            prompt_type = frame[self.prompt_type_column]
+        objective, prompt_type, _ = encode_objective_and_prompt_type(
+            objective, prompt_type, self.objective_categories, owner=self._name
+        )
+        return objective, prompt_type
+
+    def _objective_from_X(self, X, frame):
+        if frame is not None and self.objective_column in frame.columns:
+            return frame[self.objective_column]
+        if frame is not None and not all(
+            pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes
+        ):
+            raise ValueError(
+                f"{self._name} reads each pair's objective from the column "
+                f"{self.objective_column!r} of a DataFrame X, but X has the columns "
+                f"{list(frame.columns)[:8]}. Set objective_column, or pass "
+                "objective=... to split."
+            )
+        X = check_array(X, dtype=None, ensure_all_finite=False, input_name="X")
+        last = X[:, -1]
+        try:
+            return last.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{self._name} reads each pair's objective from the last column of "
+                f"a numeric X (the pair contract [a | b | objective]); it holds "
+                f"{last[0]!r}. Pass X as a DataFrame with an "
+                f"{self.objective_column!r} column, or objective=... to split."
+            ) from None
+
+
+class ObjectiveConfoundingSplitter(_ConfoundingStrategy):
     """Splits whose training pairs confound the prompt type with the objective.
 
     The protocol of the paper's Table 2 (appendix E.1). Each pair has a prompt
@@ -192,139 +342,6 @@ default="inconsistent"
 
     def _iter_indices(self, X, groups, *, prompt_type=None, objective=None):
         self._validate_params()
-        n_pairs, n_train, n_test = self._sizes(X)
-        objective, prompt_type = self._objective_and_prompt_type(
-            X, groups, prompt_type, objective
+        yield from self._confounding_indices(
+            X, groups, prompt_type, objective, self.test
         )
-        if objective.size != n_pairs:
-            raise ValueError(
-                f"{self._name}: objective and prompt_type have {objective.size} "
-                f"entries but X has {n_pairs} pairs; give one per pair of X."
-            )
-        n_objectives = np.unique(objective).size
-        per_objective = n_train // n_objectives
-        if per_objective == 0:
-            raise ValueError(
-                f"{self._name} needs at least one training pair per objective "
-                f"({n_objectives} objectives); got train_size={self.train_size!r}."
-            )
-        self._check_reachable(per_objective * n_objectives, "training")
-        all_pairs = np.arange(objective.size)
-        consistent = prompt_type == objective
-        for train_rng, test_rng in self._random_states():
-            train = sample_confounded(
-                prompt_type, objective, all_pairs, per_objective, self.rho, train_rng
-            )
-            if train is None:
-                capacity = confounded_capacity(
-                    prompt_type, objective, all_pairs, self.rho
-                )
-                self._raise_unreachable(capacity, per_objective, n_objectives)
-            rest = np.setdiff1d(all_pairs, train)
-            if self.test == "in_distribution":
-                test = self._in_distribution_test(
-                    prompt_type, objective, rest, n_objectives, n_test, test_rng
-                )
-            else:
-                keep = consistent[rest] == (self.test == "consistent")
-                test = self._take_test(rest[keep], n_test, test_rng, self.test)
-            yield (
-                train,
-                test,
-                float(consistent[train].mean()),
-                float(consistent[test].mean()),
-            )
-
-    def _check_reachable(self, n, what):
-        """Raise if no share of consistent pairs among ``n`` is within ``tol``."""
-        closest = np.floor(self.rho * n + 0.5) / n
-        if abs(closest - self.rho) <= self.tol + 1e-12:
-            return
-        raise ValueError(
-            f"{self._name} cannot draw {n} {what} pairs with P(t = c) = "
-            f"{self.rho}: the share of consistent pairs among {n} moves in steps "
-            f"of 1/{n}, and the closest, {closest:.3f}, is "
-            f"{abs(closest - self.rho):.3f} from rho (tol={self.tol}). Choose a "
-            f"size for which rho * size is a whole number, or raise tol."
-        )
-
-    def _in_distribution_test(self, prompt_type, objective, rest, k, n_test, rng):
-        largest = confounded_capacity(prompt_type, objective, rest, self.rho)[2]
-        size = largest if n_test is None else n_test
-        if size >= k:
-            self._check_reachable(size // k * k, "in-distribution test")
-        test = sample_confounded(prompt_type, objective, rest, size // k, self.rho, rng)
-        if test is None or test.size == 0:
-            raise ValueError(
-                f"{self._name} cannot draw {size} in-distribution test pairs with "
-                f"P(t = c) = {self.rho} from the {rest.size} pairs left after "
-                f"training; at most {largest} can be drawn. Lower test_size or "
-                "train_size."
-            )
-        return test
-
-    def _raise_unreachable(self, capacity, per_objective, k):
-        n_consistent, n_inconsistent, max_train = capacity
-        rho_high = min(1.0, n_consistent.min() / per_objective)
-        rho_low = max(0.0, 1 - n_inconsistent.min() / per_objective)
-        reach = (
-            f"at this size rho must lie in [{rho_low:.3f}, {rho_high:.3f}]"
-            if rho_low <= rho_high
-            else "at this size no rho can be reached (an objective lacks consistent "
-            "pairs, another inconsistent ones)"
-        )
-        raise ValueError(
-            f"{self._name} cannot draw {per_objective * k} training pairs "
-            f"({per_objective} per objective) with P(t = c) = {self.rho}: at this "
-            f"rho the data allow at most {max_train} training pairs, and {reach}. "
-            "Lower train_size or change rho."
-        )
-
-    def _objective_and_prompt_type(self, X, groups, prompt_type, objective):
-        frame = X if isinstance(X, pd.DataFrame) else None
-        if objective is None:
-            objective = self._objective_from_X(X, frame)
-        prompt_type = self._side_information(groups, prompt_type, "prompt_type")
-        if prompt_type is None:
-            if frame is None or self.prompt_type_column not in frame.columns:
-                where = (
-                    f", or keep it in the column {self.prompt_type_column!r} of X"
-                    if frame is not None
-                    else ""
-                )
-                raise ValueError(
-                    f"{self._name} needs the prompt_type of each pair: call "
-                    "split(X, y, prompt_type=prompt_type), route it with metadata "
-                    "routing (GridSearchCV(...).fit(X, y, prompt_type=prompt_type)), "
-                    "or pass it as groups=prompt_type when metadata routing is "
-                    f"disabled{where}."
-                )
-            prompt_type = frame[self.prompt_type_column]
-        objective, prompt_type, _ = encode_objective_and_prompt_type(
-            objective, prompt_type, self.objective_categories, owner=self._name
-        )
-        return objective, prompt_type
-
-    def _objective_from_X(self, X, frame):
-        if frame is not None and self.objective_column in frame.columns:
-            return frame[self.objective_column]
-        if frame is not None and not all(
-            pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes
-        ):
-            raise ValueError(
-                f"{self._name} reads each pair's objective from the column "
-                f"{self.objective_column!r} of a DataFrame X, but X has the columns "
-                f"{list(frame.columns)[:8]}. Set objective_column, or pass "
-                "objective=... to split."
-            )
-        X = check_array(X, dtype=None, ensure_all_finite=False, input_name="X")
-        last = X[:, -1]
-        try:
-            return last.astype(np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"{self._name} reads each pair's objective from the last column of "
-                f"a numeric X (the pair contract [a | b | objective]); it holds "
-                f"{last[0]!r}. Pass X as a DataFrame with an "
-                f"{self.objective_column!r} column, or objective=... to split."
-            ) from None

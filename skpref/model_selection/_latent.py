@@ -7,13 +7,94 @@ from sklearn.utils.validation import check_array
 
 from skpref.model_selection._base import BaseRhoSplitter
 from skpref.model_selection._sampling import correlation, sample_with_correlation
-from skpref.utils._factors import check_factor_pair
-from skpref.utils._validation import Interval, StrOptions
+from skpref.utils import Interval, StrOptions, check_factor_pair
 
 __all__ = ["LatentCorrelationSplitter"]
 
 
-class LatentCorrelationSplitter(BaseRhoSplitter):
+class _LatentStrategy(BaseRhoSplitter):
+    """The latent strategy's index generator; reads ``rho``, ``factors``, ``tol``.
+
+    :class:`LatentCorrelationSplitter` and
+    :class:`~skpref.model_selection.RhoStratifiedSplitter` (``mode="latent"``) both
+    draw their splits here.
+    """
+
+    def _latent_indices(self, X, groups, delta, which):
+        """Yield ``(train, test, rho_train, rho_test)`` per repetition."""
+        n_pairs, n_train, n_test = self._sizes(X)
+        delta = self._delta(groups, delta, n_pairs)
+        j, k = check_factor_pair(self.factors, delta.shape[1], owner=self._name)
+        d1, d2 = delta[:, j], delta[:, k]
+        for train_rng, test_rng in self._random_states():
+            yield self._draw(d1, d2, n_train, n_test, train_rng, test_rng, which)
+
+    def _delta(self, groups, delta, n_pairs):
+        delta = self._side_information(groups, delta, "delta")
+        if delta is None:
+            raise ValueError(
+                f"{self._name} needs the delta of each pair: call split(X, y, "
+                "delta=delta), route it with metadata routing "
+                "(GridSearchCV(...).fit(X, y, delta=delta)), or pass it as "
+                "groups=delta when metadata routing is disabled."
+            )
+        delta = check_array(delta, dtype=np.float64, input_name="delta")
+        if delta.shape[0] != n_pairs:
+            raise ValueError(
+                f"{self._name}: delta has {delta.shape[0]} rows but X has "
+                f"{n_pairs}; delta must have one row per pair of X."
+            )
+        return delta
+
+    def _draw(self, d1, d2, n_train, n_test, train_rng, test_rng, which):
+        all_pairs = np.arange(d1.size)
+        train, rho_train = self._sample(d1, d2, all_pairs, n_train, train_rng, None)
+        rest = np.setdiff1d(all_pairs, train)
+        if which == "out_of_distribution":
+            eligible = rest[d1[rest] * d2[rest] < 0]
+            test = self._take_test(eligible, n_test, test_rng, "disagreement-quadrant")
+            return train, test, rho_train, correlation(d1[test], d2[test])
+        size = min(n_train, rest.size // 2) if n_test is None else n_test
+        test, rho_test = self._sample(d1, d2, rest, size, test_rng, rest.size)
+        return train, test, rho_train, rho_test
+
+    def _sample(self, d1, d2, pool, size, rng, left_after_training):
+        """Draw ``size`` pairs of ``pool`` at ``rho``: training (None) or test."""
+        chosen, achieved, (lo, hi) = sample_with_correlation(
+            d1, d2, pool, size, self.rho, rng
+        )
+        which = "training" if left_after_training is None else "in-distribution test"
+        if chosen is None and left_after_training is None:
+            raise ValueError(
+                f"{self._name} needs at least 3 training pairs; got train_size="
+                f"{self.train_size!r} ({size} pairs)."
+            )
+        if chosen is None:
+            raise ValueError(
+                f"{self._name} has {left_after_training} pairs left after training; "
+                f"it cannot draw {size} in-distribution test pairs (at least 3 are "
+                "needed). Lower train_size or test_size."
+            )
+        self._check_reached(achieved, lo, hi, which, size)
+        return chosen, achieved
+
+    def _check_reached(self, achieved, lo, hi, which, size):
+        if abs(achieved - self.rho) <= self.tol:
+            return
+        if self.rho > hi:
+            bound = f"the highest it can reach is {hi:.3f}"
+        elif self.rho < lo:
+            bound = f"the lowest it can reach is {lo:.3f}"
+        else:
+            bound = f"the closest it reached is {achieved:.3f}"
+        raise ValueError(
+            f"{self._name} cannot draw {size} {which} pairs with corr(delta) = "
+            f"{self.rho} (tolerance {self.tol}) from these data: {bound}. Use a "
+            "rho in that range, a smaller train_size or test_size, or more pairs."
+        )
+
+
+class LatentCorrelationSplitter(_LatentStrategy):
     """Splits whose training pairs have a chosen correlation of two latent factors.
 
     The protocol of the paper's Table 1 (limited latent positivity, appendix D.2).
@@ -169,76 +250,4 @@ default="out_of_distribution"
 
     def _iter_indices(self, X, groups, *, delta=None):
         self._validate_params()
-        n_pairs, n_train, n_test = self._sizes(X)
-        delta = self._delta(groups, delta, n_pairs)
-        d1, d2 = self._factor_columns(delta)
-        for train_rng, test_rng in self._random_states():
-            yield self._draw(d1, d2, n_train, n_test, train_rng, test_rng)
-
-    def _delta(self, groups, delta, n_pairs):
-        delta = self._side_information(groups, delta, "delta")
-        if delta is None:
-            raise ValueError(
-                f"{self._name} needs the delta of each pair: call split(X, y, "
-                "delta=delta), route it with metadata routing "
-                "(GridSearchCV(...).fit(X, y, delta=delta)), or pass it as "
-                "groups=delta when metadata routing is disabled."
-            )
-        delta = check_array(delta, dtype=np.float64, input_name="delta")
-        if delta.shape[0] != n_pairs:
-            raise ValueError(
-                f"{self._name}: delta has {delta.shape[0]} rows but X has "
-                f"{n_pairs}; delta must have one row per pair of X."
-            )
-        return delta
-
-    def _factor_columns(self, delta):
-        j, k = check_factor_pair(self.factors, delta.shape[1], owner=self._name)
-        return delta[:, j], delta[:, k]
-
-    def _draw(self, d1, d2, n_train, n_test, train_rng, test_rng):
-        all_pairs = np.arange(d1.size)
-        train, rho_train = self._sample(d1, d2, all_pairs, n_train, train_rng, None)
-        rest = np.setdiff1d(all_pairs, train)
-        if self.test == "out_of_distribution":
-            eligible = rest[d1[rest] * d2[rest] < 0]
-            test = self._take_test(eligible, n_test, test_rng, "disagreement-quadrant")
-            return train, test, rho_train, correlation(d1[test], d2[test])
-        size = min(n_train, rest.size // 2) if n_test is None else n_test
-        test, rho_test = self._sample(d1, d2, rest, size, test_rng, rest.size)
-        return train, test, rho_train, rho_test
-
-    def _sample(self, d1, d2, pool, size, rng, left_after_training):
-        """Draw ``size`` pairs of ``pool`` at ``rho``: training (None) or test."""
-        chosen, achieved, (lo, hi) = sample_with_correlation(
-            d1, d2, pool, size, self.rho, rng
-        )
-        which = "training" if left_after_training is None else "in-distribution test"
-        if chosen is None and left_after_training is None:
-            raise ValueError(
-                f"{self._name} needs at least 3 training pairs; got train_size="
-                f"{self.train_size!r} ({size} pairs)."
-            )
-        if chosen is None:
-            raise ValueError(
-                f"{self._name} has {left_after_training} pairs left after training; "
-                f"it cannot draw {size} in-distribution test pairs (at least 3 are "
-                "needed). Lower train_size or test_size."
-            )
-        self._check_reached(achieved, lo, hi, which, size)
-        return chosen, achieved
-
-    def _check_reached(self, achieved, lo, hi, which, size):
-        if abs(achieved - self.rho) <= self.tol:
-            return
-        if self.rho > hi:
-            bound = f"the highest it can reach is {hi:.3f}"
-        elif self.rho < lo:
-            bound = f"the lowest it can reach is {lo:.3f}"
-        else:
-            bound = f"the closest it reached is {achieved:.3f}"
-        raise ValueError(
-            f"{self._name} cannot draw {size} {which} pairs with corr(delta) = "
-            f"{self.rho} (tolerance {self.tol}) from these data: {bound}. Use a "
-            "rho in that range, a smaller train_size or test_size, or more pairs."
-        )
+        yield from self._latent_indices(X, groups, delta, self.test)

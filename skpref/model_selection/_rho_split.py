@@ -1,17 +1,18 @@
 """One splitter for both of the paper's protocols, chosen by ``mode``.
 
 :class:`RhoStratifiedSplitter` is the name the paper's users know; it checks that
-``rho`` and ``test`` make sense for its ``mode`` and hands the work to
+``rho`` and ``test`` make sense for its ``mode`` and draws its splits with the index
+generator of that mode's strategy, the one
 :class:`~skpref.model_selection.LatentCorrelationSplitter` or
-:class:`~skpref.model_selection.ObjectiveConfoundingSplitter`.
+:class:`~skpref.model_selection.ObjectiveConfoundingSplitter` draws with.
 """
 
 import numbers
 
 from skpref.model_selection._base import BaseRhoSplitter
-from skpref.model_selection._confounding import ObjectiveConfoundingSplitter
-from skpref.model_selection._latent import LatentCorrelationSplitter
-from skpref.utils._validation import Interval, StrOptions
+from skpref.model_selection._confounding import _ConfoundingStrategy
+from skpref.model_selection._latent import _LatentStrategy
+from skpref.utils import Interval, StrOptions
 
 __all__ = ["RhoStratifiedSplitter"]
 
@@ -29,7 +30,7 @@ _TESTS = {
 _SIDE = {"latent": ("delta",), "confounding": ("prompt_type", "objective")}
 
 
-class RhoStratifiedSplitter(BaseRhoSplitter):
+class RhoStratifiedSplitter(_LatentStrategy, _ConfoundingStrategy):
     """Train/test splits with a chosen dependence ``rho`` in the training pairs.
 
     Each of the ``n_splits`` repetitions draws a training set with a controlled
@@ -233,56 +234,37 @@ class RhoStratifiedSplitter(BaseRhoSplitter):
             X, groups, delta=delta, prompt_type=prompt_type, objective=objective
         )
 
-    def _strategy(self):
-        """Check ``rho`` and ``test`` against ``mode``; return that mode's splitter."""
+    @property
+    def _name(self):
+        return f"{_OWNER}(mode={self.mode!r})"
+
+    def _iter_indices(self, X, groups, **side):
         self._validate_params()
         if self.test not in _TESTS[self.mode]:
             raise ValueError(
-                f"{_OWNER}(mode={self.mode!r}) accepts test in "
-                f"{list(_TESTS[self.mode])}; got test={self.test!r}. Consistent and "
-                "inconsistent test sets exist in confounding mode only."
+                f"{self._name} accepts test in {list(_TESTS[self.mode])}; got "
+                f"test={self.test!r}. Consistent and inconsistent test sets exist "
+                "in confounding mode only."
             )
-        common = {
-            "rho": self.rho,
-            "n_splits": self.n_splits,
-            "train_size": self.train_size,
-            "test_size": self.test_size,
-            "tol": self.tol,
-            "random_state": self.random_state,
-        }
-        if self.mode == "latent":
-            strategy = LatentCorrelationSplitter(
-                **common, test=self.test, factors=self.factors
+        if self.mode == "confounding" and self.rho < 0:
+            raise ValueError(
+                f"{self._name} reads rho as P(prompt type = objective), a "
+                f"probability in [0, 1]; got rho={self.rho}."
             )
-        else:
-            if self.rho < 0:
-                raise ValueError(
-                    f"{_OWNER}(mode='confounding') reads rho as P(prompt type = "
-                    f"objective), a probability in [0, 1]; got rho={self.rho}."
-                )
-            # "out_of_distribution" is the paper's other name for inconsistent pairs
-            test = "inconsistent" if self.test == "out_of_distribution" else self.test
-            strategy = ObjectiveConfoundingSplitter(
-                **common,
-                test=test,
-                objective_column=self.objective_column,
-                prompt_type_column=self.prompt_type_column,
-                objective_categories=self.objective_categories,
-            )
-        strategy._owner = f"{_OWNER}(mode={self.mode!r})"
-        return strategy
-
-    def _iter_indices(self, X, groups, **side):
-        strategy = self._strategy()
         given = [name for name, value in side.items() if value is not None]
         foreign = [name for name in given if name not in _SIDE[self.mode]]
         if foreign:
             raise ValueError(
-                f"{_OWNER}(mode={self.mode!r}) reads "
-                f"{' and '.join(_SIDE[self.mode])}, not {foreign[0]}; got "
-                f"{foreign[0]}=... . Use mode="
+                f"{self._name} reads {' and '.join(_SIDE[self.mode])}, not "
+                f"{foreign[0]}; got {foreign[0]}=... . Use mode="
                 f"{'confounding' if self.mode == 'latent' else 'latent'!r} for it, "
                 "or do not pass it."
             )
-        side = {name: side[name] for name in _SIDE[self.mode]}
-        yield from strategy._iter_indices(X, groups, **side)
+        if self.mode == "latent":
+            yield from self._latent_indices(X, groups, side["delta"], self.test)
+        else:
+            # "out_of_distribution" is the paper's other name for inconsistent pairs
+            test = "inconsistent" if self.test == "out_of_distribution" else self.test
+            yield from self._confounding_indices(
+                X, groups, side["prompt_type"], side["objective"], test
+            )

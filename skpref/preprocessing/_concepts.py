@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from skpref.covariates._columns import pair_column_stems
+from skpref.utils import pair_column_stems
 
 __all__ = ["response_concept"]
 

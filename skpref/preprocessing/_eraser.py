@@ -8,12 +8,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skpref.preprocessing._concepts import response_concept
 from skpref.preprocessing._leace import fit_leace
-from skpref.utils._validation import (
+from skpref.utils import (
     Interval,
     StrOptions,
-    _fit_context,
     check_objective_ids,
     check_pair_width,
+    fit_context,
 )
 
 __all__ = ["LinearConceptEraser"]
@@ -129,7 +129,7 @@ class LinearConceptEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         self.concept_type = concept_type
         self.tol = tol
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, *, concept=None):
         """Fit the eraser of ``concept`` on the responses of the pairs ``X``.
 

@@ -1,25 +1,69 @@
-"""Validation helpers shared by every skpref component."""
+"""Validation helpers shared by every skpref component.
 
+This is the one package whose helpers the others import: pair arrays and labels,
+the objective coding, the ``<name>_a | <name>_b`` columns of covariates, texts, the
+device and the Hugging Face Hub settings. It also re-exports scikit-learn's
+declarative parameter validation (``Interval``, ``StrOptions``, ``HasMethods``,
+``RealNotInt``, ``validate_params``, ``validate_parameter_constraints``,
+``fit_context``) and ``num_samples``, which are private in scikit-learn: skpref
+reaches them here only, so that a change upstream is mended in one place.
+"""
+
+from skpref.utils._columns import pair_column_stems
+from skpref.utils._consistency import encode_objective_and_prompt_type
 from skpref.utils._device import resolve_device
+from skpref.utils._factors import check_factor_pair
+from skpref.utils._hub import offline_mode
 from skpref.utils._objectives import (
     check_objective_categories,
-    encode_objectives,
-    objective_coding,
-)
-from skpref.utils._validation import (
     check_objective_ids,
+    encode_objectives,
+    n_objectives,
+    objective_coding,
+    objective_names,
+)
+from skpref.utils._texts import check_text_list, check_texts
+from skpref.utils._validation import (
+    HasMethods,
+    Interval,
+    RealNotInt,
+    StrOptions,
+    check_both_labels,
+    check_pair_labels,
     check_pair_target,
     check_pair_width,
+    fit_context,
+    num_samples,
     split_pairs,
+    validate_parameter_constraints,
+    validate_params,
 )
 
 __all__ = [
+    "HasMethods",
+    "Interval",
+    "RealNotInt",
+    "StrOptions",
+    "check_both_labels",
+    "check_factor_pair",
     "check_objective_categories",
     "check_objective_ids",
+    "check_pair_labels",
     "check_pair_target",
     "check_pair_width",
+    "check_text_list",
+    "check_texts",
+    "encode_objective_and_prompt_type",
     "encode_objectives",
+    "fit_context",
+    "n_objectives",
+    "num_samples",
     "objective_coding",
+    "objective_names",
+    "offline_mode",
+    "pair_column_stems",
     "resolve_device",
     "split_pairs",
+    "validate_parameter_constraints",
+    "validate_params",
 ]

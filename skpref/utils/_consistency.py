@@ -3,8 +3,8 @@
 A pair is *consistent* when the objective of its labeller equals the type of its
 prompt (section 4 of the paper). Both may come as objective names ("helpful"), as
 integer ids, or as pandas ``Categorical`` columns; they are compared only after
-mapping both to ids with one coding (:mod:`skpref.utils._objectives`), so names are
-never compared with ids by accident.
+mapping both to ids with one coding (:func:`~skpref.utils.objective_coding`), so
+names are never compared with ids by accident.
 """
 
 import difflib
@@ -167,7 +167,7 @@ def encode_objective_and_prompt_type(
 
     Examples
     --------
-    >>> from skpref.utils._consistency import encode_objective_and_prompt_type
+    >>> from skpref.utils import encode_objective_and_prompt_type
     >>> obj, pt, coding = encode_objective_and_prompt_type(
     ...     [0, 1, 1], ["helpful", "helpful", "harmless"],
     ...     objective_categories=["helpful", "harmless"], owner="demo")

@@ -28,7 +28,7 @@ def check_factor_pair(factors, n_columns, *, owner):
 
     Examples
     --------
-    >>> from skpref.utils._factors import check_factor_pair
+    >>> from skpref.utils import check_factor_pair
     >>> check_factor_pair((1, 0), 3, owner="demo")
     (1, 0)
     """

@@ -16,7 +16,7 @@ def offline_mode():
 
     Examples
     --------
-    >>> from skpref.utils._hub import offline_mode
+    >>> from skpref.utils import offline_mode
     >>> isinstance(offline_mode(), bool)
     True
     """

@@ -22,13 +22,82 @@ import difflib
 import numpy as np
 import pandas as pd
 
-from skpref.utils._validation import check_objective_ids
-
 __all__ = [
     "check_objective_categories",
+    "check_objective_ids",
     "encode_objectives",
+    "n_objectives",
     "objective_coding",
+    "objective_names",
 ]
+
+# Ids above this are a wrong column, not objectives; it also keeps the cast to int64
+# exact (float64 holds every integer up to 2**53).
+_MAX_OBJECTIVE_ID = 2**31 - 1
+
+
+def check_objective_ids(objective, *, n_objectives=None, owner, argument=None):
+    """Check an objective column and return it as an integer array.
+
+    Parameters
+    ----------
+    objective : array-like of shape (n_samples,)
+        Objective ids, floats allowed if they are whole numbers.
+    n_objectives : int or None, default=None
+        If given, ids must lie in ``0..n_objectives - 1``.
+    owner : str
+        Name used in the error message.
+    argument : str or None, default=None
+        What holds the ids, named in the error message (e.g. ``"column
+        'objective'"``). None: the last column of X of an estimator, and
+        ``n_objectives`` is the number it was fitted with.
+
+    Returns
+    -------
+    ids : ndarray of shape (n_samples,), dtype int64
+
+    Examples
+    --------
+    >>> check_objective_ids([0.0, 1.0, 1.0], n_objectives=2, owner="m")
+    array([0, 1, 1])
+    """
+    where = "the last column of X" if argument is None else argument
+    objective = np.asarray(objective, dtype=np.float64)
+    if objective.size and not np.all(np.isfinite(objective)):
+        holder = "the objective column" if argument is None else argument
+        raise ValueError(f"{owner}: {holder} contains NaN or inf.")
+    ids = np.rint(objective)
+    if np.any(ids != objective):
+        bad = objective[ids != objective][0]
+        raise ValueError(
+            f"{owner} expects {where} to hold integer objective ids "
+            f"0..K-1; got the non-integer value {float(bad)!r}."
+        )
+    in_where = "" if argument is None else f" in {argument}"
+    if np.any(ids < 0):
+        raise ValueError(
+            f"{owner} expects objective ids 0..K-1{in_where}; got the negative id "
+            f"{int(ids.min())}."
+        )
+    if ids.size and ids.max() > _MAX_OBJECTIVE_ID:
+        raise ValueError(
+            f"{owner} expects objective ids 0..K-1{in_where}; got the id "
+            f"{ids.max():.6g}, too large to number an objective. Does {where} "
+            "really hold objective ids?"
+        )
+    if n_objectives is not None and ids.size and ids.max() >= n_objectives:
+        if argument is None:
+            raise ValueError(
+                f"{owner} was fitted with {n_objectives} objectives (ids "
+                f"0..{n_objectives - 1}); got the objective id {int(ids.max())}."
+            )
+        raise ValueError(
+            f"{owner}: {argument} holds the objective id {int(ids.max())}, outside "
+            f"the objective coding in force (ids 0..{n_objectives - 1}, "
+            f"{n_objectives} objectives). Use ids 0..{n_objectives - 1}, or a "
+            "coding with more objectives."
+        )
+    return ids.astype(np.int64)
 
 
 def check_objective_categories(categories, *, owner, argument="objective_categories"):
@@ -82,6 +151,113 @@ def check_objective_categories(categories, *, owner, argument="objective_categor
             f"each objective name must appear once (got {values.tolist()})."
         )
     return values
+
+
+def objective_names(categories, declared, *, owner):
+    """Return ``(objective_categories_, K)`` from the two parameters that fix K.
+
+    The names are the pipeline's objective coding (id ``k`` is ``categories[k]``);
+    they fix K, and ``n_objectives``, when also given, must agree.
+
+    Parameters
+    ----------
+    categories : array-like of str or None
+        An estimator's ``objective_categories``: objective names in id order.
+    declared : int or None
+        An estimator's ``n_objectives``.
+    owner : str
+        Name used in error messages.
+
+    Returns
+    -------
+    names : ndarray of shape (K,), dtype object, or None
+        The checked names; None when ``categories`` is None.
+    n_objectives : int or None
+        ``K``: the number of names, else ``declared``.
+
+    Raises
+    ------
+    ValueError
+        If the names are malformed (see :func:`check_objective_categories`) or
+        their number disagrees with ``declared``.
+
+    Examples
+    --------
+    >>> names, k = objective_names(["helpful", "harmless"], None, owner="m")
+    >>> names.tolist(), k
+    (['helpful', 'harmless'], 2)
+    >>> objective_names(None, 3, owner="m")
+    (None, 3)
+    """
+    if categories is None:
+        return None, declared
+    names = check_objective_categories(categories, owner=owner)
+    if declared is not None and declared != names.size:
+        raise ValueError(
+            f"{owner} got n_objectives={declared} but {names.size} "
+            f"objective_categories {names.tolist()}; give one of them, or make "
+            "them agree."
+        )
+    return names, names.size
+
+
+def n_objectives(ids, declared, *, owner, declared_by=None):
+    """Return K: ``declared``, else the number of ids seen, which must be 0..K-1.
+
+    Inferring K from the largest id would let one stray id (99,999) build 100,000
+    heads; requiring the ids seen to be exactly ``0..K-1`` catches it instead.
+
+    Parameters
+    ----------
+    ids : ndarray of shape (n_pairs,) of int
+        The objective ids of the training pairs (at least one), as returned by
+        :func:`check_objective_ids`.
+    declared : int or None
+        The number of objectives the estimator was given (``n_objectives``), or
+        None to infer it from ``ids``.
+    owner : str
+        Name used in error messages.
+    declared_by : str or None, default=None
+        What declared K, for the error message; None: ``"n_objectives=K"``.
+
+    Returns
+    -------
+    n_objectives : int
+
+    Raises
+    ------
+    ValueError
+        If an id is ``declared`` or more, or, with nothing declared, an id in
+        ``0..max(ids)`` is missing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> n_objectives(np.array([1, 0, 1]), None, owner="m")
+    2
+    >>> n_objectives(np.array([0, 0]), 3, owner="m")
+    3
+    """
+    seen = np.unique(ids)
+    if declared is not None:
+        if seen[-1] >= declared:
+            given = declared_by or f"n_objectives={declared}"
+            raise ValueError(
+                f"{owner} got {given}, so objective ids must be "
+                f"0..{declared - 1}; the objective column holds the id "
+                f"{int(seen[-1])}. Declare every objective or renumber the ids."
+            )
+        return int(declared)
+    if seen[-1] != seen.size - 1:
+        missing = sorted(set(range(seen.size)) - set(seen.tolist()))[:5]
+        shown = seen.tolist() if seen.size <= 6 else [*seen[:5].tolist(), "..."]
+        raise ValueError(
+            f"{owner} expects objective ids 0..K-1 with none missing; the "
+            f"objective column holds the ids {shown} (largest {int(seen[-1])}), "
+            f"so {missing} are absent. Renumber the ids, or set n_objectives if "
+            "some objectives are absent from the training pairs."
+        )
+    return int(seen.size)
 
 
 def _is_names(values):

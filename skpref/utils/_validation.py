@@ -21,25 +21,28 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _num_samples, check_array
 
+from skpref.utils._objectives import check_objective_ids
+
 __all__ = [
     "HasMethods",
     "Interval",
     "RealNotInt",
     "StrOptions",
-    "_fit_context",
-    "validate_parameter_constraints",
-    "validate_params",
-    "_num_samples",
-    "check_objective_ids",
+    "check_both_labels",
+    "check_pair_labels",
     "check_pair_target",
     "check_pair_width",
+    "fit_context",
+    "num_samples",
     "split_pairs",
+    "validate_parameter_constraints",
+    "validate_params",
 ]
 
-
-# Ids above this are a wrong column, not objectives; it also keeps the cast to int64
-# exact (float64 holds every integer up to 2**53).
-_MAX_OBJECTIVE_ID = 2**31 - 1
+#: scikit-learn's ``_fit_context`` (parameter validation of ``fit``), by a public name.
+fit_context = _fit_context
+#: scikit-learn's ``_num_samples``: the number of rows of an array-like or a frame.
+num_samples = _num_samples
 
 
 def check_pair_width(n_columns, *, with_objective, owner):
@@ -83,70 +86,6 @@ def check_pair_width(n_columns, *, with_objective, owner):
     return n_pair_columns // 2
 
 
-def check_objective_ids(objective, *, n_objectives=None, owner, argument=None):
-    """Check an objective column and return it as an integer array.
-
-    Parameters
-    ----------
-    objective : array-like of shape (n_samples,)
-        Objective ids, floats allowed if they are whole numbers.
-    n_objectives : int or None, default=None
-        If given, ids must lie in ``0..n_objectives - 1``.
-    owner : str
-        Name used in the error message.
-    argument : str or None, default=None
-        What holds the ids, named in the error message (e.g. ``"column
-        'objective'"``). None: the last column of X of an estimator, and
-        ``n_objectives`` is the number it was fitted with.
-
-    Returns
-    -------
-    ids : ndarray of shape (n_samples,), dtype int64
-
-    Examples
-    --------
-    >>> check_objective_ids([0.0, 1.0, 1.0], n_objectives=2, owner="m")
-    array([0, 1, 1])
-    """
-    where = "the last column of X" if argument is None else argument
-    objective = np.asarray(objective, dtype=np.float64)
-    if objective.size and not np.all(np.isfinite(objective)):
-        holder = "the objective column" if argument is None else argument
-        raise ValueError(f"{owner}: {holder} contains NaN or inf.")
-    ids = np.rint(objective)
-    if np.any(ids != objective):
-        bad = objective[ids != objective][0]
-        raise ValueError(
-            f"{owner} expects {where} to hold integer objective ids "
-            f"0..K-1; got the non-integer value {float(bad)!r}."
-        )
-    in_where = "" if argument is None else f" in {argument}"
-    if np.any(ids < 0):
-        raise ValueError(
-            f"{owner} expects objective ids 0..K-1{in_where}; got the negative id "
-            f"{int(ids.min())}."
-        )
-    if ids.size and ids.max() > _MAX_OBJECTIVE_ID:
-        raise ValueError(
-            f"{owner} expects objective ids 0..K-1{in_where}; got the id "
-            f"{ids.max():.6g}, too large to number an objective. Does {where} "
-            "really hold objective ids?"
-        )
-    if n_objectives is not None and ids.size and ids.max() >= n_objectives:
-        if argument is None:
-            raise ValueError(
-                f"{owner} was fitted with {n_objectives} objectives (ids "
-                f"0..{n_objectives - 1}); got the objective id {int(ids.max())}."
-            )
-        raise ValueError(
-            f"{owner}: {argument} holds the objective id {int(ids.max())}, outside "
-            f"the objective coding in force (ids 0..{n_objectives - 1}, "
-            f"{n_objectives} objectives). Use ids 0..{n_objectives - 1}, or a "
-            "coding with more objectives."
-        )
-    return ids.astype(np.int64)
-
-
 def check_pair_target(y, *, owner):
     """Check pair labels: binary, with values in {0, 1}; return them as int64.
 
@@ -166,16 +105,43 @@ def check_pair_target(y, *, owner):
     >>> check_pair_target([1, 0, True], owner="m")
     array([1, 0, 1])
     """
-    y = _check_pair_labels(y, owner=owner)
-    _check_both_labels(y, owner=owner)
+    y = check_pair_labels(y, owner=owner)
+    check_both_labels(y, owner=owner)
     return y
 
 
-def _check_pair_labels(y, *, owner, allow_soft=False, argument="y"):
+def check_pair_labels(y, *, owner, allow_soft=False, argument="y"):
     """Check the type and range of pair labels, whatever classes they hold.
 
-    Hard labels come back as int64; with ``allow_soft``, labels in ``[0, 1]`` that
-    are not all whole (the share of annotators preferring a) come back as float64.
+    Parameters
+    ----------
+    y : array-like of shape (n_pairs,)
+        ``1`` where response a is preferred, ``0`` where response b is; with
+        ``allow_soft``, also the share of annotators preferring a.
+    owner : str
+        Name used in error messages.
+    allow_soft : bool, default=False
+        Whether labels in ``[0, 1]`` that are not all whole are accepted.
+    argument : str, default="y"
+        What holds the labels, named in error messages.
+
+    Returns
+    -------
+    y : ndarray of shape (n_pairs,)
+        Hard labels as int64; soft labels as float64.
+
+    Raises
+    ------
+    ValueError
+        For labels other than 0 and 1 (or outside ``[0, 1]`` with ``allow_soft``),
+        with scikit-learn's wording for a multiclass or continuous target.
+
+    Examples
+    --------
+    >>> check_pair_labels([1, 0, 0], owner="m")
+    array([1, 0, 0])
+    >>> check_pair_labels([1.0, 0.5], owner="m", allow_soft=True)
+    array([1. , 0.5])
     """
     y = np.asarray(y)
     target_type = type_of_target(y, input_name=argument)
@@ -205,8 +171,33 @@ def _check_pair_labels(y, *, owner, allow_soft=False, argument="y"):
     return y.astype(np.int64)
 
 
-def _check_both_labels(y, *, owner, sample_weight=None):
-    """Require pairs preferring a and pairs preferring b (among weighted pairs)."""
+def check_both_labels(y, *, owner, sample_weight=None):
+    """Require pairs preferring a and pairs preferring b (among weighted pairs).
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_pairs,)
+        Pair labels, as returned by :func:`check_pair_labels`.
+    owner : str
+        Name used in error messages.
+    sample_weight : array-like of shape (n_pairs,) or None, default=None
+        Only pairs of positive weight count.
+
+    Raises
+    ------
+    ValueError
+        If every counted pair has the same label.
+
+    Examples
+    --------
+    >>> check_both_labels(np.array([1, 0]), owner="m")
+    >>> check_both_labels(np.array([1, 0]), owner="m", sample_weight=[1, 0])
+    Traceback (most recent call last):
+    ...
+    ValueError: m needs pairs of both labels (y = 0 and y = 1) to train, but the \
+pairs of positive sample_weight contain only one class: [1]. A pair's label \
+depends on which response is written first: randomise the order of a and b.
+    """
     counted = y if sample_weight is None else y[np.asarray(sample_weight) > 0]
     for value in (0, 1):
         if np.all(counted == value):
@@ -220,6 +211,11 @@ def _check_both_labels(y, *, owner, sample_weight=None):
                 f"{where} only one class: [{value}]. A pair's label depends "
                 "on which response is written first: randomise the order of a and b."
             )
+
+
+# The private names skpref.models imports until it switches to the public ones.
+_check_pair_labels = check_pair_labels
+_check_both_labels = check_both_labels
 
 
 def split_pairs(X, *, with_objective=False, owner="split_pairs"):

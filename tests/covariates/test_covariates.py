@@ -12,9 +12,9 @@ from skpref.covariates import (
     pair_covariates,
     response_covariates,
 )
-from skpref.covariates._columns import pair_column_stems
 from skpref.datasets import preference_pairs
 from skpref.experiments import default_embedding_model
+from skpref.utils import pair_column_stems
 
 TEXTS = [
     "Thank you! Here are the steps:\n1. Mix.\n2. Bake.\n- Serve",

@@ -31,6 +31,19 @@ def test_accuracy_follows_the_predict_rule_of_the_pair_contract():
     assert pairwise_accuracy_score(y, [1, 0, 0, 0, 1, 1]) == pytest.approx(4 / 6)
 
 
+@given(
+    y=arrays(np.float64, 30, elements=st.sampled_from([0.0, 0.25, 0.5, 1.0])),
+    y_pred=arrays(np.int64, 30, elements=st.integers(0, 1)),
+    weight=arrays(np.float64, 30, elements=st.floats(0.5, 4.0)),
+)
+def test_hard_predictions_score_exactly_as_a_models_score(y, y_pred, weight):
+    # a reward model's score: y where it predicts a, 1 - y where it predicts b
+    expected = np.sum(weight * np.where(y_pred == 1, y, 1 - y)) / np.sum(weight)
+    got = pairwise_accuracy_score(y, y_pred.astype(float), sample_weight=weight)
+    assert got == expected
+    assert pairwise_accuracy_score(y, y_pred) == np.mean(np.where(y_pred, y, 1 - y))
+
+
 def test_accuracy_weights():
     y, p = [1, 0, 1], [0.9, 0.9, 0.9]
     assert pairwise_accuracy_score(y, p, sample_weight=[1, 2, 1]) == 0.5

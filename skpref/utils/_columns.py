@@ -4,7 +4,7 @@ __all__ = ["pair_column_stems"]
 
 
 def pair_column_stems(columns, *, owner, argument="Z_pairs"):
-    """Return the covariate names of columns laid out ``[<name>_a ... | <name>_b ...]``.
+    """Return the covariate names of pair columns: all ``<name>_a``, then ``<name>_b``.
 
     Parameters
     ----------
