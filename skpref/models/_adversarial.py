@@ -9,7 +9,7 @@ from skpref.models._base import shared_docs
 from skpref.models._engine import AdversarySchedule, DiscriminatorLoss
 from skpref.models._modules import AdversarialRewardModule
 from skpref.models._multihead import MultiheadRewardModel
-from skpref.utils._validation import Interval, StrOptions, _fit_context
+from skpref.utils import Interval, StrOptions, fit_context
 
 OBJECTIVE = "objective"
 
@@ -225,7 +225,7 @@ class AdversarialRewardModel(MultiheadRewardModel):
     def _with_objective(self):
         return self.with_objective
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, covariates=None):
         """Fit the reward model and its adversary on preference pairs.
 

@@ -21,13 +21,13 @@ from skpref.models._inputs import (
     single_responses,
     validation_arrays,
 )
-from skpref.utils._device import resolve_device
-from skpref.utils._validation import (
+from skpref.utils import (
     Interval,
     StrOptions,
-    _fit_context,
     check_objective_ids,
     check_pair_width,
+    fit_context,
+    resolve_device,
     validate_parameter_constraints,
 )
 
@@ -250,7 +250,7 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
 
     # -- fitting -----------------------------------------------------------------
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None):
         """Fit the reward model on preference pairs.
 

@@ -8,7 +8,7 @@ from skpref.models._base import (
     shared_docs,
 )
 from skpref.models._modules import BTLRewardModule
-from skpref.utils._validation import Interval
+from skpref.utils import Interval
 
 
 @shared_docs

@@ -19,13 +19,13 @@ from skpref.models._inputs import (
     check_fit_target,
     check_weights,
     float32_pairs,
-    n_objectives,
     single_responses,
 )
-from skpref.utils._validation import (
+from skpref.utils import (
     Interval,
-    _fit_context,
     check_objective_ids,
+    fit_context,
+    n_objectives,
 )
 
 
@@ -157,7 +157,7 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def _with_objective(self):
         return bool(getattr(self.estimator, "_with_objective", False))
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None, *, covariates=None):
         """Fit all members together on preference pairs.
 

@@ -10,11 +10,12 @@ from numbers import Real
 import numpy as np
 from sklearn.utils.validation import check_array, validate_data
 
-from skpref.utils._objectives import check_objective_categories
-from skpref.utils._validation import (
-    _check_both_labels,
-    _check_pair_labels,
+from skpref.utils import (
+    check_both_labels,
     check_objective_ids,
+    check_pair_labels,
+    n_objectives,
+    objective_names,
 )
 
 
@@ -84,14 +85,14 @@ def validation_arrays(estimator, X_val, y_val):
 
 def check_fit_target(y, sample_weight, *, owner):
     """Check training labels: hard or soft, both sides among the weighted pairs."""
-    y = _check_pair_labels(y, owner=owner, allow_soft=True)
-    _check_both_labels(y, owner=owner, sample_weight=sample_weight)
+    y = check_pair_labels(y, owner=owner, allow_soft=True)
+    check_both_labels(y, owner=owner, sample_weight=sample_weight)
     return y
 
 
 def check_score_target(y, *, owner, argument="y"):
     """Check labels to score against: hard or soft, any classes."""
-    return _check_pair_labels(y, owner=owner, allow_soft=True, argument=argument)
+    return check_pair_labels(y, owner=owner, allow_soft=True, argument=argument)
 
 
 def check_weights(sample_weight, n_pairs, *, owner, method="fit"):
@@ -167,64 +168,6 @@ def fit_objectives(model, column):
         declared_by=None if names is None else f"objective_categories={names.tolist()}",
     )
     model._check_objectives(ids)
-
-
-def objective_names(categories, declared, *, owner):
-    """Return ``(objective_categories_, K)`` from the two parameters that fix K.
-
-    The names are the pipeline's objective coding (id ``k`` is ``categories[k]``);
-    they fix K, and ``n_objectives``, when also given, must agree.
-
-    Examples
-    --------
-    >>> names, k = objective_names(["helpful", "harmless"], None, owner="m")
-    >>> names.tolist(), k
-    (['helpful', 'harmless'], 2)
-    """
-    if categories is None:
-        return None, declared
-    names = check_objective_categories(categories, owner=owner)
-    if declared is not None and declared != names.size:
-        raise ValueError(
-            f"{owner} got n_objectives={declared} but {names.size} "
-            f"objective_categories {names.tolist()}; give one of them, or make "
-            "them agree."
-        )
-    return names, names.size
-
-
-def n_objectives(ids, declared, *, owner, declared_by=None):
-    """Return K: ``declared``, else the number of ids seen, which must be 0..K-1.
-
-    Inferring K from the largest id would let one stray id (99,999) build 100,000
-    heads; requiring the ids seen to be exactly ``0..K-1`` catches it instead.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> n_objectives(np.array([1, 0, 1]), None, owner="m")
-    2
-    """
-    seen = np.unique(ids)
-    if declared is not None:
-        if seen[-1] >= declared:
-            given = declared_by or f"n_objectives={declared}"
-            raise ValueError(
-                f"{owner} got {given}, so objective ids must be "
-                f"0..{declared - 1}; the objective column holds the id "
-                f"{int(seen[-1])}. Declare every objective or renumber the ids."
-            )
-        return int(declared)
-    if seen[-1] != seen.size - 1:
-        missing = sorted(set(range(seen.size)) - set(seen.tolist()))[:5]
-        shown = seen.tolist() if seen.size <= 6 else [*seen[:5].tolist(), "..."]
-        raise ValueError(
-            f"{owner} expects objective ids 0..K-1 with none missing; the "
-            f"objective column holds the ids {shown} (largest {int(seen[-1])}), "
-            f"so {missing} are absent. Renumber the ids, or set n_objectives if "
-            "some objectives are absent from the training pairs."
-        )
-    return int(seen.size)
 
 
 def load_module_state(module, state, *, owner):

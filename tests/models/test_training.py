@@ -12,7 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skpref import BTLRewardRegressor
 from skpref.models._engine import RewardNet, Seeds, check_training_health, holdout
-from skpref.models._inputs import n_objectives
+from skpref.utils import n_objectives
 from tests.estimator_registry import SMALL_NET, pair_data_for
 
 QUICK = {**SMALL_NET, "max_epochs": 3}
