@@ -172,29 +172,35 @@ class PoolSource(Source):
             for c in np.unique(objective)
         ]
 
-        def fits(m, cons, inc):
-            return round(pool_rho * m) <= len(cons) and m - round(pool_rho * m) <= len(
-                inc
+        def counts(m):  # consistent pairs of each objective, pool_rho of all
+            total = round(pool_rho * m * len(strata))
+            return [
+                total // len(strata) + (j < total % len(strata))
+                for j in range(len(strata))
+            ]
+
+        def fits(m):
+            return all(
+                k <= len(c) and m - k <= len(i)
+                for k, (c, i) in zip(counts(m), strata, strict=True)
             )
 
-        per = min(
-            max([m for m in range(len(c) + len(i) + 1) if fits(m, c, i)])
-            for c, i in strata
+        per = max(
+            m for m in range(min(len(c) + len(i) for c, i in strata) + 1) if fits(m)
         )
         largest = per * len(strata)
         size = largest if n_pool is None else n_pool
-        if size > largest or size < len(strata):
+        m = size // len(strata)
+        if size > largest or m < 1 or not fits(m):
             raise ValueError(
                 f"{owner} has room for at most {largest} pool pairs with P(type = "
                 f"objective) = {pool_rho} among the {len(rest)} pairs left after "
                 f"training and testing; n_pool={size} cannot be drawn. Lower n_pool "
                 "or change pool_rho."
             )
-        m = size // len(strata)
-        k = round(pool_rho * m)
         chosen = [
             part
-            for cons, inc in strata
+            for k, (cons, inc) in zip(counts(m), strata, strict=True)
             for part in (
                 rng.choice(cons, k, replace=False),
                 rng.choice(inc, m - k, replace=False),

@@ -137,11 +137,21 @@ class Source:
         self.digest_ = joblib.hash(prepared)
         return self
 
+    def check_params(self):
+        """Raise a ValueError naming a bad parameter (none here)."""
+
     def check_rho(self, rho):
         """Raise a ValueError if this source cannot draw training sets at ``rho``."""
 
     def check_draw(self, rho, seed, draw_seeds):
         """Raise a ValueError if :meth:`draw` cannot make this draw (cheaply)."""
+
+    def pool(self, rho, draw_seeds, *, n_pool, pool_rho, seed):
+        """Return the unlabelled pool of a draw of the active protocols."""
+        raise ValueError(
+            f"{type(self).__name__} cannot give an unlabelled pool for the active "
+            "protocols; use a source of SOURCES or a PairSource, or define its pool."
+        )
 
 
 @dataclass

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skpref._cli import _COUNT
+from skpref._cli_args import COUNT as _COUNT
 
 SMALL = (
     "--seeds 1 --rhos 0.5 --n-train 50 --n-test 20 --width 4 --epochs 1 --no-progress"

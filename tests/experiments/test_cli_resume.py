@@ -6,11 +6,21 @@ import shutil
 
 import pandas as pd
 import pytest
+from skpref._cli_output import _settings
 
 from skpref._cli import build_parser, main
-from skpref._cli_output import _settings
-from skpref.experiments import ACTIVE_POSITIVITY, CONFOUNDING
+from skpref.experiments import (
+    PROTOCOLS,
+)
+from skpref.experiments._sources import Synthetic
 from tests.experiments.conftest import CASES, TINY
+
+LATENT_POSITIVITY = PROTOCOLS["latent-positivity"]
+CONFOUNDING = PROTOCOLS["confounding"]
+ACTIVE_POSITIVITY = PROTOCOLS["active-positivity"]
+ACTIVE_CONFOUNDING = PROTOCOLS["active-confounding"]
+SyntheticLatent = SyntheticConfounded = Synthetic
+
 
 FIGURE = "figure7_delta_plane.png"
 
