@@ -92,7 +92,7 @@ def test_rho_the_source_cannot_draw_is_an_error_before_any_fit(tmp_path, cli_err
             str(tmp_path),
         ]
     )
-    assert "SyntheticLatent draws latent factors with correlation in (-1, 1)" in err
+    assert "Synthetic draws latent factors with correlation in (-1, 1)" in err
     assert not list(tmp_path.glob("*.csv"))
 
 

@@ -166,17 +166,28 @@ def test_unknown_protocol_suggests_one():
 
 
 def test_source_must_give_the_protocols_side_information():
+    data = make_confounded_preferences(n_pairs=50, n_features=4, random_state=0)
+    source = PairSource(data.X, data.y, delta=data.X[:, :2])
     with pytest.raises(
         ValueError,
-        match="SyntheticLatent gives delta, but the "
+        match="PairSource gives delta, but the "
         "confounding protocol needs the prompt_type",
     ):
-        run_protocol(CONFOUNDING, SyntheticLatent())
+        run_protocol(CONFOUNDING, source)
 
 
-def test_source_parameters_are_checked():
-    with pytest.raises(ValueError, match="'n_train' parameter of SyntheticConfounded"):
-        run_protocol(CONFOUNDING, SyntheticConfounded(n_train=0))
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"n_train": 0}, "Synthetic: n_train must be an integer >= 2; got 0"),
+        ({"n_features": 1.5}, "n_features must be an integer >= 2; got 1.5"),
+        ({"label_noise": -1}, "label_noise must be >= 0; got -1"),
+        ({"generator_params": 3}, "generator_params must be a dict or None"),
+    ],
+)
+def test_source_parameters_are_checked(params, match):
+    with pytest.raises(ValueError, match=match):
+        run_protocol(CONFOUNDING, SyntheticConfounded(**params))
 
 
 @pytest.fixture
