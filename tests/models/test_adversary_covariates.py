@@ -14,7 +14,7 @@ import skpref
 from skpref import AdversarialRewardModel, BTLRewardRegressor, RewardEnsemble
 from skpref.covariates import pair_covariates
 from skpref.datasets import make_confounded_preferences
-from skpref.experiments._vectorised import _trains_on_the_engine
+from skpref.experiments._run import _on_the_engine as _trains_on_the_engine
 from skpref.models import _engine
 from skpref.models._adversary import resolve_adversary_target
 from tests.models import test_adversarial
