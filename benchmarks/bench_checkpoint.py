@@ -17,12 +17,10 @@ import time
 
 import torch
 
-from skpref.experiments import (
-    CONFOUNDING,
-    SyntheticConfounded,
-    VectorisedExecutor,
-    run_protocol,
-)
+from skpref.experiments import PROTOCOLS, SOURCES, run_protocol
+
+CONFOUNDING = PROTOCOLS["confounding"]
+SyntheticConfounded = SOURCES["synthetic"]
 
 
 def main():
@@ -55,7 +53,7 @@ def main():
             run_protocol(
                 CONFOUNDING,
                 source,
-                executor=VectorisedExecutor(max_draws=chunk),
+                max_draws=chunk,
                 checkpoint=folder,
                 **settings,
             )

@@ -39,7 +39,7 @@ from sklearn.base import clone
 
 from skpref import RewardEnsemble
 from skpref.datasets import make_confounded_preferences, make_latent_preferences
-from skpref.experiments import CONFOUNDING, SyntheticConfounded, run_protocol
+from skpref.experiments import PROTOCOLS, SOURCES, run_protocol
 from skpref.experiments import make_reward_model as paper_model
 from skpref.models._modules import (
     AdversarialRewardModule,
@@ -47,6 +47,8 @@ from skpref.models._modules import (
     MultiheadRewardModule,
 )
 
+CONFOUNDING = PROTOCOLS["confounding"]
+SyntheticConfounded = SOURCES["synthetic"]
 PAPER = {"n_pairs": 30000, "d": 4096, "width": 512, "epochs": 10}
 SMALL = {"n_pairs": 2000, "d": 32, "width": 512, "epochs": 3}
 MODELS = ("BTL", "Base", "Multihead", "Adversarial")

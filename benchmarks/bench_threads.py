@@ -61,7 +61,9 @@ class Contention:
     def __enter__(self):
         ctx = multiprocessing.get_context("spawn")
         self.stop = ctx.Event()
-        self.workers = [ctx.Process(target=_busy, args=(self.stop,)) for _ in range(self.n)]
+        self.workers = [
+            ctx.Process(target=_busy, args=(self.stop,)) for _ in range(self.n)
+        ]
         for worker in self.workers:
             worker.start()
         time.sleep(2.0)  # let them spin up
@@ -99,8 +101,13 @@ def bench_sizes(sizes, threads, repeats, adversarial):
                 with busy:
                     seconds = {
                         t: _fit_seconds(
-                            cls(hidden_dim=width, max_epochs=2, n_threads=t,
-                                device="cpu", random_state=0),  # fmt: skip
+                            cls(
+                                hidden_dim=width,
+                                max_epochs=2,
+                                n_threads=t,
+                                device="cpu",
+                                random_state=0,
+                            ),  # fmt: skip
                             X,
                             data.y,
                             repeats,
@@ -125,7 +132,9 @@ def bench_sizes(sizes, threads, repeats, adversarial):
 
 def bench_search(threads):
     """GridSearchCV over λ, n_jobs=2: seconds per fit with each thread setting."""
-    data = make_confounded_preferences(n_pairs=2000, n_features=384, rho=0.8, random_state=0)
+    data = make_confounded_preferences(
+        n_pairs=2000, n_features=384, rho=0.8, random_state=0
+    )
     rows = []
     for t in (1, threads):
         model = AdversarialRewardModel(hidden_dim=512, max_epochs=5, n_threads=t,
@@ -157,7 +166,9 @@ def main():
                        args.adversarial)  # fmt: skip
     search = bench_search(args.threads)
     if args.out:
-        pd.concat([pd.DataFrame(rows), pd.DataFrame(search)]).to_csv(args.out, index=False)
+        pd.concat([pd.DataFrame(rows), pd.DataFrame(search)]).to_csv(
+            args.out, index=False
+        )
         print(f"wrote {args.out}")
 
 

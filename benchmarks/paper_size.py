@@ -41,15 +41,17 @@ import pandas as pd
 import torch
 
 from skpref.experiments import (
-    CONFOUNDING,
-    LATENT_POSITIVITY,
-    SyntheticConfounded,
-    SyntheticLatent,
+    PROTOCOLS,
+    SOURCES,
     markdown_table,
-    plot_accuracy_vs_rho,
-    plot_delta_plane,
     run_protocol,
+    summarise,
 )
+from skpref.experiments._plots import plot_figure
+
+CONFOUNDING = PROTOCOLS["confounding"]
+LATENT_POSITIVITY = PROTOCOLS["latent-positivity"]
+SyntheticConfounded = SyntheticLatent = SOURCES["synthetic"]
 
 PAPER = {
     "network": {"width": 512, "lr": 1e-4, "max_epochs": 10, "batch_size": 64},
@@ -116,18 +118,13 @@ def tables(sizes, device, out):
             f"{source.n_features}, {result.config['n_seeds']} seeds; "
             f"{times['wall_s']:.0f} s in all, {times['training_s']:.0f} s training"
         )
-        for title, table in protocol.summarise(result).items():
+        for title, table in summarise(result).items():
             lines += ["", f"{title}", "", markdown_table(table), ""]
         frames.append(result.runs)
-        if protocol is CONFOUNDING:
-            plot_accuracy_vs_rho(result.runs, out / "figure6_confounding.png")
-        else:
-            plot_delta_plane(
-                result.deltas,
-                result.runs,
-                result.alpha,
-                out / "figure7_delta_plane.png",
-            )
+        figure = (
+            "figure6_confounding" if protocol is CONFOUNDING else "figure7_delta_plane"
+        )
+        plot_figure(result, out / f"{figure}.png")
     runs = pd.concat(frames, ignore_index=True)
     _write(out, "tables", lines, runs, device, record, sizes)
 

@@ -1,32 +1,42 @@
 """The ``skpref`` command line: argument parsing and the presets of each run.
 
 ``skpref reproduce PROTOCOL --data NAME`` runs
-:func:`~skpref.experiments.run_protocol` on the registered data source ``NAME``;
-each flag sets the parameter of the same name (``--n-train`` is ``n_train``) of
-the source or of the runner, over the preset of ``(PROTOCOL, NAME)``. Bad flags
-stop before any work, through argparse (exit status 2, a ``usage:`` line).
+:func:`~skpref.experiments.run_protocol` (or, for the active protocols,
+:func:`~skpref.experiments.run_active_protocol`) on the data source ``NAME`` of
+:data:`~skpref.experiments.SOURCES`; each flag sets the parameter of the same
+name (``--n-train`` is ``n_train``) of the source or of the run, over the preset
+of ``(PROTOCOL, NAME)``. Bad flags stop before any work, through argparse (exit
+status 2, a ``usage:`` line). Every run keeps its draws in
+``<output>/checkpoint/`` as they are trained; ``--resume`` reads them back.
 """
 
 import argparse
-import contextlib
 import dataclasses
 import inspect
-import math
+import json
 import sys
+import tempfile
 import time
+from pathlib import Path
 
-from skpref import _cli_active, _cli_distributed, _cli_output
+from skpref import _cli_distributed
+from skpref._cli_args import COUNT, budget, device, number, torch_threads
 from skpref.experiments import (
     PROTOCOLS,
     SOURCES,
+    ActiveConfig,
     default_embedder,
-    get_protocol,
     markdown_table,
+    run_active_protocol,
+    run_protocol,
+    summarise,
+    write_results,
 )
-from skpref.experiments._sources import source_class
 
 __all__ = ["PRESETS", "build_parser", "main", "preset"]
 
+#: The checkpoint folder inside ``--output``.
+FOLDER = "checkpoint"
 #: Network sizes and repetitions of each preset, for every data source. "full"
 #: keeps the paper's protocol (seeds, rhos, models, 10 epochs, batch 64,
 #: best-validation weights) at sizes that fit about ten minutes on 2 CPU cores;
@@ -61,25 +71,26 @@ PRESETS = {
         "full": _NETWORKS["full"],
         "quick": {**_NETWORKS["quick"], "n_train": 1000, "n_test": 1000},
     },
-    **_cli_active.active_presets(_NETWORKS, _SYNTHETIC),
+    # the active protocols: the paper protocols' sizes; every strategy of a draw
+    # starts from one fitted ensemble, so a run costs about
+    # n_members * (1 + n_strategies * n_rounds) fits per draw
+    **{
+        (protocol, "synthetic"): {
+            size: {**_NETWORKS[size], **_SYNTHETIC[size]} for size in ("full", "quick")
+        }
+        for protocol in ("active-positivity", "active-confounding")
+    },
+    ("active-confounding", "hh-rlhf"): {
+        size: _NETWORKS[size] for size in ("full", "quick")
+    },
 }
-#: Parameters of run_protocol that no flag sets.
-_NOT_FLAGS = {"protocol", "source", "executor", "show_progress", *_cli_active.NOT_FLAGS}
+#: Parameters of the runs that no flag sets.
+_NOT_FLAGS = {"protocol", "source", "executor", "max_draws", "checkpoint", "resume",
+              "show_progress", "ensemble"}  # fmt: skip
 #: Flags of the command itself; every other flag sets a parameter.
-_COMMAND_FLAGS = {
-    "command",
-    "command_parser",
-    "protocol",
-    "data",
-    "output",
-    "threads",
-    "no_progress",
-    "quick",
-    "resume",
-    "max_draws",
-    "scheduler",
-    "workers",
-}
+_COMMAND_FLAGS = {"command", "command_parser", "protocol", "data", "output", "threads",
+                  "no_progress", "quick", "resume", "max_draws", "scheduler",
+                  "workers"}  # fmt: skip
 #: Flags that configure the embedder of a source with an ``embedder`` parameter.
 _EMBEDDER_FLAGS = ("embedding_model", "embedding_cache", "max_length")
 
@@ -96,40 +107,36 @@ def preset(protocol, data, size):
     return dict(PRESETS.get((protocol, data), {}).get(size, _NETWORKS[size]))
 
 
-def _number(kind, low, *, closed=True, high=None):
-    """Make an argparse ``type`` for a number in a range, saying so on errors."""
-    words = {int: "an integer", float: "a number"}[kind]
-    bound = (
-        f"{'>=' if closed else '>'} {low}" if high is None else f"in [{low}, {high}]"
+def _add_active_options(add):
+    """Add the flags of the active protocols (fields of ActiveConfig)."""
+    add(
+        "--budget",
+        type=budget,
+        metavar="B",
+        help="active-*: labels bought, a share of the training pairs (default 0.1) "
+        "or a count",
     )
-
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            value = None
-        ok = value is not None and math.isfinite(value)
-        ok = ok and (value >= low if closed else value > low)
-        if not ok or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"expected {words} {bound}; got {text!r}")
-        return value
-
-    parse.__name__ = kind.__name__  # argparse names the type in some messages
-    return parse
-
-
-_COUNT = _number(int, 1)
-
-
-def _device(text):
-    """Check a ``--device`` with the models' device rule; keep it as written."""
-    from skpref.utils import resolve_device
-
-    try:
-        resolve_device(text, owner="skpref", argument="--device")
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-    return text
+    for flag, text in [
+        ("--n-rounds", "rounds the budget is spread over (default 4)"),
+        ("--n-members", "members of each ensemble (default 5)"),
+        ("--n-pool", "pairs in the pool (default: as many as training)"),
+    ]:
+        add(flag, type=COUNT, metavar="N", help=f"active-*: {text}")
+    add(
+        "--pool-rho",
+        type=number(float, -1, high=1),
+        metavar="RHO",
+        help="active-*: the pool's rho: latent correlation of a synthetic pool "
+        "(default 0), or its share of consistent pairs (default 0.5 synthetic; "
+        "hh-rlhf: the pairs left as they come)",
+    )
+    add(
+        "--strategies",
+        nargs="+",
+        metavar="NAME",
+        help="active-*: query strategies to compare (default: all; see "
+        "skpref.experiments.ActiveConfig)",
+    )
 
 
 def build_parser():
@@ -157,7 +164,7 @@ def build_parser():
     add = reproduce.add_argument
     add(
         "--data",
-        choices=sorted({name for name, _ in SOURCES}),
+        choices=sorted(SOURCES),
         default="synthetic",
         help="synthetic generators (default, runs anywhere), the relabelled "
         "HH-RLHF test split with MiniLM reference embeddings (confounding), or "
@@ -183,45 +190,43 @@ def build_parser():
     )
     add(
         "--max-prompts",
-        type=_COUNT,
+        type=COUNT,
         metavar="N",
         help="ultrafeedback: embed only N random prompts (and all their pairs)",
     )
     add(
         "--max-length",
-        type=_COUNT,
+        type=COUNT,
         metavar="N",
         help="ultrafeedback: longest embedded text in tokens (default 256)",
     )
     add(
         "--seeds",
         dest="n_seeds",
-        type=_COUNT,
+        type=COUNT,
         metavar="N",
         help="number of repetitions (>= 1; default: the paper's, 3 or 5); their "
         "seeds derive from --random-state",
     )
-    add("--n-train", type=_COUNT, metavar="N", help="training pairs per run")
-    add("--n-test", type=_COUNT, metavar="N", help="test pairs per test set")
-    add("--width", type=_COUNT, metavar="W", help="network width (paper: 512)")
-    add(
-        "--lr", type=_number(float, 0, closed=False), help="learning rate (paper: 1e-4)"
-    )
+    add("--n-train", type=COUNT, metavar="N", help="training pairs per run")
+    add("--n-test", type=COUNT, metavar="N", help="test pairs per test set")
+    add("--width", type=COUNT, metavar="W", help="network width (paper: 512)")
+    add("--lr", type=number(float, 0, closed=False), help="learning rate (paper: 1e-4)")
     add(
         "--epochs",
         dest="max_epochs",
-        type=_COUNT,
+        type=COUNT,
         metavar="N",
         help="epochs (paper: 10)",
     )
     add(
         "--rhos",
-        type=_number(float, -1, high=1),
+        type=number(float, -1, high=1),
         nargs="+",
         metavar="RHO",
         help="rho values (default: the paper's)",
     )
-    _cli_active.add_active_options(add, _COUNT, _number(float, -1, high=1))
+    _add_active_options(add)
     add("--quick", action="store_true", help="fewer seeds, smaller data and networks")
     _common_options(reproduce)
     demo = commands.add_parser(
@@ -242,26 +247,39 @@ def _common_options(parser):
     )
     add(
         "--device",
-        type=_device,
+        type=device,
         help="torch device of the models: auto, cpu, cuda, mps, cuda:1 "
         "(default: the models' default)",
     )
     add(
         "--threads",
-        type=_COUNT,
+        type=COUNT,
         default=1,
         metavar="T",
         help="torch CPU threads (default 1: fastest on small shared machines)",
     )
     add(
         "--random-state",
-        type=_number(int, 0),
+        type=number(int, 0),
         default=0,
         metavar="SEED",
         help="master seed (>= 0)",
     )
     add("--no-progress", action="store_true", help="hide the progress bars")
-    _cli_output.add_checkpoint_options(parser)
+    add(
+        "--resume",
+        action="store_true",
+        help=f"reuse the draws that an earlier run with the same settings kept in "
+        f"<output>/{FOLDER}/ (every run keeps its draws there as they are trained)",
+    )
+    add(
+        "--max-draws",
+        type=number(int, 0),
+        metavar="N",
+        help="draws trained together, kept together: what an interruption loses "
+        "(default: one draw on the CPU, the whole run on an accelerator; 0: the "
+        "whole run)",
+    )
     _cli_distributed.add_cluster_options(parser)
     parser.set_defaults(command_parser=parser)
 
@@ -271,17 +289,59 @@ def _flag(dest):
     return names.get(dest, "--" + dest.replace("_", "-"))
 
 
+def _check_output(parser, output):
+    """Make the output folder and write to it once, before any work."""
+    path = Path(output).expanduser()
+    if path.exists() and not path.is_dir():
+        parser.error(
+            f"argument --output: {output!r} is a file; expected a folder "
+            "(created if missing). Choose another path."
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as err:
+        parser.error(
+            f"argument --output: cannot write to {str(path)!r} "
+            f"({err.strerror or err}); choose a writable folder."
+        )
+    return path
+
+
+def _refuse(args, flag, value, why):
+    if value is not None:  # --max-draws 0 was given too
+        args.command_parser.error(f"argument {flag}: {why}")
+
+
 def _plan(args, protocol_name, data, size, output):
     """Check the flags of one run; return its protocol, source and settings."""
     parser = args.command_parser
-    protocol = get_protocol(protocol_name)
-    try:
-        cls = source_class(data, protocol)
-    except ValueError as err:
-        parser.error(f"argument --data: {err}")
+    protocol = PROTOCOLS[protocol_name]
+    fitting = sorted(
+        name for name, cls in SOURCES.items() if protocol.side in cls.sides
+    )
+    if data not in fitting:
+        parser.error(
+            f"argument --data: The {data!r} data do not give the {protocol.side} of "
+            f"each pair that the {protocol.name} protocol needs; its data: {fitting}."
+        )
+    cls = SOURCES[data]
     fields = {field.name for field in dataclasses.fields(cls)}
-    runs = _cli_active.runner_of(protocol, args)  # active runs refuse a cluster
-    runner = set(inspect.signature(runs).parameters) - _NOT_FLAGS
+    if protocol.active:
+        for name in ("scheduler", "workers"):  # its rounds depend on each other
+            _refuse(args, f"--{name}", getattr(args, name), f"the {protocol.name} "
+                    "protocol runs in this process only (its rounds depend on each "
+                    "other); drop --scheduler/--workers.")  # fmt: skip
+        why = f"the {protocol.name} protocol trains one draw at a time; drop it."
+        _refuse(args, "--max-draws", args.max_draws, why)
+        runner = {field.name for field in dataclasses.fields(ActiveConfig)}
+    else:
+        if args.scheduler is not None or args.workers is not None:
+            why = "on a cluster, its tasks set what is trained together; drop it."
+            _refuse(args, "--max-draws", args.max_draws, why)
+        runner = set(inspect.signature(run_protocol).parameters)
+    runner -= _NOT_FLAGS
     used = fields | runner | (set(_EMBEDDER_FLAGS) if "embedder" in fields else set())
     given = {
         key: value
@@ -302,29 +362,57 @@ def _plan(args, protocol_name, data, size, output):
             f"[{lo}, {hi}]; got {outside[0]}."
         )
     settings = {**preset(protocol.name, data, size), **given}
-    show_progress = not args.no_progress
     if "embedder" in fields:
         settings["embedder"] = default_embedder(
             settings.pop("embedding_model", None),
             max_length=settings.pop("max_length", 256),
             cache_dir=settings.pop("embedding_cache", output / "embedding_cache"),
-            progress_bar=show_progress,
+            progress_bar=not args.no_progress,
         )
     source = cls(**{key: value for key, value in settings.items() if key in fields})
-    kwargs = {key: value for key, value in settings.items() if key in runner}
-    return protocol, source, {**kwargs, "show_progress": show_progress}
+    return protocol, source, {k: v for k, v in settings.items() if k in runner}
 
 
-@contextlib.contextmanager
-def _torch_threads(n):
-    import torch
+def _kept_draws(folder, protocol):
+    """How many draws the results files of ``protocol`` in ``folder`` hold."""
+    n = 0
+    for path in folder.glob(f"{protocol.name}-*.json"):
+        try:
+            n += len(json.loads(path.read_text(encoding="utf-8"))["chunks"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # a damaged file: the run says so when it reads it
+    return n
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+
+def _run(args, protocol, source, settings, executor, output, out):
+    """Run one protocol with the command's checkpoint; say what it reused."""
+    folder = output / FOLDER
+    kept = _kept_draws(folder, protocol)
+    if kept and not args.resume:
+        print(
+            f"{folder} holds {kept} draws of earlier {protocol.name} runs; this run "
+            "fits every draw again (add --resume to reuse those with the same "
+            "settings).",
+            file=out,
+        )
+    common = {"checkpoint": folder, "resume": args.resume,
+              "show_progress": not args.no_progress}  # fmt: skip
+    if protocol.active:
+        config = ActiveConfig(**settings)
+        result = run_active_protocol(protocol, source, config, **common)
+    else:
+        max_draws = "auto" if args.max_draws is None else args.max_draws or None
+        result = run_protocol(
+            protocol, source, executor=executor, max_draws=max_draws, **common,
+            **settings,
+        )  # fmt: skip
+    kept = result.checkpoint
+    print(
+        f"checkpoint: reused {kept.reused} of {kept.reused + kept.fitted} draws "
+        f"from {folder}",
+        file=out,
+    )
+    return result
 
 
 def _report(out, tables, paths, wall):
@@ -352,30 +440,28 @@ def main(argv=None, *, out=None):
     parser = args.command_parser
     if args.command == "embed":
         return _cli_distributed.embed(args, out)
-    output = _cli_output.check_output(parser, args.output)
+    output = _check_output(parser, args.output)
     if args.command == "demo":
         runs = [(name, "synthetic", "demo") for name in _DEMO_RHOS]
     else:
         runs = [(args.protocol, args.data, "quick" if args.quick else "full")]
     plans = [(*_plan(args, *run, output), run[2]) for run in runs]
     with (
-        _torch_threads(args.threads),
+        torch_threads(args.threads),
         _cli_distributed.cluster_executor(args) as executor,
     ):
         import torch
 
         print(f"torch threads: {torch.get_num_threads()}; output: {output}", file=out)
-        for protocol, source, kwargs, size in plans:
+        for protocol, source, settings, size in plans:
             start = time.perf_counter()
             try:
-                result = _cli_output.run(
-                    args, protocol, source, executor, kwargs, output, out
-                )
+                result = _run(args, protocol, source, settings, executor, output, out)
             except (ValueError, FileNotFoundError, ModuleNotFoundError) as err:
                 parser.error(str(err))
             wall = time.perf_counter() - start
-            paths = protocol.write(
+            paths = write_results(
                 result, output, wall_seconds=wall, extra={"preset": size}
             )
-            _report(out, protocol.summarise(result), paths, wall)
+            _report(out, summarise(result), paths, wall)
     return 0

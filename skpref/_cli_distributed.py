@@ -9,13 +9,13 @@ import contextlib
 import time
 from pathlib import Path
 
+from skpref._cli_args import COUNT, device, torch_threads
+
 __all__ = ["add_cluster_options", "add_embed_command", "cluster_executor", "embed"]
 
 
 def add_cluster_options(parser):
     """Add ``--scheduler`` and ``--workers`` (one or the other) to a command."""
-    from skpref._cli import _COUNT  # skpref._cli imports this module
-
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
         "--scheduler",
@@ -25,7 +25,7 @@ def add_cluster_options(parser):
     )
     group.add_argument(
         "--workers",
-        type=_COUNT,
+        type=COUNT,
         metavar="N",
         help="run on a local Dask cluster of N worker processes, one GPU each "
         "where there are GPUs; needs skpref[distributed]",
@@ -43,14 +43,9 @@ def cluster_client(args):
         yield None
         return
     from skpref.distributed import dask_client
-    from skpref.distributed._dask import require_distributed
 
     parser = args.command_parser
     flag = "--scheduler" if args.scheduler is not None else "--workers"
-    try:
-        require_distributed(flag)
-    except ModuleNotFoundError as err:
-        parser.error(f"argument {flag}: {err}")
     with contextlib.ExitStack() as stack:
         try:
             client = stack.enter_context(
@@ -58,6 +53,8 @@ def cluster_client(args):
                     args.scheduler, n_workers=args.workers, torch_threads=args.threads
                 )
             )
+        except ModuleNotFoundError as err:  # the extra is missing
+            parser.error(f"argument {flag}: {err}")
         except OSError as err:  # distributed: no scheduler at that address
             what = (
                 f"cannot reach the Dask scheduler {args.scheduler!r} ({err}). Start "
@@ -83,8 +80,6 @@ def cluster_executor(args):
 
 def add_embed_command(commands):
     """Add the ``embed`` command to the ``skpref`` sub-commands."""
-    from skpref._cli import _COUNT, _device
-
     embed_parser = commands.add_parser(
         "embed",
         help="embed a column of texts into the embedding cache, in shards, "
@@ -112,8 +107,8 @@ def add_embed_command(commands):
         help="cache folder, shared by every worker (default: skpref's default "
         "cache, $SKPREF_CACHE_DIR/embeddings or ~/.cache/skpref/embeddings)",
     )
-    add("--max-length", type=_COUNT, default=256, metavar="N", help="default 256")
-    add("--batch-size", type=_COUNT, default=32, metavar="N", help="default 32")
+    add("--max-length", type=COUNT, default=256, metavar="N", help="default 256")
+    add("--batch-size", type=COUNT, default=32, metavar="N", help="default 32")
     add(
         "--dtype",
         choices=["auto", "float32", "bfloat16", "float16"],
@@ -122,15 +117,15 @@ def add_embed_command(commands):
     )
     add(
         "--device",
-        type=_device,
+        type=device,
         default="auto",
         help="torch device of each worker: auto, cpu, cuda ... (default auto)",
     )
-    add("--shard-size", type=_COUNT, default=1024, metavar="N", help="default 1024")
+    add("--shard-size", type=COUNT, default=1024, metavar="N", help="default 1024")
     add_cluster_options(embed_parser)
     add(
         "--threads",
-        type=_COUNT,
+        type=COUNT,
         default=1,
         metavar="T",
         help="torch CPU threads of each process that embeds (default 1)",
@@ -142,7 +137,6 @@ def add_embed_command(commands):
 
 def embed(args, out):
     """Run ``skpref embed``; print what was done; return the exit status."""
-    from skpref._cli import _torch_threads
     from skpref.distributed import embed_corpus
     from skpref.experiments import default_embedder
 
@@ -161,7 +155,7 @@ def embed(args, out):
             batch_size=args.batch_size,
             cache_dir=args.embedding_cache,
         ).set_params(dtype=args.dtype, device=args.device)
-        with cluster_client(args) as client, _torch_threads(args.threads):
+        with cluster_client(args) as client, torch_threads(args.threads):
             result = embed_corpus(
                 args.data,
                 embedder,

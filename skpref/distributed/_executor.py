@@ -3,7 +3,6 @@
 import collections
 
 from skpref.distributed._dask import check_client, check_count, gpu_resources
-from skpref.experiments import run_fit_groups
 
 __all__ = ["DaskExecutor"]
 
@@ -13,17 +12,15 @@ _OWNER = "DaskExecutor"
 class DaskExecutor:
     """Send the fit groups of :func:`~skpref.experiments.run_protocol` to workers.
 
-    An ``executor`` for :func:`~skpref.experiments.run_protocol`: the
-    :class:`~skpref.experiments.FitGroup` objects (one draw and its seeded,
-    unfitted models each) are sent in tasks of ``draws_per_task`` groups, and
-    each task is run on a worker by :func:`~skpref.experiments.run_fit_groups`,
-    which trains the task's reward models together with the vectorised engine
-    (as :class:`~skpref.experiments.VectorisedExecutor` does in one process);
-    the rows come back in the groups' order. The seeds of a group do not depend
-    on where, when or with which others it runs, so the results equal those of
-    a local run up to floating-point rounding (with the same torch threads). A
-    worker that dies takes its task with it and Dask runs the task again
-    elsewhere.
+    An ``executor`` for :func:`~skpref.experiments.run_protocol`: the fit
+    groups (one draw and its seeded, unfitted models each) are sent in tasks of
+    ``draws_per_task`` groups, and each task is run on a worker by the runner's
+    ``fit`` function, which trains the task's reward models together (as the
+    runner does in one process); the rows come back in the groups' order.
+    The seeds of a group do not depend on where, when or with which others it
+    runs, so the results equal those of a local run up to floating-point
+    rounding (with the same torch threads). A worker that dies takes its task
+    with it and Dask runs the task again elsewhere.
 
     Parameters
     ----------
@@ -50,10 +47,10 @@ class DaskExecutor:
     Examples
     --------
     >>> from skpref.distributed import DaskExecutor, dask_client
-    >>> from skpref.experiments import CONFOUNDING, SyntheticConfounded, run_protocol
-    >>> source = SyntheticConfounded(n_train=200, n_test=100, n_features=4)
+    >>> from skpref.experiments import SOURCES, run_protocol
+    >>> source = SOURCES["synthetic"](n_train=200, n_test=100, n_features=4)
     >>> with dask_client(n_workers=2) as client:  # doctest: +SKIP
-    ...     result = run_protocol(CONFOUNDING, source, models=["Base"], rhos=[1.0],
+    ...     result = run_protocol("confounding", source, models=["Base"], rhos=[1.0],
     ...                           n_seeds=2, width=8, max_epochs=2,
     ...                           executor=DaskExecutor(client))
     >>> len(result.runs)  # doctest: +SKIP
@@ -85,12 +82,14 @@ class DaskExecutor:
         check_count(self.draws_per_task, "draws_per_task", _OWNER)
         check_count(self.max_pending, "max_pending", _OWNER, none_ok=True)
 
-    def __call__(self, groups):
+    def __call__(self, groups, fit):
         """Run the groups on the cluster; yield each group's rows, in order.
 
         Parameters
         ----------
-        groups : iterable of FitGroup
+        groups : iterable of fit groups
+        fit : callable
+            ``fit(list of groups)``: the rows of each group, run on a worker.
 
         Yields
         ------
@@ -103,16 +102,14 @@ class DaskExecutor:
         window = self.max_pending
         if window is None:
             window = 2 * max(1, sum(self.client.nthreads().values()))
-        return self._results(groups, resources, window)
+        return self._results(groups, fit, resources, window)
 
-    def _results(self, groups, resources, window):
+    def _results(self, groups, fit, resources, window):
         pending = collections.deque()
         try:
             for task in self._tasks(groups):
                 pending.append(
-                    self.client.submit(
-                        run_fit_groups, task, pure=False, resources=resources
-                    )
+                    self.client.submit(fit, task, pure=False, resources=resources)
                 )
                 if len(pending) >= window:
                     yield from pending.popleft().result()

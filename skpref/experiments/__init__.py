@@ -1,107 +1,46 @@
-"""The paper's experiment protocols, used by the ``skpref`` command line.
+"""The paper's protocols, used by the ``skpref`` command line.
 
-A run is a :class:`Protocol` (what is measured), a data source (what it is
-measured on) and :func:`run_protocol` (the one loop that draws training sets,
-fits the reward models and scores them through :mod:`skpref.metrics`).
+A run is a protocol (what is measured: plain data, :data:`PROTOCOLS`), a data
+source (what it is measured on: :data:`SOURCES` by name, or :class:`PairSource`
+for your own pairs) and :func:`run_protocol` (Table 1, Tables 2-3) or
+:func:`run_active_protocol` (labels bought in rounds, :class:`ActiveConfig`).
+:func:`summarise` gives the paper's tables, :func:`write_results` writes them
+with the runs, the record and the figure.
 """
 
-from skpref.experiments._active import run_active_protocol
-from skpref.experiments._active_protocols import ACTIVE_CONFOUNDING, ACTIVE_POSITIVITY
-from skpref.experiments._active_results import plot_active_curves, summarise_active
-from skpref.experiments._active_strategies import default_strategies
-from skpref.experiments._embedder import default_embedder, default_embedding_model
-from skpref.experiments._hh_rlhf_source import RelabeledHHRLHF
-from skpref.experiments._models import (
-    MODEL_NAMES,
-    SINGLE_OBJECTIVE_MODEL,
-    make_reward_model,
-)
-from skpref.experiments._pair_source import PairSource, PoolSource
-from skpref.experiments._paper import PAPER_TABLE1, PAPER_TABLE2, PAPER_TABLE3
-from skpref.experiments._plots import plot_accuracy_vs_rho, plot_delta_plane
-from skpref.experiments._protocols import (
-    CONFOUNDING,
-    LATENT_POSITIVITY,
-    PROTOCOLS,
-    RHOS_TABLE1,
-    RHOS_TABLE2,
-    Protocol,
-    fitted_alpha,
-    get_protocol,
-)
-from skpref.experiments._results import (
-    format_cell,
-    markdown_table,
-    summarise_confounding,
-    summarise_latent_positivity,
-    write_results,
-)
-from skpref.experiments._runner import (
-    FitGroup,
-    run_fit_group,
-    run_protocol,
-    score_fit_group,
-)
-from skpref.experiments._sources import KEYED_BY_DATA, SOURCES, Draw, PreferenceSource
-from skpref.experiments._synthetic_sources import (
-    SYNTHETIC_GENERATOR,
-    SyntheticConfounded,
-    SyntheticLatent,
-)
-from skpref.experiments._ultrafeedback_source import (
-    FACTORS,
+from skpref.experiments._active import ActiveConfig, run_active_protocol
+from skpref.experiments._pool_sources import (
+    PairSource,
+    RelabeledHHRLHF,
     UltraFeedback,
-    label_ultrafeedback_pairs,
+    default_embedder,
 )
-from skpref.experiments._vectorised import VectorisedExecutor, run_fit_groups
+from skpref.experiments._protocols import PROTOCOLS, Protocol, make_reward_model
+from skpref.experiments._results import markdown_table, summarise, write_results
+from skpref.experiments._run import run_protocol
+from skpref.experiments._sources import Synthetic
+
+#: The data sources of ``skpref reproduce ... --data NAME``, by name: dataclasses
+#: whose fields are their parameters (``SOURCES["synthetic"](n_train=200)``).
+#: ``synthetic`` feeds every protocol, ``hh-rlhf`` the confounding ones and
+#: ``ultrafeedback`` the latent-positivity ones.
+SOURCES = {
+    "synthetic": Synthetic,
+    "hh-rlhf": RelabeledHHRLHF,
+    "ultrafeedback": UltraFeedback,
+}
 
 __all__ = [
-    "ACTIVE_CONFOUNDING",
-    "ACTIVE_POSITIVITY",
-    "CONFOUNDING",
-    "FACTORS",
-    "KEYED_BY_DATA",
-    "LATENT_POSITIVITY",
-    "MODEL_NAMES",
-    "PAPER_TABLE1",
-    "PAPER_TABLE2",
-    "PAPER_TABLE3",
     "PROTOCOLS",
-    "RHOS_TABLE1",
-    "RHOS_TABLE2",
-    "SINGLE_OBJECTIVE_MODEL",
     "SOURCES",
-    "SYNTHETIC_GENERATOR",
-    "Draw",
-    "FitGroup",
+    "ActiveConfig",
     "PairSource",
-    "PoolSource",
-    "PreferenceSource",
     "Protocol",
-    "RelabeledHHRLHF",
-    "SyntheticConfounded",
-    "SyntheticLatent",
-    "UltraFeedback",
-    "VectorisedExecutor",
     "default_embedder",
-    "default_strategies",
-    "default_embedding_model",
-    "fitted_alpha",
-    "format_cell",
-    "get_protocol",
-    "label_ultrafeedback_pairs",
     "make_reward_model",
     "markdown_table",
-    "plot_accuracy_vs_rho",
-    "plot_active_curves",
-    "plot_delta_plane",
     "run_active_protocol",
-    "run_fit_group",
-    "run_fit_groups",
     "run_protocol",
-    "score_fit_group",
-    "summarise_active",
-    "summarise_confounding",
-    "summarise_latent_positivity",
+    "summarise",
     "write_results",
 ]

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_accuracy_vs_rho", "plot_delta_plane"]
+__all__ = ["plot_figure"]
 
+BASELINE = "random"
 _STYLE = {"Base": "tab:gray", "Multihead": "tab:blue", "Adversarial": "tab:red"}
 
 
@@ -38,7 +39,7 @@ def plot_accuracy_vs_rho(runs, path, *, title=None):
     Examples
     --------
     >>> import pandas as pd, tempfile, pathlib
-    >>> from skpref.experiments import plot_accuracy_vs_rho
+    >>> from skpref.experiments._plots import plot_accuracy_vs_rho
     >>> runs = pd.DataFrame({"split": "test", "group": ["consistent", "inconsistent"],
     ...                      "model": "Base", "rho": 0.5, "seed": 0,
     ...                      "accuracy": [0.7, 0.6]})
@@ -79,7 +80,7 @@ def plot_delta_plane(deltas, runs, alpha, path, *, max_points=600):
     One panel per ``rho_train``: the training pairs' latent differences, the
     disagreement quadrants (shaded), the true boundary
     ``alpha delta_1 + (1 - alpha) delta_2 = 0`` and the boundary of each seed's
-    fitted model (its ``alpha_hat``, see :func:`fitted_alpha`).
+    fitted model (its ``alpha_hat``, see :func:`~skpref.experiments._run.fitted_alpha`).
 
     Parameters
     ----------
@@ -103,7 +104,7 @@ def plot_delta_plane(deltas, runs, alpha, path, *, max_points=600):
     Examples
     --------
     >>> import numpy as np, pandas as pd, tempfile, pathlib
-    >>> from skpref.experiments import plot_delta_plane
+    >>> from skpref.experiments._plots import plot_delta_plane
     >>> deltas = {0.0: np.random.default_rng(0).normal(size=(50, 2))}
     >>> runs = pd.DataFrame({"rho_train": [0.0], "seed": [0], "alpha_hat": [0.3]})
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "fig7.png"
@@ -152,3 +153,115 @@ def plot_delta_plane(deltas, runs, alpha, path, *, max_points=600):
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def curves(runs):
+    """Mean and s.e. [%] over seeds of every (model, rho, strategy, round, test)."""
+    keys = ["model", "rho_train", "strategy", "n_bought", "test"]
+    stats = runs.groupby(keys, sort=False)["accuracy"].agg(["mean", "sem"])
+    return (100 * stats).reset_index()
+
+
+def plot_active_curves(runs, tests, path, *, title=None):
+    """Accuracy against labels bought, one line per strategy, mean ± s.e. over seeds.
+
+    One panel per test set (columns) and training ``rho`` (rows).
+
+    Parameters
+    ----------
+    runs : pandas.DataFrame
+        The ``runs`` of :func:`run_active_protocol`.
+    tests : list of str
+        The test groups, in panel order.
+    path : str or path-like
+        PNG file to write.
+    title : str, default=None
+        Figure title.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The file written.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> from skpref.experiments._plots import plot_active_curves
+    >>> runs = pd.DataFrame({"model": "BTL", "rho_train": 0.9, "seed": 0,
+    ...                      "strategy": "random", "n_bought": [0, 10, 0, 10],
+    ...                      "test": ["ID", "ID", "OOD", "OOD"],
+    ...                      "accuracy": [0.9, 0.9, 0.7, 0.75]})
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "active.png"
+    >>> plot_active_curves(runs, ["ID", "OOD"], out).stat().st_size > 0
+    True
+    """
+    plt = _pyplot()
+    stats = curves(runs)
+    rhos = sorted(stats["rho_train"].unique())
+    fig, axes = plt.subplots(
+        len(rhos),
+        len(tests),
+        figsize=(4.6 * len(tests), 3.6 * len(rhos)),
+        squeeze=False,
+    )
+    several_models = stats["model"].nunique() > 1
+    for row, rho in enumerate(rhos):
+        for col, test in enumerate(tests):
+            ax = axes[row][col]
+            cell = stats[(stats["rho_train"] == rho) & (stats["test"] == test)]
+            for (model, strategy), line in cell.groupby(
+                ["model", "strategy"], sort=False
+            ):
+                label = f"{model}, {strategy}" if several_models else strategy
+                ax.errorbar(
+                    line["n_bought"],
+                    line["mean"],
+                    yerr=line["sem"].fillna(0),
+                    marker="o",
+                    markersize=3,
+                    capsize=2,
+                    label=label,
+                    linestyle="--" if strategy == BASELINE else "-",
+                )
+            ax.set_title(rf"{test}, $\rho_{{train}} = {rho}$")
+            ax.set_xlabel("labels bought")
+            ax.set_ylabel("accuracy [%]")
+    axes[0][-1].legend(fontsize="x-small")
+    fig.suptitle(title or "Active querying: accuracy vs labels bought (mean ± s.e.)")
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_figure(result, path):
+    """Draw the figure of a run's protocol (Figure 6, Figure 7 or the active curves).
+
+    Parameters
+    ----------
+    result : :class:`~sklearn.utils.Bunch`
+        What :func:`run_protocol` or :func:`run_active_protocol` returned.
+    path : str or path-like
+        PNG file to write.
+
+    Returns
+    -------
+    path : pathlib.Path
+    """
+    protocol = result.protocol
+    if protocol.active:
+        return plot_active_curves(result.runs, protocol.groups, path)
+    if protocol.side == "delta":
+        return plot_delta_plane(result.deltas, result.runs, result.alpha, path)
+    return plot_accuracy_vs_rho(result.runs, path)
+
+
+def figure_name(result):
+    """Return the file name of a run's figure."""
+    protocol = result.protocol
+    if protocol.active:
+        return protocol.name.replace("-", "_") + f"{result.suffix}.png"
+    if protocol.side == "delta":
+        return f"figure7_delta_plane{result.suffix}.png"
+    return f"figure6_{result.name}.png"

@@ -14,17 +14,102 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from skpref.experiments._paper import PAPER_TABLE1, PAPER_TABLE2, PAPER_TABLE3
+from skpref.experiments._plots import BASELINE, curves, figure_name, plot_figure
+from skpref.experiments._protocols import MODEL_NAMES
 
-__all__ = [
-    "format_cell",
-    "markdown_table",
-    "summarise_confounding",
-    "summarise_latent_positivity",
-    "write_results",
-]
+__all__ = ["markdown_table", "summarise", "write_results"]
 
 _SE = " se"
+
+#: Table 1: test accuracy of the BTL model by ``rho_train`` and test set.
+PAPER_TABLE1 = {
+    ("ID", 0.0): (69.3, 0.2),
+    ("ID", 0.3): (68.3, 0.2),
+    ("ID", 0.6): (67.8, 0.2),
+    ("ID", 0.9): (67.6, 0.2),
+    ("OOD", 0.0): (64.5, 0.2),
+    ("OOD", 0.3): (62.0, 0.2),
+    ("OOD", 0.6): (59.7, 0.2),
+    ("OOD", 0.9): (57.8, 0.1),
+}
+
+
+def _table(rows):
+    """``{(group, model, rho): (mean, se)}`` from rows ``rho: [6 cells]``."""
+    table = {}
+    for rho, cells in rows.items():
+        for i, cell in enumerate(cells):
+            if cell is None:
+                continue
+            group = "inconsistent" if i < 3 else "consistent"
+            table[(group, MODEL_NAMES[i % 3], rho)] = cell
+    return table
+
+
+#: Table 2: test accuracy by (consistency group, model, rho).
+# fmt: off
+PAPER_TABLE2 = _table(
+    {
+        0.5: [
+            (60.0, 0.2), (62.9, 0.2), (63.7, 0.2),
+            (60.9, 0.1), (66.0, 0.1), (66.3, 0.1),
+        ],
+        0.6: [
+            (59.6, 0.1), (62.4, 0.1), (63.0, 0.1),
+            (61.3, 0.1), (67.0, 0.1), (67.3, 0.1),
+        ],
+        0.7: [
+            (58.4, 0.1), (60.6, 0.1), (62.3, 0.1),
+            (62.5, 0.2), (67.2, 0.1), (67.6, 0.1),
+        ],
+        0.8: [
+            (56.7, 0.1), (58.6, 0.1), (61.3, 0.1),
+            (63.7, 0.2), (67.6, 0.2), (67.9, 0.2),
+        ],
+        0.9: [
+            (55.9, 0.1), (56.3, 0.1), (58.9, 0.1),
+            (64.2, 0.2), (67.9, 0.2), (68.4, 0.2),
+        ],
+        1.0: [
+            (54.9, 0.1), (53.8, 0.1), (53.5, 0.1),
+            (64.1, 0.2), (67.9, 0.2), (68.4, 0.2),
+        ],
+    }
+)
+# fmt: on
+
+#: Table 3: training accuracy by (consistency group, model, rho); no inconsistent
+#: training pairs exist at rho = 1.
+# fmt: off
+PAPER_TABLE3 = _table(
+    {
+        0.5: [
+            (73.5, 0.2), (72.2, 0.2), (72.2, 0.2),
+            (74.1, 0.2), (74.8, 0.2), (74.2, 0.2),
+        ],
+        0.6: [
+            (71.3, 0.2), (73.0, 0.2), (73.0, 0.2),
+            (73.1, 0.1), (75.8, 0.1), (75.8, 0.1),
+        ],
+        0.7: [
+            (73.9, 0.2), (70.0, 0.2), (68.0, 0.2),
+            (78.0, 0.1), (74.9, 0.1), (72.7, 0.1),
+        ],
+        0.8: [
+            (69.4, 0.3), (68.0, 0.3), (69.9, 0.3),
+            (75.1, 0.1), (75.3, 0.1), (74.7, 0.1),
+        ],
+        0.9: [
+            (73.7, 0.4), (64.5, 0.4), (67.2, 0.4),
+            (80.1, 0.1), (75.0, 0.1), (74.6, 0.1),
+        ],
+        1.0: [
+            None, None, None,
+            (79.6, 0.1), (74.1, 0.1), (72.4, 0.1),
+        ],
+    }
+)
+# fmt: on
 
 
 def _percent(values):
@@ -38,7 +123,7 @@ def format_cell(mean, se):
 
     Examples
     --------
-    >>> from skpref.experiments import format_cell
+    >>> from skpref.experiments._results import format_cell
     >>> format_cell(61.25, 0.31), format_cell(float("nan"), float("nan"))
     ('61.2 ± 0.3', '–')
     """
@@ -68,7 +153,7 @@ def summarise_latent_positivity(runs):
     Examples
     --------
     >>> import pandas as pd
-    >>> from skpref.experiments import summarise_latent_positivity
+    >>> from skpref.experiments._results import summarise_latent_positivity
     >>> runs = pd.DataFrame({"seed": [0, 1, 0, 1], "rho_train": 0.0,
     ...                      "test": ["ID", "ID", "OOD", "OOD"],
     ...                      "accuracy": [0.7, 0.8, 0.6, 0.6]})
@@ -131,7 +216,7 @@ def summarise_confounding(runs, split="test"):
     Examples
     --------
     >>> import pandas as pd
-    >>> from skpref.experiments import summarise_confounding
+    >>> from skpref.experiments._results import summarise_confounding
     >>> runs = pd.DataFrame({"split": "test", "rho": 1.0, "model": "Base",
     ...                      "group": ["consistent", "inconsistent"],
     ...                      "accuracy": [0.9, 0.6]})
@@ -156,6 +241,101 @@ def summarise_confounding(runs, split="test"):
                 row[f"{model} (paper)"], row[f"{model} (paper){_SE}"] = published
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _accuracy_table(runs, tests):
+    wide = curves(runs).pivot_table(
+        index=["model", "rho_train", "strategy", "n_bought"],
+        columns="test",
+        values=["mean", "sem"],
+        sort=False,
+        dropna=False,  # one seed: every s.e. is NaN, and the column must stay
+    )
+    table = pd.DataFrame(index=wide.index)
+    for test in tests:
+        table[test] = wide[("mean", test)]
+        table[f"{test} se"] = wide[("sem", test)]
+    return table.reset_index()
+
+
+def _paired_table(runs, tests):
+    """At the full budget: each strategy's gain on the hard test set, and vs random."""
+    easy, hard = tests[0], tests[-1]
+    keys = ["model", "rho_train", "strategy", "seed", "round"]
+    wide = runs.pivot_table(index=keys, columns="test", values="accuracy")
+    share = runs.groupby(keys)["share_informative"].first()
+    last = runs["round"].max()
+    rows = []
+    for (model, rho), block in wide.groupby(level=["model", "rho_train"], sort=False):
+        final = block.xs((model, rho, last), level=["model", "rho_train", "round"])
+        begin = block.xs((model, rho, 0), level=["model", "rho_train", "round"])
+        bought = share.xs((model, rho, last), level=["model", "rho_train", "round"])
+        strategies = runs.loc[runs["model"] == model, "strategy"].unique()
+        baseline = final.loc[BASELINE] if BASELINE in strategies else None
+        for strategy in strategies:
+            mine, mine_start = final.loc[strategy], begin.loc[strategy]
+            gain = mine[hard] - mine_start[hard]
+            gap = (mine_start[easy] - mine_start[hard]).mean()
+            row = {"model": model, "rho_train": rho, "strategy": strategy}
+            row["informative bought [%]"] = round(100 * bought.loc[strategy].mean(), 1)
+            row[f"{hard} gain"], row[f"{hard} gain se"] = _percent(gain)
+            closed = 100 * gain.mean() / gap if gap > 0 else np.nan
+            row["gap closed [%]"] = round(closed, 1)
+            for test in (hard, easy):
+                compared = baseline is not None and strategy != BASELINE
+                diff = mine[test] - baseline[test] if compared else []
+                name = f"{test} vs {BASELINE}"
+                row[name], row[f"{name} se"] = _percent(diff)
+            mean, se = row[f"{hard} vs {BASELINE}"], row[f"{hard} vs {BASELINE} se"]
+            row["z"] = round(mean / se, 2) if se > 0 else np.nan
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summarise_active(runs, tests, tag=""):
+    """Return the summary tables of an active run, by title.
+
+    Parameters
+    ----------
+    runs : pandas.DataFrame
+        The ``runs`` of :func:`run_active_protocol`.
+    tests : list of str
+        The protocol's test groups, the in-distribution one first and the one
+        positivity limits last (``["ID", "OOD"]``, ``["consistent",
+        "inconsistent"]``).
+    tag : str, default=""
+        Appended to the titles.
+
+    Returns
+    -------
+    tables : dict of str to pandas.DataFrame
+        ``accuracy [%] by labels bought`` (mean and s.e. over seeds of every
+        test set, per model, rho, strategy and ``n_bought``), and ``Paired over
+        seeds at the full budget``: per strategy the share of informative pairs
+        bought [%], the gain on the last test set since round 0, the share of
+        the round-0 gap between the test sets it closes, and the paired
+        differences from ``random`` on both test sets with ``z = mean / se``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skpref.experiments._results import summarise_active
+    >>> runs = pd.DataFrame({
+    ...     "model": "BTL", "rho_train": 0.9, "seed": [0] * 8 + [1] * 8,
+    ...     "strategy": (["random"] * 4 + ["quadrant"] * 4) * 2,
+    ...     "round": [0, 0, 1, 1] * 4, "n_bought": [0, 0, 10, 10] * 4,
+    ...     "test": ["ID", "OOD"] * 8, "share_informative": 0.5,
+    ...     "accuracy": [.9, .7, .9, .72, .9, .7, .9, .78,
+    ...                  .9, .6, .9, .61, .9, .6, .9, .67]})
+    >>> tables = summarise_active(runs, ["ID", "OOD"])
+    >>> paired = tables["Paired over seeds at the full budget"]
+    >>> paired[["strategy", "OOD gain", "OOD vs random"]].round(1).values.tolist()
+    [['random', 1.5, nan], ['quadrant', 7.5, 6.0]]
+    """
+    return {
+        f"Accuracy [%] by labels bought{tag}": _accuracy_table(runs, tests),
+        f"Paired over seeds at the full budget{tag}": _paired_table(runs, tests),
+    }
 
 
 def markdown_table(frame):
@@ -232,45 +412,89 @@ def _plain(value):
     return str(value)
 
 
-def write_results(output, name, result, tables, *, wall_seconds=None, extra=None):
-    """Write ``<name>_runs.csv``, ``<name>.md`` and ``<name>.json`` to ``output``.
+def summarise(result):
+    """Return the summary tables of a run, by title, next to the paper's numbers.
 
-    The CSV holds every run; the Markdown file the summary tables; the JSON file
-    the configuration (with its seeds), package versions, wall time and the
-    tables, whose cells stay numbers (missing values are ``null``).
+    Table 1 for latent positivity, Tables 2 (test) and 3 (training accuracy)
+    for confounding, and for an active protocol the accuracy by labels bought
+    and the strategies compared with ``random`` paired over seeds. A column
+    ``X`` of mean accuracies [%] comes with a column ``X se`` of their standard
+    errors over seeds.
 
     Parameters
     ----------
+    result : :class:`~sklearn.utils.Bunch`
+        What :func:`run_protocol` or :func:`run_active_protocol` returned.
+
+    Returns
+    -------
+    tables : dict of str to pandas.DataFrame
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn.utils import Bunch
+    >>> from skpref.experiments import PROTOCOLS, summarise
+    >>> runs = pd.DataFrame({"seed": [0, 1, 0, 1], "rho_train": 0.0,
+    ...                      "test": ["ID", "ID", "OOD", "OOD"],
+    ...                      "accuracy": [0.7, 0.8, 0.6, 0.6]})
+    >>> result = Bunch(runs=runs, protocol=PROTOCOLS["latent-positivity"], title=None)
+    >>> [(title, table.round(1).values.tolist()[0])
+    ...  for title, table in summarise(result).items()]
+    [('Table 1: test accuracy [%] of the BTL model, ID vs OOD', ['ID', 0.0, 75.0, 5.0, 69.3, 0.2])]
+    """  # noqa: E501
+    tag = f" ({result.title})" if result.title else ""
+    protocol, runs = result.protocol, result.runs
+    if protocol.active:
+        return summarise_active(runs, protocol.groups, tag)
+    if protocol.side == "delta":
+        title = f"Table 1{tag}: test accuracy [%] of the BTL model, ID vs OOD"
+        return {title: summarise_latent_positivity(runs)}
+    return {
+        f"Table 2{tag}: test accuracy [%]": summarise_confounding(runs, "test"),
+        f"Table 3{tag}: training accuracy [%]": summarise_confounding(runs, "train"),
+    }
+
+
+def write_results(result, output, *, wall_seconds=None, extra=None):
+    """Write a run's tables (md), runs (csv), record (json) and figure (png).
+
+    The CSV holds every run; the Markdown file the summary tables
+    (:func:`summarise`); the JSON file the configuration (with its seeds),
+    package versions, wall time and the tables, whose cells stay numbers
+    (missing values are ``null``); the figure is Figure 7 (latent positivity),
+    Figure 6 (confounding) or the accuracy against labels bought (active).
+
+    Parameters
+    ----------
+    result : :class:`~sklearn.utils.Bunch`
+        What :func:`run_protocol` or :func:`run_active_protocol` returned.
     output : str or path-like
         Folder, created if missing.
-    name : str
-        Stem of the file names.
-    result : :class:`~sklearn.utils.Bunch`
-        A run's result, with ``runs`` and ``config``.
-    tables : dict of str to pandas.DataFrame
-        Summary tables by title.
     wall_seconds : float, default=None
-        Wall time of the run.
+        Wall time of the run, recorded in the JSON file.
     extra : dict, default=None
         More entries for the JSON file.
 
     Returns
     -------
     paths : dict of str to pathlib.Path
-        The files written, under the keys ``csv``, ``markdown`` and ``json``.
+        The files written, under the keys ``csv``, ``markdown``, ``json`` and
+        ``figure``.
 
     Examples
     --------
     >>> import json, tempfile
-    >>> import pandas as pd
-    >>> from sklearn.utils import Bunch
-    >>> from skpref.experiments import write_results
-    >>> table = pd.DataFrame({"rho": [0.5], "Base": [60.0], "Base se": [float("nan")]})
-    >>> result = Bunch(runs=pd.DataFrame({"accuracy": [0.6]}), config={"n_seeds": 1})
-    >>> paths = write_results(tempfile.mkdtemp(), "demo", result, {"T": table})
-    >>> json.loads(paths["json"].read_text())["tables"]["T"]
-    [{'rho': 0.5, 'Base': 60.0, 'Base se': None}]
+    >>> from skpref.experiments import SOURCES, run_protocol, write_results
+    >>> source = SOURCES["synthetic"](n_train=100, n_test=50, n_features=4)
+    >>> result = run_protocol("latent-positivity", source, rhos=[0.0], n_seeds=1,
+    ...                       width=8, lr=1e-2, max_epochs=2)
+    >>> paths = write_results(result, tempfile.mkdtemp())
+    >>> sorted(paths), paths["figure"].name
+    (['csv', 'figure', 'json', 'markdown'], 'figure7_delta_plane.png')
     """
+    tables = summarise(result)
+    name = result.name
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -294,4 +518,5 @@ def write_results(output, name, result, tables, *, wall_seconds=None, extra=None
     }
     text = json.dumps(_plain(record), indent=2, allow_nan=False)
     paths["json"].write_text(text, encoding="utf-8")
+    paths["figure"] = plot_figure(result, output / figure_name(result))
     return paths

@@ -13,7 +13,7 @@ from skpref.covariates import (
     response_covariates,
 )
 from skpref.datasets import preference_pairs
-from skpref.experiments import default_embedding_model
+from skpref.experiments import default_embedder
 from skpref.utils import pair_column_stems
 
 TEXTS = [
@@ -103,7 +103,7 @@ def test_swapping_the_responses_negates_the_differences(pairs):
 def minilm_tokenizer():
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(default_embedding_model())
+    return AutoTokenizer.from_pretrained(default_embedder().model_name_or_path)
 
 
 def test_tokens_are_counted_without_special_tokens(minilm_tokenizer):
@@ -114,7 +114,7 @@ def test_tokens_are_counted_without_special_tokens(minilm_tokenizer):
     ]
     by_object = response_covariates(texts, "n_tokens", tokenizer=minilm_tokenizer)
     by_path = response_covariates(
-        texts, "n_tokens", tokenizer=str(default_embedding_model())
+        texts, "n_tokens", tokenizer=str(default_embedder().model_name_or_path)
     )
     assert by_object["n_tokens"].tolist() == expected
     assert by_path["n_tokens"].tolist() == expected

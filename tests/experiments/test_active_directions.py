@@ -10,17 +10,33 @@ has the full run). About 25 s on one torch thread (load average 3-4)."""
 import pytest
 
 from skpref.experiments import (
-    ACTIVE_POSITIVITY,
-    SyntheticLatent,
+    PROTOCOLS,
+    ActiveConfig,
     run_active_protocol,
-    summarise_active,
 )
+from skpref.experiments._results import summarise_active
+from skpref.experiments._sources import Synthetic
+
+
+def run_active(protocol, source, *, checkpoint=None, resume=True, **settings):
+    """Run an active protocol with the settings of an ActiveConfig as keywords."""
+    config = ActiveConfig(**settings)
+    return run_active_protocol(
+        protocol, source, config, checkpoint=checkpoint, resume=resume
+    )
+
+
+LATENT_POSITIVITY = PROTOCOLS["latent-positivity"]
+CONFOUNDING = PROTOCOLS["confounding"]
+ACTIVE_POSITIVITY = PROTOCOLS["active-positivity"]
+ACTIVE_CONFOUNDING = PROTOCOLS["active-confounding"]
+SyntheticLatent = SyntheticConfounded = Synthetic
 
 
 @pytest.mark.slow
 def test_bald_buys_back_more_ood_accuracy_than_random_labels():
     source = SyntheticLatent(n_train=1000, n_test=1000, n_features=16)
-    result = run_active_protocol(
+    result = run_active(
         ACTIVE_POSITIVITY,
         source,
         strategies=["random", "bald"],

@@ -9,24 +9,35 @@ import pytest
 from numpy.testing import assert_array_equal
 
 import skpref
-import skpref.experiments._active as active_module
 from skpref._cli import main
 from skpref.datasets import make_latent_preferences
 from skpref.experiments import (
-    ACTIVE_CONFOUNDING,
-    ACTIVE_POSITIVITY,
-    LATENT_POSITIVITY,
+    PROTOCOLS,
+    ActiveConfig,
     PairSource,
-    PreferenceSource,
-    RelabeledHHRLHF,
-    SyntheticConfounded,
-    SyntheticLatent,
-    default_strategies,
-    get_protocol,
     run_active_protocol,
-    summarise_active,
+    write_results,
 )
-from skpref.experiments._active_pools import candidate_pool
+from skpref.experiments._active import default_strategies
+from skpref.experiments._pool_sources import RelabeledHHRLHF
+from skpref.experiments._results import summarise_active
+from skpref.experiments._sources import Source, Synthetic
+
+
+def run_active(protocol, source, *, checkpoint=None, resume=True, **settings):
+    """Run an active protocol with the settings of an ActiveConfig as keywords."""
+    config = ActiveConfig(**settings)
+    return run_active_protocol(
+        protocol, source, config, checkpoint=checkpoint, resume=resume
+    )
+
+
+LATENT_POSITIVITY = PROTOCOLS["latent-positivity"]
+CONFOUNDING = PROTOCOLS["confounding"]
+ACTIVE_POSITIVITY = PROTOCOLS["active-positivity"]
+ACTIVE_CONFOUNDING = PROTOCOLS["active-confounding"]
+SyntheticLatent = SyntheticConfounded = Synthetic
+
 
 TINY = {
     "n_members": 2,
@@ -40,7 +51,7 @@ TINY = {
 @pytest.fixture(scope="module")
 def latent_result():
     source = SyntheticLatent(n_train=200, n_test=100, n_features=4, label_noise=0.3)
-    return run_active_protocol(
+    return run_active(
         ACTIVE_POSITIVITY,
         source,
         strategies=["random", "quadrant", "bald"],
@@ -53,7 +64,10 @@ def latent_result():
 
 def test_every_strategy_starts_from_the_same_model_and_buys_each_round(latent_result):
     runs = latent_result.runs
-    assert list(runs.columns) == list(ACTIVE_POSITIVITY.columns)
+    assert list(runs.columns) == [
+        "protocol", "data", "seed", "rho_train", "model", "strategy", "round",
+        "n_bought", "test", "accuracy", "n_test", "share_informative", "fit_seconds",
+    ]  # fmt: skip
     # 2 seeds x 3 strategies x 3 fits x 2 test sets
     assert len(runs) == 36 and set(runs["test"]) == {"ID", "OOD"}
     start = runs[runs["round"] == 0].pivot_table(
@@ -119,7 +133,7 @@ def test_the_paired_table_compares_each_strategy_with_random_within_seeds():
 
 
 def test_write_gives_tables_runs_record_and_figure(latent_result, tmp_path):
-    paths = ACTIVE_POSITIVITY.write(latent_result, tmp_path)
+    paths = write_results(latent_result, tmp_path)
     assert paths["figure"].name == "active_positivity.png"
     assert paths["figure"].stat().st_size > 0
     text = paths["markdown"].read_text()
@@ -131,7 +145,7 @@ def test_write_gives_tables_runs_record_and_figure(latent_result, tmp_path):
 
 def test_the_confounding_variant_buys_inconsistent_pairs():
     source = SyntheticConfounded(n_train=200, n_test=100, n_features=4)
-    result = run_active_protocol(
+    result = run_active(
         ACTIVE_CONFOUNDING,
         source,
         strategies=["random", "inconsistent"],
@@ -151,13 +165,13 @@ def test_a_pool_of_the_hh_rlhf_data_is_disjoint_from_training_and_tests(data_hom
     source = RelabeledHHRLHF(n_train=400)
     source.prepare(ACTIVE_CONFOUNDING, [0])
     train, _ = source._rows(0.9, [7])
-    pool = candidate_pool(source, 0.9, [7], n_pool=None, pool_rho=None, seed=1)
+    pool = source.pool(0.9, [7], n_pool=None, pool_rho=None, seed=1)
     tested = np.vstack([X for X, _ in source.tests_.values()])
     held = {row.tobytes() for row in np.vstack([source.X_[train], tested])}
     assert not any(row.tobytes() in held for row in pool.X)
     assert len(pool.y) == len(source.pool_) - 400
     assert set(np.unique(pool.side)) == {0, 1}
-    smaller = candidate_pool(source, 0.9, [7], n_pool=50, pool_rho=None, seed=1)
+    smaller = source.pool(0.9, [7], n_pool=50, pool_rho=None, seed=1)
     assert len(smaller.y) == 50
 
 
@@ -166,7 +180,7 @@ def test_a_pool_of_held_pairs_leaves_out_every_per_draw_test_pair():
     source = PairSource(data.X, data.y, delta=data.delta, n_train=200, n_test=100)
     source.prepare(ACTIVE_POSITIVITY, [0])
     train, tests = source._rows(0.6, [3])
-    pool = candidate_pool(source, 0.6, [3], n_pool=None, pool_rho=None, seed=0)
+    pool = source.pool(0.6, [3], n_pool=None, pool_rho=None, seed=0)
     used = np.concatenate([train, *tests.values()])
     assert len(pool.y) == 900 - len(np.unique(used))
     kept = {row.tobytes() for row in pool.X}
@@ -205,7 +219,7 @@ def small_latent():
         ({"pool_rho": 1.5}, r"pool_rho must be None or a number in \[-1.0, 1.0\]"),
         (
             {"pool_rho": 1.0},
-            "SyntheticLatent draws latent factors with correlation "
+            "Synthetic draws latent factors with correlation "
             r"in \(-1, 1\); got rho=1.0",
         ),
         ({"rhos": [2.0]}, r"run_active_protocol: the active-positivity protocol takes"),
@@ -214,7 +228,7 @@ def small_latent():
 def test_bad_settings_are_refused(kwargs, match):
     settings = {**TINY, "n_seeds": 1, **kwargs}
     with pytest.raises(ValueError, match=match):
-        run_active_protocol(ACTIVE_POSITIVITY, small_latent(), **settings)
+        run_active(ACTIVE_POSITIVITY, small_latent(), **settings)
 
 
 def test_the_paper_protocols_are_not_active_ones():
@@ -222,16 +236,15 @@ def test_the_paper_protocols_are_not_active_ones():
         ValueError,
         match="runs the active protocols .* got 'latent-positivity'. Use run_protocol",
     ):
-        run_active_protocol(LATENT_POSITIVITY, small_latent(), **TINY)
+        run_active(LATENT_POSITIVITY, small_latent(), **TINY)
 
 
 def test_a_source_without_a_pool_is_named():
-    class Elsewhere(PreferenceSource):
+    class Elsewhere(Source):
         sides = ("delta",)
-        n_draw_seeds = 2
 
         def _prepare(self, protocol, source_seeds):
-            pass
+            self.n_draw_seeds_ = 2
 
         def draw(self, rho, seed, draw_seeds):
             return (
@@ -244,20 +257,20 @@ def test_a_source_without_a_pool_is_named():
             return {}
 
     with pytest.raises(ValueError, match="Elsewhere cannot give an unlabelled pool"):
-        run_active_protocol(ACTIVE_POSITIVITY, Elsewhere(), n_seeds=1, **TINY)
+        run_active(ACTIVE_POSITIVITY, Elsewhere(), n_seeds=1, **TINY)
 
 
 def test_a_held_pool_can_be_drawn_with_a_share_of_consistent_pairs(data_home):
     source = RelabeledHHRLHF(n_train=1400)
     source.prepare(ACTIVE_CONFOUNDING, [0])
-    pool = candidate_pool(source, 1.0, [1], n_pool=None, pool_rho=0.5, seed=0)
+    pool = source.pool(1.0, [1], n_pool=None, pool_rho=0.5, seed=0)
     consistent = pool.side == pool.X[:, -1]
     assert consistent.mean() == 0.5 and len(pool.y) > 100
     # equal counts per objective
     assert np.bincount(pool.X[:, -1].astype(int)).tolist() == [len(pool.y) // 2] * 2
-    as_they_come = candidate_pool(source, 1.0, [1], n_pool=None, pool_rho=None, seed=0)
+    as_they_come = source.pool(1.0, [1], n_pool=None, pool_rho=None, seed=0)
     assert (as_they_come.side == as_they_come.X[:, -1]).mean() < 0.2
-    smaller = candidate_pool(source, 1.0, [1], n_pool=100, pool_rho=0.5, seed=0)
+    smaller = source.pool(1.0, [1], n_pool=100, pool_rho=0.5, seed=0)
     assert len(smaller.y) == 100
 
 
@@ -265,29 +278,36 @@ def test_a_held_pool_says_what_it_cannot_draw(data_home):
     source = RelabeledHHRLHF(n_train=200)
     source.prepare(ACTIVE_CONFOUNDING, [0])
     with pytest.raises(ValueError, match="n_pool=9999 is too many"):
-        candidate_pool(source, 0.9, [1], n_pool=9999, pool_rho=None, seed=0)
+        source.pool(0.9, [1], n_pool=9999, pool_rho=None, seed=0)
     with pytest.raises(
         ValueError,
         match=r"room for at most \d+ pool pairs with "
         r"P\(type = objective\) = 0.5.*n_pool=9999 cannot",
     ):
-        candidate_pool(source, 0.9, [1], n_pool=9999, pool_rho=0.5, seed=0)
+        source.pool(0.9, [1], n_pool=9999, pool_rho=0.5, seed=0)
     data = make_latent_preferences(300, n_features=3, rho=0.0, random_state=0)
     latent = PairSource(data.X, data.y, delta=data.delta, n_train=100, n_test=50)
     latent.prepare(ACTIVE_POSITIVITY, [0])
     with pytest.raises(ValueError, match="applies to the confounding protocol only"):
-        candidate_pool(latent, 0.0, [1], n_pool=None, pool_rho=0.5, seed=0)
+        latent.pool(0.0, [1], n_pool=None, pool_rho=0.5, seed=0)
 
 
 def test_the_default_ensemble_is_reward_ensemble():
-    assert active_module._ensemble_class(None) is skpref.RewardEnsemble
+    made = []
 
     def bagged(estimator, *, n_members, random_state):
+        made.append(n_members)
         return skpref.RewardEnsemble(
             estimator, n_members=n_members, bootstrap=True, random_state=random_state
         )
 
-    assert active_module._ensemble_class(bagged) is bagged
+    source = small_latent()
+    result = run_active(ACTIVE_POSITIVITY, source, n_seeds=1, **TINY)
+    assert result.config["ensemble"] == "RewardEnsemble"
+    bagged_result = run_active(
+        ACTIVE_POSITIVITY, source, n_seeds=1, ensemble=bagged, **TINY
+    )
+    assert made == [2] and bagged_result.config["ensemble"] == "bagged"
 
 
 def test_an_ensemble_that_is_not_callable_is_refused_before_any_work():
@@ -298,7 +318,7 @@ def test_an_ensemble_that_is_not_callable_is_refused_before_any_work():
         r"ensemble\(estimator, n_members=\.\.\., random_state=\.\.\.\).*"
         r"got 'RewardEnsemble'",
     ):
-        run_active_protocol(ACTIVE_POSITIVITY, source, ensemble="RewardEnsemble")
+        run_active(ACTIVE_POSITIVITY, source, ensemble="RewardEnsemble")
 
 
 # -- command line -------------------------------------------------------------------
@@ -356,11 +376,8 @@ def test_active_flags_are_refused_by_the_paper_protocols(tmp_path, cli_error):
 
 
 def test_the_protocols_are_registered_by_name():
-    assert get_protocol("active-positivity") is ACTIVE_POSITIVITY
-    assert get_protocol("active-confounding").tests == {
-        "consistent": "consistent",
-        "inconsistent": "inconsistent",
-    }
+    assert PROTOCOLS["active-positivity"].active
+    assert PROTOCOLS["active-confounding"].groups == ["consistent", "inconsistent"]
     assert list(default_strategies("prompt_type"))[-2:] == [
         "inconsistent",
         "inconsistent+bald",

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skpref._cli import _COUNT
+from skpref._cli_args import COUNT as _COUNT
 
 SMALL = (
     "--seeds 1 --rhos 0.5 --n-train 50 --n-test 20 --width 4 --epochs 1 --no-progress"
@@ -92,7 +92,7 @@ def test_rho_the_source_cannot_draw_is_an_error_before_any_fit(tmp_path, cli_err
             str(tmp_path),
         ]
     )
-    assert "SyntheticLatent draws latent factors with correlation in (-1, 1)" in err
+    assert "Synthetic draws latent factors with correlation in (-1, 1)" in err
     assert not list(tmp_path.glob("*.csv"))
 
 

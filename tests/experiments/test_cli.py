@@ -9,8 +9,18 @@ import pandas as pd
 import pytest
 
 from skpref._cli import PRESETS, build_parser, main, preset
-from skpref.experiments import get_protocol, run_protocol
-from skpref.experiments._sources import source_class
+from skpref.experiments import (
+    PROTOCOLS,
+    SOURCES,
+    run_protocol,
+)
+from skpref.experiments._sources import Synthetic
+
+LATENT_POSITIVITY = PROTOCOLS["latent-positivity"]
+CONFOUNDING = PROTOCOLS["confounding"]
+ACTIVE_POSITIVITY = PROTOCOLS["active-positivity"]
+ACTIVE_CONFOUNDING = PROTOCOLS["active-confounding"]
+SyntheticLatent = SyntheticConfounded = Synthetic
 
 
 def test_parser_defaults_and_choices():
@@ -125,10 +135,7 @@ def test_a_flag_the_data_do_not_use_is_an_error(argv, flag, tmp_path, cli_error)
 def test_presets_fit_their_sources_and_shrink():
     runner = set(inspect.signature(run_protocol).parameters)
     for (protocol, data), sizes in PRESETS.items():
-        fields = {
-            f.name
-            for f in dataclasses.fields(source_class(data, get_protocol(protocol)))
-        }
+        fields = {f.name for f in dataclasses.fields(SOURCES[data])}
         for size, settings in sizes.items():
             unknown = set(settings) - fields - runner
             assert not unknown, (protocol, data, size, unknown)

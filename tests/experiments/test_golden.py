@@ -12,14 +12,21 @@ import pandas as pd
 import pytest
 
 from skpref.experiments import (
-    LATENT_POSITIVITY,
-    UltraFeedback,
+    PROTOCOLS,
     default_embedder,
-    default_embedding_model,
     markdown_table,
     run_protocol,
+    summarise,
 )
+from skpref.experiments._pool_sources import UltraFeedback
+from skpref.experiments._sources import Synthetic
 from tests.experiments.golden_main import GOLDEN
+
+LATENT_POSITIVITY = PROTOCOLS["latent-positivity"]
+CONFOUNDING = PROTOCOLS["confounding"]
+ACTIVE_POSITIVITY = PROTOCOLS["active-positivity"]
+ACTIVE_CONFOUNDING = PROTOCOLS["active-confounding"]
+SyntheticLatent = SyntheticConfounded = Synthetic
 
 
 def table_lines(markdown):
@@ -71,9 +78,7 @@ def ultrafeedback_run(tmp_path):
     from tests.experiments.test_ultrafeedback_source import write_ultrafeedback
 
     path = write_ultrafeedback(tmp_path / "uf.jsonl", n_prompts=60)
-    embedder = default_embedder(
-        default_embedding_model(), max_length=32, cache_dir=tmp_path / "cache"
-    )
+    embedder = default_embedder(None, max_length=32, cache_dir=tmp_path / "cache")
     embedder.set_params(dtype="float32", device="cpu")
     source = UltraFeedback(path, embedder=embedder, n_train=80, n_test=30)
     result = run_protocol(
@@ -86,7 +91,7 @@ def ultrafeedback_run(tmp_path):
         max_epochs=2,
         device="cpu",
     )
-    tables = LATENT_POSITIVITY.summarise(result)
+    tables = summarise(result)
     markdown = "\n".join(markdown_table(table) for table in tables.values())
     return result.runs, markdown
 

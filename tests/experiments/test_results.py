@@ -5,16 +5,26 @@ import pandas as pd
 import pytest
 
 from skpref.experiments import (
-    MODEL_NAMES,
+    PROTOCOLS,
+    make_reward_model,
+    markdown_table,
+)
+from skpref.experiments._protocols import MODEL_NAMES
+from skpref.experiments._results import (
     PAPER_TABLE1,
     PAPER_TABLE2,
     PAPER_TABLE3,
-    fitted_alpha,
-    make_reward_model,
-    markdown_table,
     summarise_confounding,
     summarise_latent_positivity,
 )
+from skpref.experiments._run import fitted_alpha
+from skpref.experiments._sources import Synthetic
+
+LATENT_POSITIVITY = PROTOCOLS["latent-positivity"]
+CONFOUNDING = PROTOCOLS["confounding"]
+ACTIVE_POSITIVITY = PROTOCOLS["active-positivity"]
+ACTIVE_CONFOUNDING = PROTOCOLS["active-confounding"]
+SyntheticLatent = SyntheticConfounded = Synthetic
 
 
 def latent_runs(accuracy, model="BTL"):

@@ -12,19 +12,26 @@ from sklearn.linear_model import LogisticRegression
 from skpref._cli import main
 from skpref.datasets import make_confounded_preferences
 from skpref.experiments import (
-    CONFOUNDING,
-    LATENT_POSITIVITY,
+    PROTOCOLS,
     SOURCES,
-    Draw,
-    FitGroup,
     PairSource,
-    PreferenceSource,
-    SyntheticConfounded,
-    SyntheticLatent,
-    run_fit_group,
     run_protocol,
 )
+from skpref.experiments._run import FitGroup, fit_groups
+from skpref.experiments._sources import Draw, Source, Synthetic, consistency
 from skpref.metrics import pairwise_accuracy_score
+
+
+def run_fit_group(group):
+    return fit_groups([group])[0]
+
+
+LATENT_POSITIVITY = PROTOCOLS["latent-positivity"]
+CONFOUNDING = PROTOCOLS["confounding"]
+ACTIVE_POSITIVITY = PROTOCOLS["active-positivity"]
+ACTIVE_CONFOUNDING = PROTOCOLS["active-confounding"]
+SyntheticLatent = SyntheticConfounded = Synthetic
+
 
 TINY = {"width": 16, "lr": 1e-2, "max_epochs": 3, "device": "cpu"}
 
@@ -102,10 +109,10 @@ def test_scores_are_the_metrics_pairwise_accuracy():
 def test_an_executor_gets_every_group_and_changes_nothing(confounding_result):
     seen = []
 
-    def backwards(groups):
+    def backwards(groups, fit):
         groups = list(groups)
         seen.extend(groups)
-        rows = [run_fit_group(pickle.loads(pickle.dumps(g))) for g in groups[::-1]]
+        rows = [fit([pickle.loads(pickle.dumps(g))])[0] for g in groups[::-1]]
         return rows[::-1]
 
     source = SyntheticConfounded(n_train=300, n_test=150, n_features=6)
@@ -159,17 +166,28 @@ def test_unknown_protocol_suggests_one():
 
 
 def test_source_must_give_the_protocols_side_information():
+    data = make_confounded_preferences(n_pairs=50, n_features=4, random_state=0)
+    source = PairSource(data.X, data.y, delta=data.X[:, :2])
     with pytest.raises(
         ValueError,
-        match="SyntheticLatent gives delta, but the "
+        match="PairSource gives delta, but the "
         "confounding protocol needs the prompt_type",
     ):
-        run_protocol(CONFOUNDING, SyntheticLatent())
+        run_protocol(CONFOUNDING, source)
 
 
-def test_source_parameters_are_checked():
-    with pytest.raises(ValueError, match="'n_train' parameter of SyntheticConfounded"):
-        run_protocol(CONFOUNDING, SyntheticConfounded(n_train=0))
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"n_train": 0}, "Synthetic: n_train must be an integer >= 2; got 0"),
+        ({"n_features": 1.5}, "n_features must be an integer >= 2; got 1.5"),
+        ({"label_noise": -1}, "label_noise must be >= 0; got -1"),
+        ({"generator_params": 3}, "generator_params must be a dict or None"),
+    ],
+)
+def test_source_parameters_are_checked(params, match):
+    with pytest.raises(ValueError, match=match):
+        run_protocol(CONFOUNDING, SyntheticConfounded(**params))
 
 
 @pytest.fixture
@@ -186,9 +204,10 @@ def test_a_new_data_source_is_one_class(private_registry, tmp_path):
     # synthetic pairs by rejection (no splitter), which is enough to show that
     # the runner, the summaries, the files and the command line take it as is.
     @dataclass
-    class Shuffled(PreferenceSource, register="shuffled"):
+    class Shuffled(Source):
         n_train: int = 120
 
+        name = "shuffled"
         sides = ("prompt_type",)
         title = "a test source"
 
@@ -213,14 +232,15 @@ def test_a_new_data_source_is_one_class(private_registry, tmp_path):
                 ]
             )
             X, y = self.data_.X, self.data_.y
-            groups = self.protocol_.pair_groups(X, self.data_.prompt_type)
+            groups = consistency(X, self.data_.prompt_type)
             held = np.setdiff1d(np.arange(len(y)), rows)
             tests = {
                 g: (X[held][groups[held] == g], y[held][groups[held] == g])
-                for g in self.protocol_.tests
+                for g in self.protocol_.groups
             }
             return Draw(X=X[rows], y=y[rows], tests=tests, train_groups=groups[rows])
 
+    private_registry["shuffled"] = Shuffled
     result = run_protocol(
         CONFOUNDING, Shuffled(), models=["Base"], rhos=[0.5, 1.0], n_seeds=1, **TINY
     )
@@ -263,7 +283,7 @@ def test_a_draw_the_data_cannot_give_fails_before_any_fit():
     source = PairSource(data.X, data.y, prompt_type=data.prompt_type, n_train=150)
     called = []
 
-    def executor(groups):
+    def executor(groups, fit):
         called.append(True)
         return [run_fit_group(group) for group in groups]
 
@@ -274,7 +294,7 @@ def test_a_draw_the_data_cannot_give_fails_before_any_fit():
     assert not called
 
 
-def _eager(groups):  # fits every group when called, as a pool.map would
+def _eager(groups, fit):  # fits every group when called, as a pool.map would
     return [run_fit_group(group) for group in groups]
 
 

@@ -10,13 +10,23 @@ import pytest
 from skpref._cli import main
 from skpref.datasets import load_ultrafeedback
 from skpref.experiments import (
-    FACTORS,
-    LATENT_POSITIVITY,
-    UltraFeedback,
+    PROTOCOLS,
     default_embedder,
-    label_ultrafeedback_pairs,
     run_protocol,
 )
+from skpref.experiments._pool_sources import (
+    FACTORS,
+    UltraFeedback,
+    label_ultrafeedback_pairs,
+)
+from skpref.experiments._sources import Synthetic
+
+LATENT_POSITIVITY = PROTOCOLS["latent-positivity"]
+CONFOUNDING = PROTOCOLS["confounding"]
+ACTIVE_POSITIVITY = PROTOCOLS["active-positivity"]
+ACTIVE_CONFOUNDING = PROTOCOLS["active-confounding"]
+SyntheticLatent = SyntheticConfounded = Synthetic
+
 
 ASPECTS = ("instruction_following", "honesty", "truthfulness", "helpfulness")
 WORDS = "answer correct truthful wrong weather sea mountains user instruction".split()

@@ -4,7 +4,11 @@ import pandas as pd
 import pytest
 
 from skpref.distributed import DaskExecutor
-from skpref.experiments import CONFOUNDING, SyntheticConfounded, run_protocol
+from skpref.experiments import PROTOCOLS, SOURCES, run_protocol
+from skpref.experiments._run import FitGroup, fit_groups
+
+CONFOUNDING = PROTOCOLS["confounding"]
+SyntheticConfounded = SOURCES["synthetic"]
 
 TINY = {"width": 8, "lr": 1e-2, "max_epochs": 2, "device": "cpu"}
 #: fit_seconds is a wall time: the only column a cluster may change.
@@ -34,9 +38,9 @@ def test_cluster_run_equals_the_local_run(client, local_runs):
     calls = []
 
     class Recording(DaskExecutor):
-        def _results(self, groups, resources, window):
+        def _results(self, groups, fit, resources, window):
             calls.append(window)
-            return super()._results(groups, resources, window)
+            return super()._results(groups, fit, resources, window)
 
     runs = _run(Recording(client, max_pending=3)).runs
     assert calls == [3]  # the groups did go through the cluster
@@ -47,8 +51,6 @@ def test_cluster_run_equals_the_local_run(client, local_runs):
 
 def _tiny_group(seed):
     from sklearn.linear_model import LogisticRegression
-
-    from skpref.experiments import FitGroup
 
     source = SyntheticConfounded(n_train=100, n_test=50, n_features=4)
     source.prepare(CONFOUNDING, [0])
@@ -67,7 +69,9 @@ def test_at_most_max_pending_groups_are_made_ahead(client):
             made.append(seed)
             yield _tiny_group(seed)
 
-    results = DaskExecutor(client, draws_per_task=1, max_pending=2)(groups())
+    results = DaskExecutor(client, draws_per_task=1, max_pending=2)(
+        groups(), fit_groups
+    )
     first = next(results)
     assert made == [0, 1]  # the third draw is made only once the first is back
     rest = list(results)
@@ -84,7 +88,9 @@ def test_groups_travel_in_tasks_of_draws_per_task(client):
             made.append(seed)
             yield _tiny_group(seed)
 
-    results = DaskExecutor(client, draws_per_task=2, max_pending=1)(groups())
+    results = DaskExecutor(client, draws_per_task=2, max_pending=1)(
+        groups(), fit_groups
+    )
     first = next(results)
     assert made == [0, 1]  # one task of two draws sent, nothing drawn ahead
     second = next(results)
@@ -96,15 +102,15 @@ def test_groups_travel_in_tasks_of_draws_per_task(client):
 @pytest.mark.slow
 def test_bad_executor_arguments(client):
     with pytest.raises(ValueError, match="client must be a distributed.Client"):
-        DaskExecutor("tcp://127.0.0.1:8786")([])
+        DaskExecutor("tcp://127.0.0.1:8786")([], fit_groups)
     with pytest.raises(ValueError, match="client is None"):
-        DaskExecutor(None)([])
+        DaskExecutor(None)([], fit_groups)
     with pytest.raises(ValueError, match="resources must be a dict"):
-        DaskExecutor(client, resources="GPU")([])
+        DaskExecutor(client, resources="GPU")([], fit_groups)
     with pytest.raises(ValueError, match="max_pending must be an integer >= 1"):
-        DaskExecutor(client, max_pending=0)([])
+        DaskExecutor(client, max_pending=0)([], fit_groups)
     with pytest.raises(ValueError, match="draws_per_task must be an integer >= 1"):
-        DaskExecutor(client, draws_per_task=0)([])
+        DaskExecutor(client, draws_per_task=0)([], fit_groups)
 
 
 @pytest.mark.slow
@@ -116,7 +122,7 @@ def test_a_failing_group_raises_its_own_error(client):
     group = _tiny_group(0)
     group.models = [("broken", Broken())]
     with pytest.raises(ValueError, match="this model refuses to fit"):
-        list(DaskExecutor(client)([group]))
+        list(DaskExecutor(client)([group], fit_groups))
 
 
 @pytest.mark.slow
@@ -149,7 +155,7 @@ def test_workers_with_a_gpu_resource_get_one_group_at_a_time():
         distributed.get_task_stream(client) as tasks,
     ):
         assert gpu_resources(client) == {"GPU": 1}
-        rows = list(DaskExecutor(client, draws_per_task=1)(iter(groups)))
+        rows = list(DaskExecutor(client, draws_per_task=1)(iter(groups), fit_groups))
     assert [r[0]["seed"] for r in rows] == [0, 1, 2]
     # two threads, but one GPU: the groups ran one after another (two at once
     # would overlap by most of their 0.4 s; the stamps themselves jitter by ms)
