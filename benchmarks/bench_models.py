@@ -267,7 +267,7 @@ def _summary(results):
     if "ensemble" in results:
         row = results["ensemble"]
         lines.append((f"ensemble of {row['n_members']} / one member",
-                      f"{row['ensemble_vs_one']:.2f}x", "<= 5.5x/2x CPU/GPU"))  # fmt: skip
+                      f"{row['ensemble_vs_one']:.2f}x", "<= 5.5x CPU"))  # fmt: skip
         lines.append((f"ensemble of {row['n_members']} / sequential",
                       f"{row['ensemble_vs_sequential']:.2f}x", "< 1x"))  # fmt: skip
     if "reproduction" in results:
