@@ -20,7 +20,7 @@ from skpref.experiments._results import markdown_table, summarise, write_results
 from skpref.experiments._run import run_protocol
 from skpref.experiments._sources import Synthetic
 
-#: The data sources of ``skpref reproduce ... --data NAME``, by name: dataclasses
+#: The data sources of ``skpref reproduce --data NAME``, by name: dataclasses
 #: whose fields are their parameters (``SOURCES["synthetic"](n_train=200)``).
 #: ``synthetic`` feeds every protocol, ``hh-rlhf`` the confounding ones and
 #: ``ultrafeedback`` the latent-positivity ones.

@@ -63,7 +63,7 @@ _CHANCE_LOSS = math.log(2)
 _DIVERGED_LOSS = 10 * _CHANCE_LOSS
 # Training pairs checked for saturated probabilities, and the share of them at
 # exactly 0 or 1 (|r(a) - r(b)| > 36.7) that is warned about.
-_N_SATURATION_PAIRS = 1024
+_N_SATURATION_PAIRS = 256
 _SATURATED_SHARE = 0.5
 
 
@@ -476,13 +476,17 @@ class RewardNet(NeuralNet):
 
     def record_mean(self, name, value, training):
         """Add a batch's per-member mean of a statistic (averaged over rows)."""
-        prefix = "train" if training else "valid"
-        self.history.record_batch(f"member_{prefix}_{name}", ("mean", value.detach()))
+        self._record(training, "mean", (name,), value.detach()[None])
 
     def record_sum(self, name, value, training):
         """Add a batch's per-member total of a statistic (summed over batches)."""
+        self._record(training, "sum", (name,), value.detach()[None])
+
+    def _record(self, training, kind, names, values):
+        # batch entries read by MemberScores: values of shape (len(names), M)
         prefix = "train" if training else "valid"
-        self.history.record_batch(f"member_{prefix}_{name}", ("sum", value.detach()))
+        key = f"member_{prefix}_{kind}_{'_'.join(names)}"
+        self.history.record_batch(key, (kind, names, values))
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         margin = y_pred["reward_a"] - y_pred["reward_b"]
@@ -490,21 +494,23 @@ class RewardNet(NeuralNet):
         loss = pair_mean(weight * self.criterion_(margin, y_true), X)
         for term in self.loss_terms:
             loss = loss + term(self, y_pred, y_true, X, training)
-        prefix = "train" if training else "valid"
-        self.history.record_batch(f"member_{prefix}_rows", ("rows", X["n_rows"]))
-        with torch.no_grad():
-            self.record_mean("loss", loss, training)
-            predicted_a = (margin > 0).to(y_true.dtype)
-            agreement = predicted_a * y_true + (1 - predicted_a) * (1 - y_true)
-            self.record_sum("agreement", (weight * agreement).sum(-1), training)
-            self.record_sum("weight", weight.sum(-1), training)
-            if training:  # TRL's reward statistics: margin of the preferred side
-                self.record_mean(
-                    "margin", pair_mean((2 * y_true - 1) * margin, X), training
-                )
-                rewards = torch.cat([y_pred["reward_a"], y_pred["reward_b"]], -1)
-                self.record_mean("reward_mean", rewards.mean(-1), training)
-                self.record_mean("reward_sq", (rewards**2).mean(-1), training)
+        with torch.no_grad():  # few kernels: each costs a few µs per step
+            self._record(training, "mean", ("loss",), loss.detach()[None])
+            reward_a, reward_b = y_pred["reward_a"], y_pred["reward_b"]
+            parts = [weight * torch.where(margin > 0, y_true, 1 - y_true), weight]
+            names = ("agreement", "weight", "rows")
+            if training:  # TRL's reward statistics; the margin of the preferred side
+                parts += [
+                    torch.addcmul(-margin, y_true, margin, value=2),
+                    reward_a + reward_b,
+                    reward_a * reward_a + reward_b * reward_b,
+                ]
+                names += ("margin", "reward_sum", "reward_squares")
+            parts = torch.stack(parts)
+            if "mask" in X:  # padded rows count for nothing
+                parts = parts * X["mask"]
+            sums = torch.cat([parts[:2].sum(-1), X["n_rows"][None], parts[2:].sum(-1)])
+            self._record(training, "sum", names, sums)
         # the members share no parameter: each gets the gradient of its own loss
         return loss.sum()
 
@@ -525,41 +531,49 @@ class MemberScores(Callback):
     """
 
     def on_epoch_end(self, net, **kwargs):
-        row = net.history[-1]
-        stats = {}
-        for batch in row["batches"]:
+        entries = {}
+        for batch in net.history[-1]["batches"]:
             for key in [k for k in batch if k.startswith("member_")]:
-                stats.setdefault(key.removeprefix("member_"), []).append(batch.pop(key))
-        if not stats:
+                entries.setdefault(key, []).append(batch.pop(key))
+        if not entries:
             return
-        keys = list(stats)
-        # one transfer for the epoch: every statistic of every batch, flattened
-        stacked = [
-            torch.stack([v.to(torch.float64) for _, v in stats[k]]) for k in keys
-        ]
-        host = torch.cat([t.flatten() for t in stacked]).cpu().numpy()
-        parts = np.split(host, np.cumsum([t.numel() for t in stacked])[:-1])
-        values = {
-            k: part.reshape(t.shape)
-            for k, part, t in zip(keys, parts, stacked, strict=True)
-        }
-        kinds = {k: stats[k][0][0] for k in keys}
+        # one transfer for the epoch: every statistic of every batch
+        stacked = {k: torch.stack([v[2] for v in e]) for k, e in entries.items()}
+        flat = torch.cat([t.flatten().to(torch.float64) for t in stacked.values()])
+        parts = np.split(
+            flat.cpu().numpy(), np.cumsum([t.numel() for t in stacked.values()])[:-1]
+        )
         for prefix in ("train", "valid"):
-            if f"{prefix}_rows" not in values:
+            found = {
+                k: (entries[k][0], part.reshape(stacked[k].shape))
+                for k, part in zip(stacked, parts, strict=True)
+                if k.startswith(f"member_{prefix}_")
+            }
+            if not found:
                 continue
-            rows = values.pop(f"{prefix}_rows")
+            rows = next(
+                v[:, names.index("rows")]
+                for (kind, names, _), v in found.values()
+                if "rows" in names
+            )
             totals = {}
-            for key in [k for k in values if k.startswith(f"{prefix}_")]:
-                value = values.pop(key)
-                if kinds[key] == "mean":
-                    totals[key] = (value * rows).sum(0) / np.maximum(rows.sum(0), 1)
-                else:
-                    totals[key] = value.sum(0)
+            for (kind, names, _), values in found.values():
+                for i, name in enumerate(names):
+                    if kind == "mean":  # batch means, weighted by the batch's rows
+                        total = (values[:, i] * rows).sum(0) / np.maximum(
+                            rows.sum(0), 1
+                        )
+                    else:
+                        total = values[:, i].sum(0)
+                    totals[f"{prefix}_{name}"] = total
+            n_rows = np.maximum(totals.pop(f"{prefix}_rows"), 1)
             agreement = totals.pop(f"{prefix}_agreement")
             totals[f"{prefix}_acc"] = agreement / totals.pop(f"{prefix}_weight")
-            if f"{prefix}_reward_sq" in totals:
-                square = totals.pop(f"{prefix}_reward_sq")
-                mean = totals[f"{prefix}_reward_mean"]
+            if f"{prefix}_margin" in totals:
+                totals[f"{prefix}_margin"] /= n_rows
+                mean = totals.pop(f"{prefix}_reward_sum") / (2 * n_rows)
+                square = totals.pop(f"{prefix}_reward_squares") / (2 * n_rows)
+                totals[f"{prefix}_reward_mean"] = mean
                 totals[f"{prefix}_reward_std"] = np.sqrt(
                     np.maximum(square - mean**2, 0)
                 )
@@ -600,7 +614,7 @@ class MemberCheckpoint(Callback):
         self.diverged_epochs_ = [None] * M
         self.stopped_ = [False] * M
         self.misses_ = [0] * M
-        self.weights_ = [p.detach().clone() for p in net.module_.stacked]
+        self.weights_ = [p.detach().clone() for p in net.module_.stacked_parameters()]
 
     def on_epoch_end(self, net, **kwargs):
         row, epoch = net.history[-1], net.history[-1]["epoch"]
@@ -620,7 +634,9 @@ class MemberCheckpoint(Callback):
                 self.misses_[k] += 1
                 self.stopped_[k] = self.misses_[k] == self.patience[k]
         with torch.no_grad():
-            for kept, stacked in zip(self.weights_, net.module_.stacked, strict=True):
+            for kept, stacked in zip(
+                self.weights_, net.module_.stacked_parameters(), strict=True
+            ):
                 kept[improved] = stacked[improved]
         net.history.record("kept", [k in improved for k in range(len(self.best_))])
         if all(self.stopped_):
@@ -628,7 +644,9 @@ class MemberCheckpoint(Callback):
 
     def on_train_end(self, net, **kwargs):
         with torch.no_grad():
-            for kept, stacked in zip(self.weights_, net.module_.stacked, strict=True):
+            for kept, stacked in zip(
+                self.weights_, net.module_.stacked_parameters(), strict=True
+            ):
                 stacked.copy_(kept)
 
 

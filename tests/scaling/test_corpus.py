@@ -100,7 +100,7 @@ def test_an_interrupted_job_resumes_with_the_same_bits(bert, reference, tmp_path
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    _corpus.embed_shard = dies_on_the_fourth_shard
+    _shards.embed_shard = dies_on_the_fourth_shard
     try:
         with pytest.raises(KeyboardInterrupt):
             here(bert, tmp_path)
@@ -198,9 +198,10 @@ def test_cluster_run_equals_the_single_process_run_bit_for_bit(
 
 def _kill_on_third_shard():
     """Installed in one worker: its third shard kills the process outright."""
-    from skpref.distributed import _corpus
+    # where the task's function is defined: the scheduler sends it by that name
+    from skpref.embeddings import _shards
 
-    original = _corpus.embed_shard
+    original = _shards.embed_shard
     calls = []
 
     def dies(*args, **kwargs):
@@ -209,7 +210,7 @@ def _kill_on_third_shard():
             os.kill(os.getpid(), signal.SIGKILL)
         return original(*args, **kwargs)
 
-    _corpus.embed_shard = dies
+    _shards.embed_shard = dies
     return os.getpid()
 
 

@@ -102,7 +102,7 @@ def test_a_missing_extra_is_named(
     from skpref.distributed import DaskExecutor, dask_client
 
     with pytest.raises(ModuleNotFoundError, match=r"skpref\[distributed\]"):
-        DaskExecutor(object())([])
+        DaskExecutor(object())([], None)
     with pytest.raises(ModuleNotFoundError, match=r"skpref\[distributed\]"):
         with dask_client(n_workers=1):
             pass
