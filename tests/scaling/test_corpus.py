@@ -100,7 +100,7 @@ def test_an_interrupted_job_resumes_with_the_same_bits(bert, reference, tmp_path
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    _shards.embed_shard = dies_on_the_fourth_shard
+    _corpus.embed_shard = dies_on_the_fourth_shard
     try:
         with pytest.raises(KeyboardInterrupt):
             here(bert, tmp_path)
