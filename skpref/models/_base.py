@@ -11,24 +11,24 @@ from sklearn.utils.validation import check_is_fitted
 
 from skpref.metrics import pairwise_accuracy_score
 from skpref.models import _engine
-from skpref.models._inputs import (
-    check_fit_target,
-    check_score_target,
-    check_weights,
-    fit_objectives,
-    float32_pairs,
-    load_module_state,
-    single_responses,
-    validation_arrays,
-)
 from skpref.utils import (
     Interval,
+    Seeds,
     StrOptions,
+    check_fit_target,
     check_objective_ids,
     check_pair_width,
+    check_score_target,
+    check_weights,
     fit_context,
+    float32_pairs,
+    holdout,
+    n_objectives,
+    objective_names,
     resolve_device,
+    single_responses,
     validate_parameter_constraints,
+    validation_arrays,
 )
 
 #: Rows per chunk of prediction (at least ``batch_size``).
@@ -45,6 +45,24 @@ MLP_PARAMETER_CONSTRAINTS = {
 
 #: Parameter and attribute descriptions shared by the reward models' docstrings.
 SHARED_DOCS = {
+    "%(multihead_parameters)s": """\
+n_objectives : int or None, default=None
+        Number of objectives ``K`` (heads). ``None`` takes the number of ids seen in
+        training, which must then be exactly ``0..K-1``; set it when an objective
+        may be absent from training.
+    objective_categories : array-like of str or None, default=None
+        Names of the objectives in id order (id ``k`` is ``objective_categories[k]``),
+        e.g. ``skpref.datasets.OBJECTIVES``: the coding of the pipeline's embedder.
+        It fixes ``K`` and lets :func:`skpref.reward_function` check that a name
+        picks the right head. ``None``: ids only.
+    hidden_dim : int, default=512
+        Width of the encoder's hidden layers (paper: 512).
+    latent_dim : int, default=512
+        Width of the shared latent representation ``z = g(e)`` (paper: 512).
+    n_layers : int, default=3
+        Number of GELU layers of the encoder ``g`` (paper: 3).
+    head_hidden_dim : int, default=512
+        Hidden width of each objective's 1-hidden-layer reward head (paper: 512).""",
     "%(training_parameters)s": """\
     max_epochs : int, default=10
         Number of passes over the training pairs (paper: 10).
@@ -118,11 +136,12 @@ SHARED_DOCS = {
 def shared_docs(cls):
     """Write the shared descriptions into a class's docstring, where it is defined.
 
-    A class docstring names them ``%(training_parameters)s`` and
-    ``%(fitted_attributes)s`` (numpydoc sections, indented by four spaces).
+    A class docstring names them ``%(training_parameters)s``,
+    ``%(fitted_attributes)s`` and ``%(multihead_parameters)s`` (numpydoc
+    sections, indented by four spaces).
     """
     for placeholder, text in SHARED_DOCS.items():
-        cls.__doc__ = cls.__doc__.replace(placeholder, text)
+        cls.__doc__ = cls.__doc__.replace(placeholder, text.lstrip())
     return cls
 
 
@@ -334,7 +353,7 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
             X.shape[1], with_objective=self._with_objective, owner=owner
         )
         fit_objectives(self, X[rows, -1] if self._with_objective else None)
-        seeds = _engine.Seeds.from_random_state(self.random_state)
+        seeds = Seeds.from_random_state(self.random_state)
         self.device_ = resolve_device(self.device, owner=owner)
         if valid_rows is None:
             kept, train, valid = self._split(y, weight, rows, seeds)
@@ -359,7 +378,7 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         """
         kept = rows[weight[rows] > 0]
         fraction = self.validation_fraction or 0
-        return (kept, *_engine.holdout(y, kept, fraction, seeds.split))
+        return (kept, *holdout(y, kept, fraction, seeds.split))
 
     def _fit_inputs(self, X, covariates):
         """Return the named per-pair inputs of the fit besides ``X`` (none here)."""
@@ -571,3 +590,51 @@ def _weighted(rows, weight, scaled_over):
 def _to_numpy(batches):
     """Concatenate per-batch outputs on the device; one copy to the host, float64."""
     return torch.cat(batches).cpu().numpy().astype(np.float64)
+
+
+def fit_objectives(model, column):
+    """Set ``objective_categories_`` and ``n_objectives_`` of a fit on ``column``.
+
+    ``column`` holds the objective ids of the training pairs; None (a model
+    without an objective column) removes those attributes, so that a refit after
+    ``with_objective`` was switched off keeps no stale K.
+    """
+    owner = type(model).__name__
+    declared = model._declared_n_objectives()
+    if column is None:
+        for name in ("n_objectives_", "objective_categories_"):
+            model.__dict__.pop(name, None)
+        return
+    ids = check_objective_ids(column, owner=owner)
+    names, declared = objective_names(model.objective_categories, declared, owner=owner)
+    model.objective_categories_ = names
+    model.n_objectives_ = n_objectives(
+        ids,
+        declared,
+        owner=owner,
+        declared_by=None if names is None else f"objective_categories={names.tolist()}",
+    )
+    model._check_objectives(ids)
+
+
+def load_module_state(module, state, *, owner):
+    """Load a saved ``state_dict`` into ``module``, naming any tensor that differs."""
+    expected = module.state_dict()
+    name = type(owner).__name__
+    if set(state) != set(expected):
+        missing = sorted(set(expected) - set(state))
+        extra = sorted(set(state) - set(expected))
+        raise ValueError(
+            f"{name}: the saved weights do not match the network built from the "
+            f"saved parameters (missing {missing[:3]}, unexpected {extra[:3]}). "
+            "The file was written by a different model or skpref version."
+        )
+    for key, tensor in state.items():
+        if tuple(tensor.shape) != tuple(expected[key].shape):
+            raise ValueError(
+                f"{name}: the saved weight {key!r} has shape {tuple(tensor.shape)} "
+                f"but the network built from the saved parameters expects "
+                f"{tuple(expected[key].shape)}. The parameters and weights of the "
+                "file disagree: it is corrupt or was edited."
+            )
+    module.load_state_dict(state)

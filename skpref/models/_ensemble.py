@@ -9,23 +9,19 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from skpref.models._base import BaseRewardModel, PairClassifierMixin
-from skpref.models._engine import (
-    Seeds,
-    fit_together,
-    member_random_states,
-    random_state_generator,
-)
-from skpref.models._inputs import (
-    check_fit_target,
-    check_weights,
-    float32_pairs,
-    single_responses,
-)
+from skpref.models._engine import fit_together
 from skpref.utils import (
     Interval,
+    Seeds,
+    check_fit_target,
     check_objective_ids,
+    check_weights,
     fit_context,
+    float32_pairs,
+    member_random_states,
     n_objectives,
+    random_state_generator,
+    single_responses,
 )
 
 

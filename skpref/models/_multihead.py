@@ -24,23 +24,7 @@ class MultiheadRewardModel(BaseRewardModel):
 
     Parameters
     ----------
-        n_objectives : int or None, default=None
-        Number of objectives ``K`` (heads). ``None`` takes the number of ids seen in
-        training, which must then be exactly ``0..K-1``; set it when an objective
-        may be absent from training.
-    objective_categories : array-like of str or None, default=None
-        Names of the objectives in id order (id ``k`` is ``objective_categories[k]``),
-        e.g. ``skpref.datasets.OBJECTIVES``: the coding of the pipeline's embedder.
-        It fixes ``K`` and lets :func:`skpref.reward_function` check that a name
-        picks the right head. ``None``: ids only.
-    hidden_dim : int, default=512
-        Width of the encoder's hidden layers (paper: 512).
-    latent_dim : int, default=512
-        Width of the shared latent representation ``z = g(e)`` (paper: 512).
-    n_layers : int, default=3
-        Number of GELU layers of the encoder ``g`` (paper: 3).
-    head_hidden_dim : int, default=512
-        Hidden width of each objective's 1-hidden-layer reward head (paper: 512).
+    %(multihead_parameters)s
     %(training_parameters)s
 
     Attributes

@@ -1,12 +1,13 @@
 """Validation helpers shared by every skpref component.
 
-This is the one package whose helpers the others import: pair arrays and labels,
-the objective coding, the ``<name>_a | <name>_b`` columns of covariates, texts, the
-device and the Hugging Face Hub settings. It also re-exports scikit-learn's
-declarative parameter validation (``Interval``, ``StrOptions``, ``HasMethods``,
-``RealNotInt``, ``validate_params``, ``validate_parameter_constraints``,
-``fit_context``) and ``num_samples``, which are private in scikit-learn: skpref
-reaches them here only, so that a change upstream is mended in one place.
+This is the one package whose helpers the others import: pair arrays, labels and
+sample weights, the seeding scheme of fits and their holdout, the objective coding,
+the ``<name>_a | <name>_b`` columns of covariates, texts, the device and the
+Hugging Face Hub settings. It also re-exports scikit-learn's declarative parameter
+validation (``Interval``, ``StrOptions``, ``HasMethods``, ``RealNotInt``,
+``validate_params``, ``validate_parameter_constraints``, ``fit_context``) and
+``num_samples``, which are private in scikit-learn: skpref reaches them here only,
+so that a change upstream is mended in one place.
 """
 
 from skpref.utils._columns import pair_column_stems
@@ -21,6 +22,21 @@ from skpref.utils._objectives import (
     n_objectives,
     objective_coding,
     objective_names,
+)
+from skpref.utils._pair_inputs import (
+    check_fit_target,
+    check_score_target,
+    check_weights,
+    float32_pairs,
+    single_responses,
+    torch_ready,
+    validation_arrays,
+)
+from skpref.utils._seeds import (
+    Seeds,
+    holdout,
+    member_random_states,
+    random_state_generator,
 )
 from skpref.utils._texts import check_text_list, check_texts
 from skpref.utils._validation import (
@@ -43,27 +59,38 @@ __all__ = [
     "HasMethods",
     "Interval",
     "RealNotInt",
+    "Seeds",
     "StrOptions",
     "check_both_labels",
     "check_factor_pair",
+    "check_fit_target",
     "check_objective_categories",
     "check_objective_ids",
     "check_pair_labels",
     "check_pair_target",
     "check_pair_width",
+    "check_score_target",
     "check_text_list",
     "check_texts",
+    "check_weights",
     "encode_objective_and_prompt_type",
     "encode_objectives",
     "fit_context",
+    "float32_pairs",
+    "holdout",
+    "member_random_states",
     "n_objectives",
     "num_samples",
     "objective_coding",
     "objective_names",
     "offline_mode",
     "pair_column_stems",
+    "random_state_generator",
     "resolve_device",
+    "single_responses",
     "split_pairs",
+    "torch_ready",
     "validate_parameter_constraints",
     "validate_params",
+    "validation_arrays",
 ]

@@ -11,7 +11,7 @@ from sklearn.base import clone
 from skpref import AdversarialRewardModel, BTLRewardRegressor, MultiheadRewardModel
 from skpref.models import _engine, fit_together
 from skpref.models._engine import MemberBatches, MemberData, PairData, Rows
-from skpref.models._inputs import float32_pairs
+from skpref.utils import float32_pairs
 from tests.estimator_registry import (
     SMALL_ADVERSARY,
     SMALL_HEADS,

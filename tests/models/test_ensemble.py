@@ -20,7 +20,7 @@ from skpref import (
     MultiheadRewardModel,
     RewardEnsemble,
 )
-from skpref.models._engine import Seeds, holdout
+from skpref.utils import Seeds, holdout
 from tests.estimator_registry import SMALL_HEADS, SMALL_NET, pair_data_for
 
 QUICK = {**SMALL_NET, "max_epochs": 5}

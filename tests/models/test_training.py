@@ -11,8 +11,8 @@ from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
 from skpref import BTLRewardRegressor
-from skpref.models._engine import RewardNet, Seeds, check_training_health, holdout
-from skpref.utils import n_objectives
+from skpref.models._engine import RewardNet, check_training_health
+from skpref.utils import Seeds, holdout, n_objectives
 from tests.estimator_registry import SMALL_NET, pair_data_for
 
 QUICK = {**SMALL_NET, "max_epochs": 3}

@@ -1,4 +1,4 @@
-"""Inputs of the reward models: pair arrays, labels, weights, objectives, weights files.
+"""Inputs of the reward models: pair arrays, labels and sample weights.
 
 Pair arrays are validated to float32 (see :ref:`data_format`). Labels are hard
 (``y = 1``: response a preferred, ``y = 0``: b preferred) or soft (``y`` in
@@ -10,13 +10,8 @@ from numbers import Real
 import numpy as np
 from sklearn.utils.validation import check_array, validate_data
 
-from skpref.utils import (
-    check_both_labels,
-    check_objective_ids,
-    check_pair_labels,
-    n_objectives,
-    objective_names,
-)
+from skpref.utils._objectives import check_objective_ids
+from skpref.utils._validation import check_both_labels, check_pair_labels
 
 
 def float32_pairs(estimator, X, y="no_validation", reset=True):
@@ -143,51 +138,3 @@ def check_weights(sample_weight, n_pairs, *, owner, method="fit"):
 def _describe(value):
     text = repr(value)
     return text if len(text) <= 60 else f"{type(value).__name__} {text[:50]}..."
-
-
-def fit_objectives(model, column):
-    """Set ``objective_categories_`` and ``n_objectives_`` of a fit on ``column``.
-
-    ``column`` holds the objective ids of the training pairs; None (a model
-    without an objective column) removes those attributes, so that a refit after
-    ``with_objective`` was switched off keeps no stale K.
-    """
-    owner = type(model).__name__
-    declared = model._declared_n_objectives()
-    if column is None:
-        for name in ("n_objectives_", "objective_categories_"):
-            model.__dict__.pop(name, None)
-        return
-    ids = check_objective_ids(column, owner=owner)
-    names, declared = objective_names(model.objective_categories, declared, owner=owner)
-    model.objective_categories_ = names
-    model.n_objectives_ = n_objectives(
-        ids,
-        declared,
-        owner=owner,
-        declared_by=None if names is None else f"objective_categories={names.tolist()}",
-    )
-    model._check_objectives(ids)
-
-
-def load_module_state(module, state, *, owner):
-    """Load a saved ``state_dict`` into ``module``, naming any tensor that differs."""
-    expected = module.state_dict()
-    name = type(owner).__name__
-    if set(state) != set(expected):
-        missing = sorted(set(expected) - set(state))
-        extra = sorted(set(state) - set(expected))
-        raise ValueError(
-            f"{name}: the saved weights do not match the network built from the "
-            f"saved parameters (missing {missing[:3]}, unexpected {extra[:3]}). "
-            "The file was written by a different model or skpref version."
-        )
-    for key, tensor in state.items():
-        if tuple(tensor.shape) != tuple(expected[key].shape):
-            raise ValueError(
-                f"{name}: the saved weight {key!r} has shape {tuple(tensor.shape)} "
-                f"but the network built from the saved parameters expects "
-                f"{tuple(expected[key].shape)}. The parameters and weights of the "
-                "file disagree: it is corrupt or was edited."
-            )
-    module.load_state_dict(state)
