@@ -7,9 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
 
-from skpref import AdversarialRewardModel, BTLRewardRegressor, MultiheadRewardModel
-from skpref.models import _engine, fit_together
+from skpref import (
+    AdversarialRewardModel,
+    BTLRewardRegressor,
+    MultiheadRewardModel,
+    RewardEnsemble,
+)
+from skpref.models import LossTerm, _engine, fit_together
 from skpref.models._engine import MemberBatches, MemberData, PairData, Rows
 from skpref.utils import float32_pairs
 from tests.estimator_registry import (
@@ -294,3 +300,68 @@ def test_the_progress_bar_is_full_when_every_member_stops_early():
     fit_together(members, [(X, y, weight)] * 2, progress=bar)
     assert max(m.n_epochs_ for m in members) < 30  # stopped before max_epochs
     assert bar.total == bar.n == 30
+
+
+# -- one engine: a fit is a stack of one; threads, history, progress ---------------
+
+
+def test_a_single_fit_is_a_stack_of_one_and_its_history_is_its_view():
+    model = clone(MODELS["Adversarial"]).set_params(max_epochs=3)
+    X, y, weight = soft_weighted(model, n_pairs=120)
+    model.fit(X, y, sample_weight=weight)
+    assert (
+        model.net_.module_.n_members == 1 and model.net_.module_.single is model.module_
+    )
+    row = model.net_.history[-1]
+    assert row["valid_acc"] == [model.history_["valid_acc"].iloc[-1]]
+    for column in (
+        "train_acc",
+        "train_margin",
+        "train_reward_mean",
+        "train_reward_std",
+    ):
+        assert np.isfinite(model.history_[column]).all()
+    assert model.history_["kept"].iloc[model.best_epoch_ - 1]
+
+
+def test_the_ensembles_history_has_every_members_columns():
+    member = clone(MODELS["BTL"]).set_params(max_epochs=4, patience=1)
+    X, y, weight = soft_weighted(member, n_pairs=200)
+    ensemble = RewardEnsemble(member, n_members=3, random_state=0).fit(X, y)
+    assert list(ensemble.history_["valid_acc"].columns) == [0, 1, 2]
+    for k, fitted in enumerate(ensemble.members_):
+        own = ensemble.history_.xs(k, axis=1, level="member").iloc[: fitted.n_epochs_]
+        assert_array_equal(own["valid_acc"], fitted.history_["valid_acc"])
+
+
+def test_fits_run_on_n_threads_and_restore_torchs_setting():
+    before = torch.get_num_threads()
+    seen = []
+    model = clone(MODELS["BTL"]).set_params(max_epochs=1)
+    X, y, weight = soft_weighted(model, n_pairs=60)
+
+    class Threads(LossTerm):  # records the threads of every training step
+        def __call__(self, net, y_pred, y_true, batch, training):
+            seen.append(torch.get_num_threads())
+            return torch.zeros_like(batch["n_rows"])
+
+    class Probe(BTLRewardRegressor):
+        def _loss_terms(self):
+            return (Threads(),)
+
+    Probe(**model.get_params()).fit(X, y)
+    assert seen and set(seen) == {1} and torch.get_num_threads() == before
+    seen.clear()
+    Probe(**{**model.get_params(), "n_threads": 2}).fit(X, y)
+    assert set(seen) == {2} and torch.get_num_threads() == before
+
+
+def test_verbose_prints_every_epoch_inside_a_search(capsys):
+    model = clone(MODELS["BTL"]).set_params(max_epochs=2, verbose=1)
+    X, y, _ = soft_weighted(model, n_pairs=120)
+    y = (y > 0.5).astype(int)
+    GridSearchCV(model, {"lr": [1e-2, 1e-3]}, cv=2).fit(X, y)
+    lines = [line for line in capsys.readouterr().out.splitlines() if "epoch" in line]
+    # 2 values x 2 folds + the refit, 2 epochs each
+    assert len(lines) == 5 * 2
+    assert all("train_loss" in line and "valid_acc" in line for line in lines)
