@@ -208,7 +208,9 @@ def fit_groups(groups, show_progress=False):
     if show_progress and together:
         from tqdm.auto import tqdm
 
-        bar = tqdm(desc=f"training {len(together)} models", unit="epoch", leave=False)
+        n = len(together)
+        desc = f"training {n} model{'s' if n != 1 else ''}"
+        bar = tqdm(desc=desc, unit="epoch", leave=False)
     start = time.perf_counter()
     try:
         fit_together([model for _, _, model in together], data, progress=bar)
