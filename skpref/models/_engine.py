@@ -149,7 +149,9 @@ class PairData:
             self.X = torch.from_numpy(blocks[0])
             self.X = self.X.to(self.device) if resident else self.X
         elif resident and self.device.type != "cpu":  # block by block: no host copy
-            self.X = torch.empty((n_rows, n_columns), device=self.device)
+            self.X = torch.empty(
+                (n_rows, n_columns), dtype=torch.float32, device=self.device
+            )
             start = 0
             for block in blocks:
                 self.X[start : start + len(block)].copy_(torch.from_numpy(block))
@@ -319,12 +321,40 @@ class LossTerm:
     (shape ``(M,)``) from the module's outputs ``y_pred`` (a dict with at least
     ``"reward_a"`` and ``"reward_b"``, of shape ``(M, batch)``), the soft labels
     and the batch's named entries. A per-pair term weights its values by
-    ``batch["sample_weight"]`` and averages them with :func:`pair_mean`; it may
-    record statistics with :meth:`RewardNet.record_mean` and
-    :meth:`RewardNet.record_sum`, which become per-member columns of the
-    history. A model adds its terms in ``_loss_terms()``. Terms are compared by
-    value when models are grouped into stacks, so make them frozen dataclasses.
+    ``batch["sample_weight"]`` and averages them with :meth:`pair_mean`; it may
+    record statistics with ``net.record_mean(name, value, training)`` and
+    ``net.record_sum``, which become per-member columns of ``history_``
+    (``train_<name>``, ``valid_<name>``). A model adds its terms in
+    ``_loss_terms()``. Terms are compared by value when models are grouped into
+    stacks, so make them frozen dataclasses.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> from skpref import BTLRewardRegressor
+    >>> from skpref.datasets import make_latent_preferences
+    >>> from skpref.models import LossTerm
+    >>> @dataclass(frozen=True)
+    ... class RewardL2(LossTerm):
+    ...     weight: float
+    ...
+    ...     def __call__(self, net, y_pred, y_true, batch, training):
+    ...         squares = y_pred["reward_a"] ** 2 + y_pred["reward_b"] ** 2
+    ...         penalty = self.pair_mean(batch["sample_weight"] * squares, batch)
+    ...         net.record_mean("reward_l2", penalty, training)
+    ...         return self.weight * penalty
+    >>> class SmallRewards(BTLRewardRegressor):
+    ...     def _loss_terms(self):
+    ...         return (RewardL2(0.1),)
+    >>> data = make_latent_preferences(n_pairs=200, n_features=4, random_state=0)
+    >>> model = SmallRewards(hidden_dim=8, latent_dim=4, max_epochs=2,
+    ...                      random_state=0, device="cpu").fit(data.X, data.y)
+    >>> model.history_["train_reward_l2"].shape
+    (2,)
     """
+
+    #: Mean over the rows of a batch, skipping padded rows (:func:`pair_mean`).
+    pair_mean = staticmethod(pair_mean)
 
     def __call__(self, net, y_pred, y_true, batch, training):  # pragma: no cover
         raise NotImplementedError

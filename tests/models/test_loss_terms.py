@@ -17,7 +17,6 @@ from sklearn.model_selection import GridSearchCV
 
 from skpref import BTLRewardRegressor, RewardEnsemble
 from skpref.models import LossTerm, fit_together
-from skpref.models._engine import pair_mean
 from tests.estimator_registry import SMALL_NET, pair_data_for
 
 
@@ -29,7 +28,7 @@ class RewardL2(LossTerm):
 
     def __call__(self, net, y_pred, y_true, batch, training):
         squares = (y_pred["reward_a"] ** 2 + y_pred["reward_b"] ** 2) / 2
-        penalty = pair_mean(batch["sample_weight"] * squares, batch)
+        penalty = self.pair_mean(batch["sample_weight"] * squares, batch)
         net.record_mean("reward_l2", penalty, training)
         return self.weight * penalty
 
