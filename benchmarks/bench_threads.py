@@ -86,6 +86,8 @@ def _fit_seconds(model, X, y, repeats):
 
 
 def bench_sizes(sizes, threads, repeats, adversarial):
+    warm = make_latent_preferences(n_pairs=200, n_features=8, random_state=0)
+    BTLRewardRegressor(max_epochs=1, device="cpu").fit(warm.X, warm.y)  # warm-up
     rows = []
     for d, width, n_pairs in sizes:
         latent = make_latent_preferences(n_pairs=n_pairs, n_features=d, random_state=0)
