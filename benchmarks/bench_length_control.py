@@ -125,7 +125,7 @@ def latent_r2(model, features, target, train, test):
     def latents(rows):
         E = np.vstack([features[rows, :d], features[rows, d : 2 * d]])
         with torch.inference_mode():
-            Z = model.net_.module_.encoder(torch.as_tensor(E, dtype=torch.float32))
+            Z = model.module_.encoder(torch.as_tensor(E, dtype=torch.float32))
         return Z.numpy(), np.r_[target[rows, 0], target[rows, 1]]
 
     probe = RidgeCV(alphas=np.logspace(-3, 3, 7)).fit(*latents(train))
