@@ -46,10 +46,11 @@ SIZES = [  # (d, width, n_pairs)
 QUICK = [(384, 64, 2000), (384, 512, 2000), (4096, 512, 2000)]
 
 
-def _busy(stop):
+def _busy(stop, parent):
     torch.set_num_threads(1)
     a = torch.randn(256, 256)
-    while not stop.is_set():
+    # stops when told, or when the benchmark died without telling it
+    while not stop.is_set() and os.getppid() == parent:
         a = torch.tanh(a @ a)
 
 
@@ -63,7 +64,8 @@ class Contention:
         ctx = multiprocessing.get_context("spawn")
         self.stop = ctx.Event()
         self.workers = [
-            ctx.Process(target=_busy, args=(self.stop,)) for _ in range(self.n)
+            ctx.Process(target=_busy, args=(self.stop, os.getpid()), daemon=True)
+            for _ in range(self.n)
         ]
         for worker in self.workers:
             worker.start()
