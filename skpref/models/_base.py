@@ -86,9 +86,10 @@ n_objectives : int or None, default=None
     n_threads : int or None, default=None
         CPU threads torch uses in ``fit`` (and in the engine's fits of this
         model); torch's setting is restored afterwards. ``None``: one thread on
-        the CPU, where more threads gain little on two cores and lose up to ten
-        times under contention (parallel searches, a busy machine; see
-        :ref:`cpu_threads`); torch's own setting on an accelerator.
+        the CPU, where on two cores a second thread saves at most half of a
+        quiet fit and makes a fit 5 to 18 times slower under contention
+        (parallel searches, a busy machine; see :ref:`cpu_threads`); torch's own
+        setting on an accelerator.
     device : {"auto", "cpu", "cuda", "mps"} or str, default="auto"
         Torch device (``"cuda:1"`` also works); ``"auto"`` picks CUDA, then MPS,
         then the CPU. A device this machine lacks is a ``ValueError`` in ``fit``.
