@@ -214,3 +214,26 @@ def _digest(text, tensors):
         digest.update(f"{key}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
         digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()
+
+
+def load_module_state(module, state, *, owner):
+    """Load a saved ``state_dict`` into ``module``, naming any tensor that differs."""
+    expected = module.state_dict()
+    name = type(owner).__name__
+    if set(state) != set(expected):
+        missing = sorted(set(expected) - set(state))
+        extra = sorted(set(state) - set(expected))
+        raise ValueError(
+            f"{name}: the saved weights do not match the network built from the "
+            f"saved parameters (missing {missing[:3]}, unexpected {extra[:3]}). "
+            "The file was written by a different model or skpref version."
+        )
+    for key, tensor in state.items():
+        if tuple(tensor.shape) != tuple(expected[key].shape):
+            raise ValueError(
+                f"{name}: the saved weight {key!r} has shape {tuple(tensor.shape)} "
+                f"but the network built from the saved parameters expects "
+                f"{tuple(expected[key].shape)}. The parameters and weights of the "
+                "file disagree: it is corrupt or was edited."
+            )
+    module.load_state_dict(state)

@@ -9,6 +9,7 @@ from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from skpref._persistence import load_module_state, save
 from skpref.metrics import pairwise_accuracy_score
 from skpref.models import _engine
 from skpref.utils import (
@@ -229,8 +230,6 @@ class PairClassifierMixin(ClassifierMixin):
         path : pathlib.Path
             The file written.
         """
-        from skpref._persistence import save
-
         return save(self, path)
 
     def __sklearn_tags__(self):
@@ -616,26 +615,3 @@ def fit_objectives(model, column):
         declared_by=None if names is None else f"objective_categories={names.tolist()}",
     )
     model._check_objectives(ids)
-
-
-def load_module_state(module, state, *, owner):
-    """Load a saved ``state_dict`` into ``module``, naming any tensor that differs."""
-    expected = module.state_dict()
-    name = type(owner).__name__
-    if set(state) != set(expected):
-        missing = sorted(set(expected) - set(state))
-        extra = sorted(set(state) - set(expected))
-        raise ValueError(
-            f"{name}: the saved weights do not match the network built from the "
-            f"saved parameters (missing {missing[:3]}, unexpected {extra[:3]}). "
-            "The file was written by a different model or skpref version."
-        )
-    for key, tensor in state.items():
-        if tuple(tensor.shape) != tuple(expected[key].shape):
-            raise ValueError(
-                f"{name}: the saved weight {key!r} has shape {tuple(tensor.shape)} "
-                f"but the network built from the saved parameters expects "
-                f"{tuple(expected[key].shape)}. The parameters and weights of the "
-                "file disagree: it is corrupt or was edited."
-            )
-    module.load_state_dict(state)
