@@ -53,6 +53,7 @@ def encode_pair_covariate(
     *,
     kind="auto",
     n_pairs=None,
+    fit_rows=None,
     owner="encode_pair_covariate",
     argument="name",
 ):
@@ -73,6 +74,11 @@ def encode_pair_covariate(
         ``"auto"``: numbers are continuous, anything else categorical.
     n_pairs : int or None, default=None
         The number of pairs expected (that of ``X``); None: any.
+    fit_rows : array-like of int or None, default=None
+        The pairs whose values fix the coding (the mean and scale of a
+        continuous covariate, the chance level), e.g. a model's training pairs
+        among all those given; None: all. The classes of a categorical
+        covariate are those of all the pairs.
     owner, argument : str
         Who asks and the argument that named the covariate, for the messages.
 
@@ -101,9 +107,10 @@ def encode_pair_covariate(
         )
     if kind == "auto":
         kind = "continuous" if values.dtype.kind in "iuf" else "categorical"
+    rows = slice(None) if fit_rows is None else np.asarray(fit_rows)
     if kind == "continuous":
-        return _continuous(name, values, owner)
-    return _categorical(name, values, owner)
+        return _continuous(name, values, rows, owner)
+    return _categorical(name, values, rows, owner)
 
 
 def _values(name, covariates, owner, argument):
@@ -149,7 +156,7 @@ def _column_pair(frame, a, b):
     return np.column_stack([frame[a].to_numpy(), frame[b].to_numpy()])
 
 
-def _continuous(name, values, owner):
+def _continuous(name, values, rows, owner):
     try:
         values = values.astype(np.float64)
     except (TypeError, ValueError):
@@ -164,7 +171,7 @@ def _continuous(name, values, owner):
             f"{owner}: the covariate {name!r} is NaN or infinite for pair {row}; "
             "fill it or drop the pair."
         )
-    mean, scale = float(values.mean()), float(values.std())
+    mean, scale = float(values[rows].mean()), float(values[rows].std())
     if not scale > 1e-12 * max(1.0, abs(mean)):
         raise ValueError(
             f"{owner}: the covariate {name!r} is constant ({mean:g}) over the "
@@ -174,7 +181,7 @@ def _continuous(name, values, owner):
     return PairCovariate("continuous", side, mean=mean, scale=scale, chance=0.0)
 
 
-def _categorical(name, values, owner):
+def _categorical(name, values, rows, owner):
     missing = pd.isna(values)
     if missing.any():
         row = int(np.flatnonzero(missing.any(1))[0])
@@ -189,12 +196,14 @@ def _categorical(name, values, owner):
             f"{owner}: the categorical covariate {name!r} mixes kinds of values "
             "that cannot be ordered (e.g. numbers and strings); give it one kind."
         ) from None
-    if classes.size < 2:
+    side = codes.reshape(values.shape)
+    fitted = np.unique(side[rows])
+    if fitted.size < 2:
         raise ValueError(
             f"{owner}: the categorical covariate {name!r} takes the single value "
-            f"{classes[:1].tolist()[0]!r} on the pairs, so there is nothing to "
-            "learn from it; drop it."
+            f"{classes[fitted[:1]].tolist()[0]!r} on the pairs, so there is "
+            "nothing to learn from it; drop it."
         )
-    chance = float(np.bincount(codes).max() / codes.size)
-    side = codes.reshape(values.shape).astype(np.float32)
+    chance = float(np.bincount(side[rows].ravel()).max() / side[rows].size)
+    side = side.astype(np.float32)
     return PairCovariate("categorical", side, classes=classes, chance=chance)

@@ -242,7 +242,7 @@ class AdversarialRewardModel(MultiheadRewardModel):
             X, y, sample_weight, X_val=X_val, y_val=y_val, covariates=covariates
         )
 
-    def _fit_inputs(self, X, covariates):
+    def _fit_inputs(self, X, covariates, rows):
         self._check_layout(X)
         target = resolve_adversary_target(
             self.adversary_target,
@@ -250,6 +250,7 @@ class AdversarialRewardModel(MultiheadRewardModel):
             covariates,
             len(X),
             owner=type(self).__name__,
+            rows=rows,
         )
         self.adversary_target_ = self.adversary_target
         if target is None:  # the objective: its chance is set with the objectives
@@ -335,8 +336,13 @@ class AdversarialRewardModel(MultiheadRewardModel):
         return [("adversary_schedule", schedule)]
 
 
-def resolve_adversary_target(name, adversary_type, covariates, n_pairs, *, owner):
+def resolve_adversary_target(
+    name, adversary_type, covariates, n_pairs, *, owner, rows=None
+):
     """Return the adversary's coded covariate (None for the objective, read from X).
+
+    Its coding is fitted on the training pairs ``rows`` (None: all), so that a
+    model trained on some rows of ``X`` codes it as fitted alone on them.
 
     Examples
     --------
@@ -372,6 +378,7 @@ def resolve_adversary_target(name, adversary_type, covariates, n_pairs, *, owner
         name,
         kind=adversary_type,
         n_pairs=n_pairs,
+        fit_rows=rows,
         owner=owner,
         argument="adversary_target",
     )

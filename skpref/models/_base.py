@@ -347,7 +347,7 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         """
         owner = type(self).__name__
         rows = np.arange(len(X)) if rows is None else np.asarray(rows)
-        inputs = self._fit_inputs(X, covariates)
+        inputs = self._fit_inputs(X, covariates, rows)
         self.classes_ = np.array([0, 1])
         self.n_pair_features_ = check_pair_width(
             X.shape[1], with_objective=self._with_objective, owner=owner
@@ -380,8 +380,8 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         fraction = self.validation_fraction or 0
         return (kept, *holdout(y, kept, fraction, seeds.split))
 
-    def _fit_inputs(self, X, covariates):
-        """Return the named per-pair inputs of the fit besides ``X`` (none here)."""
+    def _fit_inputs(self, X, covariates, rows):
+        """Return the named per-pair inputs of a fit on ``X[rows]`` (none here)."""
         if covariates is not None:
             raise ValueError(
                 f"{type(self).__name__} got covariates, which only an "

@@ -510,6 +510,8 @@ class MemberScores(Callback):
                     else:
                         total = values[:, i].sum(0)
                     totals[f"{prefix}_{name}"] = total
+            # each member's own batches: those holding rows of it
+            totals[f"{prefix}_batch_count"] = (rows > 0).sum(0)
             n_rows = np.maximum(totals.pop(f"{prefix}_rows"), 1)
             agreement = totals.pop(f"{prefix}_agreement")
             totals[f"{prefix}_acc"] = agreement / totals.pop(f"{prefix}_weight")
@@ -777,6 +779,8 @@ def _stacks(plans):
             model.max_epochs,
             model.batch_size,
             model.device_,
+            model.n_threads,
+            bool(model.verbose),
             plan.valid is not None,
             math.ceil(len(plan.train) / model.batch_size),
         )

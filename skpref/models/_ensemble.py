@@ -170,8 +170,9 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         covariates : DataFrame or array-like, default=None
             For adversarial members with a covariate ``adversary_target``: the
             covariate's values, as in :meth:`AdversarialRewardModel.fit`. Every
-            member gets all of them (with ``bootstrap=True``, a continuous
-            covariate is standardised over all the pairs, not per sample).
+            member gets all of them and codes them on its own training pairs (with
+            ``bootstrap=True``, a continuous covariate is standardised over each
+            member's sample, as a fit alone on it does).
 
         Returns
         -------

@@ -303,8 +303,10 @@ class MemberStack(nn.Module):
 
     @torch.no_grad()
     def member(self, k, module):
-        """Copy member ``k``'s parameters into ``module`` (same architecture)."""
+        """Copy member ``k``'s parameters and buffers into ``module`` (same kind)."""
         names = [name for name, _ in module.named_parameters()]
         for name, stacked in zip(names, self.stacked_parameters(), strict=True):
             module.get_parameter(name).copy_(stacked[k])
+        for name, buffer in module.named_buffers():
+            buffer.copy_(self.stacked_buffer(name)[k])
         return module

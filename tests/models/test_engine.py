@@ -365,3 +365,63 @@ def test_verbose_prints_every_epoch_inside_a_search(capsys):
     # 2 values x 2 folds + the refit, 2 epochs each
     assert len(lines) == 5 * 2
     assert all("train_loss" in line and "valid_acc" in line for line in lines)
+
+
+@pytest.mark.parametrize("kind", ["continuous", "categorical"])
+def test_a_covariate_is_coded_on_the_members_rows_as_alone(kind):
+    model = AdversarialRewardModel(
+        **{**SMALL_ADVERSARY, "max_epochs": 3},
+        adversary_target="length",
+        with_objective=False,
+    )
+    data = pair_data_for(BTLRewardRegressor(), n_pairs=240)
+    X = float32_pairs(clone(model), data.X)
+    rng = np.random.RandomState(0)
+    if kind == "continuous":
+        covariate = rng.gamma(2, 50, size=(240, 2))
+    else:
+        covariate = rng.randint(0, 3, size=(240, 2)).astype(str)
+    rows = np.arange(60, 240)
+    alone = clone(model).fit(X[rows], data.y[rows], covariates=covariate[rows])
+    (member,) = fit_together(
+        [clone(model)], [(X, data.y, None)], rows=[rows], covariates=[covariate]
+    )
+    for name in ("adversary_mean_", "adversary_scale_", "discriminator_chance_"):
+        assert getattr(member, name) == getattr(alone, name)
+    assert_allclose(
+        member.history_["train_adv_loss"], alone.history_["train_adv_loss"], rtol=1e-4
+    )
+
+
+def test_models_of_other_threads_or_verbosity_train_in_stacks_of_their_own():
+    model = clone(MODELS["BTL"]).set_params(max_epochs=1)
+    X, y, weight = soft_weighted(model, n_pairs=100)
+    models = [
+        clone(model),
+        clone(model).set_params(n_threads=2),
+        clone(model).set_params(verbose=1),
+    ]
+    fit_together(models, [(X, y, weight)] * 3)
+    assert len({id(m.net_) for m in models}) == 3
+
+
+def test_a_members_batch_counts_are_its_own():
+    model = clone(MODELS["BTL"]).set_params(max_epochs=2, batch_size=32)
+    X, y, weight = soft_weighted(model, n_pairs=240)
+    rows = [np.arange(190), np.arange(180)]
+    valid = [np.arange(190, 240), np.arange(180, 200)]  # 2 and 1 batches
+    members = [clone(model).set_params(random_state=s) for s in (1, 2)]
+    fit_together(members, [(X, y, weight)] * 2, rows=rows, valid_rows=valid)
+    assert members[0].net_ is members[1].net_
+    assert members[0].history_["valid_batch_count"].tolist() == [2, 2]
+    assert members[1].history_["valid_batch_count"].tolist() == [1, 1]
+    assert members[1].history_["train_batch_count"].tolist() == [6, 6]
+
+
+def test_a_stacked_adversarial_member_keeps_its_reversal_weight():
+    model = clone(MODELS["Adversarial"]).set_params(max_epochs=2)
+    X, y, weight = soft_weighted(model, n_pairs=120)
+    members = [clone(model).set_params(adversary_weight=w) for w in (0.5, 2.0)]
+    fit_together(members, [(X, y, weight)] * 2)
+    assert members[0].net_ is members[1].net_
+    assert [float(m.module_.reversal.weight) for m in members] == [0.5, 2.0]
