@@ -402,7 +402,8 @@ class RewardNet(NeuralNet):
     member's rewards of both responses; the criterion must be unreduced
     (``BCEWithLogitsLoss(reduction="none")``). Statistics of each batch are kept on
     the device and turned into per-member columns once per epoch by
-    :class:`MemberScores`, so training never waits on the device for them.
+    :class:`MemberScores`; skorch's loop itself reads each batch's total loss
+    (``loss.item()``), one wait on the device per step.
 
     Parameters
     ----------
@@ -853,9 +854,10 @@ def check_training_health(model, X, rows=None):
     """Raise or warn when the kept weights come from a failed fit.
 
     The fit trained on ``X[rows]`` (``rows`` None: all of ``X``); rows are indexed,
-    never copied whole. A NaN/inf loss before any usable epoch raises; a NaN/inf
-    loss later, a kept epoch whose training loss is over ten times chance, or
-    probabilities of exactly 0 or 1 on most training pairs warn with a
+    never copied whole. Kept weights that are not finite, or a NaN/inf loss
+    before any usable epoch, raise; a NaN/inf loss later, a kept epoch whose
+    training loss is over ten times chance, or probabilities of exactly 0 or 1
+    on most training pairs warn with a
     :class:`~sklearn.exceptions.ConvergenceWarning` saying what to do. The kind
     (``"non-finite"``, ``"diverged"``, ``"saturated"``; None without one) is kept
     as ``model.convergence_warning_`` for runs of many fits to count.
@@ -873,6 +875,12 @@ def check_training_health(model, X, rows=None):
         )
 
     diverged = model.diverged_epoch_
+    if not all(torch.isfinite(p).all() for p in model.module_.parameters()):
+        # the kept epoch's loss was finite, but a later step of it was not
+        raise ValueError(
+            f"{owner}: the weights of the kept epoch {model.best_epoch_} are NaN "
+            f"or infinite, though its loss was finite. {advice()}."
+        )
     if diverged is not None:
         if model.best_epoch_ == 0:
             raise ValueError(

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
@@ -101,6 +102,7 @@ def test_saturated_probabilities_warn(margin, warns, recwarn):
         n_pair_features_=1,
         best_epoch_=1,
         diverged_epoch_=None,
+        module_=torch.nn.Linear(1, 1),
         history_=pd.DataFrame({"train_loss": [0.01]}),
         _margins=lambda X: np.where(X[:, 0] > 0, margin, -margin),
     )
@@ -112,6 +114,24 @@ def test_saturated_probabilities_warn(margin, warns, recwarn):
     if warns:
         assert "100% of the predicted probabilities" in str(warned[0].message)
         assert "saturated" in str(warned[0].message)
+
+
+def test_kept_weights_that_are_not_finite_are_an_error():
+    # a kept epoch of finite loss whose last step made the weights NaN
+    module = torch.nn.Linear(1, 1)
+    with torch.no_grad():
+        module.weight.fill_(float("nan"))
+    model = SimpleNamespace(
+        lr=0.01,
+        n_pair_features_=1,
+        best_epoch_=2,
+        diverged_epoch_=None,
+        module_=module,
+        history_=pd.DataFrame({"train_loss": [0.5, 0.4]}),
+    )
+    X = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    with pytest.raises(ValueError, match="weights of the kept epoch 2 are NaN"):
+        check_training_health(model, X)
 
 
 def test_a_sound_fit_does_not_warn(latent, recwarn):
