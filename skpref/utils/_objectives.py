@@ -18,6 +18,8 @@ an error.
 """
 
 import difflib
+from collections.abc import KeysView
+from collections.abc import Set as AbstractSet
 
 import numpy as np
 import pandas as pd
@@ -120,7 +122,7 @@ def check_objective_categories(categories, *, owner, argument="objective_categor
     ------
     ValueError
         If the list is empty, not one-dimensional, holds something other than
-        non-empty strings, or repeats a name.
+        non-empty strings, or repeats a name, or is a set (unordered).
 
     Examples
     --------
@@ -131,6 +133,15 @@ def check_objective_categories(categories, *, owner, argument="objective_categor
         raise ValueError(
             f"{owner}: {argument} must be a list of objective names; got the single "
             f"string {categories!r}. Write [{categories!r}]."
+        )
+    if isinstance(categories, AbstractSet) and not isinstance(categories, KeysView):
+        # a set's order depends on the process (PYTHONHASHSEED): fit and serve, or
+        # two workers, would give the same name different ids
+        raise ValueError(
+            f"{owner}: {argument} must be an ordered list of objective names (id k "
+            f"is the k-th name); got a {type(categories).__name__}, whose order "
+            f"changes between processes. Write {sorted(map(str, categories))!r} or "
+            "the order you mean."
         )
     values = pd.Index(categories).to_numpy(dtype=object)
     if values.ndim != 1 or values.size == 0:

@@ -6,7 +6,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import skpref.utils
-from skpref.utils import n_objectives, objective_names
+from skpref import BTLRewardRegressor
+from skpref.utils import (
+    check_objective_categories,
+    n_objectives,
+    objective_coding,
+    objective_names,
+)
 
 
 def test_the_objective_coding_has_one_public_home():
@@ -55,3 +61,29 @@ def test_missing_ids_are_listed_and_a_declared_k_bounds_the_ids():
             owner="m",
             declared_by="objective_categories=['a', 'b']",
         )
+
+
+@pytest.mark.parametrize(
+    "unordered", [{"helpful", "harmless"}, frozenset({"helpful", "harmless"})]
+)
+def test_an_unordered_coding_is_refused_everywhere_a_coding_is_taken(unordered):
+    # a set's order depends on PYTHONHASHSEED: the same name could get two ids
+    with pytest.raises(ValueError, match="ordered list.*changes between processes"):
+        check_objective_categories(unordered, owner="m")
+    X = np.column_stack([np.eye(4)[[0, 1, 2, 3] * 10], np.arange(40) % 2])
+    y = np.arange(40) % 2
+    model = BTLRewardRegressor(
+        with_objective=True, objective_categories=unordered, max_epochs=1
+    )
+    with pytest.raises(ValueError, match="objective_categories must be an ordered"):
+        model.fit(X, y)
+    with pytest.raises(ValueError, match="ordered list"):
+        objective_coding(["helpful"], unordered, owner="m")
+
+
+def test_dict_keys_keep_their_order_as_a_coding():
+    coding = {"helpful": 0, "harmless": 1}.keys()
+    assert check_objective_categories(coding, owner="m").tolist() == [
+        "helpful",
+        "harmless",
+    ]
