@@ -445,7 +445,10 @@ def main(argv=None, *, out=None):
         runs = [(name, "synthetic", "demo") for name in _DEMO_RHOS]
     else:
         runs = [(args.protocol, args.data, "quick" if args.quick else "full")]
-    plans = [(*_plan(args, *run, output), run[2]) for run in runs]
+    try:  # a missing model package or a bad setting is a usage error, not a trace
+        plans = [(*_plan(args, *run, output), run[2]) for run in runs]
+    except (ValueError, FileNotFoundError, ModuleNotFoundError) as err:
+        parser.error(str(err))
     with (
         torch_threads(args.threads),
         _cli_distributed.cluster_executor(args) as executor,

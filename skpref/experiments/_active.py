@@ -27,7 +27,7 @@ from skpref.active import (
     MarginSampling,
     RandomSampling,
 )
-from skpref.experiments._protocols import seeds_from
+from skpref.experiments._protocols import get_protocol, seeds_from
 from skpref.experiments._run import (
     accuracy,
     build_model,
@@ -345,6 +345,14 @@ def run_active_protocol(
         raise ValueError(
             f"{_OWNER}: config must be an ActiveConfig or None; got {config!r}."
         )
+    # the settings first: a bad one stops the run before the source is prepared
+    named = get_protocol(protocol, _OWNER)
+    if not named.active:
+        raise ValueError(
+            f"{_OWNER} runs the active protocols (active-positivity, "
+            f"active-confounding); got {named.name!r}. Use run_protocol for it."
+        )
+    strategies = _check_config(config, named)
     protocol, specs, rhos, n_seeds, draws = check_run(
         protocol,
         source,
@@ -354,17 +362,14 @@ def run_active_protocol(
         config.random_state,
         _OWNER,
     )
-    if not protocol.active:
-        raise ValueError(
-            f"{_OWNER} runs the active protocols (active-positivity, "
-            f"active-confounding); got {protocol.name!r}. Use run_protocol for it."
-        )
-    strategies = _check_config(config, protocol)
     if config.pool_rho is not None:
         source.check_rho(config.pool_rho)  # e.g. a synthetic latent pool at |rho| = 1
+    # what the rows of a draw depend on: not the draws made (rhos, n_seeds), so
+    # that more seeds or rhos reuse the draws already kept, nor the device
     keyed = dataclasses.replace(
-        config, device=None, models=specs, strategies=strategies
-    )
+        config, device=None, models=specs, strategies=strategies, rhos=None,
+        n_seeds=None,
+    )  # fmt: skip
     store = results_file(
         checkpoint, resume, protocol, source, {"config": keyed}, _OWNER
     )

@@ -9,7 +9,9 @@ edited number, a lost row) is fitted again, with a warning naming the file: a
 resumed run never publishes numbers it did not compute.
 """
 
+import dataclasses
 import hashlib
+import inspect
 import json
 import os
 import uuid
@@ -34,6 +36,30 @@ def _digest(payload):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _canonical(value):
+    """``value`` with its functions as their code, so that a key follows edits.
+
+    ``joblib.hash`` pickles a function by its name (an edited function would
+    keep its key) and cannot pickle a lambda or a closure.
+    """
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = dataclasses.fields(value)
+        named = {f.name: _canonical(getattr(value, f.name)) for f in fields}
+        return (type(value).__qualname__, named)
+    if isinstance(value, list | tuple):
+        return type(value)(_canonical(item) for item in value)
+    if inspect.isfunction(value):
+        try:
+            source = inspect.getsource(value)
+        except (OSError, TypeError):  # defined where no source is kept
+            source = repr(value.__code__.co_code)
+        cells = [c.cell_contents for c in value.__closure__ or ()]
+        return ("function", value.__qualname__, source, _canonical(cells))
+    return value
+
+
 class ResultsFile:
     """The finished draws of one run, in one JSON file named by the run's key.
 
@@ -52,7 +78,7 @@ class ResultsFile:
     """
 
     def __init__(self, folder, name, identity, *, resume, owner):
-        self.key = joblib.hash(identity)
+        self.key = joblib.hash(_canonical(identity))
         self.path = Path(folder) / f"{name}-{self.key[:20]}.json"
         self.owner, self.chunks = owner, {}
         if resume and self.path.exists():
@@ -72,6 +98,10 @@ class ResultsFile:
             stacklevel=4,
         )
 
+    def _chunk_digest(self, draw, rows, extra):
+        # of the run and the draw too: a chunk copied from another draw or run fails
+        return _digest([self.key, repr(draw), rows, extra])
+
     def load(self, draw):
         """Return ``(rows, extra)`` kept for ``draw`` (repetition, rho), or None."""
         chunk = self.chunks.get(repr(draw))
@@ -80,8 +110,9 @@ class ResultsFile:
         try:
             rows, extra = chunk["rows"], chunk["extra"]
             if (
-                len(rows) != chunk["n_rows"]
-                or _digest([rows, extra]) != chunk["digest"]
+                not rows
+                or len(rows) != chunk["n_rows"]
+                or self._chunk_digest(draw, rows, extra) != chunk["digest"]
             ):
                 raise ValueError
         except (KeyError, TypeError, ValueError):
@@ -94,10 +125,16 @@ class ResultsFile:
         rows, extra = json.loads(json.dumps([rows, extra], default=_number))
         self.chunks[repr(draw)] = {
             "n_rows": len(rows),
-            "digest": _digest([rows, extra]),
+            "digest": self._chunk_digest(draw, rows, extra),
             "rows": rows,
             "extra": extra,
         }
+        try:  # keep the draws another process of the same run wrote meanwhile
+            on_disk = json.loads(self.path.read_text(encoding="utf-8"))
+            if on_disk["key"] == self.key:
+                self.chunks = {**on_disk["chunks"], **self.chunks}
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(f".{self.path.stem}-{uuid.uuid4().hex}.tmp")
         try:
