@@ -9,28 +9,12 @@ has the full run). About 25 s on one torch thread (load average 3-4)."""
 
 import pytest
 
-from skpref.experiments import (
-    PROTOCOLS,
-    ActiveConfig,
-    run_active_protocol,
-)
 from skpref.experiments._results import summarise_active
-from skpref.experiments._sources import Synthetic
-
-
-def run_active(protocol, source, *, checkpoint=None, resume=True, **settings):
-    """Run an active protocol with the settings of an ActiveConfig as keywords."""
-    config = ActiveConfig(**settings)
-    return run_active_protocol(
-        protocol, source, config, checkpoint=checkpoint, resume=resume
-    )
-
-
-LATENT_POSITIVITY = PROTOCOLS["latent-positivity"]
-CONFOUNDING = PROTOCOLS["confounding"]
-ACTIVE_POSITIVITY = PROTOCOLS["active-positivity"]
-ACTIVE_CONFOUNDING = PROTOCOLS["active-confounding"]
-SyntheticLatent = SyntheticConfounded = Synthetic
+from tests.experiments.protocols import (
+    ACTIVE_POSITIVITY,
+    SyntheticLatent,
+    run_active,
+)
 
 
 @pytest.mark.slow

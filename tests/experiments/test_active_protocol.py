@@ -13,31 +13,21 @@ from skpref._cli import main
 from skpref.datasets import make_latent_preferences
 from skpref.experiments import (
     PROTOCOLS,
-    ActiveConfig,
     PairSource,
-    run_active_protocol,
     write_results,
 )
 from skpref.experiments._active import default_strategies
 from skpref.experiments._pool_sources import RelabeledHHRLHF
 from skpref.experiments._results import summarise_active
-from skpref.experiments._sources import Source, Synthetic
-
-
-def run_active(protocol, source, *, checkpoint=None, resume=True, **settings):
-    """Run an active protocol with the settings of an ActiveConfig as keywords."""
-    config = ActiveConfig(**settings)
-    return run_active_protocol(
-        protocol, source, config, checkpoint=checkpoint, resume=resume
-    )
-
-
-LATENT_POSITIVITY = PROTOCOLS["latent-positivity"]
-CONFOUNDING = PROTOCOLS["confounding"]
-ACTIVE_POSITIVITY = PROTOCOLS["active-positivity"]
-ACTIVE_CONFOUNDING = PROTOCOLS["active-confounding"]
-SyntheticLatent = SyntheticConfounded = Synthetic
-
+from skpref.experiments._sources import Source
+from tests.experiments.protocols import (
+    ACTIVE_CONFOUNDING,
+    ACTIVE_POSITIVITY,
+    LATENT_POSITIVITY,
+    SyntheticConfounded,
+    SyntheticLatent,
+    run_active,
+)
 
 TINY = {
     "n_members": 2,

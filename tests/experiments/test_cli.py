@@ -10,17 +10,9 @@ import pytest
 
 from skpref._cli import PRESETS, build_parser, main, preset
 from skpref.experiments import (
-    PROTOCOLS,
     SOURCES,
     run_protocol,
 )
-from skpref.experiments._sources import Synthetic
-
-LATENT_POSITIVITY = PROTOCOLS["latent-positivity"]
-CONFOUNDING = PROTOCOLS["confounding"]
-ACTIVE_POSITIVITY = PROTOCOLS["active-positivity"]
-ACTIVE_CONFOUNDING = PROTOCOLS["active-confounding"]
-SyntheticLatent = SyntheticConfounded = Synthetic
 
 
 def test_parser_defaults_and_choices():

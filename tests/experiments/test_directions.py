@@ -10,17 +10,14 @@ import pytest
 import torch
 
 from skpref.experiments import (
-    PROTOCOLS,
     run_protocol,
 )
-from skpref.experiments._sources import Synthetic
-
-LATENT_POSITIVITY = PROTOCOLS["latent-positivity"]
-CONFOUNDING = PROTOCOLS["confounding"]
-ACTIVE_POSITIVITY = PROTOCOLS["active-positivity"]
-ACTIVE_CONFOUNDING = PROTOCOLS["active-confounding"]
-SyntheticLatent = SyntheticConfounded = Synthetic
-
+from tests.experiments.protocols import (
+    CONFOUNDING,
+    LATENT_POSITIVITY,
+    SyntheticConfounded,
+    SyntheticLatent,
+)
 
 DATA = {"n_train": 1000, "n_test": 1000, "n_features": 16}
 QUICK = {"width": 64, "lr": 2e-3, "max_epochs": 10, "n_seeds": 3, "device": "cpu"}

@@ -12,21 +12,16 @@ import pandas as pd
 import pytest
 
 from skpref.experiments import (
-    PROTOCOLS,
     default_embedder,
     markdown_table,
     run_protocol,
     summarise,
 )
 from skpref.experiments._pool_sources import UltraFeedback
-from skpref.experiments._sources import Synthetic
 from tests.experiments.golden_main import GOLDEN
-
-LATENT_POSITIVITY = PROTOCOLS["latent-positivity"]
-CONFOUNDING = PROTOCOLS["confounding"]
-ACTIVE_POSITIVITY = PROTOCOLS["active-positivity"]
-ACTIVE_CONFOUNDING = PROTOCOLS["active-confounding"]
-SyntheticLatent = SyntheticConfounded = Synthetic
+from tests.experiments.protocols import (
+    LATENT_POSITIVITY,
+)
 
 
 def table_lines(markdown):

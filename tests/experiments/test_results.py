@@ -5,7 +5,6 @@ import pandas as pd
 import pytest
 
 from skpref.experiments import (
-    PROTOCOLS,
     make_reward_model,
     markdown_table,
 )
@@ -18,13 +17,6 @@ from skpref.experiments._results import (
     summarise_latent_positivity,
 )
 from skpref.experiments._run import fitted_alpha
-from skpref.experiments._sources import Synthetic
-
-LATENT_POSITIVITY = PROTOCOLS["latent-positivity"]
-CONFOUNDING = PROTOCOLS["confounding"]
-ACTIVE_POSITIVITY = PROTOCOLS["active-positivity"]
-ACTIVE_CONFOUNDING = PROTOCOLS["active-confounding"]
-SyntheticLatent = SyntheticConfounded = Synthetic
 
 
 def latent_runs(accuracy, model="BTL"):

@@ -12,25 +12,23 @@ from sklearn.linear_model import LogisticRegression
 from skpref._cli import main
 from skpref.datasets import make_confounded_preferences
 from skpref.experiments import (
-    PROTOCOLS,
     SOURCES,
     PairSource,
     run_protocol,
 )
 from skpref.experiments._run import FitGroup, fit_groups
-from skpref.experiments._sources import Draw, Source, Synthetic, consistency
+from skpref.experiments._sources import Draw, Source, consistency
 from skpref.metrics import pairwise_accuracy_score
+from tests.experiments.protocols import (
+    CONFOUNDING,
+    LATENT_POSITIVITY,
+    SyntheticConfounded,
+    SyntheticLatent,
+)
 
 
 def run_fit_group(group):
     return fit_groups([group])[0]
-
-
-LATENT_POSITIVITY = PROTOCOLS["latent-positivity"]
-CONFOUNDING = PROTOCOLS["confounding"]
-ACTIVE_POSITIVITY = PROTOCOLS["active-positivity"]
-ACTIVE_CONFOUNDING = PROTOCOLS["active-confounding"]
-SyntheticLatent = SyntheticConfounded = Synthetic
 
 
 TINY = {"width": 16, "lr": 1e-2, "max_epochs": 3, "device": "cpu"}

@@ -8,19 +8,17 @@ from hypothesis import strategies as st
 
 from skpref.datasets import make_confounded_preferences, make_latent_preferences
 from skpref.experiments import (
-    PROTOCOLS,
     PairSource,
     run_protocol,
 )
 from skpref.experiments._pool_sources import RelabeledHHRLHF
 from skpref.experiments._protocols import draw_key, seeds_from
-from skpref.experiments._sources import Synthetic
-
-LATENT_POSITIVITY = PROTOCOLS["latent-positivity"]
-CONFOUNDING = PROTOCOLS["confounding"]
-ACTIVE_POSITIVITY = PROTOCOLS["active-positivity"]
-ACTIVE_CONFOUNDING = PROTOCOLS["active-confounding"]
-SyntheticLatent = SyntheticConfounded = Synthetic
+from tests.experiments.protocols import (
+    CONFOUNDING,
+    LATENT_POSITIVITY,
+    SyntheticConfounded,
+    SyntheticLatent,
+)
 
 
 def rows_of(X, pool):

@@ -119,11 +119,16 @@ def test_more_seeds_reuse_kept_draws(tmp_path):
 
 
 def test_a_lambda_ensemble_resumes(tmp_path):
-    """ActiveConfig documents ensemble as a class *or function*; with a checkpoint
-    the key is joblib.hash(config), which cannot pickle a lambda/closure."""
+    """ActiveConfig documents ensemble as a class *or function*: a lambda keys a
+    results file by its code (joblib.hash alone cannot pickle it)."""
     config = cfg(ensemble=lambda est, **kw: RewardEnsemble(est, **kw))
-    run(config)  # fine without a checkpoint
-    run(config, tmp_path)  # PicklingError
+    plain = run(config)
+    first = run(config, tmp_path)
+    again = run(config, tmp_path)
+    assert (first.checkpoint.fitted, again.checkpoint.reused) == (1, 1)
+    assert again.checkpoint.fitted == 0
+    columns = ["strategy", "test", "n_bought", "accuracy"]
+    pd.testing.assert_frame_equal(again.runs[columns], plain.runs[columns])
 
 
 def test_an_edited_ensemble_function_is_refitted(tmp_path, monkeypatch):

@@ -10,7 +10,6 @@ import pytest
 from skpref._cli import main
 from skpref.datasets import load_ultrafeedback
 from skpref.experiments import (
-    PROTOCOLS,
     default_embedder,
     run_protocol,
 )
@@ -19,14 +18,9 @@ from skpref.experiments._pool_sources import (
     UltraFeedback,
     label_ultrafeedback_pairs,
 )
-from skpref.experiments._sources import Synthetic
-
-LATENT_POSITIVITY = PROTOCOLS["latent-positivity"]
-CONFOUNDING = PROTOCOLS["confounding"]
-ACTIVE_POSITIVITY = PROTOCOLS["active-positivity"]
-ACTIVE_CONFOUNDING = PROTOCOLS["active-confounding"]
-SyntheticLatent = SyntheticConfounded = Synthetic
-
+from tests.experiments.protocols import (
+    LATENT_POSITIVITY,
+)
 
 ASPECTS = ("instruction_following", "honesty", "truthfulness", "helpfulness")
 WORDS = "answer correct truthful wrong weather sea mountains user instruction".split()
