@@ -6,7 +6,8 @@ import numpy as np
 
 from skpref.covariates import encode_pair_covariate
 from skpref.models._base import shared_docs
-from skpref.models._engine import AdversarySchedule, DiscriminatorLoss
+from skpref.models._callbacks import AdversarySchedule
+from skpref.models._engine import DiscriminatorLoss
 from skpref.models._modules import AdversarialRewardModule
 from skpref.models._multihead import MultiheadRewardModel
 from skpref.utils import Interval, StrOptions, fit_context

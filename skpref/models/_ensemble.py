@@ -8,8 +8,9 @@ from scipy.special import expit, log_expit, logsumexp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from skpref.models._base import BaseRewardModel, PairClassifierMixin
+from skpref.models._base import BaseRewardModel
 from skpref.models._engine import fit_together
+from skpref.models._pair_classifier import PairClassifierMixin
 from skpref.utils import (
     Interval,
     Seeds,
