@@ -8,7 +8,12 @@ import numpy as np
 import pandas as pd
 
 from skpref.covariates._features import BUILTIN_COVARIATES, builtin_covariate
-from skpref.utils import check_text_list, check_texts, pair_column_stems
+from skpref.utils import (
+    check_text_list,
+    check_texts,
+    check_unique_columns,
+    pair_column_stems,
+)
 
 __all__ = ["covariate_differences", "pair_covariates", "response_covariates"]
 
@@ -107,7 +112,16 @@ def _as_text(cell):
 
 
 def _values(name, function, texts, index, owner):
-    values = [function(text) for text in texts]
+    values = []
+    for position, text in enumerate(texts):
+        try:
+            values.append(function(text))
+        except Exception as error:
+            raise ValueError(
+                f"{owner}: the covariate {name!r} raised {type(error).__name__}: "
+                f"{error} at row {index[position]!r} (text {text[:60]!r}). Fix the "
+                "function or drop the row."
+            ) from error
     result = np.empty(len(values), dtype=np.float64)
     for position, value in enumerate(values):
         if not isinstance(value, numbers.Real | np.bool_) or not np.isfinite(value):
@@ -248,6 +262,7 @@ default=("n_characters",)
                 f"{owner}: {argument}={name!r} is not a column of X; got the "
                 f"columns {list(X.columns)}.{hint}"
             )
+    check_unique_columns(X, [response_a, response_b], owner=owner, argument="X")
     functions = _covariate_functions(covariates, owner)
     if "n_tokens" in functions and functions["n_tokens"] is None:
         tokenizer = _load_tokenizer(tokenizer, owner)

@@ -17,7 +17,12 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
-from skpref.utils import check_texts, encode_objectives, objective_coding
+from skpref.utils import (
+    check_texts,
+    check_unique_columns,
+    encode_objectives,
+    objective_coding,
+)
 
 __all__ = ["preference_pairs"]
 
@@ -150,6 +155,13 @@ def _implicit_prompts(chosen, rejected, form, index, owner, hint=""):
             while shared < min(len(c), len(r)) and c[shared] == r[shared]:
                 shared += 1
             parts = (c[:shared], c[shared:], r[shared:]) if shared else None
+            if parts is not None and bool(parts[1]) != bool(parts[2]):
+                which = "rejected" if parts[1] else "chosen"
+                raise ValueError(
+                    f"{owner}: at row {row!r} the {which} dialogue is the beginning "
+                    "of the other, so its response is empty. Drop the row, or pass "
+                    f"the column of prompts as prompt=...{hint}"
+                )
         else:
             parts = split_dialogue(c, r)
         if parts is None:
@@ -177,6 +189,7 @@ def preference_pairs(
     rejected="rejected",
     objective=None,
     objective_categories=None,
+    drop_identical=False,
     random_state=None,
 ):
     r"""Turn chosen/rejected preference data into pairs ``(X, y)`` with balanced labels.
@@ -210,6 +223,9 @@ def preference_pairs(
         The coding of objective names: id ``k`` is ``objective_categories[k]``.
         None: the categories of a pandas ``Categorical`` column, else the sorted
         names (see :ref:`data_format`).
+    drop_identical : bool, default=False
+        Drop the rows whose chosen and rejected responses are equal (they hold
+        no preference); with False such a row is an error naming it.
     random_state : int, RandomState instance or None, default=None
         Seed of the side shuffle; pass an int for reproducible pairs.
 
@@ -220,7 +236,7 @@ def preference_pairs(
         messages for conversations) and, when ``objective`` is given,
         ``objective``: a ``Categorical`` whose categories are the coding (or
         integer ids). The index is that of ``data`` (a ``RangeIndex`` for a list
-        or a Dataset).
+        or a Dataset), less the rows ``drop_identical`` dropped.
     y : pandas.Series of shape (n_pairs,), dtype int64
         ``1`` where ``response_a`` is the chosen response; exactly
         ``n_pairs // 2`` zeros.
@@ -230,7 +246,9 @@ def preference_pairs(
     ValueError
         For empty data, a missing column (with the closest name), a cell that is
         neither text nor a conversation, mixed formats, an implicit prompt that
-        cannot be found, or a chosen response equal to the rejected one.
+        cannot be found, an empty response (a dialogue that is the other's
+        beginning), a chosen response equal to the rejected one (unless
+        ``drop_identical``), or a column name that appears more than once.
 
     See Also
     --------
@@ -267,6 +285,9 @@ def preference_pairs(
 
     index = frame.index
     names = [chosen, rejected] if implicit else [prompt, chosen, rejected]
+    check_unique_columns(
+        frame, names if objective is None else [*names, objective], owner=owner
+    )
     checked = {
         name: check_texts(frame[name].tolist(), column=name, owner=owner, index=index)
         for name in names
@@ -286,22 +307,35 @@ def preference_pairs(
         )
     else:
         prompts = checked[prompt][0]
-    for row, c, r in zip(index, chosen_texts, rejected_texts, strict=True):
-        if c == r:
-            raise ValueError(
-                f"{owner}: the chosen and rejected responses are equal at row "
-                f"{row!r}, so the pair holds no preference. Drop such rows first, "
-                f"e.g. data[data[{chosen!r}] != data[{rejected!r}]]."
-            )
+    equal = np.array(
+        [c == r for c, r in zip(chosen_texts, rejected_texts, strict=True)]
+    )
+    if equal.any() and not drop_identical:
+        raise ValueError(
+            f"{owner}: the chosen and rejected responses are equal at row "
+            f"{index[equal.argmax()]!r}, so the pair holds no preference. Pass "
+            "drop_identical=True to drop such rows."
+        )
+    if equal.all():
+        raise ValueError(
+            f"{owner}: the chosen and rejected responses are equal in every row; "
+            "there are no preferences to pair."
+        )
+    kept = ~equal
+    index = index[kept]
+    prompts, chosen_texts, rejected_texts = (
+        [text for text, keep in zip(texts, kept, strict=True) if keep]
+        for texts in (prompts, chosen_texts, rejected_texts)
+    )
     column = None
     if objective is not None:
         column, _ = coded_objective(
-            frame[objective],
+            frame[objective][kept],
             objective_categories,
             owner=owner,
             argument=f"column {objective!r}",
         )
-    swap = side_swaps(len(frame), True, random_state)
+    swap = side_swaps(len(index), True, random_state)
     X = pair_frame(
         prompts, chosen_texts, rejected_texts, swap, index=index, objective=column
     )

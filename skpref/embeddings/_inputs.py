@@ -6,7 +6,12 @@ import numpy as np
 import pandas as pd
 
 from skpref.embeddings._encode import tokenize
-from skpref.utils import check_text_list, check_texts, encode_objectives
+from skpref.utils import (
+    check_text_list,
+    check_texts,
+    check_unique_columns,
+    encode_objectives,
+)
 
 OWNER = "LLMEmbeddingTransformer"
 DEFAULT_OBJECTIVE_COLUMN = "objective"
@@ -65,6 +70,7 @@ def check_frame(X, columns, objective_column):
     for column in needed:
         if column not in X.columns:
             raise _missing_column(X, column)
+    check_unique_columns(X, needed, owner=OWNER, argument="X")
     return {
         column: check_texts(
             X[column].tolist(), column=column, owner=OWNER, index=X.index

@@ -10,7 +10,7 @@ validation (``Interval``, ``StrOptions``, ``HasMethods``, ``RealNotInt``,
 so that a change upstream is mended in one place.
 """
 
-from skpref.utils._columns import pair_column_stems
+from skpref.utils._columns import check_unique_columns, pair_column_stems
 from skpref.utils._consistency import encode_objective_and_prompt_type
 from skpref.utils._device import resolve_device
 from skpref.utils._factors import check_factor_pair
@@ -72,6 +72,7 @@ __all__ = [
     "check_score_target",
     "check_text_list",
     "check_texts",
+    "check_unique_columns",
     "check_weights",
     "encode_objective_and_prompt_type",
     "encode_objectives",

@@ -1,6 +1,36 @@
-"""The ``<name>_a ... <name>_b`` column layout of per-response covariates of pairs."""
+"""Columns of tables: unique names, and the ``<name>_a ... <name>_b`` layout.
 
-__all__ = ["pair_column_stems"]
+Covariates of pairs come as every covariate of response a, then the same of b.
+"""
+
+__all__ = ["check_unique_columns", "pair_column_stems"]
+
+
+def check_unique_columns(frame, names, *, owner, argument="data"):
+    """Refuse a table where a column the caller reads appears more than once.
+
+    ``frame[name]`` of a duplicated name is a table, not a column, and every
+    reader would fail later with an error about tables; this names the column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame([[1, 2, 3]], columns=["a", "b", "b"])
+    >>> check_unique_columns(frame, ["a"], owner="f")
+    >>> check_unique_columns(frame, ["a", "b"], owner="f")
+    Traceback (most recent call last):
+    ...
+    ValueError: f: the column 'b' appears 2 times in data; rename or drop the \
+copies so that each column name is unique.
+    """
+    counts = frame.columns.value_counts()
+    for name in names:
+        if counts.get(name, 0) > 1:
+            raise ValueError(
+                f"{owner}: the column {name!r} appears {counts[name]} times in "
+                f"{argument}; rename or drop the copies so that each column name "
+                "is unique."
+            )
 
 
 def pair_column_stems(columns, *, owner, argument="Z_pairs"):

@@ -184,3 +184,30 @@ def test_column_stems_refuse_a_misread_layout():
         pair_column_stems(["x_a", "other"], owner="t")
     with pytest.raises(ValueError, match="laid out as"):
         pair_column_stems(["x_a", "y_a", "x_b"], owner="t")
+
+
+@pytest.mark.parametrize(
+    "error", [RuntimeError("boom"), KeyError("k"), ZeroDivisionError("division")]
+)
+def test_an_exception_in_a_covariate_function_names_the_covariate_and_row(error):
+    def fails_on_the_second(text):
+        if text == "No.":
+            raise error
+        return len(text)
+
+    X = pd.DataFrame({"response_a": ["Sure!", "Yes"], "response_b": ["Ok", "No."]})
+    match = (
+        f"the covariate 'broken' raised {type(error).__name__}.* at row 1 "
+        r"\(text 'No.'\)"
+    )
+    with pytest.raises(ValueError, match=match) as raised:
+        pair_covariates(X, {"broken": fails_on_the_second})
+    assert raised.value.__cause__ is error
+
+
+def test_a_duplicated_response_column_is_named():
+    X = pd.DataFrame(
+        [["a", "b", "c"]], columns=["response_a", "response_b"] * 1 + ["response_b"]
+    )
+    with pytest.raises(ValueError, match="column 'response_b' appears 2 times in X"):
+        pair_covariates(X)

@@ -217,3 +217,77 @@ def test_any_pairs_are_balanced_and_recoverable(rows, seed):
     assert (y == 0).sum() == len(rows) // 2
     assert list(chosen_side(X, y)) == [c for _, c, _ in rows]
     assert list(X["prompt"]) == [p for p, _, _ in rows]
+
+
+@given(
+    st.lists(
+        st.tuples(st.text(max_size=3), st.sampled_from(["x", "y"]), st.booleans()),
+        min_size=1,
+        max_size=30,
+    ),
+    st.integers(0, 2**31 - 1),
+)
+def test_drop_identical_keeps_exactly_the_pairs_with_a_preference(rows, seed):
+    data = pd.DataFrame(
+        {
+            "prompt": [p for p, _, _ in rows],
+            "chosen": [c for _, c, _ in rows],
+            "rejected": [c if same else c + "!" for _, c, same in rows],
+        },
+        index=pd.RangeIndex(100, 100 + len(rows)),
+    )
+    differ = data["chosen"] != data["rejected"]
+    if not differ.any():
+        with pytest.raises(ValueError, match="equal in every row"):
+            preference_pairs(data, drop_identical=True, random_state=seed)
+        return
+    X, y = preference_pairs(data, drop_identical=True, random_state=seed)
+    assert X.index.equals(data.index[differ])
+    assert list(chosen_side(X, y)) == list(data["chosen"][differ])
+    assert (y == 0).sum() == differ.sum() // 2
+    if not differ.all():
+        with pytest.raises(ValueError, match="drop_identical=True"):
+            preference_pairs(data, random_state=seed)
+
+
+def test_drop_identical_keeps_the_objective_of_the_rows_it_keeps():
+    data = pd.DataFrame(
+        {
+            "prompt": ["p"] * 4,
+            "chosen": ["a", "b", "c", "d"],
+            "rejected": ["a", "x", "c", "y"],
+            "objective": ["helpful", "harmless", "helpful", "helpful"],
+        }
+    )
+    X, _ = preference_pairs(
+        data, objective="objective", drop_identical=True, random_state=0
+    )
+    assert list(X.index) == [1, 3]
+    assert list(X["objective"]) == ["harmless", "helpful"]
+
+
+@pytest.mark.parametrize("which", ["chosen", "rejected"])
+def test_a_dialogue_that_begins_the_other_is_an_empty_response(which):
+    short = [user("q")]
+    long = [user("q"), assistant("a")]
+    row = {"chosen": long, "rejected": short}
+    if which == "chosen":
+        row = {"chosen": short, "rejected": long}
+    with pytest.raises(ValueError, match=f"at row 1 the {which} dialogue is the"):
+        preference_pairs(
+            [{"chosen": long, "rejected": [user("q"), assistant("b")]}, row],
+            prompt=None,
+        )
+
+
+@pytest.mark.parametrize("column", ["prompt", "chosen", "rejected", "objective"])
+def test_a_duplicated_column_is_named(column):
+    data = pd.DataFrame(
+        {"prompt": ["p"], "chosen": ["a"], "rejected": ["b"], "objective": [0]}
+    )
+    data = pd.concat([data, data[[column]]], axis=1)
+    with pytest.raises(ValueError, match=f"column '{column}' appears 2 times"):
+        preference_pairs(data, objective="objective")
+    # a duplicated column the call does not read is no obstacle
+    if column == "objective":
+        assert len(preference_pairs(data)[0]) == 1

@@ -55,6 +55,13 @@ def test_a_malformed_message(tiny_models):
         make(tiny_models["bert"]).fit(frame)
 
 
+@pytest.mark.parametrize("column", ["prompt", "response_b", "objective"])
+def test_a_duplicated_column_is_named_before_any_work(tiny_models, column):
+    frame = pd.concat([PAIRS, PAIRS[[column]]], axis=1)
+    with pytest.raises(ValueError, match=f"column '{column}' appears 2 times in X"):
+        make(tiny_models["bert"]).fit(frame)
+
+
 # ---------------------------------------------------------------- objectives
 def test_a_misnamed_objective_column_is_not_silently_dropped(tiny_models):
     frame = PAIRS.rename(columns={"objective": "objectives"})
