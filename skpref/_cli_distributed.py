@@ -6,6 +6,7 @@ shards into the embedding cache, on a cluster or in this process.
 """
 
 import contextlib
+import tempfile
 import time
 from pathlib import Path
 
@@ -135,6 +136,24 @@ def add_embed_command(commands):
     embed_parser.set_defaults(command_parser=embed_parser)
 
 
+def _check_vectors_file(parser, output):
+    """Refuse an --output the vectors could not be written to, before any work."""
+    if output.is_dir():
+        parser.error(
+            f"argument --output: {str(output)!r} is a folder; expected a .npy file, "
+            f"e.g. {str(output / 'vectors.npy')!r}."
+        )
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=output.parent):
+            pass
+    except OSError as err:
+        parser.error(
+            f"argument --output: cannot write to {str(output.parent)!r} "
+            f"({err.strerror or err}); choose a writable folder."
+        )
+
+
 def embed(args, out):
     """Run ``skpref embed``; print what was done; return the exit status."""
     from skpref.distributed import embed_corpus
@@ -147,6 +166,8 @@ def embed(args, out):
             f"argument --output: expected a .npy file; got {args.output!r}. "
             f"Did you mean {str(output.with_suffix('.npy'))!r}?"
         )
+    if output is not None:
+        _check_vectors_file(parser, output)
     start = time.perf_counter()
     try:
         embedder = default_embedder(

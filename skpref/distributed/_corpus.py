@@ -162,8 +162,8 @@ def embed_corpus(
     >>> embed_corpus(["Hello!"], embedder, progress_bar=False).n_computed
     0
     """
-    _check(embedder, shard_size, return_vectors, progress_bar)
     client = check_client(client, OWNER)
+    _check(embedder, shard_size, return_vectors, progress_bar)
     prompts, responses = read_corpus(texts, column, prompt_column)
     start = time.perf_counter()
     plan = shard_texts(embedder, responses, prompts=prompts, shard_size=shard_size)

@@ -70,6 +70,12 @@ def check_client(client, owner):
             f"{owner}: client must be a distributed.Client (connected to the "
             f"cluster) or None to run here; got {type(client).__name__}."
         )
+    if client.status != "running":
+        raise ValueError(
+            f"{owner}: the client is {client.status}, so no task could reach the "
+            "cluster; pass a connected client (e.g. one opened with "
+            "skpref.distributed.dask_client and used inside its with-block)."
+        )
     return client
 
 

@@ -114,6 +114,21 @@ def test_bad_executor_arguments(client):
 
 
 @pytest.mark.slow
+def test_a_closed_client_is_refused_before_any_work(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from skpref.distributed import embed_corpus
+
+    closed = distributed.Client(
+        processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None
+    )
+    closed.close()
+    with pytest.raises(ValueError, match="DaskExecutor: the client is closed"):
+        list(DaskExecutor(closed)([_tiny_group(0)], fit_groups))
+    with pytest.raises(ValueError, match="embed_corpus: the client is closed"):
+        embed_corpus(["a", "b"], object(), client=closed)
+
+
+@pytest.mark.slow
 def test_a_failing_group_raises_its_own_error(client):
     class Broken:
         def fit(self, X, y):

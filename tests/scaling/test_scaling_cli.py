@@ -73,6 +73,21 @@ def test_embed_errors_stop_through_argparse(
         embed_argv(path, model, tmp_path, "--output", "v.txt"), command="embed"
     )
     assert "expected a .npy file; got 'v.txt'. Did you mean 'v.npy'?" in err
+    folder = tmp_path / "vectors.npy"
+    folder.mkdir()
+    err = cli_error(
+        embed_argv(path, model, tmp_path / "c", "--output", str(folder)),
+        command="embed",
+    )
+    assert f"{str(folder)!r} is a folder; expected a .npy file" in err
+    assert not (tmp_path / "c").exists()  # refused before any work
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    err = cli_error(
+        embed_argv(path, model, tmp_path, "--output", str(blocked / "v.npy")),
+        command="embed",
+    )
+    assert "argument --output: cannot write to" in err
     bad_column = embed_argv(path, model, tmp_path)
     bad_column[bad_column.index("completion")] = "completoin"
     err = cli_error(bad_column, command="embed")
