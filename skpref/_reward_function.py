@@ -56,6 +56,10 @@ def _text_pipeline(pipeline, owner):
 
 
 def _rewards(embedder, model, prompts, responses, objective, *, write_cache):
+    no_prompts = prompts is None or (hasattr(prompts, "__len__") and not len(prompts))
+    if isinstance(responses, list | tuple | np.ndarray) and no_prompts:
+        if len(responses) == 0:  # the rewards of no responses: nothing to embed
+            return np.empty(0, dtype=np.float64)
     E = embedder._transform_responses(
         prompts, responses, objective, write_cache=write_cache
     )

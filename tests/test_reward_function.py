@@ -308,3 +308,14 @@ def test_prompts_and_responses_must_match(multihead):
         ValueError, match="column 'responses'; got 3 \\(int\\) at row 1"
     ):
         predict_text_reward(multihead, PROMPTS, ["ok", 3], objective=0)
+
+
+def test_no_responses_have_no_rewards(multihead):
+    dtype = predict_text_reward(multihead, PROMPTS, COMPLETIONS, objective=0).dtype
+    for empty in ([], (), np.array([], dtype=object)):
+        rewards = predict_text_reward(multihead, empty, empty, objective=0)
+        assert rewards.shape == (0,) and rewards.dtype == dtype
+    assert reward_function(multihead, objective="helpful")([], []) == []
+    assert reward_function(multihead)([], [], objective=[]) == []
+    with pytest.raises(ValueError, match="one prompt per response; got 1 prompts"):
+        predict_text_reward(multihead, PROMPTS[:1], [], objective=0)
