@@ -1,5 +1,6 @@
 """The active-learning loop: rounds of query, label, refit, as one estimator."""
 
+import hashlib
 import time
 from copy import deepcopy
 from numbers import Integral
@@ -34,6 +35,19 @@ def _fitted_or_given_has(name):
         return hasattr(model, name)
 
     return check
+
+
+def _fingerprint(*arrays):
+    """Return a digest of the arrays' values and shapes: which data a fit saw.
+
+    Values are compared as float64, so the same data in another dtype is the same.
+    """
+    digest = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array, dtype=np.float64)
+        digest.update(f"{array.shape}".encode())
+        digest.update(array.data)
+    return digest.hexdigest()
 
 
 def _round_seed(base, round_number):
@@ -102,6 +116,9 @@ class ActiveLearner(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         One row per fitted model: ``round`` (0 for the initial fit),
         ``n_queried`` (bought in that round), ``n_labelled`` (training pairs),
         ``query_seconds``, ``label_seconds`` and ``fit_seconds``.
+    data_fingerprint_ : tuple of str
+        Digests of ``(X, y)`` and of ``X_pool`` as the first fit got them: a
+        warm start on other data is refused.
     n_features_in_ : int
         Columns of ``X``.
     classes_ : ndarray of shape (2,)
@@ -213,7 +230,9 @@ class ActiveLearner(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     "and oracle to continue, or set warm_start=False to start over "
                     "(queried_indices_ and queried_labels_ hold what was bought)."
                 )
-            self._reset(X_pool=np.empty((0, X.shape[1]), dtype=X.dtype), n_given=len(X))
+            empty_pool = np.empty((0, X.shape[1]), dtype=X.dtype)
+            self._reset(X_pool=empty_pool, n_given=len(X))
+            self.data_fingerprint_ = (_fingerprint(X, y), _fingerprint(empty_pool))
             self._refit(X, y, round_number=0, timings={})
             return self
         X_pool, side_information = check_pool_inputs(
@@ -221,8 +240,9 @@ class ActiveLearner(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         )
         strategy = RandomSampling() if self.strategy is None else self.strategy
         check_strategy_fits_model(strategy, self.estimator)
-        if not self._continues(X, X_pool):
+        if not self._continues(X, y, X_pool):
             self._reset(X_pool, n_given=len(X))
+            self.data_fingerprint_ = (_fingerprint(X, y), _fingerprint(X_pool))
         check_budget(
             self.n_rounds,
             self.query_size,
@@ -248,19 +268,36 @@ class ActiveLearner(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             self._refit_all(X, y, X_pool, round_number, timings)
         return self
 
-    def _continues(self, X, X_pool):
-        """Whether this fit continues the last one (warm start on the same data)."""
+    def _continues(self, X, y, X_pool):
+        """Whether this fit continues the last one (warm start on the same data).
+
+        The bought labels belong to rows of the last fit's pool, so a warm start
+        on other data (even of the same size) is an error, never a silent
+        relabelling: the data are compared by a fingerprint of their values.
+        """
         if not (self.warm_start and hasattr(self, "queried_indices_")):
             return False
-        if self.n_given_ == len(X) and len(self.queried_indices_) == 0:
-            self.n_pool_ = len(X_pool)  # nothing bought yet: any pool continues
+        given, pool = _fingerprint(X, y), _fingerprint(X_pool)
+        if self.data_fingerprint_[0] == given and len(self.queried_indices_) == 0:
+            # nothing bought yet: any pool continues
+            self.n_pool_, self.data_fingerprint_ = len(X_pool), (given, pool)
             return True
-        if (self.n_given_, self.n_pool_) != (len(X), len(X_pool)):
+        if self.data_fingerprint_ != (given, pool):
+            what = " and ".join(
+                name
+                for name, old, new in (
+                    ("X and y", self.data_fingerprint_[0], given),
+                    ("X_pool", self.data_fingerprint_[1], pool),
+                )
+                if old != new
+            )
             raise ValueError(
-                f"{_OWNER}: warm_start=True continues the last fit on the same X and "
-                f"X_pool, which had {self.n_given_} and {self.n_pool_} pairs; got "
-                f"{len(X)} and {len(X_pool)}. Pass the same data, or set "
-                "warm_start=False to start over."
+                f"{_OWNER}: warm_start=True continues the last fit, whose "
+                f"{len(self.queried_indices_)} bought labels belong to rows of its "
+                f"X_pool, but {what} differ from that fit's ({self.n_given_} given "
+                f"and {self.n_pool_} pool pairs; got {len(X)} and {len(X_pool)}). "
+                "Pass the same data, or set warm_start=False to start over "
+                "(queried_indices_ and queried_labels_ hold what was bought)."
             )
         return True
 

@@ -24,7 +24,14 @@ def check_pool_inputs(X, X_pool, oracle, side_information):
     X_pool : ndarray of shape (n_pool, n_features)
     side_information : ndarray or None
     """
-    X_pool = check_array(X_pool, dtype=X.dtype, input_name="X_pool")
+    X_pool = check_array(
+        X_pool, dtype=X.dtype, input_name="X_pool", ensure_min_samples=0
+    )
+    if len(X_pool) == 0:
+        raise ValueError(
+            f"{_OWNER}.fit got an empty X_pool: there are no pairs to buy labels "
+            "for. Pass X_pool=None to fit on (X, y) alone."
+        )
     if X_pool.shape[1] != X.shape[1]:
         raise ValueError(
             f"{_OWNER}: X_pool has {X_pool.shape[1]} columns but X has "

@@ -310,8 +310,8 @@ def test_warm_start_needs_the_same_data(learner, data):
     learner.fit(data.train.X, data.train.y, X_pool=data.pool.X, oracle=oracle_of(data))
     with pytest.raises(
         ValueError,
-        match=r"continues the last fit on the same X and "
-        r"X_pool, which had 150 and 300 pairs; got 150 and 299",
+        match=r"but X_pool differ from that fit's \(150 given and 300 pool pairs; "
+        r"got 150 and 299\)",
     ):
         learner.fit(
             data.train.X, data.train.y, X_pool=data.pool.X[:-1], oracle=oracle_of(data)
@@ -355,3 +355,59 @@ def test_a_learner_with_a_function_strategy_is_not_saved_silently(btl, tmp_path)
     ):
         skpref.save(learner, tmp_path / "learner.safetensors")
     assert not (tmp_path / "learner.safetensors").exists()
+
+
+def _changed(array, how, rng):
+    """The same array but for one value, or the order of its rows."""
+    array = np.array(array, copy=True)
+    if how == "one value":
+        index = tuple(rng.integers(0, n) for n in array.shape)
+        array[index] = (
+            1 - array[index]
+            if array.dtype.kind in "iub"
+            else array[index] + np.float32(0.5)
+        )
+    elif how == "row order":
+        swap = rng.permutation(len(array))
+        while np.array_equal(array[swap], array):
+            swap = rng.permutation(len(array))
+        array = array[swap]
+    return array
+
+
+@pytest.mark.parametrize("what", ["X", "y", "X_pool"])
+@pytest.mark.parametrize("how", ["one value", "row order"])
+def test_a_warm_start_on_other_data_of_the_same_size_is_refused(
+    learner, data, what, how
+):
+    learner.set_params(warm_start=True, n_rounds=1)
+    given = {"X": data.train.X, "y": data.train.y, "X_pool": data.pool.X}
+    learner.fit(given["X"], given["y"], X_pool=given["X_pool"], oracle=oracle_of(data))
+    bought = learner.queried_indices_.copy()
+    given[what] = _changed(given[what], how, np.random.default_rng(0))
+    named = "X_pool" if what == "X_pool" else "X and y"
+    with pytest.raises(ValueError, match=f"but {named} differ from that fit's"):
+        learner.set_params(n_rounds=2).fit(
+            given["X"], given["y"], X_pool=given["X_pool"], oracle=oracle_of(data)
+        )
+    np.testing.assert_array_equal(learner.queried_indices_, bought)  # nothing lost
+
+
+def test_an_empty_pool_is_named(learner, data):
+    with pytest.raises(ValueError, match="got an empty X_pool: there are no pairs"):
+        learner.fit(
+            data.train.X, data.train.y, X_pool=data.pool.X[:0], oracle=oracle_of(data)
+        )
+
+
+def test_a_warm_start_on_the_same_values_in_another_dtype_continues(learner, data):
+    learner.set_params(warm_start=True, n_rounds=1)
+    X, pool = data.train.X.astype(np.float32), data.pool.X.astype(np.float32)
+    learner.fit(X, data.train.y, X_pool=pool, oracle=oracle_of(data))
+    learner.set_params(n_rounds=2).fit(
+        X.astype(np.float64),
+        data.train.y.astype(np.float64),
+        X_pool=pool.astype(np.float64),
+        oracle=oracle_of(data),
+    )
+    assert learner.history_["round"].tolist() == [0, 1, 2]
