@@ -23,15 +23,36 @@ CHAT_TEMPLATE = (
 )
 
 
+def _wordpiece_vocab(specials, size=300):
+    """A WordPiece vocabulary of CORPUS, the same in every process.
+
+    ``tokenizers``' WordPieceTrainer breaks ties in another order in each process,
+    so the tiny BERT's token ids, and every embedding the tests compute with it,
+    changed from one test session to the next. The vocabulary is built here
+    instead: the special tokens, every character (alone and as a continuation
+    ``##c``), then the most frequent words, ties broken alphabetically.
+    """
+    words = [
+        w for text in CORPUS for w in pre_tokenizers.Whitespace().pre_tokenize_str(text)
+    ]
+    counts = {}
+    for word, _ in words:
+        counts[word] = counts.get(word, 0) + 1
+    characters = sorted({c for word in counts for c in word})
+    pieces = [*specials, *characters, *(f"##{c}" for c in characters)]
+    frequent = sorted(counts, key=lambda word: (-counts[word], word))
+    pieces += [w for w in frequent if w not in pieces][: size - len(pieces)]
+    return {piece: i for i, piece in enumerate(pieces)}
+
+
 def _bert_tokenizer():
     from transformers import PreTrainedTokenizerFast
 
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok.train_from_iterator(
-        CORPUS, trainers.WordPieceTrainer(vocab_size=300, special_tokens=specials)
+    tok = Tokenizer(
+        models.WordPiece(vocab=_wordpiece_vocab(specials), unk_token="[UNK]")
     )
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",
