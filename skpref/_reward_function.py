@@ -144,7 +144,9 @@ class _TextRewardFunction:
                     f"{column!r} (RL trainers pass dataset columns as keyword "
                     f"arguments); got the keyword arguments {sorted(kwargs)}."
                 )
-            objective = list(kwargs[column])
+            objective = kwargs[column]
+            if not (isinstance(objective, str) or np.ndim(objective) == 0):
+                objective = list(objective)  # one per completion; else one for all
         rewards = _rewards(
             embedder, model, prompts, completions, objective, write_cache=False
         )

@@ -319,3 +319,20 @@ def test_no_responses_have_no_rewards(multihead):
     assert reward_function(multihead)([], [], objective=[]) == []
     with pytest.raises(ValueError, match="one prompt per response; got 1 prompts"):
         predict_text_reward(multihead, PROMPTS[:1], [], objective=0)
+
+
+@pytest.mark.parametrize("one", ["harmless", 1, 1.0, np.int64(1), np.array("harmless")])
+def test_one_objective_for_all_completions_is_never_split(multihead, one):
+    expected = predict_text_reward(multihead, PROMPTS, COMPLETIONS, objective=[1, 1])
+    got = predict_text_reward(multihead, PROMPTS, COMPLETIONS, objective=one)
+    np.testing.assert_array_equal(got, expected)
+    from_column = reward_function(multihead)(PROMPTS, COMPLETIONS, objective=one)
+    np.testing.assert_array_equal(from_column, expected)
+
+
+@pytest.mark.parametrize("bad", [1.5, [0, 1.5], np.array([0.5, 1.0])])
+def test_a_fractional_objective_id_is_named(multihead, bad):
+    with pytest.raises(ValueError, match="got the non-integer value"):
+        predict_text_reward(multihead, PROMPTS, COMPLETIONS, objective=bad)
+    with pytest.raises(ValueError, match="got the non-integer value"):
+        reward_function(multihead)(PROMPTS, COMPLETIONS, objective=bad)

@@ -114,8 +114,8 @@ def response_objective_ids(objective, n, objective_column, coding):
             f"{OWNER} was fitted with the objective column {objective_column!r}; "
             f"pass objective=<name or id>{known}."
         )
-    if isinstance(objective, str | int | np.integer):
-        objective = [objective] * n
+    if isinstance(objective, str) or np.ndim(objective) == 0:  # one for all
+        objective = [np.asarray(objective).item()] * n
     if len(objective) != n:
         raise ValueError(
             f"{OWNER} expects one objective, or one per response; got "
