@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skpref.embeddings import _inputs, _run
+from skpref.embeddings._formats import conform, detect_format
 from skpref.embeddings._pooling import POOLING_FUNCTIONS
 from skpref.utils import (
     Interval,
@@ -122,6 +123,14 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
     objective_categories_ : ndarray of str or None
         The coding of objective names (names in id order), or None for integer
         ids or no objective.
+    text_format_ : dict
+        The form of the training texts: ``"prompt"`` (``"dialogue"`` for text
+        with role labels such as ``"Human: ..."``, ``"bare"``,
+        ``"conversation"``, ``"mixed"``, or None without prompts), the ``"user"``
+        and ``"assistant"`` labels, ``"assistant_tag"`` (whether prompts end
+        with the assistant's label) and ``"response"`` (``"text"`` or
+        ``"conversation"``). :func:`skpref.reward_function` brings the prompts
+        and completions of an RL trainer to this form.
     n_features_in_ : int
         Number of columns of the DataFrame seen in ``fit``.
     feature_names_in_ : ndarray of str
@@ -270,9 +279,13 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
         self.objective_column_ = _inputs.resolve_objective_column(
             X, self.objective_column
         )
-        _inputs.check_frame(X, self._text_columns(), self.objective_column_)
+        cells = _inputs.check_frame(X, self._text_columns(), self.objective_column_)
         validate_data(self, X, reset=True, skip_check_array=True)
         _inputs.check_text_template(self.text_template)
+        self.text_format_ = detect_format(
+            cells.get(self.prompt_column),
+            cells[self.response_a_column] + cells[self.response_b_column],
+        )
         self.objective_categories_ = None
         if self.objective_column_ is not None:
             self.objective_categories_ = objective_coding(
@@ -346,6 +359,23 @@ class LLMEmbeddingTransformer(TransformerMixin, BaseEstimator):
         E : ndarray of shape (n_responses, d) or (n_responses, d + 1), float32
         """
         return self._transform_responses(prompts, responses, objective)
+
+    def _in_fitted_format(self, prompts, responses):
+        """Check prompts and responses; bring them to the form of the training texts.
+
+        Returns ``(prompts, responses, problems)``: ``problems`` names what could
+        not be told or carried over, for the caller to warn about.
+        """
+        check_is_fitted(self)
+        prompts, responses = _inputs.check_responses(
+            prompts, responses, self.prompt_column
+        )
+        if self.prompt_column is None:
+            _, responses, problems = conform(
+                getattr(self, "text_format_", None), None, responses
+            )
+            return None, responses, problems
+        return conform(getattr(self, "text_format_", None), prompts, responses)
 
     def _transform_responses(self, prompts, responses, objective, write_cache=True):
         check_is_fitted(self)
