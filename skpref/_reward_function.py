@@ -7,11 +7,14 @@ with ``predict_reward``. The embedder turns each prompt-response pair into
 the model's ``predict_reward`` scores it.
 """
 
+import warnings
+from numbers import Real
+
 import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from skpref.utils import encode_objectives
+from skpref.utils import Interval, StrOptions, encode_objectives, validate_params
 
 __all__ = ["predict_text_reward", "reward_function"]
 
@@ -55,18 +58,86 @@ def _text_pipeline(pipeline, owner):
     return embedder, model
 
 
-def _rewards(embedder, model, prompts, responses, objective, *, write_cache):
+def _check_aggregate(model, aggregate, owner):
+    """Fail when the function is made if ``aggregate`` needs what the model lacks."""
+    if aggregate is not None and not hasattr(model, "predict_reward_members"):
+        raise ValueError(
+            f"{owner}: aggregate={aggregate!r} combines the rewards of the members "
+            f"of an ensemble, but the reward model is a single "
+            f"{type(model).__name__}. Fit a skpref.RewardEnsemble of it, or leave "
+            "aggregate=None."
+        )
+
+
+def _score(model, E, aggregate, k):
+    """Return the rewards of ``E``: the model's, or its members' aggregated."""
+    if aggregate is None:
+        return model.predict_reward(E)
+    members = model.predict_reward_members(E)
+    if aggregate == "mean":
+        return members.mean(0)
+    if aggregate == "min":
+        return members.min(0)
+    return members.mean(0) - k * members.std(0)  # "mean_minus_std"
+
+
+def _rewards(
+    embedder,
+    model,
+    prompts,
+    responses,
+    objective,
+    *,
+    write_cache,
+    warn,
+    aggregate=None,
+    k=1.0,
+):
+    """Rewards of texts of any form, brought to the form the embedder was fitted on.
+
+    ``warn(problems)`` is called with what could not be told or carried over.
+    """
     no_prompts = prompts is None or (hasattr(prompts, "__len__") and not len(prompts))
     if isinstance(responses, list | tuple | np.ndarray) and no_prompts:
         if len(responses) == 0:  # the rewards of no responses: nothing to embed
             return np.empty(0, dtype=np.float64)
+    prompts, responses, problems = embedder._in_fitted_format(prompts, responses)
+    if problems:
+        warn(problems)
     E = embedder._transform_responses(
         prompts, responses, objective, write_cache=write_cache
     )
-    return model.predict_reward(E)
+    return _score(model, E, aggregate, k)
 
 
-def predict_text_reward(pipeline, prompts, responses, *, objective=None):
+def _format_warning(owner, problems):
+    warnings.warn(
+        f"{owner}: {'; '.join(sorted(problems))}. Check that the texts reach the "
+        "reward model in the form it was trained on.",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
+_AGGREGATE = {
+    "aggregate": [StrOptions({"mean", "min", "mean_minus_std"}), None],
+    "k": [Interval(Real, 0, None, closed="left")],
+}
+
+
+@validate_params(
+    {
+        "pipeline": "no_validation",
+        "prompts": "no_validation",
+        "responses": "no_validation",
+        "objective": "no_validation",
+        **_AGGREGATE,
+    },
+    prefer_skip_nested_validation=True,
+)
+def predict_text_reward(
+    pipeline, prompts, responses, *, objective=None, aggregate=None, k=1.0
+):
     """Reward of raw prompt-response texts under a fitted text pipeline.
 
     Parameters
@@ -81,12 +152,20 @@ def predict_text_reward(pipeline, prompts, responses, *, objective=None):
     objective : str, int, sequence or None, default=None
         The objective (a name of the embedder's coding, or an id), one for all
         responses or one each; required for multi-objective pipelines.
+    aggregate : {"mean", "min", "mean_minus_std"} or None, default=None
+        For a pipeline ending in a :class:`~skpref.RewardEnsemble`: how its
+        members' rewards are combined (see :func:`reward_function`). None: the
+        model's ``predict_reward``.
+    k : float, default=1.0
+        The weight of the members' spread for ``aggregate="mean_minus_std"``.
 
     Returns
     -------
     reward : ndarray of shape (n_responses,)
         ``r(x, response)`` (under ``objective``). Rewards are identified up to
         an additive constant per prompt: compare them, do not read them alone.
+        Prompts and responses are brought to the form of the training texts
+        first, as :func:`reward_function` does.
 
     See Also
     --------
@@ -106,14 +185,27 @@ the reward model last and nothing between them; got the steps \
 ['LLMEmbeddingTransformer'].
     """
     embedder, model = _text_pipeline(pipeline, "predict_text_reward")
-    return _rewards(embedder, model, prompts, responses, objective, write_cache=True)
+    _check_aggregate(model, aggregate, "predict_text_reward")
+    return _rewards(
+        embedder,
+        model,
+        prompts,
+        responses,
+        objective,
+        write_cache=True,
+        warn=lambda problems: _format_warning("predict_text_reward", problems),
+        aggregate=aggregate,
+        k=k,
+    )
 
 
 class _TextRewardFunction:
     """A picklable reward function ``(prompts, completions, **kwargs) -> rewards``."""
 
-    def __init__(self, pipeline, objective):
-        embedder, _ = _text_pipeline(pipeline, "reward_function")
+    def __init__(self, pipeline, objective, aggregate, k):
+        embedder, model = _text_pipeline(pipeline, "reward_function")
+        _check_aggregate(model, aggregate, "reward_function")
+        self.aggregate, self.k = aggregate, k
         if objective is not None:
             if embedder.objective_column_ is None:
                 raise ValueError(
@@ -128,6 +220,7 @@ class _TextRewardFunction:
             )
         self.pipeline = pipeline
         self.objective = objective
+        self._warned = False  # about texts it could not bring to the fitted form
         # TRL logs each reward function under its __name__
         suffix = "" if objective is None else f"_{objective}"
         self.__name__ = f"skpref_reward{suffix}"
@@ -148,12 +241,29 @@ class _TextRewardFunction:
             if not (isinstance(objective, str) or np.ndim(objective) == 0):
                 objective = list(objective)  # one per completion; else one for all
         rewards = _rewards(
-            embedder, model, prompts, completions, objective, write_cache=False
+            embedder,
+            model,
+            prompts,
+            completions,
+            objective,
+            write_cache=False,
+            warn=self._warn_once,
+            aggregate=self.aggregate,
+            k=self.k,
         )
         return [float(reward) for reward in rewards]
 
+    def _warn_once(self, problems):
+        if not self._warned:
+            self._warned = True
+            _format_warning("reward_function", problems)
 
-def reward_function(pipeline, objective=None):
+
+@validate_params(
+    {"pipeline": "no_validation", "objective": "no_validation", **_AGGREGATE},
+    prefer_skip_nested_validation=True,
+)
+def reward_function(pipeline, objective=None, *, aggregate=None, k=1.0):
     """Return a reward function of raw text for RL trainers (TRL's ``reward_funcs``).
 
     The function has the signature of TRL's GRPO reward functions,
@@ -164,6 +274,15 @@ def reward_function(pipeline, objective=None):
     keyword arguments, and the ones it does not use are ignored. Each call embeds
     all completions in batches on the embedder's device and scores them on the
     reward model's device.
+
+    Prompts and completions are first brought to the form of the texts the
+    pipeline was trained on (the embedder's ``text_format_``): for a pipeline
+    trained on HH-RLHF prompts (``"Human: q"``), the bare question ``"q"``, the
+    prompt with the assistant's label ``Assistant:`` appended and the conversation
+    ``[{"role": "user", "content": "q"}]`` are all scored as ``"Human: q"``, and
+    a conversational completion as its text. What cannot be carried over (a
+    system message into a text prompt, a pipeline saved before forms were
+    recorded) is said once, in a ``UserWarning``.
 
     Parameters
     ----------
@@ -176,6 +295,16 @@ def reward_function(pipeline, objective=None):
         per completion from the keyword argument named like the embedder's
         objective column (a dataset column). A reward model whose
         ``objective_categories_`` disagrees with the embedder's is an error.
+    aggregate : {"mean", "min", "mean_minus_std"} or None, default=None
+        Conservative rewards from a pipeline ending in a
+        :class:`~skpref.RewardEnsemble` (Coste et al., 2024): ``"mean"`` of the
+        members' centred rewards (what ``predict_reward`` gives), their ``"min"``
+        (worst-case optimisation), or ``"mean_minus_std"``, the mean less ``k``
+        times their standard deviation (uncertainty-weighted optimisation). The
+        members are scored in one pass over the embeddings. None: the model's
+        ``predict_reward``; a single model with an ``aggregate`` is an error.
+    k : float, default=1.0
+        The weight of the members' spread for ``aggregate="mean_minus_std"``.
 
     Returns
     -------
@@ -205,4 +334,4 @@ def reward_function(pipeline, objective=None):
     ValueError: reward_function expects a fitted Pipeline([('embed', \
 LLMEmbeddingTransformer(...)), ('reward', <a reward model>)]); got str.
     """
-    return _TextRewardFunction(pipeline, objective)
+    return _TextRewardFunction(pipeline, objective, aggregate, k)

@@ -1,5 +1,6 @@
 """Rewards out: raw text through a fitted text pipeline, for RL trainers."""
 
+import copy
 import pickle
 
 import numpy as np
@@ -171,15 +172,13 @@ def test_objective_per_completion_comes_from_the_dataset_column(multihead):
 
 def test_conversational_prompts_and_completions(multihead):
     reward = reward_function(multihead, objective="helpful")
-    prompts = [[{"role": "user", "content": p}] for p in PROMPTS]
+    questions = [p.removeprefix("Human: ") for p in PROMPTS]
+    prompts = [[{"role": "user", "content": q}] for q in questions]
     completions = [[{"role": "assistant", "content": c}] for c in COMPLETIONS]
-    out = reward(prompts, completions)
-    # the bert embedder has no chat template: the plain format renders them
-    plain = reward(
-        [f"User: {p}" for p in PROMPTS], [f"Assistant: {c}" for c in COMPLETIONS]
+    # the pipeline was trained on "Human: ..." text: conversations are scored so
+    np.testing.assert_array_equal(
+        reward(prompts, completions), reward(PROMPTS, COMPLETIONS)
     )
-    np.testing.assert_allclose(out, plain, rtol=1e-6)
-    assert not np.allclose(out, reward(PROMPTS, COMPLETIONS))
 
 
 def test_reward_function_never_writes_the_cache(multihead, monkeypatch):
@@ -336,3 +335,103 @@ def test_a_fractional_objective_id_is_named(multihead, bad):
         predict_text_reward(multihead, PROMPTS, COMPLETIONS, objective=bad)
     with pytest.raises(ValueError, match="got the non-integer value"):
         reward_function(multihead)(PROMPTS, COMPLETIONS, objective=bad)
+
+
+QUESTION = "tell me about cats (0)"
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        QUESTION,
+        f"Human: {QUESTION}\n\nAssistant:",
+        f"User: {QUESTION}",
+        [{"role": "user", "content": QUESTION}],
+    ],
+    ids=["bare", "assistant-tag", "user-label", "conversation"],
+)
+def test_a_prompt_of_any_form_is_scored_as_the_training_form(multihead, prompt):
+    assert multihead[0].text_format_["prompt"] == "dialogue"
+    trained = predict_text_reward(
+        multihead, [f"Human: {QUESTION}"] * 2, COMPLETIONS, objective=0
+    )
+    given = predict_text_reward(multihead, [prompt] * 2, COMPLETIONS, objective=0)
+    np.testing.assert_array_equal(given, trained)
+    completions = [[{"role": "assistant", "content": c}] for c in COMPLETIONS]
+    from_trainer = reward_function(multihead, objective=0)([prompt] * 2, completions)
+    np.testing.assert_array_equal(from_trainer, trained)
+
+
+def test_what_cannot_be_carried_over_is_said_once(multihead):
+    prompt = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": QUESTION},
+    ]
+    reward = reward_function(multihead, objective=0)
+    with pytest.warns(UserWarning, match="a system message has no place"):
+        reward([prompt] * 2, COMPLETIONS)
+    reward([prompt] * 2, COMPLETIONS)  # said once: a second warning would fail
+    trained = predict_text_reward(
+        multihead, [f"Human: {QUESTION}"] * 2, COMPLETIONS, objective=0
+    )
+    np.testing.assert_array_equal(reward([prompt] * 2, COMPLETIONS), trained)
+
+
+def test_a_pipeline_fitted_before_forms_were_recorded_warns(multihead):
+    old = copy.deepcopy(multihead)
+    del old[0].text_format_
+    with pytest.warns(UserWarning, match="fitted before skpref recorded the form"):
+        predict_text_reward(old, [QUESTION], COMPLETIONS[:1], objective=0)
+
+
+@pytest.fixture(scope="module")
+def ensemble(multihead):
+    X, y = preference_pairs(
+        preference_data(32, 3),
+        objective="objective",
+        objective_categories=["helpful", "harmless"],
+        random_state=0,
+    )
+    member = clone(multihead[-1]).set_params(max_epochs=3)
+    model = RewardEnsemble(member, n_members=3, random_state=0)
+    return clone(multihead).set_params(rm=model).fit(X, y)
+
+
+@pytest.mark.parametrize("k", [0.0, 0.5, 2.0])
+def test_conservative_rewards_combine_the_members(ensemble, k):
+    E = ensemble[0].transform_responses(PROMPTS, COMPLETIONS, "helpful")
+    members = ensemble[-1].predict_reward_members(E)
+    expected = {
+        "mean": members.mean(0),
+        "min": members.min(0),
+        "mean_minus_std": members.mean(0) - k * members.std(0),
+    }
+    for aggregate, want in expected.items():
+        reward = reward_function(ensemble, "helpful", aggregate=aggregate, k=k)
+        np.testing.assert_allclose(reward(PROMPTS, COMPLETIONS), want, rtol=1e-6)
+        got = predict_text_reward(
+            ensemble, PROMPTS, COMPLETIONS, objective=0, aggregate=aggregate, k=k
+        )
+        np.testing.assert_array_equal(got, want)
+    default = predict_text_reward(ensemble, PROMPTS, COMPLETIONS, objective=0)
+    np.testing.assert_array_equal(default, expected["mean"])
+    assert np.all(expected["min"] <= expected["mean"])
+
+
+def test_conservative_rewards_need_an_ensemble_and_a_valid_k(multihead, ensemble):
+    with pytest.raises(ValueError, match="aggregate='min' combines the rewards"):
+        reward_function(multihead, "helpful", aggregate="min")
+    with pytest.raises(ValueError, match="single MultiheadRewardModel"):
+        predict_text_reward(
+            multihead, PROMPTS, COMPLETIONS, objective=0, aggregate="mean"
+        )
+    with pytest.raises(ValueError, match="'aggregate' parameter of reward_function"):
+        reward_function(ensemble, "helpful", aggregate="max")
+    with pytest.raises(ValueError, match="'k' parameter of reward_function"):
+        reward_function(ensemble, "helpful", aggregate="mean_minus_std", k=-1)
+
+
+def test_a_conservative_reward_function_pickles(ensemble):
+    reward = reward_function(ensemble, "helpful", aggregate="mean_minus_std", k=0.5)
+    again = pickle.loads(pickle.dumps(reward))
+    assert again(PROMPTS, COMPLETIONS) == reward(PROMPTS, COMPLETIONS)
