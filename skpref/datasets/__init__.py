@@ -2,10 +2,12 @@
 
 ``make_*`` generate data with known ground truth; ``load_*`` read real preference
 files from the data home; ``preference_pairs`` turns chosen/rejected data of any
-TRL format into pairs; ``attach_embeddings`` and ``pair_features`` turn
+TRL format into pairs, and ``augment_pairs`` adds pairs that only a model reading
+the prompt can rank; ``attach_embeddings`` and ``pair_features`` turn
 precomputed embeddings into the pair-contract arrays.
 """
 
+from skpref.datasets._augment import augment_pairs
 from skpref.datasets._embeddings import attach_embeddings, pair_features
 from skpref.datasets._fetch import fetch_hh_rlhf, fetch_ultrafeedback
 from skpref.datasets._hh_rlhf import (
@@ -29,6 +31,7 @@ __all__ = [
     "OBJECTIVES",
     "RELABELED_HH_RLHF_TEXT_TEMPLATE",
     "attach_embeddings",
+    "augment_pairs",
     "fetch_hh_rlhf",
     "fetch_ultrafeedback",
     "get_data_home",
