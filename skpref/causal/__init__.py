@@ -1,4 +1,4 @@
-"""Causal tools: positivity and overlap diagnostics, the AMCE with inference."""
+"""Causal tools: diagnostics, the AMCE, and rewrite effects on a reward (RATE)."""
 
 from skpref.causal._amce import AMCEEstimator
 from skpref.causal._amce_summary import EffectSummary
@@ -9,13 +9,18 @@ from skpref.causal._positivity import (
     latent_positivity_report,
 )
 from skpref.causal._report import DiagnosticReport, OverlapWarning, PositivityWarning
+from skpref.causal._rewrite_effects import RewriteEffectEstimator
+from skpref.causal._rewriters import CachedRewriter, RuleBasedRewriter
 
 __all__ = [
     "AMCEEstimator",
+    "CachedRewriter",
     "DiagnosticReport",
     "EffectSummary",
     "OverlapWarning",
     "PositivityWarning",
+    "RewriteEffectEstimator",
+    "RuleBasedRewriter",
     "assumption_report",
     "disagreement_quadrant_mass",
     "disagreement_share",
