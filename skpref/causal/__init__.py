@@ -10,6 +10,7 @@ from skpref.causal._positivity import (
 )
 from skpref.causal._report import DiagnosticReport, OverlapWarning, PositivityWarning
 from skpref.causal._rewrite_effects import RewriteEffectEstimator
+from skpref.causal._rewriter_hf import HFRewriter
 from skpref.causal._rewriters import CachedRewriter, RuleBasedRewriter
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "CachedRewriter",
     "DiagnosticReport",
     "EffectSummary",
+    "HFRewriter",
     "OverlapWarning",
     "PositivityWarning",
     "RewriteEffectEstimator",
