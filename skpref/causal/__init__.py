@@ -11,6 +11,7 @@ from skpref.causal._positivity import (
 from skpref.causal._report import DiagnosticReport, OverlapWarning, PositivityWarning
 from skpref.causal._rewrite_effects import RewriteEffectEstimator
 from skpref.causal._rewriter_hf import HFRewriter
+from skpref.causal._rewriter_openai import OpenAIRewriter
 from skpref.causal._rewriters import CachedRewriter, RuleBasedRewriter
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "DiagnosticReport",
     "EffectSummary",
     "HFRewriter",
+    "OpenAIRewriter",
     "OverlapWarning",
     "PositivityWarning",
     "RewriteEffectEstimator",
