@@ -2,6 +2,7 @@
 
 from skpref.causal._amce import AMCEEstimator
 from skpref.causal._amce_summary import EffectSummary
+from skpref.causal._compare_effects import compare_effects, plot_effect_comparison
 from skpref.causal._overlap import assumption_report, objective_overlap_report
 from skpref.causal._positivity import (
     disagreement_quadrant_mass,
@@ -26,8 +27,10 @@ __all__ = [
     "RewriteEffectEstimator",
     "RuleBasedRewriter",
     "assumption_report",
+    "compare_effects",
     "disagreement_quadrant_mass",
     "disagreement_share",
     "latent_positivity_report",
     "objective_overlap_report",
+    "plot_effect_comparison",
 ]

@@ -314,21 +314,28 @@ class RewriteEffectEstimator(BaseEstimator):
             name="share with the value asked for",
         )
 
-    def preference_effect(self):
+    def preference_effect(self, naive=False):
         """Return the ATE as a probability: how often the reward prefers the rewrite.
 
         ``mean over responses of sigmoid(effect)``: the probability that the
         reward model prefers the version with the attribute to the version
-        without it (both rewrites), on the scale of
-        :class:`AMCEEstimator`'s effects (0.5: no effect), with a percentile
+        without it (both rewrites), on the scale of :class:`AMCEEstimator`'s
+        effects (0.5: no effect) for a Bradley-Terry reward, with a percentile
         bootstrap interval drawn like ``effects_``'s.
+
+        Parameters
+        ----------
+        naive : bool, default=False
+            Use the naive contrasts (original vs. rewrite) instead.
 
         Returns
         -------
         estimate, ci_low, ci_high : float
+            The effect and its interval at ``confidence_level``.
         """
         check_is_fitted(self)
-        proba = 1 / (1 + np.exp(-self.rewrites_["effect"].to_numpy()))
+        column = "naive_effect" if naive else "effect"
+        proba = 1 / (1 + np.exp(-self.rewrites_[column].to_numpy()))
         w = self.rewrites_["attribute"].to_numpy()
         rng = check_random_state(self.random_state)
         _, low, high = bootstrap_intervals(
