@@ -240,3 +240,15 @@ def test_bad_texts_and_rewards_are_refused():
         RewriteEffectEstimator(ok, _identity_rewriter, n_bootstrap=1).fit(
             None, ["a", "b"], [0, 1]
         )
+
+
+def test_clone_keeps_the_parameters():
+    from sklearn.base import clone
+
+    rate = RewriteEffectEstimator(
+        _identity_rewriter, RuleBasedRewriter(), n_bootstrap=7, random_state=3
+    )
+    copy = clone(rate)
+    assert copy.get_params()["n_bootstrap"] == 7 and copy.random_state == 3
+    assert isinstance(copy.rewriter, RuleBasedRewriter)
+    assert not hasattr(copy, "effects_")
