@@ -247,15 +247,15 @@ class RewriteEffectEstimator(BaseEstimator):
         w = _check_attribute(attribute, n)
         rows = {value: np.flatnonzero(w == value) for value in (0, 1)}
         rewrite, again = [None] * n, [None] * n
+        no_prompts = all(p is None for p in prompts)
         for value, idx in rows.items():
-            p = [prompts[i] for i in idx]
+            p = None if no_prompts else [prompts[i] for i in idx]
             first = self._rewrite(p, [responses[i] for i in idx], 1 - value)
             second = self._rewrite(p, first, value)
             for i, a, b in zip(idx, first, second, strict=True):
                 rewrite[i], again[i] = a, b
-        prompt_arg = None if all(p is None for p in prompts) else prompts
         scores = self._score(
-            None if prompt_arg is None else prompts * 3, responses + rewrite + again
+            None if no_prompts else prompts * 3, responses + rewrite + again
         )
         r_x, r_re, r_rere = scores[:n], scores[n : 2 * n], scores[2 * n :]
         sign = np.where(w == 1, 1.0, -1.0)
