@@ -8,7 +8,7 @@ them (the ``openai`` client retries on its own, out of this rewriter's sight).
 """
 
 import os
-import time
+import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from skpref.causal._rewrite_cache import BaseRewriter
@@ -149,7 +149,7 @@ class OpenAIRewriter(BaseRewriter):
             )
         return {"Authorization": f"Bearer {key}"}
 
-    def _request(self, client, headers, message):
+    def _request(self, client, headers, message, stop):
         httpx = _httpx()
 
         payload = {
@@ -174,8 +174,13 @@ class OpenAIRewriter(BaseRewriter):
                 retry_after = response.headers.get("Retry-After", "")
                 if retry_after.replace(".", "", 1).isdigit():
                     wait_s = min(float(retry_after), 60.0)
-            if attempt < int(self.max_retries):
-                time.sleep(wait_s)
+            # once another request has failed for good, retry no more
+            if attempt < int(self.max_retries) and not stop.wait(wait_s):
+                continue
+            if stop.is_set():
+                raise _ServerError(
+                    f"{problem} (retries stopped: another request failed)"
+                )
         raise _ServerError(f"{problem} (after {int(self.max_retries)} retries)")
 
     def _content(self, response):
@@ -206,6 +211,7 @@ class OpenAIRewriter(BaseRewriter):
         workers = max(int(self.max_concurrency), 1)
         limits = httpx.Limits(max_connections=workers)
         pending_rows, pending_texts, n_done = [], [], 0
+        stop = threading.Event()
         bar = tqdm(total=len(messages), desc=_OWNER, disable=not self.progress)
 
         def flush():
@@ -218,7 +224,7 @@ class OpenAIRewriter(BaseRewriter):
             ThreadPoolExecutor(max_workers=workers) as pool,
         ):
             futures = {
-                pool.submit(self._request, client, headers, m): row
+                pool.submit(self._request, client, headers, m, stop): row
                 for row, m in enumerate(messages)
             }
             remaining, failure = set(futures), None
@@ -235,6 +241,7 @@ class OpenAIRewriter(BaseRewriter):
                     if len(pending_texts) >= _FLUSH_EVERY:
                         flush()
             if failure is not None:
+                stop.set()
                 for future in remaining:
                     future.cancel()
                 # requests already in flight finish; keep what they rewrote

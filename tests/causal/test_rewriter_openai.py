@@ -104,7 +104,7 @@ def rewriter(url, **params):
 TEXTS = [f"Answer {i}." for i in range(12)]
 
 
-@pytest.mark.parametrize("stub", [{"delay": 0.05}], indirect=True)
+@pytest.mark.parametrize("stub", [{"delay": 0.2}], indirect=True)
 def test_rewrites_in_order_within_the_concurrency_limit(stub, monkeypatch):
     monkeypatch.setenv("STUB_KEY", "sk-test")
     rewrites = rewriter(stub.url, max_concurrency=3, api_key_env="STUB_KEY")(
@@ -177,3 +177,14 @@ def test_a_missing_api_key_is_a_clear_error(monkeypatch, tmp_path):
 def test_a_server_that_is_not_there(tmp_path):
     with pytest.raises(RuntimeError, match=r"ConnectError.*after 1 retries"):
         rewriter("http://127.0.0.1:9", max_retries=1)(None, ["a"], 1)
+
+
+@pytest.mark.parametrize("stub", [{"script": {1: 401, 2: 503}}], indirect=True)
+def test_a_failure_stops_the_retries_of_the_requests_in_flight(stub):
+    slow_retries = rewriter(stub.url, max_concurrency=2, backoff=5.0, max_retries=3)
+    start = time.perf_counter()
+    with pytest.raises(RuntimeError, match=r"HTTP 401.*2 of 2 responses"):
+        slow_retries(None, TEXTS[:2], 0)
+    # the 503 would be retried after 5 s; the 401 stops it at once
+    assert time.perf_counter() - start < 3.0
+    assert stub.n_requests == 2
