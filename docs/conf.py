@@ -71,6 +71,7 @@ GUIDE_ORDER = [
     "models",
     "embeddings",
     "causal",
+    "rewrite_effects",
     "datasets",
     "metrics",
     "experiments",

@@ -32,6 +32,7 @@ from skpref import (
     RewardEnsemble,
 )
 from skpref.active import ActiveLearner
+from skpref.causal import RewriteEffectEstimator, RuleBasedRewriter
 from skpref.preprocessing import LinearConceptEraser
 
 SMALL_NET = {
@@ -50,8 +51,21 @@ SMALL_ADVERSARY = {
     "adversary_weight": 0.5,
 }
 
+
 # Estimators missing here are tested with their default parameters, pinned.
+def _word_count_reward(prompts, responses):
+    return [len(response.split()) for response in responses]
+
+
 TEST_PARAMS = {
+    RewriteEffectEstimator: [
+        {
+            "reward": _word_count_reward,
+            "rewriter": RuleBasedRewriter(),
+            "n_bootstrap": 10,
+            "random_state": 0,
+        }
+    ],
     BTLRewardRegressor: [SMALL_NET, {**SMALL_NET, "with_objective": True}],
     MultiheadRewardModel: [SMALL_HEADS],
     # A covariate adversary (with_objective=False included) needs covariates=
@@ -341,6 +355,11 @@ NOT_CHECKABLE = {
     LLMEmbeddingTransformer: (
         "takes a DataFrame of prompt and response texts and needs a language model; "
         "its estimator contract is tested in tests/embeddings"
+    ),
+    RewriteEffectEstimator: (
+        "fits on prompts, response texts and a 0/1 attribute, through a reward "
+        "and a rewriter, not on arrays X, y; clone, parameters and seeding are "
+        "tested in tests/causal/test_rewrite_effects.py"
     ),
 }
 
