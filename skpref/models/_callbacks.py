@@ -1,8 +1,6 @@
 """The skorch callbacks of the engine's net: per-member scores, weights, schedules.
 
-The statistics of a stack are per member (lists in the net's history, one value
-per member); these callbacks turn them into columns, keep each member's best
-weights, ramp the adversary's weight and report progress. skorch's own
+A stack's statistics are lists in the history, one value per member; skorch's own
 ``PassthroughScoring``, ``EarlyStopping`` and ``PrintLog`` read one scalar per
 epoch and one set of weights, so they do not serve a stack.
 """
@@ -18,13 +16,9 @@ from skorch.callbacks import Callback
 class MemberScores(Callback):
     """Turn an epoch's batch statistics into per-member columns of the history.
 
-    For each phase: ``<phase>_loss`` (averaged over the rows of each member),
-    ``<phase>_acc`` (the weighted expected agreement with the labels: accuracy
-    for hard labels, agreement with a random annotator for soft ones), and the
-    statistics recorded by loss terms; for training also TRL's ``train_margin``
-    (mean ``r(preferred) - r(other)``), ``train_reward_mean`` and
-    ``train_reward_std`` (over both responses). Each column holds a list, one
-    value per member; the statistics are read from the device once per epoch.
+    ``<phase>_loss``, ``<phase>_acc`` (weighted expected agreement with the
+    labels), the loss terms' statistics and TRL's ``train_margin``,
+    ``train_reward_mean`` and ``train_reward_std``; read from the device once.
     """
 
     def on_epoch_end(self, net, **kwargs):
@@ -83,22 +77,12 @@ class MemberScores(Callback):
 class MemberCheckpoint(Callback):
     """Keep each member's best weights; stop members by patience or divergence.
 
-    A member's epoch improves when its monitored score is strictly better than
-    its best so far (``valid_acc``, higher is better; without validation
-    ``train_loss``, lower is better). A member stops after ``patience`` epochs
-    without improvement, or at an epoch whose loss is NaN or infinite (never
-    kept); it is still stepped with the others, but nothing of it is kept any
-    more. Training ends when every member has stopped. At the end each member
-    gets back the weights of its best epoch (``best_epochs_``; 0 where no epoch
-    was usable: its initial weights), ``n_epochs_`` its epochs and
-    ``diverged_epochs_`` its non-finite epoch, if any.
-
-    Parameters
-    ----------
-    monitor : {"valid_acc", "train_loss"}
-        The score that chooses the best epoch.
-    patience : list of int or None
-        Each member's patience (None: none).
+    An epoch improves when ``monitor`` (``"valid_acc"``, or ``"train_loss"``,
+    lower is better) beats the member's best strictly. A member stops after its
+    ``patience`` (None: none) epochs without improvement or at a non-finite loss
+    (never kept); a stopped member is still stepped, but nothing of it is kept.
+    Training ends when all have stopped; each then gets the weights of its
+    ``best_epochs_`` (0: its initial weights).
     """
 
     def __init__(self, monitor, patience):
@@ -150,17 +134,11 @@ class MemberCheckpoint(Callback):
 
 
 class AdversarySchedule(Callback):
-    """Set each member's gradient-reversal weight before each epoch: a warm-up to λ.
+    """Set each member's gradient-reversal weight per epoch, ramped up to its λ.
 
-    With ``warmup = w > 0`` the weight in epoch ``e`` (1-based) is
-    ``λ * min(1, (e - 1) / w)``: the first epoch trains without the adversary,
-    which lets the encoder find reward-relevant features before they are pruned.
-
-    Parameters
-    ----------
-    weights, warmups, chances : list of float, list of int, list of float
-        Each member's λ, warm-up epochs and discriminator's chance score, recorded
-        as ``disc_chance`` beside its scores.
+    With a warm-up ``w > 0`` epoch ``e`` uses ``λ * min(1, (e - 1) / w)``: the
+    encoder first finds reward-relevant features, then the adversary prunes them.
+    ``chances`` (the discriminators' chance scores) are recorded beside.
     """
 
     def __init__(self, weights, warmups, chances):
@@ -181,10 +159,9 @@ class AdversarySchedule(Callback):
 
 
 class EpochLog(Callback):
-    """Print a line per epoch: each member's losses and accuracies (``verbose``).
+    """Print each member's losses and accuracies as an epoch ends (``verbose``).
 
-    It prints as the epoch ends, also inside ``GridSearchCV`` (whose workers
-    share the terminal), so a long search shows its progress.
+    Flushed, so that a search's workers (``GridSearchCV``) show their progress too.
     """
 
     def __init__(self, sink=print):
@@ -213,12 +190,8 @@ class EpochProgress(Callback):
     def __init__(self, bar):
         self.bar = bar
 
-    def on_train_begin(self, net, **kwargs):
-        self.n_epochs_ = 0
-
     def on_epoch_end(self, net, **kwargs):
-        self.n_epochs_ += 1
         self.bar.update(1)
 
-    def on_train_end(self, net, **kwargs):  # stopped early: the epochs not run
-        self.bar.update(net.max_epochs - self.n_epochs_)
+    def on_train_end(self, net, **kwargs):  # the net is fresh: its epochs are ours
+        self.bar.update(net.max_epochs - len(net.history))

@@ -1,33 +1,18 @@
 """The training engine: ``M >= 1`` reward models trained as one skorch net.
 
-Every fit trains a *stack* of members (:class:`~skpref.models._modules.MemberStack`)
-with skorch's own loop: a single fit is a stack of one, :class:`~skpref.RewardEnsemble`
-a stack of ``n_members``, and :func:`fit_together` (the experiments' runner) a
-stack per architecture with each member's own rows of the data. Only skorch's
-extension points are used:
-
-* the **dataset** (:class:`MemberData`) holds the pairs once on the device and
-  each member's training and validation rows with their weights (its *plan*:
-  :class:`FitPlan`); ``train_split`` (:func:`member_split`) hands skorch the two
-  phases, and ``iterator_train``/``iterator_valid`` (:class:`MemberBatches`)
-  yield batches whose tensors have a leading member axis;
-* a **batch** is a dict of named entries, as skorch carries extra inputs:
-  ``"X"`` (pair rows), ``"sample_weight"``, ``"n_rows"`` (real rows per member),
-  ``"mask"`` (where a member's last batch is padded), plus the named per-pair
-  inputs of a model (the adversary's ``"target"``, a loss term's values);
-* the **loss** (:meth:`RewardNet.get_loss`) is the BTL negative log-likelihood on
-  soft targets (eq. 2), weighted per pair, plus the model's loss terms
-  (:class:`LossTerm`), one value per member; their sum is differentiated, so each
-  member gets the gradient of its own loss;
-* **callbacks** (:mod:`skpref.models._callbacks`) turn the batch statistics into
-  per-member columns of the history, keep each member's best weights with its
-  own patience and stop a member whose loss is not finite, ramp the adversary's
-  weight and report progress.
-
-Everything random in a fit is drawn from three seeds of each member
-(:class:`Seeds`): its weight initialisation, its batch order and its validation
-holdout. So member ``k`` of a stack is, to floating-point rounding, the model
-fitted alone with the same seed and data.
+A fit trains a stack of members (:class:`~skpref.models._modules.MemberStack`)
+with skorch's own loop and extension points: a single fit is a stack of one,
+:class:`~skpref.RewardEnsemble` a stack of ``n_members``. The dataset
+(:class:`MemberData`) holds the pairs once on the device and each member's rows
+(its :class:`FitPlan`); ``train_split`` (:func:`member_split`) and the iterators
+(:class:`MemberBatches`) yield batches with a leading member axis, dicts of named
+entries (``"X"``, ``"sample_weight"``, ``"n_rows"``, ``"mask"`` where padded, and a
+model's own inputs such as the adversary's ``"target"``); the loss
+(:meth:`RewardNet.get_loss`) is the weighted BTL likelihood (eq. 2) plus the
+model's :class:`LossTerm`; callbacks (:mod:`skpref.models._callbacks`) keep each
+member's scores and best weights. Each member draws from its own three seeds
+(:class:`Seeds`: initialisation, batch order, holdout), so member ``k`` is, to
+rounding, the model fitted alone with the same seed and data.
 """
 
 import math
@@ -92,11 +77,7 @@ class Rows:
 
 @dataclass
 class FitPlan:
-    """What one member trains on: its rows, their weights, its seeds and inputs.
-
-    ``inputs`` are the member's named per-pair inputs besides the pairs (e.g.
-    the adversary's ``"target"``), aligned with the rows of its ``X``.
-    """
+    """What one member trains on: its rows, seeds and named inputs (rows of ``X``)."""
 
     estimator: object
     train: Rows
@@ -104,38 +85,20 @@ class FitPlan:
     seeds: Seeds
     inputs: dict
 
-    def generator(self):
-        """Return the generator of the batch order (``torch.randperm`` each epoch)."""
-        return torch.Generator().manual_seed(self.seeds.shuffle)
-
 
 class PairData:
-    """Pair rows, labels and named per-pair inputs, on the training device.
+    """Blocks of float32 pair rows, their labels and named inputs, stacked.
 
-    Parameters
-    ----------
-    blocks : list of ndarray of shape (n_i, n_columns), float32
-        The rows, in blocks (e.g. one per training set) stacked in order.
-    y : list of ndarray of shape (n_i,)
-        The labels of each block.
-    inputs : list of dict
-        The named per-pair inputs of each block (the same names in every block).
-    device : str or torch.device
-        Training device.
-    resident : bool or None, default=None
-        Whether the rows are held on the device; None: when they take at most
-        half its free memory (always on the CPU, where the arrays are used in
-        place). Otherwise they are streamed in chunks of many batches.
+    The rows stay on the device when they take at most ``_RESIDENT_SHARE`` of its
+    free memory (on the CPU, in place); otherwise they are streamed in chunks.
     """
 
-    def __init__(self, blocks, y, inputs, device, *, resident=None):
+    def __init__(self, blocks, y, inputs, device):
         self.device = torch.device(device)
         n_rows = sum(len(block) for block in blocks)
         n_columns = blocks[0].shape[1]
         self.row_bytes = 4 * n_columns
-        if resident is None:
-            resident = _fits_on(self.device, n_rows * self.row_bytes)
-        self.resident = resident
+        self.resident = resident = _fits_on(self.device, n_rows * self.row_bytes)
         self.y = torch.as_tensor(np.concatenate(y), dtype=torch.float32).to(self.device)
         self.inputs = {
             name: torch.as_tensor(np.concatenate([block[name] for block in inputs]))
@@ -178,25 +141,15 @@ class PairData:
 
 
 def _fits_on(device, n_bytes):
-    """Whether ``n_bytes`` of data may stay resident on ``device``."""
-    if device.type != "cuda":
-        return True
-    return n_bytes <= _RESIDENT_SHARE * torch.cuda.mem_get_info(device)[0]
+    return device.type != "cuda" or (
+        n_bytes <= _RESIDENT_SHARE * torch.cuda.mem_get_info(device)[0]
+    )
 
 
 class MemberData(torch.utils.data.Dataset):
-    """The rows of one phase (or both) of every member of a stack: skorch's dataset.
+    """Skorch's dataset: every member's ``Rows`` of one phase (``FitPlan``: both).
 
-    Parameters
-    ----------
-    data : PairData
-        The rows the members index.
-    members : list of Rows, or list of FitPlan
-        Each member's rows; plans carry both phases, which :func:`member_split`
-        separates.
-    generators : list of torch.Generator or None, default=None
-        Each member's batch-order generator (training); None keeps the rows'
-        order (validation).
+    ``generators`` (training) draw each member's batch order; None keeps it.
     """
 
     def __init__(self, data, members, generators=None):
@@ -207,40 +160,23 @@ class MemberData(torch.utils.data.Dataset):
     def __len__(self):
         return max(len(rows) for rows in self.members)
 
-    def __getitem__(self, i):  # batches are drawn by MemberBatches, never by row
-        raise TypeError("MemberData is read by MemberBatches, batch by batch.")
-
 
 def member_split(dataset, y=None):
-    """Skorch ``train_split``: each member's training rows and validation rows.
-
-    The holdout itself was drawn when the member's fit was planned
-    (:func:`holdout`); the validation phase is None when no member validates.
-    """
+    """Skorch's ``train_split``: the members' planned training and validation rows."""
     plans = dataset.members
-    train = MemberData(
-        dataset.data, [p.train for p in plans], [p.generator() for p in plans]
-    )
+    generators = [torch.Generator().manual_seed(p.seeds.shuffle) for p in plans]
+    train = MemberData(dataset.data, [p.train for p in plans], generators)
     if plans[0].valid is None:
         return train, None
     return train, MemberData(dataset.data, [p.valid for p in plans])
 
 
 class MemberBatches:
-    """skorch iterator: the batches of one phase, stacked over the members.
+    """Skorch's iterator: a phase's batches of ``batch_size`` rows per member, stacked.
 
-    Training (the dataset has generators) draws each member's rows in the order
-    of ``torch.randperm(n_rows, generator=g)`` with its own generator, afresh
-    every epoch; validation keeps the rows' order. A member that runs out of rows
-    before the others (in a shorter last batch, or in validation) is padded with
-    a row of its own of weight 0, and the batch carries a ``mask`` of real rows.
-
-    Parameters
-    ----------
-    dataset : MemberData
-        The members' rows of this phase.
-    batch_size : int
-        Rows of each member per step.
+    Training draws each member's order by ``torch.randperm`` with its generator,
+    every epoch. A member short of rows is padded with a row of its own of weight
+    0, and the batch carries a ``mask`` of real rows.
     """
 
     def __init__(self, dataset, batch_size, **kwargs):
@@ -248,12 +184,6 @@ class MemberBatches:
         self.batch_size = batch_size
         self.counts = [len(rows) for rows in dataset.members]
         self.length = max(self.counts)
-        steps = {math.ceil(n / batch_size) for n in self.counts}
-        if dataset.generators is not None and len(steps) > 1:
-            raise ValueError(  # fit_together groups members so that this never happens
-                "Members trained together need the same number of steps per epoch; "
-                f"got {self.counts} rows in batches of {batch_size}."
-            )
 
     def __len__(self):
         return math.ceil(self.length / self.batch_size)
@@ -362,11 +292,9 @@ class LossTerm:
 class DiscriminatorLoss(LossTerm):
     """The adversary's loss (eq. 13), per pair the mean over its two responses.
 
-    Cross-entropy for class targets (the objective, a categorical covariate),
-    recording the discriminator's accuracy as ``disc_acc``; squared error for a
-    standardised continuous covariate, recording ``disc_r2`` (one minus it, the
-    R² against the training mean). The loss is recorded as ``adv_loss``. The
-    gradient reversal inside the module makes the encoder ascend it.
+    Cross-entropy for classes (recording ``disc_acc``), squared error for a
+    standardised continuous covariate (recording ``disc_r2``, R² against the
+    training mean); the loss is recorded as ``adv_loss``.
     """
 
     continuous: bool
@@ -394,23 +322,10 @@ class DiscriminatorLoss(LossTerm):
 
 
 class RewardNet(NeuralNet):
-    """skorch net of a stack of reward models: BTL loss plus the models' terms.
+    """skorch net of a :class:`~skpref.models._modules.MemberStack`: BTL + loss terms.
 
-    The module (a :class:`~skpref.models._modules.MemberStack`) returns each
-    member's rewards of both responses; the criterion must be unreduced
-    (``BCEWithLogitsLoss(reduction="none")``). Statistics of each batch are kept on
-    the device and turned into per-member columns once per epoch by the
-    ``MemberScores`` callback; skorch's loop itself reads each batch's total
-    loss (``loss.item()``), one wait on the device per step.
-
-    Parameters
-    ----------
-    module : MemberStack
-        The members, initialised.
-    loss_terms : sequence of LossTerm, default=()
-        Added to the BTL loss of every member.
-    **kwargs
-        skorch's parameters.
+    The criterion is unreduced; batch statistics stay on the device until the
+    ``MemberScores`` callback reads them once per epoch.
     """
 
     def __init__(self, module, *args, loss_terms=(), **kwargs):
@@ -586,13 +501,7 @@ def _stacks(plans):
 
 
 def train_stack(plans, data, *, progress=None):
-    """Train the planned members as one stack on ``data``; set their fitted state.
-
-    Each member's module is built from its own initialisation seed (as in a fit
-    alone), the modules are stacked and trained by one :class:`RewardNet`; each
-    model then gets its own module (``module_``), the net (``net_``), its history
-    (``history_``, its view of the stack's), ``n_epochs_`` and ``best_epoch_``.
-    """
+    """Train the planned members as one stack on ``data``; set their fitted state."""
     models = [plan.estimator for plan in plans]
     first = models[0]
     module, params = first._build_module_params()
@@ -613,40 +522,28 @@ def train_stack(plans, data, *, progress=None):
         model.n_epochs_ = checkpoint.n_epochs_[k]
         model.best_epoch_ = checkpoint.best_epochs_[k]
         model.diverged_epoch_ = checkpoint.diverged_epochs_[k]
-        model.history_ = member_history(net.history, k, model.n_epochs_)
-
-
-def member_history(history, k, n_epochs):
-    """Member ``k``'s view of a stack's skorch history: its epochs, its values.
-
-    Per-member statistics (lists in the stack's history) give their ``k``-th
-    value; the epoch's number and duration are shared.
-    """
-    records = [
-        {
-            key: value[k] if isinstance(value, list) else value
-            for key, value in row.items()
-            if key != "batches"
-        }
-        for row in history[:n_epochs]
-    ]
-    return pd.DataFrame.from_records(records)
+        # its view of the stack's history: its epochs, the k-th of per-member lists
+        model.history_ = pd.DataFrame.from_records(
+            [
+                {
+                    key: v[k] if isinstance(v, list) else v
+                    for key, v in row.items()
+                    if key != "batches"
+                }
+                for row in net.history[: model.n_epochs_]
+            ]
+        )
 
 
 # -- after the fit ------------------------------------------------------------------
 
 
 def check_training_health(model, X, rows=None):
-    """Raise or warn when the kept weights come from a failed fit.
+    """Raise or warn (``ConvergenceWarning``) when a fit on ``X[rows]`` failed.
 
-    The fit trained on ``X[rows]`` (``rows`` None: all of ``X``); rows are indexed,
-    never copied whole. Kept weights that are not finite, or a NaN/inf loss
-    before any usable epoch, raise; a NaN/inf loss later, a kept epoch whose
-    training loss is over ten times chance, or probabilities of exactly 0 or 1
-    on most training pairs warn with a
-    :class:`~sklearn.exceptions.ConvergenceWarning` saying what to do. The kind
-    (``"non-finite"``, ``"diverged"``, ``"saturated"``; None without one) is kept
-    as ``model.convergence_warning_`` for runs of many fits to count.
+    Non-finite kept weights, or a non-finite loss before any usable epoch, raise;
+    a later non-finite loss, a diverged or a saturated kept epoch warn, their kind
+    kept as ``model.convergence_warning_`` for runs of many fits to count.
     """
     owner = type(model).__name__
     model.convergence_warning_ = None
