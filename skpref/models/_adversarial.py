@@ -1,13 +1,15 @@
 """The Adversarial reward model: Multihead + gradient-reversal discriminator (eq. 5)."""
 
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
+import torch
+from skorch.callbacks import Callback
 
 from skpref.covariates import encode_pair_covariate
 from skpref.models._base import shared_docs
-from skpref.models._callbacks import AdversarySchedule
-from skpref.models._engine import DiscriminatorLoss
+from skpref.models._engine import LossTerm, pair_mean
 from skpref.models._modules import AdversarialRewardModule
 from skpref.models._multihead import MultiheadRewardModel
 from skpref.utils import Interval, StrOptions, fit_context
@@ -357,3 +359,61 @@ def resolve_adversary_target(
         owner=owner,
         argument="adversary_target",
     )
+
+
+@dataclass(frozen=True)
+class DiscriminatorLoss(LossTerm):
+    """The adversary's loss (eq. 13), per pair the mean over its two responses.
+
+    Cross-entropy for classes (recording ``disc_acc``), squared error for a
+    standardised continuous covariate (recording ``disc_r2``, R² against the
+    training mean); the loss is recorded as ``adv_loss``.
+    """
+
+    continuous: bool
+
+    def __call__(self, net, y_pred, y_true, batch, training):
+        out, target = y_pred["disc_out"], y_pred["disc_target"]
+        if self.continuous:
+            per_response = (out.squeeze(-1) - target) ** 2
+        else:
+            per_response = torch.nn.functional.cross_entropy(
+                out.reshape(-1, out.shape[-1]), target.reshape(-1), reduction="none"
+            ).view(target.shape)
+        # the a halves, then the b halves (see the module): one value per pair
+        per_pair = per_response.unflatten(-1, (2, -1)).mean(-2)
+        loss = pair_mean(batch["sample_weight"] * per_pair, batch)
+        with torch.no_grad():
+            if self.continuous:
+                net.record_mean("disc_r2", 1 - pair_mean(per_pair, batch), training)
+            else:
+                correct = (out.argmax(-1) == target).to(per_pair.dtype)
+                accuracy = pair_mean(correct.unflatten(-1, (2, -1)).mean(-2), batch)
+                net.record_mean("disc_acc", accuracy, training)
+            net.record_mean("adv_loss", loss, training)
+        return loss
+
+
+class AdversarySchedule(Callback):
+    """Set each member's gradient-reversal weight per epoch, ramped up to its λ.
+
+    With a warm-up ``w > 0`` epoch ``e`` uses ``λ * min(1, (e - 1) / w)``: the
+    encoder first finds reward-relevant features, then the adversary prunes them.
+    ``chances`` (the discriminators' chance scores) are recorded beside.
+    """
+
+    def __init__(self, weights, warmups, chances):
+        self.weights = weights
+        self.warmups = warmups
+        self.chances = chances
+
+    def on_epoch_begin(self, net, **kwargs):
+        epoch = len(net.history)  # the history already holds this epoch's row
+        now = [
+            lam * (1.0 if w == 0 else min(1.0, (epoch - 1) / w))
+            for lam, w in zip(self.weights, self.warmups, strict=True)
+        ]
+        buffer = net.module_.stacked_buffer("reversal.weight")
+        buffer.copy_(torch.tensor(now, dtype=buffer.dtype))
+        net.history.record("adversary_weight", now)
+        net.history.record("disc_chance", list(self.chances))

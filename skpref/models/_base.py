@@ -13,15 +13,18 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from skpref._persistence import load_module_state
-from skpref.models import _callbacks, _engine
+from skpref.models import _engine
 from skpref.models._pair_classifier import PairClassifierMixin
 from skpref.utils import (
     Interval,
     Seeds,
     StrOptions,
+    check_fit_target,
     check_objective_ids,
     check_pair_width,
+    check_weights,
     fit_context,
+    float32_pairs,
     holdout,
     n_objectives,
     objective_names,
@@ -229,7 +232,7 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, *, X_val, y_val, covariates=None):
         owner = type(self).__name__
-        X, y, weight = self._fit_data(X, y, sample_weight)
+        X, y, weight = fit_data(self, X, y, sample_weight)
         if (X_val is None) != (y_val is None):
             raise ValueError(f"{owner}.fit needs both X_val and y_val, or neither.")
         if X_val is None:
@@ -373,13 +376,13 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         """Build the skorch net that trains ``stack``, the members of ``plans``."""
         monitor = "valid_acc" if plans[0].valid is not None else "train_loss"
         patience = [p.estimator.patience for p in plans]
-        callbacks = [("scores", _callbacks.MemberScores()), *self._callbacks(plans)]
+        callbacks = [("scores", _engine.MemberScores()), *self._callbacks(plans)]
         if self.verbose:
-            callbacks.append(("log", _callbacks.EpochLog()))
+            callbacks.append(("log", _engine.EpochLog()))
         if progress is not None:
-            callbacks.append(("progress", _callbacks.EpochProgress(progress)))
+            callbacks.append(("progress", _engine.EpochProgress(progress)))
         # last: it ends training (raising KeyboardInterrupt) once every member stopped
-        callbacks.append(("checkpoint", _callbacks.MemberCheckpoint(monitor, patience)))
+        callbacks.append(("checkpoint", _engine.MemberCheckpoint(monitor, patience)))
         return _engine.RewardNet(
             stack,
             loss_terms=tuple(self._loss_terms()),
@@ -502,6 +505,15 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
             module = module(**params)
         load_module_state(module, state["net_"], owner=self)
         self.module_ = module.to(self.device_)
+
+
+def fit_data(estimator, X, y, sample_weight):
+    """Check training pairs, labels and weights (ones for none) of ``estimator``."""
+    owner = type(estimator).__name__
+    X, y = float32_pairs(estimator, X, y)
+    weight = check_weights(sample_weight, len(X), owner=owner)
+    y = check_fit_target(y, None if sample_weight is None else weight, owner=owner)
+    return X, y, weight
 
 
 def _weighted(rows, weight, scaled_over):

@@ -8,7 +8,7 @@ from scipy.special import expit, log_expit, logsumexp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from skpref.models._base import BaseRewardModel, shared_docs
+from skpref.models._base import BaseRewardModel, fit_data, shared_docs
 from skpref.models._engine import fit_together
 from skpref.models._pair_classifier import PairClassifierMixin
 from skpref.utils import (
@@ -175,7 +175,7 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 "use sklearn.ensemble.BaggingClassifier."
             )
         self.estimator._validate_params()
-        X, y, weight = self._fit_data(X, y, sample_weight)
+        X, y, weight = fit_data(self, X, y, sample_weight)
         rng = random_state_generator(self.random_state)
         seeds = member_random_states(rng, self.n_members)
         template = self._with_all_objectives(X) if self.bootstrap else self.estimator

@@ -7,7 +7,6 @@ from sklearn.utils.validation import check_is_fitted
 from skpref._persistence import save
 from skpref.metrics import pairwise_accuracy_score
 from skpref.utils import (
-    check_fit_target,
     check_objective_ids,
     check_score_target,
     check_weights,
@@ -22,14 +21,6 @@ class PairClassifierMixin(ClassifierMixin):
     defines ``decision_function`` (positive where response a is preferred) and
     ``predict_proba``.
     """
-
-    def _fit_data(self, X, y, sample_weight):
-        """Check training pairs, labels and weights (ones for none)."""
-        owner = type(self).__name__
-        X, y = float32_pairs(self, X, y)
-        weight = check_weights(sample_weight, len(X), owner=owner)
-        y = check_fit_target(y, None if sample_weight is None else weight, owner=owner)
-        return X, y, weight
 
     def _validated_pairs(self, X):
         """Check that the model is fitted and ``X`` holds its kind of pairs."""
