@@ -108,10 +108,8 @@ class PairData:
             .to(self.device)
             for name in inputs[0]
         }
-        if len(blocks) == 1:  # in place on the CPU: no copy
-            self.X = torch.from_numpy(blocks[0])
-            self.X = self.X.to(self.device) if resident else self.X
-        elif resident and self.device.type != "cpu":  # block by block: no host copy
+        if len(blocks) > 1 and resident and self.device.type != "cpu":
+            # block by block: no copy of all the rows on the host
             self.X = torch.empty(
                 (n_rows, n_columns), dtype=torch.float32, device=self.device
             )
@@ -119,9 +117,11 @@ class PairData:
             for block in blocks:
                 self.X[start : start + len(block)].copy_(torch.from_numpy(block))
                 start += len(block)
-        else:
-            self.X = torch.from_numpy(np.concatenate(blocks))
-            self.X = self.X.to(self.device) if resident else self.X
+        else:  # one block: in place on the CPU
+            X = torch.from_numpy(
+                blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+            )
+            self.X = X.to(self.device) if resident else X
 
     def feature_batches(self, order, order_on_device, batch_size, n_steps):
         """Yield the rows of each step, ``X[order[:, step]]``, on the device."""
@@ -474,9 +474,6 @@ class EpochLog(Callback):
     Flushed, so that a search's workers (``GridSearchCV``) show their progress too.
     """
 
-    def __init__(self, sink=print):
-        self.sink = sink
-
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
         names = [
@@ -490,7 +487,7 @@ class EpochLog(Callback):
         ]
         tag = "" if len(members) == 1 else "member {}: "
         lines = [tag.format(k) + text for k, text in enumerate(members)]
-        self.sink(f"epoch {row['epoch']:3d} ({row['dur']:.1f}s) | " + " | ".join(lines))
+        print(f"epoch {row['epoch']:3d} ({row['dur']:.1f}s) | " + " | ".join(lines))
         sys.stdout.flush()
 
 
@@ -680,7 +677,7 @@ def check_training_health(model, X, rows=None):
     kept as ``model.convergence_warning_`` for runs of many fits to count.
     """
     owner = type(model).__name__
-    model.convergence_warning_ = None
+    model.convergence_warning_ = kind = None
 
     def advice():  # only when warning: the largest feature takes a pass over X
         trained = X if rows is None else X[rows]
@@ -698,46 +695,40 @@ def check_training_health(model, X, rows=None):
             f"{owner}: the weights of the kept epoch {model.best_epoch_} are NaN "
             f"or infinite, though its loss was finite. {advice()}."
         )
+    kept_loss = model.history_["train_loss"].iloc[model.best_epoch_ - 1]
     if diverged is not None:
         if model.best_epoch_ == 0:
             raise ValueError(
                 f"{owner}: the training loss became NaN or infinite in epoch "
                 f"{diverged}, before any usable weights existed. {advice()}."
             )
-        _warn(
-            model,
+        kind, message = (
             "non-finite",
             f"{owner}: the training loss became NaN or infinite in epoch {diverged}; "
             f"training stopped and the weights of epoch {model.best_epoch_} (the "
             f"best so far) were kept. {advice()} to train further.",
         )
-        return
-    kept_loss = model.history_["train_loss"].iloc[model.best_epoch_ - 1]
-    if kept_loss > _DIVERGED_LOSS:
-        _warn(
-            model,
+    elif kept_loss > _DIVERGED_LOSS:
+        kind, message = (
             "diverged",
             f"{owner}: training diverged: the kept epoch {model.best_epoch_} has a "
             f"training loss of {kept_loss:.3g}, more than ten times that of "
             f"predicting 1/2 for every pair ({_CHANCE_LOSS:.3f}). {advice()}.",
         )
-        return
-    n = len(X) if rows is None else len(rows)
-    picked = np.linspace(0, n - 1, min(n, _N_SATURATION_PAIRS)).astype(int)
-    picked = picked if rows is None else np.asarray(rows)[picked]
-    # P(a > b) or P(b > a) is exactly 1, the other then exactly or nearly 0
-    saturated = np.mean(expit(np.abs(model._margins(X[picked]))) == 1)
-    if saturated >= _SATURATED_SHARE:
-        _warn(
-            model,
-            "saturated",
-            f"{owner}: {saturated:.0%} of the predicted probabilities on the "
-            "training pairs are exactly 0 or 1: the rewards saturated, so "
-            f"predict_proba carries no uncertainty there. {advice()}, or add "
-            "weight_decay.",
-        )
-
-
-def _warn(model, kind, message):
-    model.convergence_warning_ = kind
-    warnings.warn(message, ConvergenceWarning, stacklevel=4)
+    else:
+        n = len(X) if rows is None else len(rows)
+        picked = np.linspace(0, n - 1, min(n, _N_SATURATION_PAIRS)).astype(int)
+        picked = picked if rows is None else np.asarray(rows)[picked]
+        # P(a > b) or P(b > a) is exactly 1, the other then exactly or nearly 0
+        saturated = np.mean(expit(np.abs(model._margins(X[picked]))) == 1)
+        if saturated >= _SATURATED_SHARE:
+            kind, message = (
+                "saturated",
+                f"{owner}: {saturated:.0%} of the predicted probabilities on the "
+                "training pairs are exactly 0 or 1: the rewards saturated, so "
+                f"predict_proba carries no uncertainty there. {advice()}, or add "
+                "weight_decay.",
+            )
+    if kind is not None:
+        model.convergence_warning_ = kind
+        warnings.warn(message, ConvergenceWarning, stacklevel=3)
