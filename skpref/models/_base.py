@@ -124,13 +124,15 @@ random_state : int, RandomState instance or None, default=None
 verbose : int, default=0
     ``1`` prints a line per epoch: the training and validation losses and
     accuracies and the epoch's time.""",
-    "fitted_attributes": """\
+    "input_attributes": """\
 classes_ : ndarray of shape (2,)
     Always ``[0, 1]``: ``predict_proba(X)[:, 1]`` is ``P(a > b)``.
 n_features_in_ : int
     Number of columns of ``X`` seen in ``fit``.
 n_pair_features_ : int
-    Number of features of one response (``d``).
+    Number of features of one response (``d``).""",
+    "fitted_attributes": """\
+%(input_attributes)s
 module_ : torch.nn.Module
     The fitted torch module (its reward is ``module_.reward``).
 net_ : skorch.NeuralNet
@@ -158,8 +160,8 @@ convergence_warning_ : str or None
 n_objectives_ : int
     Number of objectives (only with an objective column).
 objective_categories_ : ndarray of str or None
-    The objective names in id order, from ``objective_categories`` (only with
-    an objective column).""",
+    The objective names in id order, from the model's ``objective_categories``
+    (only with an objective column).""",
 }
 
 
@@ -169,14 +171,14 @@ def shared_docs(cls):
     At definition time, in the class's docstring and its own methods', indented
     as the placeholder is.
     """
+
+    def write(m):  # a text may hold placeholders of its own
+        return textwrap.indent(re.sub(pattern, write, SHARED_DOCS[m[2]]), m[1])
+
+    pattern = re.compile(r"^( *)%\((\w+)\)s$", flags=re.MULTILINE)
     for owner in [cls, *vars(cls).values()]:
         if isinstance(owner, (type, FunctionType)) and owner.__doc__:
-            owner.__doc__ = re.sub(
-                r"^( *)%\((\w+)\)s$",
-                lambda m: textwrap.indent(SHARED_DOCS[m[2]], m[1]),
-                owner.__doc__,
-                flags=re.MULTILINE,
-            )
+            owner.__doc__ = pattern.sub(write, owner.__doc__)
     return cls
 
 

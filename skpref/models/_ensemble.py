@@ -74,12 +74,7 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Each member's mean reward over the responses of the training pairs (per
         objective; one column for single-objective models), subtracted from its
         rewards by :meth:`predict_reward_members`.
-    classes_ : ndarray of shape (2,)
-        Always ``[0, 1]``.
-    n_features_in_ : int
-        Number of columns of ``X`` seen in ``fit``.
-    n_pair_features_ : int
-        Number of features of one response (``d``).
+    %(input_attributes)s
     %(objective_attributes)s
     history_ : pandas.DataFrame
         One row per epoch, one column per statistic and member (columns
