@@ -171,11 +171,11 @@ def shared_docs(cls):
     At definition time, in the class's docstring and its own methods', indented
     as the placeholder is.
     """
+    pattern = re.compile(r"^( *)%\((\w+)\)s$", flags=re.MULTILINE)
 
     def write(m):  # a text may hold placeholders of its own
-        return textwrap.indent(re.sub(pattern, write, SHARED_DOCS[m[2]]), m[1])
+        return textwrap.indent(pattern.sub(write, SHARED_DOCS[m[2]]), m[1])
 
-    pattern = re.compile(r"^( *)%\((\w+)\)s$", flags=re.MULTILINE)
     for owner in [cls, *vars(cls).values()]:
         if isinstance(owner, (type, FunctionType)) and owner.__doc__:
             owner.__doc__ = pattern.sub(write, owner.__doc__)

@@ -361,8 +361,6 @@ class MemberScores(Callback):
         for batch in net.history[-1]["batches"]:
             for key in [k for k in batch if k.startswith("member_")]:
                 entries.setdefault(key, []).append(batch.pop(key))
-        if not entries:
-            return
         # one transfer for the epoch: every statistic of every batch
         stacked = {k: torch.stack([v[2] for v in e]) for k, e in entries.items()}
         flat = torch.cat([t.flatten().to(torch.float64) for t in stacked.values()])
