@@ -237,33 +237,31 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         X, y, weight = fit_data(self, X, y, sample_weight)
         if (X_val is None) != (y_val is None):
             raise ValueError(f"{owner}.fit needs both X_val and y_val, or neither.")
-        if X_val is None:
-            _engine.fit_together([self], [(X, y, weight)], covariates=[covariates])
-            return self
-        if covariates is not None:
-            raise ValueError(
-                f"{owner}.fit cannot score its covariate adversary on X_val, whose "
-                "covariates it does not get; hold out validation_fraction of the "
-                "training pairs instead of passing X_val, y_val."
+        rows = valid_rows = None
+        if X_val is not None:
+            if covariates is not None:
+                raise ValueError(
+                    f"{owner}.fit cannot score its covariate adversary on X_val, "
+                    "whose covariates it does not get; hold out validation_fraction "
+                    "of the training pairs instead of passing X_val, y_val."
+                )
+            # checked against the objectives of the training pairs
+            self.n_pair_features_ = check_pair_width(
+                X.shape[1], with_objective=self._with_objective, owner=owner
             )
-        # the validation pairs after the training pairs: one block of data
-        self.n_pair_features_ = check_pair_width(
-            X.shape[1], with_objective=self._with_objective, owner=owner
-        )
-        self._fit_objectives(X[:, -1] if self._with_objective else None)
-        X_val, y_val = validation_arrays(self, X_val, y_val)
-        n = len(X)
+            self._fit_objectives(X[:, -1] if self._with_objective else None)
+            X_val, y_val = validation_arrays(self, X_val, y_val)
+            # the validation pairs after the training pairs: one block of data
+            n, n_val = len(X), len(y_val)
+            rows, valid_rows = np.arange(n), np.arange(n, n + n_val)
+            X, y = np.vstack([X, X_val]), np.r_[y, y_val]
+            weight = np.r_[weight, np.ones(n_val)]
         _engine.fit_together(
             [self],
-            [
-                (
-                    np.vstack([X, X_val]),
-                    np.r_[y, y_val],
-                    np.r_[weight, np.ones(len(y_val))],
-                )
-            ],
-            rows=[np.arange(n)],
-            valid_rows=[np.arange(n, n + len(y_val))],
+            [(X, y, weight)],
+            rows=[rows],
+            valid_rows=[valid_rows],
+            covariates=[covariates],
         )
         return self
 
