@@ -16,7 +16,6 @@ same seed and data.
 """
 
 import math
-import sys
 import warnings
 from dataclasses import dataclass
 
@@ -485,8 +484,8 @@ class EpochLog(Callback):
         ]
         tag = "" if len(members) == 1 else "member {}: "
         lines = [tag.format(k) + text for k, text in enumerate(members)]
-        print(f"epoch {row['epoch']:3d} ({row['dur']:.1f}s) | " + " | ".join(lines))
-        sys.stdout.flush()
+        line = f"epoch {row['epoch']:3d} ({row['dur']:.1f}s) | " + " | ".join(lines)
+        print(line, flush=True)
 
 
 class EpochProgress(Callback):
