@@ -1,13 +1,15 @@
 """The Adversarial reward model: Multihead + gradient-reversal discriminator (eq. 5)."""
 
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
+import torch
+from skorch.callbacks import Callback
 
 from skpref.covariates import encode_pair_covariate
 from skpref.models._base import shared_docs
-from skpref.models._callbacks import AdversarySchedule
-from skpref.models._engine import DiscriminatorLoss
+from skpref.models._engine import LossTerm, pair_mean
 from skpref.models._modules import AdversarialRewardModule
 from skpref.models._multihead import MultiheadRewardModel
 from skpref.utils import Interval, StrOptions, fit_context
@@ -66,14 +68,14 @@ class AdversarialRewardModel(MultiheadRewardModel):
         :class:`BTLRewardRegressor`, and the model has one reward head; only
         with a covariate ``adversary_target`` (there is no objective to hide),
         and ``n_objectives`` and ``objective_categories`` stay ``None``.
+    %(objective_parameters)s
     %(multihead_parameters)s
     %(training_parameters)s
 
     Attributes
     ----------
     %(fitted_attributes)s
-    n_objectives_ : int
-        Number of objectives (reward heads); only with ``with_objective=True``.
+    %(objective_attributes)s
     adversary_target_ : str
         The ``adversary_target`` the model was fitted with.
     adversary_type_ : {"categorical", "continuous"}
@@ -181,34 +183,28 @@ class AdversarialRewardModel(MultiheadRewardModel):
         random_state=None,
         verbose=0,
     ):
-        super().__init__(
-            n_objectives=n_objectives,
-            objective_categories=objective_categories,
-            hidden_dim=hidden_dim,
-            latent_dim=latent_dim,
-            n_layers=n_layers,
-            head_hidden_dim=head_hidden_dim,
-            max_epochs=max_epochs,
-            lr=lr,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            validation_fraction=validation_fraction,
-            patience=patience,
-            n_threads=n_threads,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-        )
         self.adversary_weight = adversary_weight
         self.adversary_warmup = adversary_warmup
         self.discriminator_hidden_dim = discriminator_hidden_dim
         self.adversary_target = adversary_target
         self.adversary_type = adversary_type
         self.with_objective = with_objective
-
-    @property
-    def _with_objective(self):
-        return self.with_objective
+        self.n_objectives = n_objectives
+        self.objective_categories = objective_categories
+        self.hidden_dim = hidden_dim
+        self.latent_dim = latent_dim
+        self.n_layers = n_layers
+        self.head_hidden_dim = head_hidden_dim
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.n_threads = n_threads
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
 
     @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, covariates=None):
@@ -216,18 +212,8 @@ class AdversarialRewardModel(MultiheadRewardModel):
 
         Parameters
         ----------
-        X : array-like of shape (n_pairs, n_columns)
-            Pairs ``[response_a | response_b]``, plus the objective id as the last
-            column with ``with_objective=True`` (see :ref:`data_format`).
-        y : array-like of shape (n_pairs,)
-            ``1`` where response a is preferred, ``0`` where b is, or soft labels
-            in ``[0, 1]`` (the share of annotators preferring a).
-        sample_weight : array-like of shape (n_pairs,), default=None
-            Non-negative weight of each pair, divided by their mean; weight-0
-            pairs are left out.
-        X_val, y_val : array-like, default=None
-            A validation set for choosing the best epoch, scored unweighted;
-            when omitted, ``validation_fraction`` of ``X`` is held out.
+        %(fit_parameters)s
+        %(validation_parameters)s
         covariates : DataFrame or array-like, default=None
             The values of the covariate named by ``adversary_target`` (see
             there), one row per pair of ``X``; only for a covariate target. It
@@ -244,29 +230,6 @@ class AdversarialRewardModel(MultiheadRewardModel):
         )
 
     def _fit_inputs(self, X, covariates, rows):
-        self._check_layout(X)
-        target = resolve_adversary_target(
-            self.adversary_target,
-            self.adversary_type,
-            covariates,
-            len(X),
-            owner=type(self).__name__,
-            rows=rows,
-        )
-        self.adversary_target_ = self.adversary_target
-        if target is None:  # the objective: its chance is set with the objectives
-            self.adversary_type_ = "categorical"
-            self.adversary_classes_ = self.adversary_mean_ = None
-            self.adversary_scale_ = None
-            return {}
-        self.adversary_type_ = target.kind
-        self.adversary_classes_ = target.classes
-        self.adversary_mean_, self.adversary_scale_ = target.mean, target.scale
-        self.discriminator_chance_ = target.chance
-        return {"target": target.values}
-
-    def _check_layout(self, X):
-        """Refuse a layout ``with_objective`` does not allow, saying which fits."""
         owner = type(self).__name__
         if self.adversary_target == OBJECTIVE and not self.with_objective:
             raise ValueError(
@@ -293,14 +256,34 @@ class AdversarialRewardModel(MultiheadRewardModel):
                 f"{owner}(with_objective={self.with_objective}) expects X laid out "
                 f"as {layout}; got {X.shape[1]} columns. {hint}."
             )
+        target = resolve_adversary_target(
+            self.adversary_target,
+            self.adversary_type,
+            covariates,
+            len(X),
+            owner=owner,
+            rows=rows,
+        )
+        self.adversary_target_ = self.adversary_target
+        if target is None:  # the objective: its chance is set with the objectives
+            self.adversary_type_ = "categorical"
+            self.adversary_classes_ = self.adversary_mean_ = None
+            self.adversary_scale_ = None
+            return {}
+        self.adversary_type_ = target.kind
+        self.adversary_classes_ = target.classes
+        self.adversary_mean_, self.adversary_scale_ = target.mean, target.scale
+        self.discriminator_chance_ = target.chance
+        return {"target": target.values}
 
     def _on_objective(self):
         # files saved before the covariate adversary have no adversary_target_
         return getattr(self, "adversary_target_", OBJECTIVE) == OBJECTIVE
 
-    def _check_objectives(self, ids):
-        if not self._on_objective():
-            return
+    def _fit_objectives(self, column):
+        ids = super()._fit_objectives(column)
+        if ids is None or not self._on_objective():
+            return ids
         if np.unique(ids).size < 2:
             raise ValueError(
                 "AdversarialRewardModel needs pairs of at least two objectives to "
@@ -309,6 +292,7 @@ class AdversarialRewardModel(MultiheadRewardModel):
             )
         # the discriminator's chance: always guessing the most frequent objective
         self.discriminator_chance_ = float(np.bincount(ids).max() / ids.size)
+        return ids
 
     def _build_module_params(self):
         if self._on_objective():
@@ -318,7 +302,7 @@ class AdversarialRewardModel(MultiheadRewardModel):
         else:
             adversary, n_outputs = "categorical", len(self.adversary_classes_)
         return AdversarialRewardModule, {
-            **self._module_params(),
+            **super()._build_module_params()[1],
             "discriminator_hidden_dim": self.discriminator_hidden_dim,
             "adversary": adversary,
             "n_adversary_outputs": n_outputs,
@@ -340,17 +324,9 @@ class AdversarialRewardModel(MultiheadRewardModel):
 def resolve_adversary_target(
     name, adversary_type, covariates, n_pairs, *, owner, rows=None
 ):
-    """Return the adversary's coded covariate (None for the objective, read from X).
+    """Return the adversary's covariate, coded on the training ``rows`` (None: all).
 
-    Its coding is fitted on the training pairs ``rows`` (None: all), so that a
-    model trained on some rows of ``X`` codes it as fitted alone on them.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> Z = pd.DataFrame({"length_a": [3.0, 1.0], "length_b": [1.0, 3.0]})
-    >>> resolve_adversary_target("length", "auto", Z, 2, owner="m").kind
-    'continuous'
+    None for the objective, which the model reads from ``X``.
     """
     if name == OBJECTIVE:
         if covariates is not None:
@@ -383,3 +359,61 @@ def resolve_adversary_target(
         owner=owner,
         argument="adversary_target",
     )
+
+
+@dataclass(frozen=True)
+class DiscriminatorLoss(LossTerm):
+    """The adversary's loss (eq. 13), per pair the mean over its two responses.
+
+    Cross-entropy for classes (recording ``disc_acc``), squared error for a
+    standardised continuous covariate (recording ``disc_r2``, R² against the
+    training mean); the loss is recorded as ``adv_loss``.
+    """
+
+    continuous: bool
+
+    def __call__(self, net, y_pred, y_true, batch, training):
+        out, target = y_pred["disc_out"], y_pred["disc_target"]
+        if self.continuous:
+            per_response = (out.squeeze(-1) - target) ** 2
+        else:
+            per_response = torch.nn.functional.cross_entropy(
+                out.reshape(-1, out.shape[-1]), target.reshape(-1), reduction="none"
+            ).view(target.shape)
+        # the a halves, then the b halves (see the module): one value per pair
+        per_pair = per_response.unflatten(-1, (2, -1)).mean(-2)
+        loss = pair_mean(batch["sample_weight"] * per_pair, batch)
+        with torch.no_grad():
+            if self.continuous:
+                net.record_mean("disc_r2", 1 - pair_mean(per_pair, batch), training)
+            else:
+                correct = (out.argmax(-1) == target).to(per_pair.dtype)
+                accuracy = pair_mean(correct.unflatten(-1, (2, -1)).mean(-2), batch)
+                net.record_mean("disc_acc", accuracy, training)
+            net.record_mean("adv_loss", loss, training)
+        return loss
+
+
+class AdversarySchedule(Callback):
+    """Set each member's gradient-reversal weight per epoch, ramped up to its λ.
+
+    With a warm-up ``w > 0`` epoch ``e`` uses ``λ * min(1, (e - 1) / w)``: the
+    encoder first finds reward-relevant features, then the adversary prunes them.
+    ``chances`` (the discriminators' chance scores) are recorded beside.
+    """
+
+    def __init__(self, weights, warmups, chances):
+        self.weights = weights
+        self.warmups = warmups
+        self.chances = chances
+
+    def on_epoch_begin(self, net, **kwargs):
+        epoch = len(net.history)  # the history already holds this epoch's row
+        now = [
+            lam * (1.0 if w == 0 else min(1.0, (epoch - 1) / w))
+            for lam, w in zip(self.weights, self.warmups, strict=True)
+        ]
+        buffer = net.module_.stacked_buffer("reversal.weight")
+        buffer.copy_(torch.tensor(now, dtype=buffer.dtype))
+        net.history.record("adversary_weight", now)
+        net.history.record("disc_chance", list(self.chances))

@@ -1,7 +1,10 @@
 """The shared base of the reward estimators: validation, the fit plan, prediction."""
 
+import re
+import textwrap
 from contextlib import contextmanager
 from numbers import Integral, Real
+from types import FunctionType
 
 import numpy as np
 import torch
@@ -10,7 +13,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from skpref._persistence import load_module_state
-from skpref.models import _callbacks, _engine
+from skpref.models import _engine
 from skpref.models._pair_classifier import PairClassifierMixin
 from skpref.utils import (
     Interval,
@@ -31,12 +34,14 @@ from skpref.utils import (
     validation_arrays,
 )
 
-#: Rows per chunk of prediction (at least ``batch_size``).
+#: Rows per chunk of prediction (at least ``batch_size``): a prediction does not
+#: depend on them, and small ones leave a GPU waiting on each launch.
 _PREDICTION_ROWS = 8192
 
-#: The parameters of the reward MLP (:func:`skpref.models._modules.mlp`), shared by
-#: the three models of the paper.
-MLP_PARAMETER_CONSTRAINTS = {
+#: The parameters of the objectives and of the reward MLP, shared by the three models.
+MODEL_PARAMETER_CONSTRAINTS = {
+    "n_objectives": [Interval(Integral, 1, None, closed="left"), None],
+    "objective_categories": ["array-like", None],
     "hidden_dim": [Interval(Integral, 1, None, closed="left")],
     "latent_dim": [Interval(Integral, 1, None, closed="left")],
     "n_layers": [Interval(Integral, 2, None, closed="left")],
@@ -45,116 +50,146 @@ MLP_PARAMETER_CONSTRAINTS = {
 
 #: Parameter and attribute descriptions shared by the reward models' docstrings.
 SHARED_DOCS = {
-    "%(multihead_parameters)s": """\
+    "fit_parameters": """\
+X : array-like of shape (n_pairs, n_columns)
+    Pairs ``[response_a | response_b]`` (``2 * d`` columns), plus the objective
+    id as the last column for multi-objective models (see :ref:`data_format`).
+y : array-like of shape (n_pairs,)
+    ``1`` where response a is preferred, ``0`` where response b is; or soft
+    labels in ``[0, 1]``, the share of annotators preferring a (``0.5`` is a
+    tie), trained with the BTL likelihood on soft targets.
+sample_weight : array-like of shape (n_pairs,), default=None
+    Non-negative weight of each pair in the loss. Weights are divided by their
+    mean, so only their ratios matter (weights of 2 on every pair give the same
+    model as none); pairs of weight 0 are left out.""",
+    "validation_parameters": """\
+X_val, y_val : array-like, default=None
+    A validation set for choosing the best epoch, scored unweighted. When
+    omitted, a stratified ``validation_fraction`` of ``X`` (with its weights) is
+    held out; none if it is ``None``.""",
+    "objective_parameters": """\
 n_objectives : int or None, default=None
-        Number of objectives ``K`` (heads). ``None`` takes the number of ids seen in
-        training, which must then be exactly ``0..K-1``; set it when an objective
-        may be absent from training.
-    objective_categories : array-like of str or None, default=None
-        Names of the objectives in id order (id ``k`` is ``objective_categories[k]``),
-        e.g. ``skpref.datasets.OBJECTIVES``: the coding of the pipeline's embedder.
-        It fixes ``K`` and lets :func:`skpref.reward_function` check that a name
-        picks the right head. ``None``: ids only.
-    hidden_dim : int, default=512
-        Width of the encoder's hidden layers (paper: 512).
-    latent_dim : int, default=512
-        Width of the shared latent representation ``z = g(e)`` (paper: 512).
-    n_layers : int, default=3
-        Number of GELU layers of the encoder ``g`` (paper: 3).
-    head_hidden_dim : int, default=512
-        Hidden width of each objective's 1-hidden-layer reward head (paper: 512).""",
-    "%(training_parameters)s": """\
-    max_epochs : int, default=10
-        Number of passes over the training pairs (paper: 10).
-    lr : float, default=1e-4
-        Adam learning rate (paper: 1e-4).
-    weight_decay : float, default=0.0
-        Adam weight decay.
-    batch_size : int, default=64
-        Pairs per optimisation step (and per validation step). Prediction runs
-        in chunks of at least 8,192 pairs, which change no prediction.
-    validation_fraction : float or None, default=0.1
-        Share of the training pairs held out (stratified by label) to pick the
-        epoch with the best validation accuracy, whose weights are kept (the
-        paper's protocol). Ignored when ``fit`` receives ``X_val, y_val``. With
-        ``None`` or ``0`` the weights with the lowest training loss are kept.
-    patience : int or None, default=None
-        Stop after this many epochs without a better validation accuracy, or,
-        without validation pairs (``validation_fraction=None`` or ``0`` and no
-        ``X_val``), without a lower training loss. ``None`` trains all
-        ``max_epochs`` (the best weights are kept either way).
-    n_threads : int or None, default=None
-        CPU threads torch uses in ``fit`` (and in the engine's fits of this
-        model); torch's setting is restored afterwards. ``None``: one thread on
-        the CPU, where on two cores a second thread saves at most half of a
-        quiet fit and makes a fit 5 to 18 times slower under contention
-        (parallel searches, a busy machine; see :ref:`cpu_threads`); torch's own
-        setting on an accelerator.
-    device : {"auto", "cpu", "cuda", "mps"} or str, default="auto"
-        Torch device (``"cuda:1"`` also works); ``"auto"`` picks CUDA, then MPS,
-        then the CPU. A device this machine lacks is a ``ValueError`` in ``fit``.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, the batch order and the validation split
-        (three seeds drawn from it). The same integer gives identical predictions
-        on the same device; NumPy's and torch's global random states are left
-        untouched either way.
-    verbose : int, default=0
-        ``1`` prints a line per epoch: the training and validation losses and
-        accuracies and the epoch's time.""",
-    "%(fitted_attributes)s": """\
-    classes_ : ndarray of shape (2,)
-        Always ``[0, 1]``: ``predict_proba(X)[:, 1]`` is ``P(a > b)``.
-    n_features_in_ : int
-        Number of columns of ``X`` seen in ``fit``.
-    n_pair_features_ : int
-        Number of features of one response (``d``).
-    module_ : torch.nn.Module
-        The fitted torch module (its reward is ``module_.reward``).
-    net_ : skorch.NeuralNet
-        The skorch net that trained the model: ``net_.module_`` is the stack of
-        members trained together (one for a plain fit). Not saved by
-        :func:`skpref.save`.
-    history_ : pandas.DataFrame
-        One row per epoch: ``train_loss``, ``valid_loss``, ``train_acc``,
-        ``valid_acc`` (the expected agreement with the labels), TRL's reward
-        statistics ``train_margin`` (mean ``r(preferred) - r(other)``),
-        ``train_reward_mean`` and ``train_reward_std``, ``kept`` (whether the
-        epoch's weights are the best so far), ``dur`` and model-specific
-        columns.
-    n_epochs_ : int
-        Number of epochs trained.
-    best_epoch_ : int
-        The epoch whose weights were kept (1-based).
-    convergence_warning_ : str or None
-        The kind of :class:`~sklearn.exceptions.ConvergenceWarning` the fit
-        raised: ``"non-finite"`` (a NaN or infinite loss), ``"diverged"`` (the
-        kept epoch's loss is over ten times chance) or ``"saturated"``
-        (probabilities of exactly 0 or 1 on most training pairs); None when it
-        raised none.""",
+    Number of objectives ``K`` (with an objective column). ``None`` takes the
+    number of ids seen in training, which must then be exactly ``0..K-1``; set
+    it when an objective may be absent from training.
+objective_categories : array-like of str or None, default=None
+    Names of the objectives in id order (id ``k`` is ``objective_categories[k]``),
+    e.g. ``skpref.datasets.OBJECTIVES``: the coding of the pipeline's embedder.
+    It fixes ``K`` and lets :func:`skpref.reward_function` check that a name
+    picks the right objective. ``None``: ids only.""",
+    "multihead_parameters": """\
+hidden_dim : int, default=512
+    Width of the encoder's hidden layers (paper: 512).
+latent_dim : int, default=512
+    Width of the shared latent representation ``z = g(e)`` (paper: 512).
+n_layers : int, default=3
+    Number of GELU layers of the encoder ``g`` (paper: 3).
+head_hidden_dim : int, default=512
+    Hidden width of each objective's 1-hidden-layer reward head (paper: 512).""",
+    "training_parameters": """\
+max_epochs : int, default=10
+    Number of passes over the training pairs (paper: 10).
+lr : float, default=1e-4
+    Adam learning rate (paper: 1e-4).
+weight_decay : float, default=0.0
+    Adam weight decay.
+batch_size : int, default=64
+    Pairs per optimisation step (and per validation step). Prediction runs
+    in chunks of at least 8,192 pairs, which change no prediction.
+validation_fraction : float or None, default=0.1
+    Share of the training pairs held out (stratified by label) to pick the
+    epoch with the best validation accuracy, whose weights are kept (the
+    paper's protocol). Ignored when ``fit`` receives ``X_val, y_val``. With
+    ``None`` or ``0`` the weights with the lowest training loss are kept.
+patience : int or None, default=None
+    Stop after this many epochs without a better validation accuracy, or,
+    without validation pairs (``validation_fraction=None`` or ``0`` and no
+    ``X_val``), without a lower training loss. ``None`` trains all
+    ``max_epochs`` (the best weights are kept either way).
+n_threads : int or None, default=None
+    CPU threads torch uses in ``fit`` (and in the engine's fits of this
+    model); torch's setting is restored afterwards. ``None``: one thread on
+    the CPU, where on two cores a second thread saves at most half of a
+    quiet fit and makes a fit 5 to 18 times slower under contention
+    (parallel searches, a busy machine; see :ref:`cpu_threads`); torch's own
+    setting on an accelerator.
+device : {"auto", "cpu", "cuda", "mps"} or str, default="auto"
+    Torch device (``"cuda:1"`` also works); ``"auto"`` picks CUDA, then MPS,
+    then the CPU. A device this machine lacks is a ``ValueError`` in ``fit``.
+random_state : int, RandomState instance or None, default=None
+    Seeds weight initialisation, the batch order and the validation split
+    (three seeds drawn from it). The same integer gives identical predictions
+    on the same device; NumPy's and torch's global random states are left
+    untouched either way.
+verbose : int, default=0
+    ``1`` prints a line per epoch: the training and validation losses and
+    accuracies and the epoch's time.""",
+    "input_attributes": """\
+classes_ : ndarray of shape (2,)
+    Always ``[0, 1]``: ``predict_proba(X)[:, 1]`` is ``P(a > b)``.
+n_features_in_ : int
+    Number of columns of ``X`` seen in ``fit``.
+n_pair_features_ : int
+    Number of features of one response (``d``).""",
+    "fitted_attributes": """\
+%(input_attributes)s
+module_ : torch.nn.Module
+    The fitted torch module (its reward is ``module_.reward``).
+net_ : skorch.NeuralNet
+    The skorch net that trained the model: ``net_.module_`` is the stack of
+    members trained together (one for a plain fit). Not saved by
+    :func:`skpref.save`.
+history_ : pandas.DataFrame
+    One row per epoch: ``train_loss``, ``valid_loss``, ``train_acc``,
+    ``valid_acc`` (the expected agreement with the labels), TRL's reward
+    statistics ``train_margin`` (mean ``r(preferred) - r(other)``),
+    ``train_reward_mean`` and ``train_reward_std``, ``kept`` (whether the
+    epoch's weights are the best so far), ``dur`` and model-specific
+    columns.
+n_epochs_ : int
+    Number of epochs trained.
+best_epoch_ : int
+    The epoch whose weights were kept (1-based).
+convergence_warning_ : str or None
+    The kind of :class:`~sklearn.exceptions.ConvergenceWarning` the fit
+    raised: ``"non-finite"`` (a NaN or infinite loss), ``"diverged"`` (the
+    kept epoch's loss is over ten times chance) or ``"saturated"``
+    (probabilities of exactly 0 or 1 on most training pairs); None when it
+    raised none.""",
+    "objective_attributes": """\
+n_objectives_ : int
+    Number of objectives (only with an objective column).
+objective_categories_ : ndarray of str or None
+    The objective names in id order, from the model's ``objective_categories``
+    (only with an objective column).""",
 }
 
 
 def shared_docs(cls):
-    """Write the shared descriptions into a class's docstring, where it is defined.
+    """Write ``SHARED_DOCS`` into the ``%(name)s`` lines of a class's docstrings.
 
-    A class docstring names them ``%(training_parameters)s``,
-    ``%(fitted_attributes)s`` and ``%(multihead_parameters)s`` (numpydoc
-    sections, indented by four spaces).
+    At definition time, in the class's docstring and its own methods', indented
+    as the placeholder is.
     """
-    for placeholder, text in SHARED_DOCS.items():
-        cls.__doc__ = cls.__doc__.replace(placeholder, text.lstrip())
+    pattern = re.compile(r"^( *)%\((\w+)\)s$", flags=re.MULTILINE)
+
+    def write(m):  # a text may hold placeholders of its own
+        return textwrap.indent(pattern.sub(write, SHARED_DOCS[m[2]]), m[1])
+
+    for owner in [cls, *vars(cls).values()]:
+        if isinstance(owner, (type, FunctionType)) and owner.__doc__:
+            owner.__doc__ = pattern.sub(write, owner.__doc__)
     return cls
 
 
+@shared_docs
 class BaseRewardModel(PairClassifierMixin, BaseEstimator):
     """Common machinery of the pair reward models; not for direct use.
 
-    A subclass sets ``_with_objective`` (or a property) and implements
-    ``_build_module_params`` returning its module class (of
-    :mod:`skpref.models._modules`) and keyword arguments; it may add loss terms
-    (``_loss_terms``), named per-pair inputs (``_fit_inputs``) and callbacks
-    (``_callbacks``). Fitting plans the fit (:meth:`_plan_fit`) and hands the
-    plan to the engine as a stack of one (:func:`skpref.models.fit_together`).
+    A subclass returns its module class and arguments from ``_build_module_params``
+    and may add loss terms, named inputs (``_fit_inputs``) and callbacks. ``fit``
+    plans the fit (:meth:`_plan_fit`) and trains it as a stack of one
+    (:func:`skpref.models.fit_together`).
     """
 
     _parameter_constraints = {
@@ -170,10 +205,14 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    _with_objective = False
     #: Fitted attributes not saved by :func:`skpref.save`: the module (its weights
     #: are saved as the torch state ``"net_"``) and the net that trained it.
     _rebuilt_attributes = ("module_", "net_")
+
+    @property
+    def _with_objective(self):
+        # MultiheadRewardModel has no with_objective: it always reads the column
+        return getattr(self, "with_objective", True)
 
     # -- fitting -----------------------------------------------------------------
 
@@ -183,22 +222,8 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_pairs, n_columns)
-            Pairs ``[response_a | response_b]`` (``2 * d`` columns), plus the
-            objective id as the last column for multi-objective models (see
-            :ref:`data_format`).
-        y : array-like of shape (n_pairs,)
-            ``1`` where response a is preferred, ``0`` where response b is; or soft
-            labels in ``[0, 1]``, the share of annotators preferring a (``0.5`` is
-            a tie), trained with the BTL likelihood on soft targets.
-        sample_weight : array-like of shape (n_pairs,), default=None
-            Non-negative weight of each pair in the loss. Weights are divided by
-            their mean, so only their ratios matter (weights of 2 on every pair
-            give the same model as none); pairs of weight 0 are left out.
-        X_val, y_val : array-like, default=None
-            A validation set for choosing the best epoch, scored unweighted. When
-            omitted, a stratified ``validation_fraction`` of ``X`` (with its
-            weights) is held out; none if it is ``None``.
+        %(fit_parameters)s
+        %(validation_parameters)s
 
         Returns
         -------
@@ -209,49 +234,42 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, *, X_val, y_val, covariates=None):
         owner = type(self).__name__
-        X, y = float32_pairs(self, X, y)
-        weight = check_weights(sample_weight, len(X), owner=owner)
-        y = check_fit_target(y, None if sample_weight is None else weight, owner=owner)
+        X, y, weight = fit_data(self, X, y, sample_weight)
         if (X_val is None) != (y_val is None):
             raise ValueError(f"{owner}.fit needs both X_val and y_val, or neither.")
-        if X_val is None:
-            _engine.fit_together([self], [(X, y, weight)], covariates=[covariates])
-            return self
-        if covariates is not None:
-            raise ValueError(
-                f"{owner}.fit cannot score its covariate adversary on X_val, whose "
-                "covariates it does not get; hold out validation_fraction of the "
-                "training pairs instead of passing X_val, y_val."
+        rows = valid_rows = None
+        if X_val is not None:
+            if covariates is not None:
+                raise ValueError(
+                    f"{owner}.fit cannot score its covariate adversary on X_val, "
+                    "whose covariates it does not get; hold out validation_fraction "
+                    "of the training pairs instead of passing X_val, y_val."
+                )
+            # checked against the objectives of the training pairs
+            self.n_pair_features_ = check_pair_width(
+                X.shape[1], with_objective=self._with_objective, owner=owner
             )
-        # the validation pairs after the training pairs: one block of data
-        self.n_pair_features_ = check_pair_width(
-            X.shape[1], with_objective=self._with_objective, owner=owner
-        )
-        fit_objectives(self, X[:, -1] if self._with_objective else None)
-        X_val, y_val = validation_arrays(self, X_val, y_val)
-        n = len(X)
+            self._fit_objectives(X[:, -1] if self._with_objective else None)
+            X_val, y_val = validation_arrays(self, X_val, y_val)
+            # the validation pairs after the training pairs: one block of data
+            n, n_val = len(X), len(y_val)
+            rows, valid_rows = np.arange(n), np.arange(n, n + n_val)
+            X, y = np.vstack([X, X_val]), np.r_[y, y_val]
+            weight = np.r_[weight, np.ones(n_val)]
         _engine.fit_together(
             [self],
-            [
-                (
-                    np.vstack([X, X_val]),
-                    np.r_[y, y_val],
-                    np.r_[weight, np.ones(len(y_val))],
-                )
-            ],
-            rows=[np.arange(n)],
-            valid_rows=[np.arange(n, n + len(y_val))],
+            [(X, y, weight)],
+            rows=[rows],
+            valid_rows=[valid_rows],
+            covariates=[covariates],
         )
         return self
 
     def _plan_fit(self, X, y, weight, rows=None, *, valid_rows=None, covariates=None):
-        """Set the fitted attributes; return what the fit trains on (a FitPlan).
+        """Set the fitted attributes; return the ``FitPlan`` of a fit on ``X[rows]``.
 
-        ``X``, ``y`` and ``weight`` are validated; ``rows`` (default: all) are the
-        rows of ``X`` that this fit trains on, in order, less its holdout;
-        ``valid_rows``, if given, are the rows it validates on instead of a
-        holdout (none if empty), their weights scaled to a mean of 1 among
-        themselves. Pairs of weight 0 are left out.
+        ``valid_rows`` replace the holdout (none if empty), their weights scaled
+        among themselves; pairs of weight 0 are left out.
         """
         owner = type(self).__name__
         rows = np.arange(len(X)) if rows is None else np.asarray(rows)
@@ -260,7 +278,7 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         self.n_pair_features_ = check_pair_width(
             X.shape[1], with_objective=self._with_objective, owner=owner
         )
-        fit_objectives(self, X[rows, -1] if self._with_objective else None)
+        self._fit_objectives(X[rows, -1] if self._with_objective else None)
         seeds = Seeds.from_random_state(self.random_state)
         self.device_ = resolve_device(self.device, owner=owner)
         if valid_rows is None:
@@ -278,12 +296,7 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         )
 
     def _split(self, y, weight, rows, seeds):
-        """Return ``(kept, train, valid)`` rows: the holdout of a fit on ``rows``.
-
-        ``kept`` are the rows of positive weight, ``train`` and ``valid`` the
-        stratified ``validation_fraction`` of them held out with ``seeds.split``
-        (``valid`` is None without one).
-        """
+        """Return the rows of positive weight and their ``(train, valid)`` holdout."""
         kept = rows[weight[rows] > 0]
         fraction = self.validation_fraction or 0
         return (kept, *holdout(y, kept, fraction, seeds.split))
@@ -298,21 +311,39 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
             )
         return {}
 
-    def _declared_n_objectives(self):
-        """Return the ``n_objectives`` parameter; refuse K without objective column."""
-        if not self._with_objective:
-            for name in ("n_objectives", "objective_categories"):
-                value = getattr(self, name, None)
-                if value is not None:
-                    raise ValueError(
-                        f"{type(self).__name__} got {name}={value!r} but "
-                        "with_objective=False; set with_objective=True to read the "
-                        "objective id from the last column."
-                    )
-        return getattr(self, "n_objectives", None)
+    def _fit_objectives(self, column):
+        """Set ``objective_categories_`` and ``n_objectives_`` from training ids.
 
-    def _check_objectives(self, ids):
-        """Let subclasses require a minimum number of objectives."""
+        ``column`` None (no objective column) removes them: a refit after
+        ``with_objective`` was switched off keeps no stale K. Returns the ids.
+        """
+        owner = type(self).__name__
+        for name in ("n_objectives", "objective_categories"):
+            value = getattr(self, name)
+            if value is not None and not self._with_objective:
+                raise ValueError(
+                    f"{owner} got {name}={value!r} but with_objective=False; set "
+                    "with_objective=True to read the objective id from the last "
+                    "column."
+                )
+        if column is None:
+            for name in ("n_objectives_", "objective_categories_"):
+                self.__dict__.pop(name, None)
+            return None
+        ids = check_objective_ids(column, owner=owner)
+        names, declared = objective_names(
+            self.objective_categories, self.n_objectives, owner=owner
+        )
+        self.objective_categories_ = names
+        self.n_objectives_ = n_objectives(
+            ids,
+            declared,
+            owner=owner,
+            declared_by=None
+            if names is None
+            else f"objective_categories={names.tolist()}",
+        )
+        return ids
 
     def _loss_terms(self):
         """Return the terms added to the BTL loss (:class:`~skpref.models.LossTerm`)."""
@@ -332,9 +363,7 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
     @contextmanager
     def _threads(self):
         """Run torch on ``n_threads`` CPU threads (the default: see the docs)."""
-        n = self.n_threads
-        if n is None and self.device_.startswith("cpu"):
-            n = 1
+        n = self.n_threads or (1 if self.device_.startswith("cpu") else None)
         before = torch.get_num_threads()
         if n is not None:
             torch.set_num_threads(n)
@@ -347,13 +376,13 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         """Build the skorch net that trains ``stack``, the members of ``plans``."""
         monitor = "valid_acc" if plans[0].valid is not None else "train_loss"
         patience = [p.estimator.patience for p in plans]
-        callbacks = [("scores", _callbacks.MemberScores()), *self._callbacks(plans)]
+        callbacks = [("scores", _engine.MemberScores()), *self._callbacks(plans)]
         if self.verbose:
-            callbacks.append(("log", _callbacks.EpochLog()))
+            callbacks.append(("log", _engine.EpochLog()))
         if progress is not None:
-            callbacks.append(("progress", _callbacks.EpochProgress(progress)))
+            callbacks.append(("progress", _engine.EpochProgress(progress)))
         # last: it ends training (raising KeyboardInterrupt) once every member stopped
-        callbacks.append(("checkpoint", _callbacks.MemberCheckpoint(monitor, patience)))
+        callbacks.append(("checkpoint", _engine.MemberCheckpoint(monitor, patience)))
         return _engine.RewardNet(
             stack,
             loss_terms=tuple(self._loss_terms()),
@@ -374,18 +403,11 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
             device=self.device_,
         )
 
-    def _build_module(self):
-        """Build the torch module of this model (random initial weights)."""
-        module, params = self._build_module_params()
-        return module(**params)
-
     # -- prediction --------------------------------------------------------------
 
     def _batches(self, *arrays):
         """Yield the rows of ``arrays`` as tensors on the fitted device, in chunks.
 
-        Chunks of at least ``_PREDICTION_ROWS`` rows: a prediction does not
-        depend on them, and small ones leave a GPU waiting on each launch.
         ``batch_size`` is validated here too: it may have been set after ``fit``.
         """
         validate_parameter_constraints(
@@ -476,17 +498,22 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         return {"net_": self.module_.state_dict()}
 
     def _set_torch_state(self, state):
-        """Rebuild ``module_`` from the restored parameters and load ``state``.
-
-        The module is built on the device the ``device`` parameter resolves to on
-        this machine; the training history is restored as ``history_``, the net
-        that trained the model is not.
-        """
+        """Rebuild ``module_`` (on this machine's ``device``) and load ``state``."""
         self.device_ = resolve_device(self.device, owner=type(self).__name__)
+        module, params = self._build_module_params()
         with self._forked_rng():  # building draws random weights
-            module = self._build_module()
+            module = module(**params)
         load_module_state(module, state["net_"], owner=self)
         self.module_ = module.to(self.device_)
+
+
+def fit_data(estimator, X, y, sample_weight):
+    """Check training pairs, labels and weights (ones for none) of ``estimator``."""
+    owner = type(estimator).__name__
+    X, y = float32_pairs(estimator, X, y)
+    weight = check_weights(sample_weight, len(X), owner=owner)
+    y = check_fit_target(y, None if sample_weight is None else weight, owner=owner)
+    return X, y, weight
 
 
 def _weighted(rows, weight, scaled_over):
@@ -498,28 +525,3 @@ def _weighted(rows, weight, scaled_over):
 def _to_numpy(batches):
     """Concatenate per-batch outputs on the device; one copy to the host, float64."""
     return torch.cat(batches).cpu().numpy().astype(np.float64)
-
-
-def fit_objectives(model, column):
-    """Set ``objective_categories_`` and ``n_objectives_`` of a fit on ``column``.
-
-    ``column`` holds the objective ids of the training pairs; None (a model
-    without an objective column) removes those attributes, so that a refit after
-    ``with_objective`` was switched off keeps no stale K.
-    """
-    owner = type(model).__name__
-    declared = model._declared_n_objectives()
-    if column is None:
-        for name in ("n_objectives_", "objective_categories_"):
-            model.__dict__.pop(name, None)
-        return
-    ids = check_objective_ids(column, owner=owner)
-    names, declared = objective_names(model.objective_categories, declared, owner=owner)
-    model.objective_categories_ = names
-    model.n_objectives_ = n_objectives(
-        ids,
-        declared,
-        owner=owner,
-        declared_by=None if names is None else f"objective_categories={names.tolist()}",
-    )
-    model._check_objectives(ids)

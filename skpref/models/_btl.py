@@ -1,14 +1,11 @@
 """The BTL reward model (paper, eq. 1-2, appendix D.2) and the *Base* model (E.1)."""
 
-from numbers import Integral
-
 from skpref.models._base import (
-    MLP_PARAMETER_CONSTRAINTS,
+    MODEL_PARAMETER_CONSTRAINTS,
     BaseRewardModel,
     shared_docs,
 )
 from skpref.models._modules import BTLRewardModule
-from skpref.utils import Interval
 
 
 @shared_docs
@@ -29,13 +26,7 @@ class BTLRewardRegressor(BaseRewardModel):
     ----------
     with_objective : bool, default=False
         Whether the last column of ``X`` holds the objective id (Base model).
-    n_objectives : int or None, default=None
-        Number of objectives ``K`` when ``with_objective=True``; ``None`` takes the
-        number of ids seen in training, which must then be exactly ``0..K-1``.
-    objective_categories : array-like of str or None, default=None
-        With ``with_objective=True``, the objective names in id order (id ``k`` is
-        ``objective_categories[k]``), e.g. ``skpref.datasets.OBJECTIVES``; it fixes
-        ``K`` and lets :func:`skpref.reward_function` check the coding.
+    %(objective_parameters)s
     hidden_dim : int, default=512
         Width of the hidden layers.
     latent_dim : int, default=64
@@ -47,10 +38,7 @@ class BTLRewardRegressor(BaseRewardModel):
     Attributes
     ----------
     %(fitted_attributes)s
-    n_objectives_ : int
-        Number of objectives (only with ``with_objective=True``).
-    objective_categories_ : ndarray of str or None
-        The objective names in id order (only with ``with_objective=True``).
+    %(objective_attributes)s
 
     See Also
     --------
@@ -83,10 +71,8 @@ class BTLRewardRegressor(BaseRewardModel):
 
     _parameter_constraints = {
         **BaseRewardModel._parameter_constraints,
-        **MLP_PARAMETER_CONSTRAINTS,
+        **MODEL_PARAMETER_CONSTRAINTS,
         "with_objective": ["boolean"],
-        "n_objectives": [Interval(Integral, 1, None, closed="left"), None],
-        "objective_categories": ["array-like", None],
     }
 
     def __init__(
@@ -125,10 +111,6 @@ class BTLRewardRegressor(BaseRewardModel):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
-
-    @property
-    def _with_objective(self):
-        return self.with_objective
 
     def _build_module_params(self):
         return BTLRewardModule, {

@@ -1,33 +1,18 @@
 """The training engine: ``M >= 1`` reward models trained as one skorch net.
 
-Every fit trains a *stack* of members (:class:`~skpref.models._modules.MemberStack`)
-with skorch's own loop: a single fit is a stack of one, :class:`~skpref.RewardEnsemble`
-a stack of ``n_members``, and :func:`fit_together` (the experiments' runner) a
-stack per architecture with each member's own rows of the data. Only skorch's
-extension points are used:
-
-* the **dataset** (:class:`MemberData`) holds the pairs once on the device and
-  each member's training and validation rows with their weights (its *plan*:
-  :class:`FitPlan`); ``train_split`` (:func:`member_split`) hands skorch the two
-  phases, and ``iterator_train``/``iterator_valid`` (:class:`MemberBatches`)
-  yield batches whose tensors have a leading member axis;
-* a **batch** is a dict of named entries, as skorch carries extra inputs:
-  ``"X"`` (pair rows), ``"sample_weight"``, ``"n_rows"`` (real rows per member),
-  ``"mask"`` (where a member's last batch is padded), plus the named per-pair
-  inputs of a model (the adversary's ``"target"``, a loss term's values);
-* the **loss** (:meth:`RewardNet.get_loss`) is the BTL negative log-likelihood on
-  soft targets (eq. 2), weighted per pair, plus the model's loss terms
-  (:class:`LossTerm`), one value per member; their sum is differentiated, so each
-  member gets the gradient of its own loss;
-* **callbacks** (:mod:`skpref.models._callbacks`) turn the batch statistics into
-  per-member columns of the history, keep each member's best weights with its
-  own patience and stop a member whose loss is not finite, ramp the adversary's
-  weight and report progress.
-
-Everything random in a fit is drawn from three seeds of each member
-(:class:`Seeds`): its weight initialisation, its batch order and its validation
-holdout. So member ``k`` of a stack is, to floating-point rounding, the model
-fitted alone with the same seed and data.
+A fit trains a stack of members (:class:`~skpref.models._modules.MemberStack`)
+with skorch's own loop and extension points: a single fit is a stack of one,
+:class:`~skpref.RewardEnsemble` a stack of ``n_members``. The dataset
+(:class:`MemberData`) holds the pairs once on the device and each member's rows
+(its :class:`FitPlan`); ``train_split`` (:func:`member_split`) and the iterators
+(:class:`MemberBatches`) yield batches with a leading member axis, dicts of named
+entries (``"X"``, ``"sample_weight"``, ``"n_rows"``, ``"mask"`` where padded, and a
+model's own inputs such as the adversary's ``"target"``); the loss
+(:meth:`RewardNet.get_loss`) is the weighted BTL likelihood (eq. 2) plus the
+model's :class:`LossTerm`; callbacks keep each member's scores and best weights.
+Each member draws from its own three seeds (:class:`Seeds`: initialisation, batch
+order, holdout), so member ``k`` is, to rounding, the model fitted alone with the
+same seed and data.
 """
 
 import math
@@ -40,6 +25,7 @@ import torch
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from skorch import NeuralNet
+from skorch.callbacks import Callback
 
 from skpref.models._modules import MemberStack
 from skpref.utils import Seeds
@@ -92,11 +78,7 @@ class Rows:
 
 @dataclass
 class FitPlan:
-    """What one member trains on: its rows, their weights, its seeds and inputs.
-
-    ``inputs`` are the member's named per-pair inputs besides the pairs (e.g.
-    the adversary's ``"target"``), aligned with the rows of its ``X``.
-    """
+    """What one member trains on: its rows, seeds and named inputs (rows of ``X``)."""
 
     estimator: object
     train: Rows
@@ -104,38 +86,20 @@ class FitPlan:
     seeds: Seeds
     inputs: dict
 
-    def generator(self):
-        """Return the generator of the batch order (``torch.randperm`` each epoch)."""
-        return torch.Generator().manual_seed(self.seeds.shuffle)
-
 
 class PairData:
-    """Pair rows, labels and named per-pair inputs, on the training device.
+    """Blocks of float32 pair rows, their labels and named inputs, stacked.
 
-    Parameters
-    ----------
-    blocks : list of ndarray of shape (n_i, n_columns), float32
-        The rows, in blocks (e.g. one per training set) stacked in order.
-    y : list of ndarray of shape (n_i,)
-        The labels of each block.
-    inputs : list of dict
-        The named per-pair inputs of each block (the same names in every block).
-    device : str or torch.device
-        Training device.
-    resident : bool or None, default=None
-        Whether the rows are held on the device; None: when they take at most
-        half its free memory (always on the CPU, where the arrays are used in
-        place). Otherwise they are streamed in chunks of many batches.
+    The rows stay on the device when they take at most ``_RESIDENT_SHARE`` of its
+    free memory (on the CPU, in place); otherwise they are streamed in chunks.
     """
 
-    def __init__(self, blocks, y, inputs, device, *, resident=None):
+    def __init__(self, blocks, y, inputs, device):
         self.device = torch.device(device)
         n_rows = sum(len(block) for block in blocks)
         n_columns = blocks[0].shape[1]
         self.row_bytes = 4 * n_columns
-        if resident is None:
-            resident = _fits_on(self.device, n_rows * self.row_bytes)
-        self.resident = resident
+        self.resident = resident = _fits_on(self.device, n_rows * self.row_bytes)
         self.y = torch.as_tensor(np.concatenate(y), dtype=torch.float32).to(self.device)
         self.inputs = {
             name: torch.as_tensor(np.concatenate([block[name] for block in inputs]))
@@ -143,10 +107,8 @@ class PairData:
             .to(self.device)
             for name in inputs[0]
         }
-        if len(blocks) == 1:  # in place on the CPU: no copy
-            self.X = torch.from_numpy(blocks[0])
-            self.X = self.X.to(self.device) if resident else self.X
-        elif resident and self.device.type != "cpu":  # block by block: no host copy
+        if len(blocks) > 1 and resident and self.device.type != "cpu":
+            # block by block: no copy of all the rows on the host
             self.X = torch.empty(
                 (n_rows, n_columns), dtype=torch.float32, device=self.device
             )
@@ -154,9 +116,11 @@ class PairData:
             for block in blocks:
                 self.X[start : start + len(block)].copy_(torch.from_numpy(block))
                 start += len(block)
-        else:
-            self.X = torch.from_numpy(np.concatenate(blocks))
-            self.X = self.X.to(self.device) if resident else self.X
+        else:  # one block: in place on the CPU
+            X = torch.from_numpy(
+                blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+            )
+            self.X = X.to(self.device) if resident else X
 
     def feature_batches(self, order, order_on_device, batch_size, n_steps):
         """Yield the rows of each step, ``X[order[:, step]]``, on the device."""
@@ -178,25 +142,15 @@ class PairData:
 
 
 def _fits_on(device, n_bytes):
-    """Whether ``n_bytes`` of data may stay resident on ``device``."""
-    if device.type != "cuda":
-        return True
-    return n_bytes <= _RESIDENT_SHARE * torch.cuda.mem_get_info(device)[0]
+    return device.type != "cuda" or (
+        n_bytes <= _RESIDENT_SHARE * torch.cuda.mem_get_info(device)[0]
+    )
 
 
 class MemberData(torch.utils.data.Dataset):
-    """The rows of one phase (or both) of every member of a stack: skorch's dataset.
+    """Skorch's dataset: every member's ``Rows`` of one phase (``FitPlan``: both).
 
-    Parameters
-    ----------
-    data : PairData
-        The rows the members index.
-    members : list of Rows, or list of FitPlan
-        Each member's rows; plans carry both phases, which :func:`member_split`
-        separates.
-    generators : list of torch.Generator or None, default=None
-        Each member's batch-order generator (training); None keeps the rows'
-        order (validation).
+    ``generators`` (training) draw each member's batch order; None keeps it.
     """
 
     def __init__(self, data, members, generators=None):
@@ -207,40 +161,23 @@ class MemberData(torch.utils.data.Dataset):
     def __len__(self):
         return max(len(rows) for rows in self.members)
 
-    def __getitem__(self, i):  # batches are drawn by MemberBatches, never by row
-        raise TypeError("MemberData is read by MemberBatches, batch by batch.")
-
 
 def member_split(dataset, y=None):
-    """Skorch ``train_split``: each member's training rows and validation rows.
-
-    The holdout itself was drawn when the member's fit was planned
-    (:func:`holdout`); the validation phase is None when no member validates.
-    """
+    """Skorch's ``train_split``: the members' planned training and validation rows."""
     plans = dataset.members
-    train = MemberData(
-        dataset.data, [p.train for p in plans], [p.generator() for p in plans]
-    )
+    generators = [torch.Generator().manual_seed(p.seeds.shuffle) for p in plans]
+    train = MemberData(dataset.data, [p.train for p in plans], generators)
     if plans[0].valid is None:
         return train, None
     return train, MemberData(dataset.data, [p.valid for p in plans])
 
 
 class MemberBatches:
-    """skorch iterator: the batches of one phase, stacked over the members.
+    """Skorch's iterator: a phase's batches of ``batch_size`` rows per member, stacked.
 
-    Training (the dataset has generators) draws each member's rows in the order
-    of ``torch.randperm(n_rows, generator=g)`` with its own generator, afresh
-    every epoch; validation keeps the rows' order. A member that runs out of rows
-    before the others (in a shorter last batch, or in validation) is padded with
-    a row of its own of weight 0, and the batch carries a ``mask`` of real rows.
-
-    Parameters
-    ----------
-    dataset : MemberData
-        The members' rows of this phase.
-    batch_size : int
-        Rows of each member per step.
+    Training draws each member's order by ``torch.randperm`` with its generator,
+    every epoch. A member short of rows is padded with a row of its own of weight
+    0, and the batch carries a ``mask`` of real rows.
     """
 
     def __init__(self, dataset, batch_size, **kwargs):
@@ -248,12 +185,6 @@ class MemberBatches:
         self.batch_size = batch_size
         self.counts = [len(rows) for rows in dataset.members]
         self.length = max(self.counts)
-        steps = {math.ceil(n / batch_size) for n in self.counts}
-        if dataset.generators is not None and len(steps) > 1:
-            raise ValueError(  # fit_together groups members so that this never happens
-                "Members trained together need the same number of steps per epoch; "
-                f"got {self.counts} rows in batches of {batch_size}."
-            )
 
     def __len__(self):
         return math.ceil(self.length / self.batch_size)
@@ -358,59 +289,11 @@ class LossTerm:
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
-class DiscriminatorLoss(LossTerm):
-    """The adversary's loss (eq. 13), per pair the mean over its two responses.
-
-    Cross-entropy for class targets (the objective, a categorical covariate),
-    recording the discriminator's accuracy as ``disc_acc``; squared error for a
-    standardised continuous covariate, recording ``disc_r2`` (one minus it, the
-    R² against the training mean). The loss is recorded as ``adv_loss``. The
-    gradient reversal inside the module makes the encoder ascend it.
-    """
-
-    continuous: bool
-
-    def __call__(self, net, y_pred, y_true, batch, training):
-        out, target = y_pred["disc_out"], y_pred["disc_target"]
-        if self.continuous:
-            per_response = (out.squeeze(-1) - target) ** 2
-        else:
-            per_response = torch.nn.functional.cross_entropy(
-                out.reshape(-1, out.shape[-1]), target.reshape(-1), reduction="none"
-            ).view(target.shape)
-        # the a halves, then the b halves (see the module): one value per pair
-        per_pair = per_response.unflatten(-1, (2, -1)).mean(-2)
-        loss = pair_mean(batch["sample_weight"] * per_pair, batch)
-        with torch.no_grad():
-            if self.continuous:
-                net.record_mean("disc_r2", 1 - pair_mean(per_pair, batch), training)
-            else:
-                correct = (out.argmax(-1) == target).to(per_pair.dtype)
-                accuracy = pair_mean(correct.unflatten(-1, (2, -1)).mean(-2), batch)
-                net.record_mean("disc_acc", accuracy, training)
-            net.record_mean("adv_loss", loss, training)
-        return loss
-
-
 class RewardNet(NeuralNet):
-    """skorch net of a stack of reward models: BTL loss plus the models' terms.
+    """skorch net of a :class:`~skpref.models._modules.MemberStack`: BTL + loss terms.
 
-    The module (a :class:`~skpref.models._modules.MemberStack`) returns each
-    member's rewards of both responses; the criterion must be unreduced
-    (``BCEWithLogitsLoss(reduction="none")``). Statistics of each batch are kept on
-    the device and turned into per-member columns once per epoch by the
-    ``MemberScores`` callback; skorch's loop itself reads each batch's total
-    loss (``loss.item()``), one wait on the device per step.
-
-    Parameters
-    ----------
-    module : MemberStack
-        The members, initialised.
-    loss_terms : sequence of LossTerm, default=()
-        Added to the BTL loss of every member.
-    **kwargs
-        skorch's parameters.
+    The criterion is unreduced; batch statistics stay on the device until the
+    ``MemberScores`` callback reads them once per epoch.
     """
 
     def __init__(self, module, *args, loss_terms=(), **kwargs):
@@ -456,6 +339,166 @@ class RewardNet(NeuralNet):
             self._record(training, "sum", names, sums)
         # the members share no parameter: each gets the gradient of its own loss
         return loss.sum()
+
+
+# -- the callbacks: per-member scores, weights and progress -----------------------
+# A stack's statistics are lists in the history, one value per member; skorch's own
+# PassthroughScoring, EarlyStopping and PrintLog read one scalar per epoch and one
+# set of weights, so they do not serve a stack.
+
+
+class MemberScores(Callback):
+    """Turn an epoch's batch statistics into per-member columns of the history.
+
+    ``<phase>_loss``, ``<phase>_acc`` (weighted expected agreement with the
+    labels), the loss terms' statistics and TRL's ``train_margin``,
+    ``train_reward_mean`` and ``train_reward_std``; read from the device once.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        entries = {}
+        for batch in net.history[-1]["batches"]:
+            for key in [k for k in batch if k.startswith("member_")]:
+                entries.setdefault(key, []).append(batch.pop(key))
+        # one transfer for the epoch: every statistic of every batch
+        stacked = {k: torch.stack([v[2] for v in e]) for k, e in entries.items()}
+        flat = torch.cat([t.flatten().to(torch.float64) for t in stacked.values()])
+        parts = np.split(
+            flat.cpu().numpy(), np.cumsum([t.numel() for t in stacked.values()])[:-1]
+        )
+        for prefix in ("train", "valid"):
+            found = {
+                k: (entries[k][0], part.reshape(stacked[k].shape))
+                for k, part in zip(stacked, parts, strict=True)
+                if k.startswith(f"member_{prefix}_")
+            }
+            if not found:
+                continue
+            rows = next(
+                v[:, names.index("rows")]
+                for (kind, names, _), v in found.values()
+                if "rows" in names
+            )
+            totals = {}
+            for (kind, names, _), values in found.values():
+                for i, name in enumerate(names):
+                    if kind == "mean":  # batch means, weighted by the batch's rows
+                        total = (values[:, i] * rows).sum(0) / np.maximum(
+                            rows.sum(0), 1
+                        )
+                    else:
+                        total = values[:, i].sum(0)
+                    totals[f"{prefix}_{name}"] = total
+            # each member's own batches: those holding rows of it
+            totals[f"{prefix}_batch_count"] = (rows > 0).sum(0)
+            n_rows = np.maximum(totals.pop(f"{prefix}_rows"), 1)
+            agreement = totals.pop(f"{prefix}_agreement")
+            totals[f"{prefix}_acc"] = agreement / totals.pop(f"{prefix}_weight")
+            if f"{prefix}_margin" in totals:
+                totals[f"{prefix}_margin"] /= n_rows
+                mean = totals.pop(f"{prefix}_reward_sum") / (2 * n_rows)
+                square = totals.pop(f"{prefix}_reward_squares") / (2 * n_rows)
+                totals[f"{prefix}_reward_mean"] = mean
+                totals[f"{prefix}_reward_std"] = np.sqrt(
+                    np.maximum(square - mean**2, 0)
+                )
+            for key, value in totals.items():
+                net.history.record(key, value.tolist())
+
+
+class MemberCheckpoint(Callback):
+    """Keep each member's best weights; stop members by patience or divergence.
+
+    An epoch improves when ``monitor`` (``"valid_acc"``, or ``"train_loss"``,
+    lower is better) beats the member's best strictly. A member stops after its
+    ``patience`` (None: none) epochs without improvement or at a non-finite loss
+    (never kept); a stopped member is still stepped, but nothing of it is kept.
+    Training ends when all have stopped; each then gets the weights of its
+    ``best_epochs_`` (0: its initial weights).
+    """
+
+    def __init__(self, monitor, patience):
+        self.monitor = monitor
+        self.patience = patience
+
+    def on_train_begin(self, net, **kwargs):
+        M = net.module_.n_members
+        self.best_ = [math.inf if self.monitor == "train_loss" else -math.inf] * M
+        self.best_epochs_ = [0] * M
+        self.n_epochs_ = [0] * M
+        self.diverged_epochs_ = [None] * M
+        self.stopped_ = [False] * M
+        self.misses_ = [0] * M
+        self.weights_ = [p.detach().clone() for p in net.module_.stacked_parameters()]
+
+    def on_epoch_end(self, net, **kwargs):
+        row, epoch = net.history[-1], net.history[-1]["epoch"]
+        losses = [row[k] for k in ("train_loss", "valid_loss") if k in row]
+        lower = self.monitor == "train_loss"
+        improved = []
+        for k in [k for k, stopped in enumerate(self.stopped_) if not stopped]:
+            self.n_epochs_[k] = epoch
+            if not all(math.isfinite(loss[k]) for loss in losses):
+                self.diverged_epochs_[k], self.stopped_[k] = epoch, True
+                continue
+            score = row[self.monitor][k]
+            if score < self.best_[k] if lower else score > self.best_[k]:
+                self.best_[k], self.best_epochs_[k], self.misses_[k] = score, epoch, 0
+                improved.append(k)
+            else:
+                self.misses_[k] += 1
+                self.stopped_[k] = self.misses_[k] == self.patience[k]
+        with torch.no_grad():
+            for kept, stacked in zip(
+                self.weights_, net.module_.stacked_parameters(), strict=True
+            ):
+                kept[improved] = stacked[improved]
+        net.history.record("kept", [k in improved for k in range(len(self.best_))])
+        if all(self.stopped_):
+            raise KeyboardInterrupt  # skorch's way of ending training early
+
+    def on_train_end(self, net, **kwargs):
+        with torch.no_grad():
+            for kept, stacked in zip(
+                self.weights_, net.module_.stacked_parameters(), strict=True
+            ):
+                stacked.copy_(kept)
+
+
+class EpochLog(Callback):
+    """Print each member's losses and accuracies as an epoch ends (``verbose``).
+
+    Flushed, so that a search's workers (``GridSearchCV``) show their progress too.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        names = [
+            k
+            for k in ("train_loss", "valid_loss", "valid_acc", "train_acc")
+            if k in row
+        ]
+        members = [
+            " ".join(f"{name} {row[name][k]:.4f}" for name in names)
+            for k in range(net.module_.n_members)
+        ]
+        tag = "" if len(members) == 1 else "member {}: "
+        lines = [tag.format(k) + text for k, text in enumerate(members)]
+        line = f"epoch {row['epoch']:3d} ({row['dur']:.1f}s) | " + " | ".join(lines)
+        print(line, flush=True)
+
+
+class EpochProgress(Callback):
+    """Advance a progress bar by one per epoch, and by the epochs not run at the end."""
+
+    def __init__(self, bar):
+        self.bar = bar
+
+    def on_epoch_end(self, net, **kwargs):
+        self.bar.update(1)
+
+    def on_train_end(self, net, **kwargs):  # the net is fresh: its epochs are ours
+        self.bar.update(net.max_epochs - len(net.history))
 
 
 # -- fitting ----------------------------------------------------------------------
@@ -586,13 +629,7 @@ def _stacks(plans):
 
 
 def train_stack(plans, data, *, progress=None):
-    """Train the planned members as one stack on ``data``; set their fitted state.
-
-    Each member's module is built from its own initialisation seed (as in a fit
-    alone), the modules are stacked and trained by one :class:`RewardNet`; each
-    model then gets its own module (``module_``), the net (``net_``), its history
-    (``history_``, its view of the stack's), ``n_epochs_`` and ``best_epoch_``.
-    """
+    """Train the planned members as one stack on ``data``; set their fitted state."""
     models = [plan.estimator for plan in plans]
     first = models[0]
     module, params = first._build_module_params()
@@ -613,43 +650,31 @@ def train_stack(plans, data, *, progress=None):
         model.n_epochs_ = checkpoint.n_epochs_[k]
         model.best_epoch_ = checkpoint.best_epochs_[k]
         model.diverged_epoch_ = checkpoint.diverged_epochs_[k]
-        model.history_ = member_history(net.history, k, model.n_epochs_)
-
-
-def member_history(history, k, n_epochs):
-    """Member ``k``'s view of a stack's skorch history: its epochs, its values.
-
-    Per-member statistics (lists in the stack's history) give their ``k``-th
-    value; the epoch's number and duration are shared.
-    """
-    records = [
-        {
-            key: value[k] if isinstance(value, list) else value
-            for key, value in row.items()
-            if key != "batches"
-        }
-        for row in history[:n_epochs]
-    ]
-    return pd.DataFrame.from_records(records)
+        # its view of the stack's history: its epochs, the k-th of per-member lists
+        model.history_ = pd.DataFrame.from_records(
+            [
+                {
+                    key: v[k] if isinstance(v, list) else v
+                    for key, v in row.items()
+                    if key != "batches"
+                }
+                for row in net.history[: model.n_epochs_]
+            ]
+        )
 
 
 # -- after the fit ------------------------------------------------------------------
 
 
 def check_training_health(model, X, rows=None):
-    """Raise or warn when the kept weights come from a failed fit.
+    """Raise or warn (``ConvergenceWarning``) when a fit on ``X[rows]`` failed.
 
-    The fit trained on ``X[rows]`` (``rows`` None: all of ``X``); rows are indexed,
-    never copied whole. Kept weights that are not finite, or a NaN/inf loss
-    before any usable epoch, raise; a NaN/inf loss later, a kept epoch whose
-    training loss is over ten times chance, or probabilities of exactly 0 or 1
-    on most training pairs warn with a
-    :class:`~sklearn.exceptions.ConvergenceWarning` saying what to do. The kind
-    (``"non-finite"``, ``"diverged"``, ``"saturated"``; None without one) is kept
-    as ``model.convergence_warning_`` for runs of many fits to count.
+    Non-finite kept weights, or a non-finite loss before any usable epoch, raise;
+    a later non-finite loss, a diverged or a saturated kept epoch warn, their kind
+    kept as ``model.convergence_warning_`` for runs of many fits to count.
     """
     owner = type(model).__name__
-    model.convergence_warning_ = None
+    model.convergence_warning_ = kind = None
 
     def advice():  # only when warning: the largest feature takes a pass over X
         trained = X if rows is None else X[rows]
@@ -667,46 +692,40 @@ def check_training_health(model, X, rows=None):
             f"{owner}: the weights of the kept epoch {model.best_epoch_} are NaN "
             f"or infinite, though its loss was finite. {advice()}."
         )
+    kept_loss = model.history_["train_loss"].iloc[model.best_epoch_ - 1]
     if diverged is not None:
         if model.best_epoch_ == 0:
             raise ValueError(
                 f"{owner}: the training loss became NaN or infinite in epoch "
                 f"{diverged}, before any usable weights existed. {advice()}."
             )
-        _warn(
-            model,
+        kind, message = (
             "non-finite",
             f"{owner}: the training loss became NaN or infinite in epoch {diverged}; "
             f"training stopped and the weights of epoch {model.best_epoch_} (the "
             f"best so far) were kept. {advice()} to train further.",
         )
-        return
-    kept_loss = model.history_["train_loss"].iloc[model.best_epoch_ - 1]
-    if kept_loss > _DIVERGED_LOSS:
-        _warn(
-            model,
+    elif kept_loss > _DIVERGED_LOSS:
+        kind, message = (
             "diverged",
             f"{owner}: training diverged: the kept epoch {model.best_epoch_} has a "
             f"training loss of {kept_loss:.3g}, more than ten times that of "
             f"predicting 1/2 for every pair ({_CHANCE_LOSS:.3f}). {advice()}.",
         )
-        return
-    n = len(X) if rows is None else len(rows)
-    picked = np.linspace(0, n - 1, min(n, _N_SATURATION_PAIRS)).astype(int)
-    picked = picked if rows is None else np.asarray(rows)[picked]
-    # P(a > b) or P(b > a) is exactly 1, the other then exactly or nearly 0
-    saturated = np.mean(expit(np.abs(model._margins(X[picked]))) == 1)
-    if saturated >= _SATURATED_SHARE:
-        _warn(
-            model,
-            "saturated",
-            f"{owner}: {saturated:.0%} of the predicted probabilities on the "
-            "training pairs are exactly 0 or 1: the rewards saturated, so "
-            f"predict_proba carries no uncertainty there. {advice()}, or add "
-            "weight_decay.",
-        )
-
-
-def _warn(model, kind, message):
-    model.convergence_warning_ = kind
-    warnings.warn(message, ConvergenceWarning, stacklevel=4)
+    else:
+        n = len(X) if rows is None else len(rows)
+        picked = np.linspace(0, n - 1, min(n, _N_SATURATION_PAIRS)).astype(int)
+        picked = picked if rows is None else np.asarray(rows)[picked]
+        # P(a > b) or P(b > a) is exactly 1, the other then exactly or nearly 0
+        saturated = np.mean(expit(np.abs(model._margins(X[picked]))) == 1)
+        if saturated >= _SATURATED_SHARE:
+            kind, message = (
+                "saturated",
+                f"{owner}: {saturated:.0%} of the predicted probabilities on the "
+                "training pairs are exactly 0 or 1: the rewards saturated, so "
+                f"predict_proba carries no uncertainty there. {advice()}, or add "
+                "weight_decay.",
+            )
+    if kind is not None:
+        model.convergence_warning_ = kind
+        warnings.warn(message, ConvergenceWarning, stacklevel=3)

@@ -8,17 +8,14 @@ from scipy.special import expit, log_expit, logsumexp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from skpref.models._base import BaseRewardModel
+from skpref.models._base import BaseRewardModel, fit_data, shared_docs
 from skpref.models._engine import fit_together
 from skpref.models._pair_classifier import PairClassifierMixin
 from skpref.utils import (
     Interval,
     Seeds,
-    check_fit_target,
     check_objective_ids,
-    check_weights,
     fit_context,
-    float32_pairs,
     member_random_states,
     n_objectives,
     random_state_generator,
@@ -26,6 +23,7 @@ from skpref.utils import (
 )
 
 
+@shared_docs
 class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """An ensemble of reward models: averaged probabilities, reward uncertainty.
 
@@ -76,17 +74,8 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Each member's mean reward over the responses of the training pairs (per
         objective; one column for single-objective models), subtracted from its
         rewards by :meth:`predict_reward_members`.
-    classes_ : ndarray of shape (2,)
-        Always ``[0, 1]``.
-    n_features_in_ : int
-        Number of columns of ``X`` seen in ``fit``.
-    n_pair_features_ : int
-        Number of features of one response (``d``).
-    n_objectives_ : int
-        Number of objectives (multi-objective members only).
-    objective_categories_ : ndarray of str or None
-        The members' objective names, id ``k`` being ``objective_categories_[k]``
-        (multi-objective members only; None where they were given none).
+    %(input_attributes)s
+    %(objective_attributes)s
     history_ : pandas.DataFrame
         One row per epoch, one column per statistic and member (columns
         ``(name, member)``): ``history_["valid_acc"]`` holds every member's
@@ -160,14 +149,7 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_pairs, n_columns)
-            Pairs ``[response_a | response_b]``, plus the objective id as the last
-            column for multi-objective members (see :ref:`data_format`).
-        y : array-like of shape (n_pairs,)
-            ``1`` where response a is preferred, ``0`` where b is, or soft labels
-            in ``[0, 1]``.
-        sample_weight : array-like of shape (n_pairs,), default=None
-            Non-negative weight of each pair, as in the member's ``fit``.
+        %(fit_parameters)s
         covariates : DataFrame or array-like, default=None
             For adversarial members with a covariate ``adversary_target``: the
             covariate's values, as in :meth:`AdversarialRewardModel.fit`. Every
@@ -180,26 +162,24 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self : object
             The fitted ensemble.
         """
-        owner = type(self).__name__
-        template = self._check_estimator()
-        X, y = float32_pairs(self, X, y)
-        weight = check_weights(sample_weight, len(X), owner=owner)
-        y = check_fit_target(y, None if sample_weight is None else weight, owner=owner)
+        if not isinstance(self.estimator, BaseRewardModel):
+            raise ValueError(
+                "RewardEnsemble trains skpref's reward models (BTLRewardRegressor, "
+                "MultiheadRewardModel, AdversarialRewardModel) with its vectorised "
+                f"engine; got estimator={self.estimator!r}. For other classifiers "
+                "use sklearn.ensemble.BaggingClassifier."
+            )
+        self.estimator._validate_params()
+        X, y, weight = fit_data(self, X, y, sample_weight)
         rng = random_state_generator(self.random_state)
         seeds = member_random_states(rng, self.n_members)
-        if self.bootstrap:
-            template = self._with_all_objectives(template, X)
+        template = self._with_all_objectives(X) if self.bootstrap else self.estimator
         members = [clone(template).set_params(random_state=s) for s in seeds]
         samples = valid = [None] * self.n_members
         if self.bootstrap:
             drawn = [_bootstrap(member, y, weight, rng) for member in members]
             samples, valid = (list(part) for part in zip(*drawn, strict=True))
-        if covariates is not None and not hasattr(template, "adversary_target"):
-            raise ValueError(
-                f"{owner} got covariates, which only an AdversarialRewardModel "
-                "with a covariate adversary_target uses; its estimator is "
-                f"{type(template).__name__}. Drop covariates."
-            )
+        # a member of another model than the adversary refuses covariates itself
         self.members_ = fit_together(
             members,
             [(X, y, weight)] * len(members),
@@ -209,7 +189,16 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         )
         self.member_samples_ = samples if self.bootstrap else None
         self.member_valid_samples_ = valid if self.bootstrap else None
-        self._copy_member_attributes()
+        # the fitted attributes that describe the input, from the members
+        self.classes_ = np.array([0, 1])
+        self.n_pair_features_ = self.members_[0].n_pair_features_
+        for name in ("n_objectives_", "objective_categories_"):
+            if self._with_objective:  # a single-objective refit keeps no stale K
+                setattr(self, name, getattr(self.members_[0], name))
+            else:
+                self.__dict__.pop(name, None)
+        for member in self.members_ if hasattr(self, "feature_names_in_") else ():
+            member.feature_names_in_ = self.feature_names_in_  # to predict on frames
         self.history_ = pd.concat(
             {k: member.history_ for k, member in enumerate(self.members_)},
             axis=1,
@@ -218,44 +207,18 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.reward_offsets_ = self._reward_offsets(X)
         return self
 
-    def _copy_member_attributes(self):
-        """Take from the members the fitted attributes that describe the input."""
-        first = self.members_[0]
-        self.classes_ = np.array([0, 1])
-        self.n_pair_features_ = first.n_pair_features_
-        for name in ("n_objectives_", "objective_categories_"):
-            if self._with_objective:  # a single-objective refit keeps no stale K
-                setattr(self, name, getattr(first, name))
-            else:
-                self.__dict__.pop(name, None)
-        if hasattr(self, "feature_names_in_"):  # members predict on DataFrames too
-            for member in self.members_:
-                member.feature_names_in_ = self.feature_names_in_
-
-    def _check_estimator(self):
-        if not isinstance(self.estimator, BaseRewardModel):
-            raise ValueError(
-                "RewardEnsemble trains skpref's reward models (BTLRewardRegressor, "
-                "MultiheadRewardModel, AdversarialRewardModel) with its vectorised "
-                f"engine; got estimator={self.estimator!r}. For other classifiers "
-                "use sklearn.ensemble.BaggingClassifier."
-            )
-        self.estimator._validate_params()
-        return self.estimator
-
-    def _with_all_objectives(self, template, X):
-        """Fix K of multi-objective members to the objectives of ``X``.
+    def _with_all_objectives(self, X):
+        """Return the estimator with K fixed to the objectives of ``X``.
 
         A bootstrap sample may miss an objective; its member would then build
         fewer heads than the others.
         """
-        params = template.get_params()
-        if not self._with_objective or params["n_objectives"] is not None:
+        template, owner = self.estimator, type(self).__name__
+        if not self._with_objective or template.n_objectives is not None:
             return template
-        if params["objective_categories"] is not None:
+        if template.objective_categories is not None:
             return template
-        ids = check_objective_ids(X[:, -1], owner=type(self).__name__)
-        k = n_objectives(ids, None, owner=type(self).__name__)
+        k = n_objectives(check_objective_ids(X[:, -1], owner=owner), None, owner=owner)
         return clone(template).set_params(n_objectives=k)
 
     def _reward_offsets(self, X):
@@ -381,11 +344,10 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
 
 def _bootstrap(member, y, weight, rng):
-    """Return a member's ``(training sample, validation rows)`` of all the pairs.
+    """Return a member's bootstrap sample and validation rows of all the pairs.
 
-    The validation rows are the holdout the member takes fitted alone on all the
-    pairs (of positive weight); the sample is drawn with replacement from the
-    rest, as many rows as there are.
+    The validation rows are its holdout fitted alone; the sample is drawn from the
+    rest, with replacement, as many rows as there are.
     """
     seeds = Seeds.from_random_state(member.random_state)
     _, train, valid = member._split(y, weight, np.arange(len(y)), seeds)

@@ -1,18 +1,10 @@
 """Torch modules of the reward models (paper, section 4.1, appendices D.2 and E.1).
 
-A *member* module maps pair rows ``[x_a | x_b]`` (plus the objective id as the
-next column for multi-objective models) to the rewards of the two responses;
-``margin`` is the BTL logit ``r(a) - r(b)``. Rewards of the two halves come from
-separate calls of the same network on equally shaped inputs, so swapping the
-halves negates the logit bit for bit.
-
-Training always runs a :class:`MemberStack`: ``M >= 1`` members of one
-architecture, their parameters stacked on a leading axis
-(``torch.func.stack_module_state``) and called together with
-``torch.func.functional_call`` under ``torch.func.vmap``. A single fit is a stack
-of one. Members share no parameter, so the gradient of the sum of their losses is
-each member's own gradient, and one Adam over the stacked parameters takes,
-element by element, the steps of ``M`` separate Adams.
+A member maps pair rows ``[x_a | x_b (| objective)]`` to the rewards of both
+responses, each half by its own call of one network, so that swapping the halves
+negates the logit ``r(a) - r(b)`` bit for bit. Training runs a :class:`MemberStack`
+of ``M >= 1`` members; members share no parameter, so one Adam over the stacked
+parameters takes, element by element, the steps of ``M`` separate Adams.
 """
 
 import copy
@@ -23,10 +15,7 @@ from torch.func import functional_call, stack_module_state, vmap
 
 
 def mlp(in_dim, hidden_dim, out_dim, n_layers, *, final_activation=False):
-    """Build a float32 GELU MLP of ``n_layers`` linear layers: in -> hidden ... -> out.
-
-    Its weights are float32 whatever torch's default dtype, as the pairs are.
-    """
+    """Build a GELU MLP of ``n_layers`` float32 linear layers (the pairs' dtype)."""
     dims = [in_dim] + [hidden_dim] * (n_layers - 1) + [out_dim]
     layers = []
     for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:], strict=True)):
@@ -58,9 +47,8 @@ class _ReverseGradient(torch.autograd.Function):
 class GradientReversal(nn.Module):
     """Identity forward, gradient times ``-weight`` backward (Ganin et al., 2016).
 
-    Between an encoder and a discriminator it turns the min-max problem of eq. (5)
-    into one minimisation. The weight is a non-persistent buffer, so that each
-    member of a stack has its own.
+    It turns the min-max problem of eq. (5) into one minimisation; the weight is a
+    non-persistent buffer, so that each member of a stack has its own.
     """
 
     def __init__(self, weight=1.0):
@@ -76,10 +64,9 @@ class GradientReversal(nn.Module):
 
 
 class PairModule(nn.Module):
-    """Split pair rows into halves (and objective ids) and score both halves.
+    """Split pair rows into halves (and objective ids); subclasses define ``reward``.
 
-    ``extra_inputs`` names the per-pair inputs besides ``X`` that ``forward``
-    reads (entries of the training batch of the same names).
+    ``extra_inputs`` names the batch entries besides ``X`` that ``forward`` reads.
     """
 
     extra_inputs = ()
@@ -93,9 +80,6 @@ class PairModule(nn.Module):
         d = self.n_features
         objective = X[:, 2 * d].long() if self.with_objective else None
         return X[:, :d], X[:, d : 2 * d], objective
-
-    def reward(self, E, objective):  # pragma: no cover - abstract
-        raise NotImplementedError
 
     def margin(self, X):
         """Return the BTL logit ``r(a) - r(b)`` of each pair row."""
@@ -114,8 +98,8 @@ class PairModule(nn.Module):
 class BTLRewardModule(PairModule):
     """Reward MLP: ``n_layers`` GELU layers to the latent, then a linear reward.
 
-    With ``n_objectives`` set, the one-hot objective is concatenated to the response
-    features: the paper's *Base* multi-objective model (Figure 5a).
+    With ``n_objectives``, the one-hot objective is appended to the features: the
+    paper's *Base* model (Figure 5a).
     """
 
     def __init__(
@@ -137,10 +121,9 @@ class BTLRewardModule(PairModule):
 
 
 class MultiheadRewardModule(PairModule):
-    """Shared encoder ``g`` and one reward head ``f_c`` per objective (eq. 4/11).
+    """Shared encoder ``g``, one reward head ``f_c`` per objective (eq. 4/11).
 
-    With ``with_objective=False`` the pair rows hold no objective column and the
-    module has one head (``n_objectives=1``), used for every pair.
+    Without an objective column (``with_objective=False``) it has one head.
     """
 
     def __init__(
@@ -180,17 +163,11 @@ class MultiheadRewardModule(PairModule):
 
 
 class AdversarialRewardModule(MultiheadRewardModule):
-    """Multihead model plus a discriminator ``h`` behind a gradient-reversal layer.
+    """Multihead module plus a discriminator ``h`` behind a gradient reversal (eq. 5).
 
-    ``forward`` adds to the rewards ``disc_out``, the discriminator's outputs
-    from the latent of each response (eq. 13; the a halves stacked over the b
-    halves), and ``disc_target``, its targets in the same order. With
-    ``adversary="objective"`` the target is the pair's objective id for both
-    halves; otherwise it is the named input ``target``, the coded
-    (``"categorical"``, one logit per class) or standardised (``"continuous"``,
-    one output) covariate of response a and of response b. The reversal
-    multiplies the encoder's gradient from the discriminator's loss by
-    ``-adversary_weight`` (eq. 5/12).
+    ``forward`` adds ``disc_out`` (eq. 13, the a halves stacked over the b halves)
+    and ``disc_target`` in the same order: the objective id, or the batch entry
+    ``target`` (a coded categorical or a standardised continuous covariate).
     """
 
     def __init__(
@@ -231,23 +208,14 @@ class AdversarialRewardModule(MultiheadRewardModule):
 
 
 class MemberStack(nn.Module):
-    """``M`` member modules of one architecture, called together.
+    """``M`` members of one architecture (their weights copied), called together.
 
-    Parameters
-    ----------
-    members : list of PairModule
-        The members, equal in architecture; their current weights are copied.
-
-    Inputs and outputs gain a leading member axis: ``forward(X, **inputs)`` takes
-    ``X`` of shape ``(M, batch, n_columns)`` and named per-pair inputs of shape
-    ``(M, batch, ...)``, and returns each member's outputs stacked.
-    :meth:`stacked_parameters` and :meth:`stacked_buffer` give the members'
-    tensors with the member axis first, to read and write in place.
-
-    A stack of one holds its member and calls it on the member axis's only slice:
-    ``functional_call`` under ``vmap`` would cost a fifth of a step of the paper's
-    network (0.2 ms of 1.4 ms, width 512, batch 64, one CPU thread) and round some
-    products differently from the model trained alone.
+    Inputs, outputs, :meth:`stacked_parameters` and :meth:`stacked_buffer` have a
+    leading member axis. Members are stacked with ``stack_module_state`` and called
+    with ``functional_call`` under ``vmap``, except a stack of one, which calls its
+    member: ``vmap`` would cost a fifth of a step of the paper's network (0.2 ms of
+    1.4 ms, width 512, batch 64, one CPU thread) and round some products
+    differently from the model trained alone.
     """
 
     def __init__(self, members):
@@ -273,13 +241,11 @@ class MemberStack(nn.Module):
         return self if self.training == mode else super().train(mode)
 
     def stacked_parameters(self):
-        """Return the members' parameters, each of shape ``(M, ...)``."""
         if self.n_members == 1:
             return [p.unsqueeze(0) for p in self.single.parameters()]
         return list(self.stacked)
 
     def stacked_buffer(self, name):
-        """Return the buffer ``name`` of every member, stacked (shape ``(M, ...)``)."""
         if self.n_members == 1:
             return self.single.get_buffer(name).unsqueeze(0)
         return getattr(self, f"stacked_buffer_{self.buffer_names.index(name)}")

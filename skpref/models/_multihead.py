@@ -3,7 +3,7 @@
 from numbers import Integral
 
 from skpref.models._base import (
-    MLP_PARAMETER_CONSTRAINTS,
+    MODEL_PARAMETER_CONSTRAINTS,
     BaseRewardModel,
     shared_docs,
 )
@@ -24,16 +24,14 @@ class MultiheadRewardModel(BaseRewardModel):
 
     Parameters
     ----------
+    %(objective_parameters)s
     %(multihead_parameters)s
     %(training_parameters)s
 
     Attributes
     ----------
     %(fitted_attributes)s
-    n_objectives_ : int
-        Number of objectives (reward heads).
-    objective_categories_ : ndarray of str or None
-        The objective names in id order, from ``objective_categories``.
+    %(objective_attributes)s
 
     See Also
     --------
@@ -63,13 +61,9 @@ class MultiheadRewardModel(BaseRewardModel):
 
     _parameter_constraints = {
         **BaseRewardModel._parameter_constraints,
-        **MLP_PARAMETER_CONSTRAINTS,
-        "n_objectives": [Interval(Integral, 1, None, closed="left"), None],
-        "objective_categories": ["array-like", None],
+        **MODEL_PARAMETER_CONSTRAINTS,
         "head_hidden_dim": [Interval(Integral, 1, None, closed="left")],
     }
-
-    _with_objective = True
 
     def __init__(
         self,
@@ -108,8 +102,8 @@ class MultiheadRewardModel(BaseRewardModel):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _module_params(self):
-        return {
+    def _build_module_params(self):
+        return MultiheadRewardModule, {
             "n_features": self.n_pair_features_,
             "hidden_dim": self.hidden_dim,
             "latent_dim": self.latent_dim,
@@ -118,6 +112,3 @@ class MultiheadRewardModel(BaseRewardModel):
             "n_objectives": self.n_objectives_ if self._with_objective else 1,
             "with_objective": self._with_objective,
         }
-
-    def _build_module_params(self):
-        return MultiheadRewardModule, self._module_params()
