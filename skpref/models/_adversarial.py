@@ -179,6 +179,8 @@ class AdversarialRewardModel(MultiheadRewardModel):
         validation_fraction=0.1,
         patience=None,
         n_threads=None,
+        margin=0.0,
+        center_rewards_coefficient=None,
         device="auto",
         random_state=None,
         verbose=0,
@@ -202,12 +204,24 @@ class AdversarialRewardModel(MultiheadRewardModel):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.n_threads = n_threads
+        self.margin = margin
+        self.center_rewards_coefficient = center_rewards_coefficient
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
     @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, covariates=None):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        covariates=None,
+        margin=None,
+    ):
         """Fit the reward model and its adversary on preference pairs.
 
         Parameters
@@ -219,6 +233,7 @@ class AdversarialRewardModel(MultiheadRewardModel):
             there), one row per pair of ``X``; only for a covariate target. It
             is fit metadata: in a ``Pipeline`` pass ``<step>__covariates=``, or
             request it with ``set_fit_request(covariates=True)``.
+        %(margin_parameter)s
 
         Returns
         -------
@@ -226,7 +241,13 @@ class AdversarialRewardModel(MultiheadRewardModel):
             The fitted estimator.
         """
         return self._fit(
-            X, y, sample_weight, X_val=X_val, y_val=y_val, covariates=covariates
+            X,
+            y,
+            sample_weight,
+            X_val=X_val,
+            y_val=y_val,
+            covariates=covariates,
+            margin=margin,
         )
 
     def _fit_inputs(self, X, covariates, rows):
@@ -309,7 +330,8 @@ class AdversarialRewardModel(MultiheadRewardModel):
         }
 
     def _loss_terms(self):
-        return (DiscriminatorLoss(continuous=self.adversary_type_ == "continuous"),)
+        continuous = self.adversary_type_ == "continuous"
+        return (*super()._loss_terms(), DiscriminatorLoss(continuous=continuous))
 
     def _callbacks(self, plans):
         models = [plan.estimator for plan in plans]

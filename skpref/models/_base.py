@@ -19,6 +19,7 @@ from skpref.utils import (
     Interval,
     Seeds,
     StrOptions,
+    check_both_labels,
     check_fit_target,
     check_objective_ids,
     check_pair_width,
@@ -62,6 +63,10 @@ sample_weight : array-like of shape (n_pairs,), default=None
     Non-negative weight of each pair in the loss. Weights are divided by their
     mean, so only their ratios matter (weights of 2 on every pair give the same
     model as none); pairs of weight 0 are left out.""",
+    "margin_parameter": """margin : array-like of shape (n_pairs,), default=None
+    Per-pair margins (TRL's ``margin`` column), added to the ``margin``
+    parameter; finite, and not negative where a label is soft. Fit metadata,
+    routed like ``sample_weight`` (``set_fit_request(margin=True)``).""",
     "validation_parameters": """\
 X_val, y_val : array-like, default=None
     A validation set for choosing the best epoch, scored unweighted. When
@@ -113,6 +118,16 @@ n_threads : int or None, default=None
     quiet fit and makes a fit 5 to 18 times slower under contention
     (parallel searches, a busy machine; see :ref:`cpu_threads`); torch's own
     setting on an accelerator.
+margin : float, default=0.0
+    A margin every training pair must be won by, added to the per-pair
+    ``margin`` of ``fit``: the loss of a pair where a is preferred is
+    ``-log sigmoid(r(a) - r(b) - m)`` (TRL's ``margin``; mirrored where b is,
+    mixed by soft labels). Training only: validation scores the plain
+    likelihood.
+center_rewards_coefficient : float or None, default=None
+    TRL's reward centring: adds ``coef * mean((r(a) + r(b))^2)`` to the
+    loss, which keeps rewards near 0 (their offset is otherwise free). None
+    or 0 adds nothing.
 device : {"auto", "cpu", "cuda", "mps"} or str, default="auto"
     Torch device (``"cuda:1"`` also works); ``"auto"`` picks CUDA, then MPS,
     then the CPU. A device this machine lacks is a ``ValueError`` in ``fit``.
@@ -200,6 +215,8 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="left"), None],
         "patience": [Interval(Integral, 1, None, closed="left"), None],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "margin": [Interval(Real, None, None, closed="neither")],
+        "center_rewards_coefficient": [Interval(Real, 0, None, closed="left"), None],
         "device": [StrOptions({"auto", "cpu", "cuda", "mps"}), str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -217,22 +234,23 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
     # -- fitting -----------------------------------------------------------------
 
     @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, margin=None):
         """Fit the reward model on preference pairs.
 
         Parameters
         ----------
         %(fit_parameters)s
         %(validation_parameters)s
+        %(margin_parameter)s
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight, X_val=X_val, y_val=y_val)
+        return self._fit(X, y, sample_weight, X_val=X_val, y_val=y_val, margin=margin)
 
-    def _fit(self, X, y, sample_weight, *, X_val, y_val, covariates=None):
+    def _fit(self, X, y, sample_weight, *, X_val, y_val, covariates=None, margin=None):
         owner = type(self).__name__
         X, y, weight = fit_data(self, X, y, sample_weight)
         if (X_val is None) != (y_val is None):
@@ -256,16 +274,21 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
             rows, valid_rows = np.arange(n), np.arange(n, n + n_val)
             X, y = np.vstack([X, X_val]), np.r_[y, y_val]
             weight = np.r_[weight, np.ones(n_val)]
+            if margin is not None:  # validation scores the plain likelihood
+                margin = np.r_[check_margins(margin, y[:n], owner), np.zeros(n_val)]
         _engine.fit_together(
             [self],
             [(X, y, weight)],
             rows=[rows],
             valid_rows=[valid_rows],
             covariates=[covariates],
+            margins=[margin],
         )
         return self
 
-    def _plan_fit(self, X, y, weight, rows=None, *, valid_rows=None, covariates=None):
+    def _plan_fit(
+        self, X, y, weight, rows=None, *, valid_rows=None, covariates=None, margin=None
+    ):
         """Set the fitted attributes; return the ``FitPlan`` of a fit on ``X[rows]``.
 
         ``valid_rows`` replace the holdout (none if empty), their weights scaled
@@ -291,6 +314,13 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
             valid = (
                 _weighted(valid_rows, weight, valid_rows) if len(valid_rows) else None
             )
+        # a sample drawn for this model (a bootstrap) is checked as a fit alone
+        check_both_labels(y[train], owner=owner, sample_weight=weight[train])
+        margin = self.margin + check_margins(
+            np.zeros(len(y)) if margin is None else margin, y, owner
+        )
+        if np.any(margin != 0):
+            inputs["margin"] = margin
         return _engine.FitPlan(
             self, _weighted(train, weight, kept), valid, seeds, inputs
         )
@@ -347,6 +377,8 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
 
     def _loss_terms(self):
         """Return the terms added to the BTL loss (:class:`~skpref.models.LossTerm`)."""
+        if self.center_rewards_coefficient:
+            return (_engine.CenterRewards(self.center_rewards_coefficient),)
         return ()
 
     def _callbacks(self, plans):
@@ -514,6 +546,36 @@ def fit_data(estimator, X, y, sample_weight):
     weight = check_weights(sample_weight, len(X), owner=owner)
     y = check_fit_target(y, None if sample_weight is None else weight, owner=owner)
     return X, y, weight
+
+
+def check_margins(margin, y, owner):
+    """Return per-pair margins as float64; finite, not negative where ``y`` is soft."""
+    try:
+        margin = np.asarray(margin, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{owner}.fit expects margin to hold numbers, one per pair."
+        ) from None
+    if margin.shape != (len(y),):
+        raise ValueError(
+            f"{owner}.fit expects one margin per pair, of shape ({len(y)},); got "
+            f"shape {margin.shape}."
+        )
+    if not np.all(np.isfinite(margin)):
+        first = int(np.flatnonzero(~np.isfinite(margin))[0])
+        raise ValueError(
+            f"{owner}.fit: margin contains NaN or infinity (pair {first}); margins "
+            "must be finite."
+        )
+    soft = (y > 0) & (y < 1)
+    if np.any(soft & (margin < 0)):
+        first = int(np.flatnonzero(soft & (margin < 0))[0])
+        raise ValueError(
+            f"{owner}.fit: the margin of pair {first} is negative but its label is "
+            f"soft ({y[first]}); a negative margin would reward the losing side. "
+            "Give soft-labelled pairs margins >= 0."
+        )
+    return margin
 
 
 def _weighted(rows, weight, scaled_over):

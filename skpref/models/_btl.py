@@ -91,6 +91,8 @@ class BTLRewardRegressor(BaseRewardModel):
         validation_fraction=0.1,
         patience=None,
         n_threads=None,
+        margin=0.0,
+        center_rewards_coefficient=None,
         device="auto",
         random_state=None,
         verbose=0,
@@ -108,6 +110,8 @@ class BTLRewardRegressor(BaseRewardModel):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.n_threads = n_threads
+        self.margin = margin
+        self.center_rewards_coefficient = center_rewards_coefficient
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

@@ -289,6 +289,31 @@ class LossTerm:
         raise NotImplementedError
 
 
+@dataclass(frozen=True)
+class CenterRewards(LossTerm):
+    """TRL's reward centring: ``coefficient * mean((r(a) + r(b))^2)``, weighted."""
+
+    coefficient: float
+
+    def __call__(self, net, y_pred, y_true, batch, training):
+        squares = (y_pred["reward_a"] + y_pred["reward_b"]) ** 2
+        penalty = self.pair_mean(batch["sample_weight"] * squares, batch)
+        net.record_mean("center_penalty", penalty, training)
+        return self.coefficient * penalty
+
+
+def margin_loss(difference, y_true, margin):
+    """Return the BTL loss with a margin: ``-log sigmoid(d - m)`` where a wins.
+
+    Mirrored where b is (``-log sigmoid(-d - m)``), mixed by soft labels; with
+    ``m = 0`` it is the BTL loss of the criterion.
+    """
+    softplus = torch.nn.functional.softplus
+    return y_true * softplus(margin - difference) + (1 - y_true) * softplus(
+        difference + margin
+    )
+
+
 class RewardNet(NeuralNet):
     """skorch net of a :class:`~skpref.models._modules.MemberStack`: BTL + loss terms.
 
@@ -317,7 +342,11 @@ class RewardNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         margin = y_pred["reward_a"] - y_pred["reward_b"]
         weight = X["sample_weight"]
-        loss = pair_mean(weight * self.criterion_(margin, y_true), X)
+        if training and "margin" in X:  # TRL's margin: a training objective
+            pair_loss = margin_loss(margin, y_true, X["margin"])
+        else:
+            pair_loss = self.criterion_(margin, y_true)
+        loss = pair_mean(weight * pair_loss, X)
         for term in self.loss_terms:
             loss = loss + term(self, y_pred, y_true, X, training)
         with torch.no_grad():  # few kernels: each costs a few µs per step
@@ -505,7 +534,14 @@ class EpochProgress(Callback):
 
 
 def fit_together(
-    models, data, *, rows=None, valid_rows=None, covariates=None, progress=None
+    models,
+    data,
+    *,
+    rows=None,
+    valid_rows=None,
+    covariates=None,
+    margins=None,
+    progress=None,
 ):
     """Fit unfitted reward models together; each as it would be fitted alone.
 
@@ -532,6 +568,8 @@ def fit_together(
         pairs keep their weights.
     covariates : list of (DataFrame, array-like or None) or None, default=None
         Each model's ``covariates`` (adversarial models with a covariate target).
+    margins : list of (array-like or None) or None, default=None
+        Each model's per-pair margins, one per row of its ``X``.
     progress : tqdm-like or None, default=None
         A progress bar (``update(n)``, ``refresh()``, a settable ``total``)
         advanced by one per epoch of each stack; its ``total`` grows by the
@@ -556,7 +594,7 @@ def fit_together(
     """
     n = len(models)
     rows, valid_rows = rows or [None] * n, valid_rows or [None] * n
-    covariates = covariates or [None] * n
+    covariates, margins = covariates or [None] * n, margins or [None] * n
     groups = {}
     for k, model in enumerate(models):
         X, y, weight = data[k]
@@ -564,7 +602,13 @@ def fit_together(
         model._validate_params()
         model.n_features_in_ = X.shape[1]
         plan = model._plan_fit(
-            X, y, weight, rows[k], valid_rows=valid_rows[k], covariates=covariates[k]
+            X,
+            y,
+            weight,
+            rows[k],
+            valid_rows=valid_rows[k],
+            covariates=covariates[k],
+            margin=margins[k],
         )
         inputs = tuple(sorted(plan.inputs))
         groups.setdefault((model.device_, inputs), []).append((k, plan))

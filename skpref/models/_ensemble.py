@@ -144,7 +144,7 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return bool(getattr(self.estimator, "_with_objective", False))
 
     @fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None, *, covariates=None):
+    def fit(self, X, y, sample_weight=None, *, covariates=None, margin=None):
         """Fit all members together on preference pairs.
 
         Parameters
@@ -156,6 +156,7 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             member gets all of them and codes them on its own training pairs (with
             ``bootstrap=True``, a continuous covariate is standardised over each
             member's sample, as a fit alone on it does).
+        %(margin_parameter)s
 
         Returns
         -------
@@ -186,6 +187,7 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             rows=samples,
             valid_rows=valid,
             covariates=[covariates] * len(members),
+            margins=[margin] * len(members),
         )
         self.member_samples_ = samples if self.bootstrap else None
         self.member_valid_samples_ = valid if self.bootstrap else None

@@ -1,0 +1,163 @@
+"""TRL's objective options on every reward model: per-pair margins, reward centring.
+
+The formulas are TRL's ``RewardTrainer.compute_loss`` (trl/trainer/reward_trainer.py),
+written out here: ``-logsigmoid(r_chosen - r_rejected - margin).mean()`` and
+``center_rewards_coefficient * mean((r_chosen + r_rejected) ** 2)``.
+"""
+
+import numpy as np
+import pytest
+import sklearn
+import torch
+from sklearn.model_selection import GridSearchCV
+
+from skpref import (
+    AdversarialRewardModel,
+    BTLRewardRegressor,
+    MultiheadRewardModel,
+    RewardEnsemble,
+)
+from skpref.datasets import make_latent_preferences
+from skpref.models._engine import CenterRewards, RewardNet, margin_loss
+
+SMALL = {"hidden_dim": 8, "latent_dim": 4, "max_epochs": 3, "lr": 1e-2,
+         "random_state": 0, "device": "cpu"}  # fmt: skip
+
+
+def trl_loss(r_chosen, r_rejected, margin, center):
+    """TRL's reward loss, as its RewardTrainer.compute_loss writes it."""
+    loss = -torch.nn.functional.logsigmoid(r_chosen - r_rejected - margin).mean()
+    if center is not None:
+        loss = loss + center * torch.mean((r_chosen + r_rejected) ** 2)
+    return loss
+
+
+@pytest.mark.parametrize("center", [None, 0.01, 0.5])
+def test_the_loss_is_trls_on_the_same_numbers(center):
+    gen = torch.Generator().manual_seed(0)
+    r_a, r_b = torch.randn(1, 64, generator=gen), torch.randn(1, 64, generator=gen)
+    y = (torch.rand(1, 64, generator=gen) < 0.5).float()
+    margin = torch.rand(1, 64, generator=gen) * 2
+    # TRL's chosen/rejected, from the pair's sides and label
+    chosen = torch.where(y == 1, r_a, r_b)
+    rejected = torch.where(y == 1, r_b, r_a)
+    net = RewardNet(
+        torch.nn.Linear(1, 1),  # never called: get_loss reads the outputs given
+        criterion=torch.nn.BCEWithLogitsLoss,
+        criterion__reduction="none",
+        loss_terms=(CenterRewards(center),) if center else (),
+    ).initialize()
+    batch = {"sample_weight": torch.ones(1, 64), "margin": margin,
+             "n_rows": torch.tensor([64.0])}  # fmt: skip
+    net.history.new_epoch()
+    net.history.new_batch()
+    ours = net.get_loss({"reward_a": r_a, "reward_b": r_b}, y, batch, training=True)
+    expected = trl_loss(chosen, rejected, margin, center)
+    torch.testing.assert_close(ours, expected, rtol=1e-6, atol=1e-7)
+
+
+def test_soft_labels_mix_the_two_sides_and_zero_margin_is_the_btl_loss():
+    d = torch.linspace(-3, 3, 13)
+    for y in (0.0, 0.3, 1.0):
+        target = torch.full_like(d, y)
+        mixed = margin_loss(d, target, torch.full_like(d, 0.5))
+        a_wins = margin_loss(d, torch.ones_like(d), torch.full_like(d, 0.5))
+        b_wins = margin_loss(d, torch.zeros_like(d), torch.full_like(d, 0.5))
+        torch.testing.assert_close(mixed, y * a_wins + (1 - y) * b_wins)
+        plain = torch.nn.functional.binary_cross_entropy_with_logits(
+            d, target, reduction="none"
+        )
+        torch.testing.assert_close(margin_loss(d, target, torch.zeros_like(d)), plain)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_latent_preferences(300, n_features=4, random_state=0)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        BTLRewardRegressor(**SMALL),
+        MultiheadRewardModel(**SMALL, head_hidden_dim=4),
+        AdversarialRewardModel(**SMALL, head_hidden_dim=4),
+    ],
+    ids=lambda m: type(m).__name__,
+)
+def test_every_model_takes_margins_and_centring(data, model):
+    X, y = data.X, data.y
+    if not isinstance(model, BTLRewardRegressor):
+        X = np.c_[X, np.arange(len(X)) % 2]
+    plain = model.fit(X, y).decision_function(X)
+    zero = model.set_params(margin=0.0).fit(X, y, margin=np.zeros(len(X)))
+    np.testing.assert_array_equal(zero.decision_function(X), plain)  # the same fit
+    margins = np.linspace(0, 2, len(X))
+    fitted = model.set_params(center_rewards_coefficient=0.1).fit(X, y, margin=margins)
+    assert "train_center_penalty" in fitted.history_
+    assert not np.array_equal(fitted.decision_function(X), plain)
+
+
+def test_centring_brings_the_mean_reward_to_zero(data):
+    base = BTLRewardRegressor(**{**SMALL, "max_epochs": 30})
+    free = base.fit(data.X, data.y)
+    centred = BTLRewardRegressor(
+        **{**SMALL, "max_epochs": 30}, center_rewards_coefficient=1.0
+    ).fit(data.X, data.y)
+    E = np.r_[data.X[:, :4], data.X[:, 4:]]
+    assert abs(centred.predict_reward(E).mean()) < abs(free.predict_reward(E).mean())
+    assert abs(centred.predict_reward(E).mean()) < 0.1
+
+
+def test_a_constant_margin_widens_the_reward_gaps(data):
+    gaps = []
+    for margin in (0.0, 3.0):
+        model = BTLRewardRegressor(**{**SMALL, "max_epochs": 30}, margin=margin)
+        gaps.append(np.abs(model.fit(data.X, data.y).decision_function(data.X)).mean())
+    assert gaps[1] > gaps[0]
+
+
+def test_margins_are_routed_and_grid_searchable(data):
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = BTLRewardRegressor(**SMALL).set_fit_request(margin=True)
+        search = GridSearchCV(
+            model, {"margin": [0.0, 1.0], "center_rewards_coefficient": [None, 0.1]},
+            cv=2,
+        )  # fmt: skip
+        search.fit(data.X, data.y, margin=np.full(len(data.X), 0.5))
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_an_ensemble_passes_margins_to_its_members(data):
+    margins = np.linspace(0, 1, len(data.X))
+    ensemble = RewardEnsemble(BTLRewardRegressor(**SMALL), n_members=2, random_state=0)
+    ensemble.fit(data.X, data.y, margin=margins)
+    alone = BTLRewardRegressor(**{**SMALL, "random_state": 0})
+    member = ensemble.members_[0]
+    alone.set_params(random_state=member.random_state).fit(
+        data.X, data.y, margin=margins
+    )
+    np.testing.assert_allclose(
+        member.predict_reward(data.X[:, :4]), alone.predict_reward(data.X[:, :4]),
+        rtol=1e-5, atol=1e-6,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("margin", "y", "match"),
+    [
+        (np.full(5, np.nan), None, "margin contains NaN or infinity"),
+        (np.ones(3), None, r"one margin per pair, of shape \(300,\)"),
+        (-np.ones(300), "soft", "negative but its label is soft"),
+        (["a"] * 300, None, "margin to hold numbers"),
+    ],
+)
+def test_bad_margins_are_named(data, margin, y, match):
+    labels = data.y if y is None else np.where(data.y == 1, 0.8, 0.2)
+    if len(margin) == 5:
+        margin = np.r_[margin, np.zeros(295)]
+    with pytest.raises(ValueError, match=match):
+        BTLRewardRegressor(**SMALL).fit(data.X, labels, margin=margin)
+
+
+def test_negative_margins_are_allowed_for_hard_labels(data):
+    BTLRewardRegressor(**SMALL).fit(data.X, data.y, margin=-np.ones(len(data.X)))
