@@ -211,3 +211,52 @@ def test_the_serve_command_refuses_a_missing_file(cli_error, tmp_path):
     assert "there is no file" in err
     err = cli_error(["serve", "m.safetensors", "--port", "70000"], command="serve")
     assert "--port" in err
+
+
+@pytest.mark.slow
+def test_skpref_serve_answers_then_stops_gracefully_on_sigterm(
+    single_pipeline, tmp_path
+):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import skpref
+
+    path = skpref.save(single_pipeline, tmp_path / "rm.safetensors")
+    port = free_port()
+    command = [sys.executable, "-m", "skpref", "serve", str(path), "--port", str(port)]
+    env = os.environ | {"HF_HUB_OFFLINE": "1"}
+    server = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        prompts, completions, _ = batch(3, 200)  # a second or so of work
+        expected = reward_function(single_pipeline)(prompts, completions)
+        remote = RemoteReward(url)
+        remote(prompts[:2], completions[:2])  # it asks /health once
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(remote, prompts, completions)
+            time.sleep(0.2)
+            server.send_signal(signal.SIGTERM)  # the request in flight finishes
+            np.testing.assert_allclose(pending.result(), expected, rtol=1e-6)
+        output, _ = server.communicate(timeout=60)
+        # uvicorn shuts down, then re-raises the signal it caught
+        assert server.returncode in (0, -signal.SIGTERM)
+        assert "Finished server process" in output
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
