@@ -286,7 +286,7 @@ class _RewardService:
                         job = await asyncio.wait_for(self.queue.get(), wait)
                     else:
                         job = self.queue.get_nowait()
-                except TimeoutError:
+                except (TimeoutError, asyncio.TimeoutError):  # the latter: Python 3.10
                     break
                 jobs.append(job)
                 size += len(job.completions)
