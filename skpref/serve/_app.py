@@ -21,7 +21,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from skpref._reward_function import _rewards, _text_pipeline
+from skpref._reward_function import reward_function
 from skpref._version import __version__
 from skpref.utils import (
     Interval,
@@ -141,7 +141,11 @@ class _RewardService:
     """The pipeline, the request checks, and the micro-batching loop."""
 
     def __init__(self, pipeline, *, max_batch_size, max_wait_ms, max_bytes, max_items):
-        self.embedder, self.model = _text_pipeline(pipeline, OWNER)
+        # the in-process reward function itself scores every batch
+        self.reward = reward_function(pipeline)
+        self.embedder = next(
+            step for _, step in pipeline.steps if step not in (None, "passthrough")
+        )
         self.max_batch_size = max_batch_size
         self.max_wait = max_wait_ms / 1000
         self.max_bytes = max_bytes
@@ -318,18 +322,11 @@ class _RewardService:
         if jobs[0].prompts is not None:
             prompts = [p for job in jobs for p in job.prompts]
         completions = [c for job in jobs for c in job.completions]
-        objective = None
-        if jobs[0].objective_ids is not None:
-            objective = np.concatenate([job.objective_ids for job in jobs])
-        rewards = _rewards(
-            self.embedder,
-            self.model,
-            prompts,
-            completions,
-            objective,
-            write_cache=False,
-        )
-        return np.asarray(rewards, dtype=np.float64)
+        columns = {}
+        if jobs[0].objective_ids is not None:  # as a dataset column would give it
+            ids = np.concatenate([job.objective_ids for job in jobs])
+            columns[self.embedder.objective_column_] = ids
+        return np.asarray(self.reward(prompts, completions, **columns))
 
 
 def _json_type(value):
@@ -421,7 +418,7 @@ def make_app(
     >>> make_app("not a pipeline")
     Traceback (most recent call last):
     ...
-    ValueError: skpref serve expects a fitted Pipeline([('embed', \
+    ValueError: reward_function expects a fitted Pipeline([('embed', \
 LLMEmbeddingTransformer(...)), ('reward', <a reward model>)]); got str.
     """
     try:
