@@ -172,7 +172,7 @@ class _RewardService:
             raise RequestError(400, f"the body is not valid JSON ({err}).") from None
         if not isinstance(data, dict):
             raise RequestError(
-                422, f"expected a JSON object; got a JSON {type(data).__name__}."
+                422, f"expected a JSON object; got a JSON {_json_type(data)}."
             )
         return data
 
