@@ -69,16 +69,34 @@ def _check_aggregate(model, aggregate, owner):
         )
 
 
-def _score(model, E, aggregate, k):
+def _score(model, E, aggregate, k, normalize=False, clip=None):
     """Return the rewards of ``E``: the model's, or its members' aggregated."""
     if aggregate is None:
-        return model.predict_reward(E)
-    members = model.predict_reward_members(E)
-    if aggregate == "mean":
-        return members.mean(0)
-    if aggregate == "min":
-        return members.min(0)
-    return members.mean(0) - k * members.std(0)  # "mean_minus_std"
+        reward = model.predict_reward(E, normalize=normalize)
+    else:
+        members = model.predict_reward_members(E, normalize=normalize)
+        if aggregate == "mean":
+            reward = members.mean(0)
+        elif aggregate == "min":
+            reward = members.min(0)
+        else:  # "mean_minus_std"
+            reward = members.mean(0) - k * members.std(0)
+    return reward if clip is None else np.clip(reward, -clip, clip)
+
+
+def _check_scale(model, normalize, clip, owner):
+    """Fail when the function is made if the scale asked for cannot be given."""
+    if clip is not None and not normalize:
+        raise ValueError(
+            f"{owner}: clip={clip!r} bounds z-scores, which only normalize=True "
+            "gives; pass normalize=True, or drop clip."
+        )
+    if normalize and not hasattr(model, "reward_std_"):
+        raise ValueError(
+            f"{owner}: normalize=True needs the scale of the training rewards, "
+            f"which this {type(model).__name__} does not have: it was fitted or "
+            "saved before skpref recorded it. Refit the pipeline."
+        )
 
 
 def _rewards(
@@ -92,6 +110,8 @@ def _rewards(
     warn,
     aggregate=None,
     k=1.0,
+    normalize=False,
+    clip=None,
 ):
     """Rewards of texts of any form, brought to the form the embedder was fitted on.
 
@@ -107,7 +127,7 @@ def _rewards(
     E = embedder._transform_responses(
         prompts, responses, objective, write_cache=write_cache
     )
-    return _score(model, E, aggregate, k)
+    return _score(model, E, aggregate, k, normalize, clip)
 
 
 def _format_warning(owner, problems):
@@ -122,6 +142,8 @@ def _format_warning(owner, problems):
 _AGGREGATE = {
     "aggregate": [StrOptions({"mean", "min", "mean_minus_std"}), None],
     "k": [Interval(Real, 0, None, closed="left")],
+    "normalize": ["boolean"],
+    "clip": [Interval(Real, 0, None, closed="neither"), None],
 }
 
 
@@ -136,7 +158,15 @@ _AGGREGATE = {
     prefer_skip_nested_validation=True,
 )
 def predict_text_reward(
-    pipeline, prompts, responses, *, objective=None, aggregate=None, k=1.0
+    pipeline,
+    prompts,
+    responses,
+    *,
+    objective=None,
+    aggregate=None,
+    k=1.0,
+    normalize=False,
+    clip=None,
 ):
     """Reward of raw prompt-response texts under a fitted text pipeline.
 
@@ -158,6 +188,11 @@ def predict_text_reward(
         model's ``predict_reward``.
     k : float, default=1.0
         The weight of the members' spread for ``aggregate="mean_minus_std"``.
+    normalize : bool, default=False
+        Z-scores on the scale of the training rewards (see
+        :func:`reward_function`).
+    clip : float or None, default=None
+        With ``normalize=True``, bound the z-scores to ``[-clip, clip]``.
 
     Returns
     -------
@@ -186,6 +221,7 @@ the reward model last and nothing between them; got the steps \
     """
     embedder, model = _text_pipeline(pipeline, "predict_text_reward")
     _check_aggregate(model, aggregate, "predict_text_reward")
+    _check_scale(model, normalize, clip, "predict_text_reward")
     return _rewards(
         embedder,
         model,
@@ -196,16 +232,20 @@ the reward model last and nothing between them; got the steps \
         warn=lambda problems: _format_warning("predict_text_reward", problems),
         aggregate=aggregate,
         k=k,
+        normalize=normalize,
+        clip=clip,
     )
 
 
 class _TextRewardFunction:
     """A picklable reward function ``(prompts, completions, **kwargs) -> rewards``."""
 
-    def __init__(self, pipeline, objective, aggregate, k):
+    def __init__(self, pipeline, objective, aggregate, k, normalize, clip):
         embedder, model = _text_pipeline(pipeline, "reward_function")
         _check_aggregate(model, aggregate, "reward_function")
+        _check_scale(model, normalize, clip, "reward_function")
         self.aggregate, self.k = aggregate, k
+        self.normalize, self.clip = normalize, clip
         if objective is not None:
             if embedder.objective_column_ is None:
                 raise ValueError(
@@ -250,6 +290,8 @@ class _TextRewardFunction:
             warn=self._warn_once,
             aggregate=self.aggregate,
             k=self.k,
+            normalize=self.normalize,
+            clip=self.clip,
         )
         return [float(reward) for reward in rewards]
 
@@ -263,7 +305,9 @@ class _TextRewardFunction:
     {"pipeline": "no_validation", "objective": "no_validation", **_AGGREGATE},
     prefer_skip_nested_validation=True,
 )
-def reward_function(pipeline, objective=None, *, aggregate=None, k=1.0):
+def reward_function(
+    pipeline, objective=None, *, aggregate=None, k=1.0, normalize=False, clip=None
+):
     """Return a reward function of raw text for RL trainers (TRL's ``reward_funcs``).
 
     The function has the signature of TRL's GRPO reward functions,
@@ -305,6 +349,15 @@ def reward_function(pipeline, objective=None, *, aggregate=None, k=1.0):
         ``predict_reward``; a single model with an ``aggregate`` is an error.
     k : float, default=1.0
         The weight of the members' spread for ``aggregate="mean_minus_std"``.
+    normalize : bool, default=False
+        Rewards on a known scale: z-scores ``(r - reward_mean_) /
+        reward_std_`` of the completion's objective, the mean and standard
+        deviation of the rewards of the training responses, stored by the
+        reward model at fit. With ``aggregate``, the aggregate of the members'
+        rewards on the ensemble's scale. A model fitted or saved before the
+        scale was stored is an error when the function is made.
+    clip : float or None, default=None
+        With ``normalize=True``, bound the z-scores to ``[-clip, clip]``.
 
     Returns
     -------
@@ -334,4 +387,4 @@ def reward_function(pipeline, objective=None, *, aggregate=None, k=1.0):
     ValueError: reward_function expects a fitted Pipeline([('embed', \
 LLMEmbeddingTransformer(...)), ('reward', <a reward model>)]); got str.
     """
-    return _TextRewardFunction(pipeline, objective, aggregate, k)
+    return _TextRewardFunction(pipeline, objective, aggregate, k, normalize, clip)

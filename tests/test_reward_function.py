@@ -435,3 +435,31 @@ def test_a_conservative_reward_function_pickles(ensemble):
     reward = reward_function(ensemble, "helpful", aggregate="mean_minus_std", k=0.5)
     again = pickle.loads(pickle.dumps(reward))
     assert again(PROMPTS, COMPLETIONS) == reward(PROMPTS, COMPLETIONS)
+
+
+def test_rewards_on_a_known_scale(multihead, ensemble):
+    E = multihead[0].transform_responses(PROMPTS, COMPLETIONS, "helpful")
+    model = multihead[-1]
+    z = (model.predict_reward(E) - model.reward_mean_[0]) / model.reward_std_[0]
+    reward = reward_function(multihead, "helpful", normalize=True)
+    np.testing.assert_allclose(reward(PROMPTS, COMPLETIONS), z, rtol=1e-6)
+    clipped = reward_function(multihead, "helpful", normalize=True, clip=0.01)
+    assert np.all(np.abs(clipped(PROMPTS, COMPLETIONS)) <= 0.01)
+    got = predict_text_reward(
+        ensemble, PROMPTS, COMPLETIONS, objective=0, aggregate="min", normalize=True
+    )
+    E = ensemble[0].transform_responses(PROMPTS, COMPLETIONS, "helpful")
+    members = ensemble[-1].predict_reward_members(E)
+    scale = ensemble[-1].reward_mean_[0], ensemble[-1].reward_std_[0]
+    np.testing.assert_allclose(got, (members.min(0) - scale[0]) / scale[1], rtol=1e-6)
+
+
+def test_bad_scale_requests_are_named(multihead):
+    with pytest.raises(ValueError, match="clip=1.0 bounds z-scores"):
+        reward_function(multihead, "helpful", clip=1.0)
+    old = copy.deepcopy(multihead)
+    del old[-1].reward_std_
+    with pytest.raises(ValueError, match="fitted or saved before skpref recorded"):
+        reward_function(old, "helpful", normalize=True)
+    with pytest.raises(ValueError, match="'clip' parameter of reward_function"):
+        reward_function(multihead, "helpful", normalize=True, clip=0)

@@ -19,7 +19,6 @@ from skpref.utils import (
     Interval,
     Seeds,
     StrOptions,
-    check_both_labels,
     check_fit_target,
     check_objective_ids,
     check_pair_width,
@@ -170,7 +169,15 @@ convergence_warning_ : str or None
     raised: ``"non-finite"`` (a NaN or infinite loss), ``"diverged"`` (the
     kept epoch's loss is over ten times chance) or ``"saturated"``
     (probabilities of exactly 0 or 1 on most training pairs); None when it
-    raised none.""",
+    raised none.
+%(reward_scale_attributes)s""",
+    "reward_scale_attributes": """\
+reward_mean_, reward_std_ : ndarray of shape (n_objectives,)
+    Mean and standard deviation of the rewards of the training responses
+    (both sides of every training pair), per objective (one entry without an
+    objective column): what ``predict_reward(E, normalize=True)`` and
+    ``reward_function(..., normalize=True)`` turn rewards into z-scores with.
+    NaN for an objective with no training pair.""",
     "objective_attributes": """\
 n_objectives_ : int
     Number of objectives (only with an objective column).
@@ -315,7 +322,14 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
                 _weighted(valid_rows, weight, valid_rows) if len(valid_rows) else None
             )
         # a sample drawn for this model (a bootstrap) is checked as a fit alone
-        check_both_labels(y[train], owner=owner, sample_weight=weight[train])
+        labels = np.unique(y[train])
+        if len(labels) == 1 and labels[0] in (0, 1):
+            raise ValueError(
+                f"{owner}: the {len(train)} training pairs drawn for it (a "
+                "RewardEnsemble's bootstrap sample, or the rows given to "
+                f"fit_together) all have the label {labels[0]:g}, and a fit needs "
+                "both labels. Give more pairs, or use bootstrap=False."
+            )
         margin = self.margin + check_margins(
             np.zeros(len(y)) if margin is None else margin, y, owner
         )
@@ -491,7 +505,7 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         # sigmoid(-m) for the first column (not 1 - sigmoid(m)) makes the swap exact
         return np.column_stack([expit(-margin), expit(margin)])
 
-    def predict_reward(self, E):
+    def predict_reward(self, E, normalize=False):
         """Reward ``r(e)`` of single responses.
 
         Parameters
@@ -500,15 +514,30 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
             ``n_columns = n_pair_features_`` (plus 1 for multi-objective models).
             Features of one prompt-response pair per row (one half of a pair row),
             plus the objective id as the last column for multi-objective models.
+        normalize : bool, default=False
+            Return z-scores: ``(r - reward_mean_) / reward_std_`` of the
+            response's objective, a scale fixed at fit by the rewards of the
+            training responses.
 
         Returns
         -------
         reward : ndarray of shape (n_responses,)
             Rewards are identified only up to an additive constant (per prompt):
-            compare them, do not read their absolute value.
+            compare them, do not read their absolute value (or normalize them).
         """
         check_is_fitted(self)
-        return self._rewards(*single_responses(self, E))
+        E, objective = single_responses(self, E)
+        reward = self._rewards(E, objective)
+        return standardized(self, reward, objective) if normalize else reward
+
+    def _set_reward_scale(self, X):
+        """Set ``reward_mean_`` and ``reward_std_`` from the training pairs ``X``."""
+        d = self.n_pair_features_
+        ids = np.zeros(len(X), np.int64)
+        if self._with_objective:
+            ids = X[:, -1].astype(np.int64)
+        both = np.r_[self._rewards(X[:, :d], ids), self._rewards(X[:, d : 2 * d], ids)]
+        self.reward_mean_, self.reward_std_ = reward_moments(self, both, ids)
 
     def _rewards(self, E, objective):
         """``r(e)`` of validated single responses and their objective ids."""
@@ -546,6 +575,43 @@ def fit_data(estimator, X, y, sample_weight):
     weight = check_weights(sample_weight, len(X), owner=owner)
     y = check_fit_target(y, None if sample_weight is None else weight, owner=owner)
     return X, y, weight
+
+
+def reward_moments(model, rewards, ids):
+    """Mean and standard deviation of the rewards of both sides, per objective.
+
+    ``rewards`` holds the a sides then the b sides of the pairs of objective
+    ``ids``.
+    """
+    n_objectives = model.n_objectives_ if model._with_objective else 1
+    ids = np.r_[ids, ids]
+    counts = np.bincount(ids, minlength=n_objectives)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(ids, weights=rewards, minlength=n_objectives) / counts
+        centred = rewards - mean[ids]
+        variance = np.bincount(ids, weights=centred**2, minlength=n_objectives)
+        return mean, np.sqrt(variance / counts)
+
+
+def standardized(model, reward, objective):
+    """``reward`` as z-scores on the model's training scale (per objective)."""
+    owner = type(model).__name__
+    if not hasattr(model, "reward_std_"):
+        raise ValueError(
+            f"{owner} has no reward scale: it was fitted (or saved) before skpref "
+            "recorded the rewards of the training responses. Refit it to use "
+            "normalize=True."
+        )
+    ids = np.asarray(objective, dtype=np.int64)
+    std = model.reward_std_[ids]
+    unusable = ~(std > 0)  # NaN (no training pair) or 0 (constant rewards)
+    if unusable.any():
+        raise ValueError(
+            f"{owner} cannot normalize rewards of objective {int(ids[unusable][0])}: "
+            "its training responses gave no spread of rewards (none of them, or "
+            "all equal)."
+        )
+    return (reward - model.reward_mean_[ids]) / std
 
 
 def check_margins(margin, y, owner):

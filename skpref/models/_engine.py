@@ -633,7 +633,9 @@ def fit_together(
         for stack in stacks:
             train_stack(stack, shared, progress=progress)
     for k, model in enumerate(models):  # on its rows, as a fit alone on X[rows]
-        check_training_health(model, data[k][0], rows[k])
+        X = data[k][0]
+        check_training_health(model, X, rows[k])
+        model._set_reward_scale(X if rows[k] is None else X[rows[k]])
     return models
 
 

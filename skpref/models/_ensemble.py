@@ -8,7 +8,13 @@ from scipy.special import expit, log_expit, logsumexp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from skpref.models._base import BaseRewardModel, fit_data, shared_docs
+from skpref.models._base import (
+    BaseRewardModel,
+    fit_data,
+    reward_moments,
+    shared_docs,
+    standardized,
+)
 from skpref.models._engine import fit_together
 from skpref.models._pair_classifier import PairClassifierMixin
 from skpref.utils import (
@@ -74,6 +80,7 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Each member's mean reward over the responses of the training pairs (per
         objective; one column for single-objective models), subtracted from its
         rewards by :meth:`predict_reward_members`.
+    %(reward_scale_attributes)s
     %(input_attributes)s
     %(objective_attributes)s
     history_ : pandas.DataFrame
@@ -207,6 +214,14 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             names=["member", "name"],
         ).swaplevel(axis=1)
         self.reward_offsets_ = self._reward_offsets(X)
+        d, ids = self.n_pair_features_, np.zeros(len(X), np.int64)
+        if self._with_objective:
+            ids = X[:, -1].astype(np.int64)
+        both = np.r_[
+            self._member_rewards(X[:, :d], ids).mean(0),
+            self._member_rewards(X[:, d : 2 * d], ids).mean(0),
+        ]
+        self.reward_mean_, self.reward_std_ = reward_moments(self, both, ids)
         return self
 
     def _with_all_objectives(self, X):
@@ -297,13 +312,18 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         margins = self.decision_function_members(X)
         return np.column_stack([expit(-margins).mean(0), expit(margins).mean(0)])
 
-    def predict_reward_members(self, E):
+    def predict_reward_members(self, E, normalize=False):
         """Each member's centred reward of single responses.
 
         Parameters
         ----------
         E : array-like of shape (n_responses, n_columns)
             Single responses as in the member's ``predict_reward``.
+        normalize : bool, default=False
+            Map every member's reward by the ensemble's training scale,
+            ``(r - reward_mean_) / reward_std_`` (one map for all members, so
+            their mean, minimum or mean less ``k`` standard deviations is the
+            normalized aggregate).
 
         Returns
         -------
@@ -313,6 +333,12 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         E, objective = single_responses(self, E)
+        rewards = self._member_rewards(E, objective)
+        if normalize:  # one affine map for all: aggregates of them are normalized
+            rewards = np.stack([standardized(self, r, objective) for r in rewards])
+        return rewards
+
+    def _member_rewards(self, E, objective):
         return np.stack(
             [
                 member._rewards(E, objective) - self.reward_offsets_[k, objective]
@@ -320,7 +346,7 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             ]
         )
 
-    def predict_reward(self, E, return_std=False):
+    def predict_reward(self, E, return_std=False, normalize=False):
         """Mean of the members' centred rewards; with their spread if asked.
 
         Parameters
@@ -329,6 +355,9 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             Single responses as in the member's ``predict_reward``.
         return_std : bool, default=False
             Also return the standard deviation of the members' rewards.
+        normalize : bool, default=False
+            Z-scores on the training scale (``reward_mean_``, ``reward_std_``);
+            the standard deviation is then in the same units.
 
         Returns
         -------
@@ -339,7 +368,7 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             Standard deviation over the members (``ddof=0``), the epistemic
             uncertainty of the reward; only with ``return_std=True``.
         """
-        rewards = self.predict_reward_members(E)
+        rewards = self.predict_reward_members(E, normalize=normalize)
         if return_std:
             return rewards.mean(0), rewards.std(0)
         return rewards.mean(0)

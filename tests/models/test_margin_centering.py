@@ -161,3 +161,59 @@ def test_bad_margins_are_named(data, margin, y, match):
 
 def test_negative_margins_are_allowed_for_hard_labels(data):
     BTLRewardRegressor(**SMALL).fit(data.X, data.y, margin=-np.ones(len(data.X)))
+
+
+# -- rewards on a known scale -------------------------------------------------
+
+
+@pytest.mark.parametrize("objectives", [1, 2])
+def test_training_rewards_are_z_scores_per_objective(data, objectives):
+    X = data.X if objectives == 1 else np.c_[data.X, np.arange(len(data.X)) % 2]
+    model = (BTLRewardRegressor if objectives == 1 else MultiheadRewardModel)(
+        **SMALL, **({} if objectives == 1 else {"head_hidden_dim": 4})
+    ).fit(X, data.y)
+    ids = np.zeros(len(X)) if objectives == 1 else X[:, -1]
+    halves = [X[:, :4], X[:, 4:8]]
+    E = np.r_[tuple(h if objectives == 1 else np.c_[h, ids] for h in halves)]
+    z = model.predict_reward(E, normalize=True)
+    raw = model.predict_reward(E)
+    both = np.r_[ids, ids]
+    assert model.reward_mean_.shape == (objectives,)
+    for k in range(objectives):
+        np.testing.assert_allclose(z[both == k].mean(), 0, atol=1e-6)
+        np.testing.assert_allclose(z[both == k].std(), 1, rtol=1e-6)
+        np.testing.assert_allclose(model.reward_mean_[k], raw[both == k].mean())
+
+
+def test_an_ensembles_normalized_members_give_the_normalized_aggregate(data):
+    ensemble = RewardEnsemble(BTLRewardRegressor(**SMALL), n_members=3, random_state=0)
+    ensemble.fit(data.X, data.y)
+    E = np.r_[data.X[:, :4], data.X[:, 4:]]
+    z = ensemble.predict_reward(E, normalize=True)
+    np.testing.assert_allclose([z.mean(), z.std()], [0, 1], atol=1e-6)
+    members = ensemble.predict_reward_members(E, normalize=True)
+    np.testing.assert_allclose(members.mean(0), z, rtol=1e-6, atol=1e-9)
+    raw = ensemble.predict_reward_members(E)
+    scale = ensemble.reward_std_[0]
+    np.testing.assert_allclose(
+        members.min(0), (raw.min(0) - ensemble.reward_mean_[0]) / scale, rtol=1e-6
+    )
+    _, std = ensemble.predict_reward(E, return_std=True, normalize=True)
+    np.testing.assert_allclose(std, raw.std(0) / scale, rtol=1e-6)
+
+
+def test_a_model_without_a_scale_cannot_normalize(data):
+    model = BTLRewardRegressor(**SMALL).fit(data.X, data.y)
+    del model.reward_std_  # a model saved before the scale was stored
+    with pytest.raises(ValueError, match="fitted \\(or saved\\) before skpref"):
+        model.predict_reward(data.X[:, :4], normalize=True)
+
+
+def test_a_bootstrap_sample_of_one_label_is_refused_as_a_fit_alone_would_be():
+    X = np.random.default_rng(0).normal(size=(12, 8)).astype(np.float32)
+    y = np.r_[np.ones(11), 0].astype(int)
+    member = BTLRewardRegressor(**SMALL, validation_fraction=None)
+    ensemble = RewardEnsemble(member, n_members=8, bootstrap=True, random_state=0)
+    with pytest.raises(ValueError, match="drawn for it .* all have the label 1"):
+        ensemble.fit(X, y)
+    member.fit(X, y)  # all the pairs hold both labels
