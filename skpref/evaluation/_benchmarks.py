@@ -7,6 +7,7 @@ Hugging Face Hub or from local files in the official columns.
 
 import dataclasses
 import difflib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -191,24 +192,48 @@ def _official(frame, name, owner):
     )
 
 
-def _pairs(data, owner):
-    from skpref.datasets import preference_pairs
-
+def _pairs_frame(data, owner):
     if isinstance(data, str | Path) or (
         isinstance(data, list | tuple) and data and isinstance(data[0], str | Path)
     ):
-        data = _read_files(data, owner)
-    frame = data if isinstance(data, pd.DataFrame) else None
-    if frame is not None and {"response_a", "response_b", "label"} <= set(frame):
+        return _read_files(data, owner)
+    if isinstance(data, list | tuple) and all(isinstance(r, dict) for r in data):
+        return pd.DataFrame(list(data))
+    if hasattr(data, "to_pandas") and not isinstance(data, pd.DataFrame):
+        return data.to_pandas()  # a datasets.Dataset
+    if not isinstance(data, pd.DataFrame):
+        raise ValueError(
+            f"{owner}: 'pairs' takes files, a DataFrame, a list of dicts or a "
+            f"datasets.Dataset; got {type(data).__name__}."
+        )
+    return data
+
+
+def _pairs(data, owner):
+    from skpref.datasets import preference_pairs
+
+    frame = _pairs_frame(data, owner).reset_index(drop=True)
+    loaded = {"response_a", "response_b", "label"} <= set(frame.columns)
+    a, b = ("response_a", "response_b") if loaded else ("chosen", "rejected")
+    if a in frame.columns and b in frame.columns:
+        equal = np.array([x == y for x, y in zip(frame[a], frame[b], strict=True)])
+        if equal.any():
+            warnings.warn(
+                f"{owner}: dropped {equal.sum()} of {len(frame)} pairs whose two "
+                "responses are equal (they hold no preference).",
+                UserWarning,
+                stacklevel=3,
+            )
+            frame = frame[~equal].reset_index(drop=True)
+    if loaded:  # the frame of load_hh_rlhf
         X, a_chosen = frame, frame["label"].to_numpy() == 1
     else:  # chosen/rejected text or conversations, explicit or implicit prompt
-        X, y = preference_pairs(data, random_state=0)
-        frame = X if frame is None else frame
+        X, y = preference_pairs(frame, random_state=0)
         a_chosen = y.to_numpy() == 1
     a, b = X["response_a"].tolist(), X["response_b"].tolist()
     chosen = [[x] if k else [z] for x, z, k in zip(a, b, a_chosen, strict=True)]
     rejected = [[z] if k else [x] for x, z, k in zip(a, b, a_chosen, strict=True)]
-    ids = frame["id"] if "id" in frame.columns else pd.Series(X.index, index=X.index)
+    ids = frame["id"] if "id" in frame.columns else pd.Series(frame.index)
     subset = frame["subset"] if "subset" in frame.columns else "pairs"
     examples = pd.DataFrame(
         {
