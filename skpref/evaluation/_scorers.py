@@ -27,6 +27,13 @@ def _messages(value, role):
     return [{"role": role, "content": value}] if isinstance(value, str) else value
 
 
+def response_length(response):
+    """Characters of a response; of its messages' contents for a conversation."""
+    if isinstance(response, str):
+        return len(response)
+    return sum(len(message["content"]) for message in response)
+
+
 def length_ruler(prompts, responses):
     """Reward = the response's length in characters: the baseline of every report.
 
@@ -47,7 +54,7 @@ def length_ruler(prompts, responses):
     >>> length_ruler(["Hi", "Hi"], ["Hello!", "Go."]).tolist()
     [6.0, 3.0]
     """
-    return np.array([float(len(_plain(r))) for r in responses])
+    return np.array([float(response_length(r)) for r in responses])
 
 
 class HFRewardScorer:

@@ -4,6 +4,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from skpref.evaluation._scorers import response_length
+
 __all__ = [
     "SMALL_SUBSET",
     "holm",
@@ -60,16 +62,10 @@ def comparisons(examples, results):
         chosen, rejected, rc, rr, subset = prompt_rows
         for c, x in zip(chosen, rc, strict=True):
             for r, y in zip(rejected, rr, strict=True):
-                rows.append((subset, _length(c), _length(r), x, y))
+                rows.append((subset, response_length(c), response_length(r), x, y))
     return pd.DataFrame(
         rows, columns=["subset", "length_chosen", "length_rejected", "rc", "rr"]
     )
-
-
-def _length(value):
-    if isinstance(value, str):
-        return len(value)
-    return sum(len(m["content"]) for m in value)
 
 
 def length_controlled_accuracy(pairs):
