@@ -26,7 +26,11 @@ __all__ = ["compare", "evaluate"]
 def _rewards(scorer, examples):
     prompts, responses, where, sizes = [], [], [], []
     for ex_id, prompt, chosen, rejected in zip(
-        examples["id"], examples["prompt"], examples["chosen"], examples["rejected"]
+        examples["id"],
+        examples["prompt"],
+        examples["chosen"],
+        examples["rejected"],
+        strict=True,
     ):
         for side, items in (("chosen", chosen), ("rejected", rejected)):
             for k, response in enumerate(items):

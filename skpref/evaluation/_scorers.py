@@ -58,11 +58,11 @@ def length_ruler(prompts, responses):
 
 
 class HFRewardScorer:
-    """A Hugging Face ``AutoModelForSequenceClassification`` reward model as scorer.
+    r"""A Hugging Face ``AutoModelForSequenceClassification`` reward model as scorer.
 
     Texts are rendered with the tokenizer's chat template when it has one (the
     prompt as the user's message, the response as the assistant's), else as
-    ``"{prompt}\\n\\n{response}"``; they are scored in batches sorted by length,
+    ``"{prompt}\n\n{response}"``; they are scored in batches sorted by length,
     with a progress bar. The reward is the model's single logit.
 
     Parameters

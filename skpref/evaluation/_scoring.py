@@ -68,12 +68,16 @@ def example_results(name, examples, chosen, rejected):
     if name == "rewardbench2":
         out["value"] = [_best_of_n(c, r) for c, r in zip(chosen, rejected, strict=True)]
     elif name == "rm-bench":
-        wins = np.stack([c[:, None] > r[None, :] for c, r in zip(chosen, rejected)])
+        wins = np.stack(
+            [c[:, None] > r[None, :] for c, r in zip(chosen, rejected, strict=True)]
+        )
         out["value"] = wins.mean(axis=(1, 2))
         for style, cells in _STYLE_CELLS.items():
             out[style] = wins[:, cells].mean(axis=1)
     else:  # upstream counts a tie as a loss
-        out["value"] = [float(c[0] > r[0]) for c, r in zip(chosen, rejected)]
+        out["value"] = [
+            float(c[0] > r[0]) for c, r in zip(chosen, rejected, strict=True)
+        ]
     out["reward_chosen"] = list(chosen)
     out["reward_rejected"] = list(rejected)
     return pd.DataFrame(out)
@@ -83,13 +87,15 @@ def _ties_units(results):
     """Per-prompt statistics of RewardBench 2's Ties subset (upstream's rules)."""
     stats = {}
     for ex_id, c, r in zip(
-        results["id"], results["reward_chosen"], results["reward_rejected"]
+        results["id"],
+        results["reward_chosen"],
+        results["reward_rejected"],
+        strict=True,
     ):
         kind, sep, pid = str(ex_id).partition(":")
         if not sep or kind not in ("ref", "tied"):
             raise ValueError(
-                f"RewardBench 2's Ties ids read 'ref:<n>' or 'tied:<n>'; got "
-                f"{ex_id!r}."
+                f"RewardBench 2's Ties ids read 'ref:<n>' or 'tied:<n>'; got {ex_id!r}."
             )
         if len(c) and len(r):
             dcm = c.max() - c.min() if len(c) > 1 else None

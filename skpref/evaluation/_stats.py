@@ -24,7 +24,7 @@ LENGTH_STRATA = (-np.inf, -0.5, -0.1, 0.1, 0.5, np.inf)
 
 
 def percentile_interval(resamples, alpha):
-    """The percentile bootstrap interval of each column (row 0 is the estimate).
+    """Return the percentile bootstrap interval of each column (row 0: estimate).
 
     Examples
     --------
@@ -106,9 +106,9 @@ def length_controlled_accuracy(pairs):
     if not differ.any():
         return accuracy, float("nan")
     by_length = lc[differ] > lr[differ]
-    by_reward = pairs["rc"].to_numpy(float)[differ] > pairs["rr"].to_numpy(float)[
-        differ
-    ]
+    by_reward = (
+        pairs["rc"].to_numpy(float)[differ] > pairs["rr"].to_numpy(float)[differ]
+    )
     return accuracy, float(np.mean(by_length == by_reward))
 
 

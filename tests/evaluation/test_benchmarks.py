@@ -21,7 +21,9 @@ def test_official_files(name, n, n_subsets, sizes):
     assert bench.name == name and len(bench) == n
     assert list(ex.columns) == ["id", "subset", "prompt", "chosen", "rejected"]
     assert len(bench.subsets) == n_subsets
-    assert {(len(c), len(r)) for c, r in zip(ex["chosen"], ex["rejected"])} == sizes
+    assert {
+        (len(c), len(r)) for c, r in zip(ex["chosen"], ex["rejected"], strict=True)
+    } == sizes
     assert ex["id"].is_unique
 
 

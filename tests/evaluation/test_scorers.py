@@ -60,12 +60,10 @@ def test_length_ruler_counts_characters_and_conversations():
 def test_hf_scorer_batches_like_one_by_one(reward_models, name):
     from transformers import AutoModelForSequenceClassification
 
-    batched = HFRewardScorer(str(reward_models[name]), batch_size=2)(
-        PROMPTS, RESPONSES
-    )
+    batched = HFRewardScorer(str(reward_models[name]), batch_size=2)(PROMPTS, RESPONSES)
     model = AutoModelForSequenceClassification.from_pretrained(reward_models[name])
     single = HFRewardScorer(model, batch_size=1, show_progress=False)
-    alone = [single([p], [r])[0] for p, r in zip(PROMPTS, RESPONSES)]
+    alone = [single([p], [r])[0] for p, r in zip(PROMPTS, RESPONSES, strict=True)]
     np.testing.assert_allclose(batched, alone, rtol=1e-4, atol=1e-5)
     assert batched.shape == (3,) and np.unique(batched).size == 3
 

@@ -73,7 +73,10 @@ def test_rewardbench_sections_match_upstream(rewardbench, seed):
     rows, resamples = resample_scores(
         "rewardbench", results, n_resamples=0, random_state=0
     )
-    ours = {(level, name): value for (level, name, _), value in zip(rows, resamples[0])}
+    ours = {
+        (level, name): value
+        for (level, name, _), value in zip(rows, resamples[0], strict=True)
+    }
     metrics = results.groupby("subset")["value"].mean().to_dict()
     upstream = utils.calculate_scores_per_section(
         constants.EXAMPLE_COUNTS, constants.SUBSET_MAPPING, metrics
@@ -136,7 +139,7 @@ def test_ties_score_matches_upstream(rewardbench, seed):
             rejected.append(scores[n_correct:])
     upstream_rows = Dataset.from_dict(
         {"id": ids, "scores": [np.concatenate([c, r]).tolist()
-                               for c, r in zip(chosen, rejected)],
+                               for c, r in zip(chosen, rejected, strict=True)],
          "num_correct": [len(c) for c in chosen]}
     )  # fmt: skip
     _, upstream = utils.process_single_model(upstream_rows)
@@ -197,14 +200,19 @@ def test_rm_bench_matches_upstream():
         [u["score_chosen"] for u in units],
         [u["score_rejected"] for u in units],
     )
-    rows, resamples = resample_scores("rm-bench", results, n_resamples=0, random_state=0)
-    ours = {(level, name): value for (level, name, _), value in zip(rows, resamples[0])}
+    rows, resamples = resample_scores(
+        "rm-bench", results, n_resamples=0, random_state=0
+    )
+    ours = {
+        (level, name): value
+        for (level, name, _), value in zip(rows, resamples[0], strict=True)
+    }
     sections = {"chat": ["chat"], "math": ["math"], "code": ["code"],
                 "safety": ["safety-refuse", "safety-response"]}  # fmt: skip
     per_section = {}
     for section, members in sections.items():
         acc = rm_bench_compute_accuracy(
-            [u for u, s in zip(units, subsets) if s in members]
+            [u for u, s in zip(units, subsets, strict=True) if s in members]
         )
         per_section[section] = acc
         avg = np.mean(list(acc.values()))
