@@ -87,7 +87,7 @@ class EvaluationReport:
                 str(r.name),
                 str(r.n),
                 _percent(r.score),
-                f"{_percent(r.ci_low)}-{_percent(r.ci_high)}",
+                f"[{_percent(r.ci_low)}, {_percent(r.ci_high)}]",
                 _percent(r.ruler),
                 _percent(r.length_controlled),
                 _percent(r.ruler_agreement),
