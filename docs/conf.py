@@ -73,6 +73,7 @@ GUIDE_ORDER = [
     "causal",
     "datasets",
     "metrics",
+    "evaluation",
     "experiments",
     "scaling",
 ]

@@ -7,6 +7,7 @@ one resample, so their intervals come from the same resamples.
 """
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -216,9 +217,28 @@ def resample_scores(name, results, *, n_resamples, random_state):
             weights = [EXAMPLE_COUNTS[s] for s in members]
             totals.append(_mean_rows([scores[s]["value"] for s in members], weights))
             add("section", section, sum(sizes[s] for s in members), totals[-1])
-        n_total = sum(sizes[s] for v in present.values() for s in v)
+        mapped = {s for v in present.values() for s in v}
+        other = [s for s in subsets if s not in mapped and s not in priors]
+        if other:
+            warnings.warn(
+                f"{other} are not RewardBench v1 subsets: they are reported but "
+                "left out of the sections"
+                + (
+                    "."
+                    if totals
+                    else "; the total is their accuracy over all "
+                    "examples, not RewardBench's score."
+                ),
+                UserWarning,
+                stacklevel=3,
+            )
         if totals:
+            n_total = sum(sizes[s] for s in mapped)
             add("total", "total", n_total, _mean_rows(totals))
+        else:
+            column = _mean_rows([scores[s]["value"] for s in other],
+                                [sizes[s] for s in other])  # fmt: skip
+            add("total", "total", sum(sizes[s] for s in other), column)
     elif name == "rm-bench":
         present = {
             section: [s for s in members if s in scores]

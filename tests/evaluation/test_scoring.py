@@ -231,3 +231,18 @@ def test_ties_ids_must_say_ref_or_tied():
     )
     with pytest.raises(ValueError, match="read 'ref:<n>' or 'tied:<n>'; got '7'"):
         resample_scores("rewardbench2", results, n_resamples=0, random_state=0)
+
+
+def test_rewardbench_subsets_outside_the_sections_are_named():
+    results = pd.DataFrame({"id": ["a", "b", "c"], "subset": ["x", "x", "hep-go"],
+                            "value": [1.0, 0.0, 1.0]})  # fmt: skip
+    with pytest.warns(UserWarning, match=r"\['x'\] are not RewardBench v1 subsets"):
+        rows, resamples = resample_scores(
+            "rewardbench", results, n_resamples=0, random_state=0
+        )
+    assert rows[-1] == ("total", "total", 1) and resamples[0, -1] == 1.0
+    with pytest.warns(UserWarning, match="the total is their accuracy over all"):
+        rows, resamples = resample_scores(
+            "rewardbench", results[:2], n_resamples=0, random_state=0
+        )
+    assert rows[-1] == ("total", "total", 2) and resamples[0, -1] == 0.5
