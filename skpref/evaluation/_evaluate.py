@@ -49,9 +49,9 @@ def _scorer_name(scorer):
             return str(getattr(scorer, attribute))
     if isinstance(scorer, str):
         return scorer
-    model = getattr(scorer, "model", None)
-    if isinstance(model, str):
-        return model
+    model = getattr(scorer, "model", None)  # an HFRewardScorer
+    if model is not None and not isinstance(scorer, type):
+        return str(getattr(model, "name_or_path", model))
     return type(scorer).__name__
 
 
