@@ -1,6 +1,7 @@
 """evaluate: score a benchmark; compare: paired tests of two reports."""
 
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ from skpref.evaluation._stats import (
     percentile_interval,
     sign_test,
 )
+from skpref.utils import Interval, validate_params
 
 __all__ = ["compare", "evaluate"]
 
@@ -72,6 +74,17 @@ def _length_columns(rows, examples, results):
     return lc, agreement
 
 
+@validate_params(
+    {
+        "scorer": "no_validation",
+        "benchmark": [Benchmark, str],
+        "data_files": "no_validation",
+        "n_resamples": [Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": [Interval(Integral, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def evaluate(
     scorer,
     benchmark,

