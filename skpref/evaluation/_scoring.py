@@ -152,7 +152,8 @@ def _ties_score(units, w):
 
 def _draws(rng, n, n_resamples):
     """Row 0: the data; then ``n_resamples`` draws of n of the n units."""
-    return np.vstack([np.arange(n)[None], rng.integers(0, n, (n_resamples, n))])
+    draws = rng.integers(0, n, (n_resamples, n), dtype=np.int32)
+    return np.vstack([np.arange(n, dtype=np.int32)[None], draws])
 
 
 def _subset_scores(name, subset, results, draws_of, metrics):
@@ -190,9 +191,10 @@ def resample_scores(name, results, *, n_resamples, random_state):
     rng = np.random.default_rng(random_state)
     metrics = ["value"] + ([*_STYLE_CELLS] if name == "rm-bench" else [])
     subsets = list(dict.fromkeys(results["subset"]))
+    parts = dict(list(results.groupby("subset", sort=False)))
     scores, sizes = {}, {}
     for subset in subsets:
-        part = results[results["subset"] == subset]
+        part = parts[subset]
         scores[subset], sizes[subset] = _subset_scores(
             name, subset, part, lambda n: _draws(rng, n, n_resamples), metrics
         )
