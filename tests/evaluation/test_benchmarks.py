@@ -170,3 +170,11 @@ def test_hub_failure_says_what_to_do(monkeypatch):
 def test_hub(name, n):
     bench = load_benchmark(name)
     assert len(bench) == n if n is not None else len(bench) > 1000
+
+
+def test_pairs_of_an_unknown_type_and_empty_files():
+    with pytest.raises(ValueError, match="'pairs' takes files, a DataFrame"):
+        load_benchmark("pairs", 3)
+    empty = pd.read_json(FILES["rewardbench"], lines=True).iloc[:0]
+    with pytest.raises(ValueError, match="the 'rewardbench' data has no rows"):
+        load_benchmark("rewardbench", empty)
