@@ -74,6 +74,7 @@ GUIDE_ORDER = [
     "rewrite_effects",
     "datasets",
     "metrics",
+    "evaluation",
     "experiments",
     "scaling",
 ]

