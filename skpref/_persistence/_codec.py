@@ -20,6 +20,7 @@ parameters that could run code or reach the network
 
 import json
 import math
+import warnings
 from contextlib import contextmanager
 from pathlib import Path, PurePath
 
@@ -28,9 +29,13 @@ import pandas as pd
 import torch
 from sklearn import config_context
 from sklearn.base import BaseEstimator
-from torch.nn.modules.module import register_module_module_registration_hook
+from torch.nn.modules.module import register_module_parameter_registration_hook
 
-from skpref._persistence._registry import class_path, known_class
+from skpref._persistence._registry import (
+    class_path,
+    constructor_params,
+    known_class,
+)
 from skpref._persistence._schema import (
     TAGS,
     InvalidFileError,
@@ -212,26 +217,38 @@ def guarded_value(name, saved, *, trust_remote_code, allow_network):
     return saved if trust_remote_code else None
 
 
-class _TooManyModules(RuntimeError):
+class _TooManyWeights(RuntimeError):
     pass
 
 
 @contextmanager
-def _at_most_modules(limit):
-    """Stop a network build that registers more than ``limit`` submodules."""
+def _at_most_weights(limit):
+    """Stop a network build that creates more than ``limit`` weight tensors."""
     count = 0
 
-    def hook(module, name, submodule):
+    def hook(module, name, param):
         nonlocal count
         count += 1
         if count > limit:
-            raise _TooManyModules(f"more than {limit} submodules")
+            raise _TooManyWeights(f"more than {limit} weight tensors")
 
-    handle = register_module_module_registration_hook(hook)
+    handle = register_module_parameter_registration_hook(hook)
     try:
         yield
     finally:
         handle.remove()
+
+
+#: What building an object from entries of a file may raise when they are wrong.
+_BUILD_ERRORS = (
+    TypeError,
+    ValueError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    ArithmeticError,
+    RuntimeError,
+)
 
 
 class Decoder:
@@ -311,26 +328,21 @@ class Decoder:
         if not isinstance(value, dict):
             return value
         (tag,) = (key for key in value if key in TAGS)
+        if tag == "__estimator__":
+            cls = self.classes[value[tag]]
+            entry = f"{entry}({cls.__name__})"
         try:
+            if tag == "__estimator__":
+                return self._estimator(cls, value, entry)
             return self._build_tagged(tag, value, entry)
         except (InvalidFileError, _DeviceError):
             raise
-        except (
-            TypeError,
-            ValueError,
-            KeyError,
-            IndexError,
-            AttributeError,
-            OverflowError,
-            RuntimeError,
-        ) as error:
+        except _BUILD_ERRORS as error:
             reason = str(error) if isinstance(error, ValueError) else repr(error)
             raise InvalidFileError(self.path, entry, reason) from None
 
     def _build_tagged(self, tag, value, entry):
         body = value[tag]
-        if tag == "__estimator__":
-            return self._estimator(value, entry)
         if tag == "__dict__":
             return {k: self._build(v, f"{entry}[{k!r}]") for k, v in body.items()}
         if tag == "__tuple__":
@@ -364,10 +376,8 @@ class Decoder:
         state.set_state(self._build(body, entry))
         return state
 
-    def _estimator(self, value, entry):
-        cls = self.classes[value["__estimator__"]]
-        entry = f"{entry}({cls.__name__})"
-        names = cls._get_param_names()
+    def _estimator(self, cls, value, entry):
+        names = constructor_params(cls)
         estimator = cls(**self._build(value["params"], f"{entry}.params"))
         attributes = self._build(value["attributes"], f"{entry}.attributes")
         estimator.__dict__.update(attributes)
@@ -402,9 +412,12 @@ class Decoder:
 def _check_torch_state(estimator, state):
     """Refuse parameters that are invalid or build another network, building none.
 
-    The network is first built on the meta device (no memory) and with a bounded
-    number of submodules, so edited sizes (``hidden_dim=10**9``) are refused
-    before they allocate anything.
+    Each integer argument of the network (its sizes) must be at most the number
+    of saved weights; then the network is built on the meta device (no memory),
+    stopped once it has created far more weight tensors than the file holds, and
+    its shapes are compared with the saved ones. So edited sizes
+    (``hidden_dim=10**9``, ``n_layers=10**8``) are refused before they allocate
+    anything or take long.
     """
     if hasattr(estimator, "_validate_params"):
         estimator._validate_params()
@@ -412,14 +425,26 @@ def _check_torch_state(estimator, state):
     if build is None or len(state) != 1:
         return
     (saved,) = state.values()
+    # every size of the network (a width, a number of layers or heads) gives it at
+    # least as many weights: a larger one is refused before it is even looped over
+    total = sum(tensor.numel() for tensor in saved.values())
+    describe = getattr(estimator, "_build_module_params", None)
+    for name, size in (describe()[1] if describe is not None else {}).items():
+        if type(size) is int and size > total:
+            raise ValueError(
+                f"{type(estimator).__name__}: the saved parameters give the network "
+                f"{name}={size}, more than its {total} saved weights could hold."
+            )
     try:
         with (
-            _at_most_modules(4 * len(saved) + 64),
+            _at_most_weights(2 * len(saved) + 16),
             torch.random.fork_rng(devices=[]),
             torch.device("meta"),
+            warnings.catch_warnings(),  # a trial build: the real one warns
         ):
+            warnings.simplefilter("ignore")
             module = build()
-    except _TooManyModules as error:
+    except _TooManyWeights as error:
         raise ValueError(
             f"{type(estimator).__name__}: the saved parameters build a network of "
             f"{error}, far more than the {len(saved)} saved weights."

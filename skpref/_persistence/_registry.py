@@ -13,6 +13,7 @@ of your own) is never imported.
 """
 
 import importlib
+import inspect
 import pkgutil
 import sys
 from functools import cache
@@ -28,6 +29,17 @@ _EXCLUDED_MODULES = {"tests", "conftest", "_testing", "estimator_checks"}
 def class_path(cls):
     """``"module:QualName"``, the name under which a class is saved."""
     return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def constructor_params(cls):
+    """Names of the keyword parameters of ``cls.__init__`` (no ``*args``)."""
+    if cls.__init__ is object.__init__:
+        return []
+    return [
+        param.name
+        for param in list(inspect.signature(cls.__init__).parameters.values())[1:]
+        if param.kind not in (param.VAR_POSITIONAL, param.VAR_KEYWORD)
+    ]
 
 
 @cache

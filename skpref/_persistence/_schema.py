@@ -17,6 +17,8 @@ import math
 import numpy as np
 import torch
 
+from skpref._persistence._registry import constructor_params
+
 #: Deepest nesting of JSON lists and objects accepted (a pipeline of pipelines of
 #: ten levels is about sixty).
 MAX_DEPTH = 128
@@ -160,7 +162,7 @@ class _Checker:
             self.push(item, f"{entry}[{i}]", depth + 2)
 
     def _float(self, node, body, entry, depth):
-        if body not in _NON_FINITE:
+        if not (isinstance(body, str) and body in _NON_FINITE):
             raise self.fail(entry, f"__float__ holds {body!r}, not inf, -inf or nan")
 
     def _path(self, node, body, entry, depth):
@@ -239,7 +241,7 @@ class _Checker:
         self.classes[name] = cls
         entry = f"{entry}({cls.__name__})"
         params = self.members(node["params"], f"{entry}.params")
-        allowed = set(cls._get_param_names())
+        allowed = set(constructor_params(cls))
         unknown = sorted(set(params) - allowed)
         if unknown:
             raise self.fail(
