@@ -18,7 +18,6 @@ parameters that could run code or reach the network
 (:data:`GUARDED_PARAMETERS`) with safe values unless the caller allows them.
 """
 
-import json
 import math
 import warnings
 from contextlib import contextmanager
@@ -228,6 +227,8 @@ def _at_most_weights(limit):
 
     def hook(module, name, param):
         nonlocal count
+        if param is None or param.device.type != "meta":
+            return  # another thread's real module, or an empty slot
         count += 1
         if count > limit:
             raise _TooManyWeights(f"more than {limit} weight tensors")
@@ -260,9 +261,9 @@ class Decoder:
         The file's tensor table.
     path : path-like, default="<tree>"
         The file, named in errors.
-    text_size : int or None, default=None
-        Length of the tree's JSON text (it bounds the arrays built from it);
-        None measures it.
+    text_size : int, default=0
+        Length of the tree's JSON text, which bounds the arrays built from it
+        beyond a fixed allowance.
     trusted_classes : sequence of classes, default=()
         Estimator classes from outside ``skpref`` and ``sklearn`` the tree may name.
     device : str or None, default=None
@@ -277,7 +278,7 @@ class Decoder:
         tensors,
         *,
         path="<tree>",
-        text_size=None,
+        text_size=0,
         trusted_classes=(),
         device=None,
         trust_remote_code=False,
@@ -294,14 +295,11 @@ class Decoder:
 
     def decode(self, tree):
         """Return the object whose JSON form is ``tree``, once the tree is checked."""
-        text_size = self.text_size
-        if text_size is None:
-            text_size = len(json.dumps(tree))
         self.classes = check_tree(
             tree,
             self.tensors,
             path=self.path,
-            text_size=text_size,
+            text_size=self.text_size,
             resolve=self.resolve_class,
         )
         return self._build(tree, "object")
