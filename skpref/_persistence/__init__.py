@@ -3,12 +3,16 @@
 The file is a standard safetensors file: the tensors are the torch weights and the
 numeric arrays of the saved estimators, and its header's metadata holds the rest as
 JSON (see :mod:`skpref._persistence._codec`), the skpref and scikit-learn versions
-that wrote it, and a SHA-256 digest of the JSON and the tensors. Loading never
-unpickles and never imports a class from outside ``skpref`` and ``sklearn`` (unless
-the caller names it), so a file from an untrusted source cannot run code.
+that wrote it, and a SHA-256 digest of the JSON and the tensors, or an HMAC-SHA256
+of them and of the header under a key the user holds. Loading never unpickles,
+imports no module a file names, checks the whole file against its schema before
+building anything, and loads the options that would run code or reach the network
+with safe values unless the caller allows them: see ``docs/persistence.rst`` for
+what a file from an untrusted source can and cannot do.
 """
 
 import hashlib
+import hmac
 import json
 import os
 from pathlib import Path
@@ -19,16 +23,24 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from sklearn.base import BaseEstimator
 
-from skpref._persistence._codec import Decoder, Encoder
+from skpref._persistence._codec import GUARDED_PARAMETERS, Decoder, Encoder
+from skpref._persistence._schema import (
+    MAX_HEADER_BYTES,
+    InvalidFileError,
+    check_state_shapes,
+)
 from skpref._version import __version__
 
-__all__ = ["load", "save"]
+__all__ = ["GUARDED_PARAMETERS", "load", "save"]
 
 FORMAT = "skpref"
-FORMAT_VERSION = 1
+#: 1: a SHA-256 digest (files saved without a key; the first format). 2: an
+#: HMAC-SHA256 under the user's key (files saved with ``key=``).
+FORMAT_VERSION = 2
+_KEYED = "hmac-sha256"
 
 
-def save(estimator, path):
+def save(estimator, path, *, key=None):
     """Save an estimator or pipeline, fitted or not, to one file, without pickle.
 
     Works for the reward models, :class:`~skpref.embeddings.LLMEmbeddingTransformer`,
@@ -44,6 +56,11 @@ def save(estimator, path):
     path : str or path-like
         File to write, conventionally ending in ``.safetensors``. An existing file
         is replaced only once the new one is complete.
+    key : bytes, str or None, default=None
+        A secret of yours: the file then carries an HMAC-SHA256 of its content
+        under this key instead of a plain digest, and :func:`load` reads it only
+        with the same key, so that nobody without the key can edit it unnoticed.
+        None writes the plain digest, which detects accidents, not edits.
 
     Returns
     -------
@@ -54,7 +71,10 @@ def save(estimator, path):
     ------
     TypeError
         If ``estimator`` is not an estimator, or holds a value that cannot be
-        stored without pickle (a function, an open file...).
+        stored without pickle (a function, an open file...), or ``key`` is not
+        bytes or a string.
+    ValueError
+        If ``key`` is empty.
 
     See Also
     --------
@@ -86,17 +106,22 @@ def save(estimator, path):
         raise FileNotFoundError(
             f"skpref.save: the folder {path.parent} does not exist; create it first."
         )
+    key = _check_key(key, "skpref.save")
     encoder = Encoder()
     text = json.dumps(encoder.encode(estimator, type(estimator).__name__))
     metadata = {
         "format": FORMAT,
-        "format_version": str(FORMAT_VERSION),
+        "format_version": "1" if key is None else "2",
         "skpref_version": __version__,
         "sklearn_version": sklearn.__version__,
         "torch_version": torch.__version__,
         "object": text,
-        "digest": _digest(text, encoder.tensors),
     }
+    if key is None:
+        metadata["digest"] = _digest(text, encoder.tensors)
+    else:
+        metadata["digest_kind"] = _KEYED
+        metadata["digest"] = _keyed_digest(key, metadata, encoder.tensors)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         save_file(encoder.tensors, partial, metadata=metadata)
@@ -106,8 +131,24 @@ def save(estimator, path):
     return path
 
 
-def load(path, *, device=None, trusted_classes=(), check_version=True):
+def load(
+    path,
+    *,
+    device=None,
+    trusted_classes=(),
+    check_version=True,
+    key=None,
+    trust_remote_code=False,
+    allow_network=False,
+):
     """Load an estimator or pipeline written by :func:`save`.
+
+    The whole file is checked before any estimator is built: its format and
+    version, its digest (or its keyed digest), then every entry of its content
+    against the file format. Classes are looked up among the estimator classes of
+    skpref and scikit-learn (and ``trusted_classes``), never imported by the name
+    the file gives. Options that would run code or reach the network are loaded
+    with safe values unless you allow them here, whatever the file says.
 
     Parameters
     ----------
@@ -124,6 +165,23 @@ def load(path, *, device=None, trusted_classes=(), check_version=True):
     check_version : bool, default=True
         Refuse a file written by another version of skpref or scikit-learn, whose
         estimators may have changed. ``False`` loads it anyway.
+    key : bytes, str or None, default=None
+        The key the file was saved with (``save(..., key=...)``). A file saved
+        with a key is refused without it or with another one, and a file saved
+        without a key is refused when a key is given (it could have been edited
+        by anyone).
+    trust_remote_code : bool, default=False
+        Restore the saved ``trust_remote_code`` of every estimator that has one
+        (:class:`~skpref.embeddings.LLMEmbeddingTransformer`: run the Python code
+        of the model folder or Hub model it reads) and the saved ``memory`` of
+        scikit-learn's estimators that have one (a joblib cache folder, whose files
+        are unpickled). ``False`` loads them as ``trust_remote_code=False`` and
+        ``memory=None``, whatever the file says.
+    allow_network : bool, default=False
+        Restore the saved ``local_files_only`` of every estimator that has one, so
+        that a model named by a Hugging Face id may be downloaded. ``False`` loads
+        them as ``local_files_only=True``: models are read from local folders and
+        the local Hugging Face cache only.
 
     Returns
     -------
@@ -135,9 +193,10 @@ def load(path, *, device=None, trusted_classes=(), check_version=True):
     FileNotFoundError
         If there is no file at ``path``.
     ValueError
-        If the file is not one :func:`save` wrote, is corrupt (its digest does not
-        match), was written by other versions, names a class that is not allowed,
-        or holds weights whose shapes disagree with the saved parameters.
+        If the file is not a valid skpref file (not one :func:`save` wrote,
+        corrupt, edited, or any entry not of the file format: the message names
+        the file and the entry), was written by other versions, names a class that
+        is not allowed, or does not match ``key``.
 
     See Also
     --------
@@ -145,9 +204,11 @@ def load(path, *, device=None, trusted_classes=(), check_version=True):
 
     Notes
     -----
-    Unlike ``pickle`` and ``joblib``, loading a file runs no code from it: only
-    allowed estimator classes are imported and built from their parameters. Do not
-    unpickle models from sources you do not trust.
+    Unlike ``pickle`` and ``joblib``, loading a file runs no code from it and
+    imports nothing it names. A file's plain digest has no key: it detects
+    accidental corruption, not a deliberate edit; files you share are protected
+    from edits only when saved and loaded with a ``key``. See
+    :ref:`persistence_threat_model` for what an untrusted file can and cannot do.
 
     Examples
     --------
@@ -159,43 +220,103 @@ def load(path, *, device=None, trusted_classes=(), check_version=True):
     >>> _ = skpref.save(StandardScaler().fit([[0.0], [2.0]]), path)
     >>> skpref.load(path).transform([[4.0]])
     array([[3.]])
+    >>> _ = skpref.save(StandardScaler().fit([[0.0], [2.0]]), path, key=b"secret")
+    >>> skpref.load(path, key=b"secret").mean_
+    array([1.])
     """
+    key = _check_key(key, "skpref.load")
     path = Path(path).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"skpref.load: there is no file {path}.")
+    _check_header_size(path)
     try:
         with safe_open(path, framework="pt") as file:
             metadata = file.metadata() or {}
-            tensors = {key: file.get_tensor(key) for key in file.keys()}  # noqa: SIM118
+            tensors = {name: file.get_tensor(name) for name in file.keys()}  # noqa: SIM118
     except (SafetensorError, OSError, RuntimeError, ValueError) as error:
-        raise ValueError(
-            f"skpref.load: {path} is not a file written by skpref.save, or it is "
-            f"corrupt ({error})."
+        raise InvalidFileError(
+            path, "tensors", f"safetensors cannot read it ({error})"
         ) from None
-    text = _check_metadata(metadata, tensors, path, check_version)
-    decoder = Decoder(tensors, trusted_classes=trusted_classes, device=device)
-    return decoder.decode(json.loads(text))
+    text = _check_metadata(metadata, tensors, path, check_version, key)
+    try:
+        tree = json.loads(text)
+    except RecursionError:
+        raise InvalidFileError(path, "object", "nested too deeply") from None
+    except ValueError as error:
+        raise InvalidFileError(path, "object", f"not JSON ({error})") from None
+    if not (isinstance(tree, dict) and "__estimator__" in tree):
+        raise InvalidFileError(path, "object", "the saved object is not an estimator")
+    decoder = Decoder(
+        tensors,
+        path=path,
+        text_size=len(text),
+        trusted_classes=trusted_classes,
+        device=device,
+        trust_remote_code=trust_remote_code,
+        allow_network=allow_network,
+    )
+    return decoder.decode(tree)
 
 
-def _check_metadata(metadata, tensors, path, check_version):
+def _check_key(key, caller):
+    if key is None:
+        return None
+    if isinstance(key, str):
+        key = key.encode("utf-8")
+    if not isinstance(key, bytes | bytearray):
+        raise TypeError(f"{caller}: key must be bytes or a string; got a {type(key)}.")
+    if not key:
+        raise ValueError(f"{caller}: key is empty; pass a secret of your own.")
+    return bytes(key)
+
+
+def _check_header_size(path):
+    """Refuse a header larger than the format allows before anything reads it."""
+    with open(path, "rb") as file:
+        head = file.read(8)
+    size = path.stat().st_size
+    if len(head) < 8:
+        raise InvalidFileError(path, "header", f"the file has only {size} bytes")
+    length = int.from_bytes(head, "little")
+    if length > size - 8:
+        raise InvalidFileError(
+            path, "header", f"a header of {length} bytes in a file of {size} bytes"
+        )
+    if length > MAX_HEADER_BYTES:
+        raise InvalidFileError(
+            path, "header", f"a header of {length} bytes (at most {MAX_HEADER_BYTES})"
+        )
+
+
+def _check_metadata(metadata, tensors, path, check_version, key):
     """Return the JSON of the file once its format, digest and versions are right."""
     if metadata.get("format") != FORMAT or "object" not in metadata:
-        raise ValueError(
-            f"skpref.load: {path} is a safetensors file but not one written by "
-            "skpref.save (it has no skpref header)."
+        raise InvalidFileError(
+            path,
+            "header",
+            "a safetensors file without the skpref header, not one written by "
+            "skpref.save",
         )
-    if int(metadata.get("format_version", 0)) > FORMAT_VERSION:
+    version = metadata.get("format_version", "")
+    if not (version.isascii() and version.isdigit() and len(version) < 6):
+        raise InvalidFileError(
+            path, "format_version", f"{version!r:.40} is not a version number"
+        )
+    if int(version) > FORMAT_VERSION:
         raise ValueError(
             f"skpref.load: {path} was written by skpref "
             f"{metadata.get('skpref_version')} in a newer file format; upgrade "
             "skpref to load it."
         )
-    text = metadata["object"]
-    if metadata.get("digest") != _digest(text, tensors):
-        raise ValueError(
-            f"skpref.load: {path} is corrupt: its content does not match the digest "
-            "written with it. Save the model again."
+    kind = metadata.get("digest_kind")
+    if (int(version), kind) not in {(1, None), (2, _KEYED)}:
+        raise InvalidFileError(
+            path, "digest_kind", f"{kind!r:.40} in format version {version}"
         )
+    text = metadata["object"]
+    if len(text) > MAX_HEADER_BYTES:
+        raise InvalidFileError(path, "object", f"{len(text)} bytes of JSON")
+    _check_digest(metadata, tensors, path, key)
     saved = (metadata.get("skpref_version"), metadata.get("sklearn_version"))
     here = (__version__, sklearn.__version__)
     if check_version and saved != here:
@@ -207,33 +328,63 @@ def _check_metadata(metadata, tensors, path, check_version):
     return text
 
 
-def _digest(text, tensors):
-    digest = hashlib.sha256(text.encode("utf-8"))
-    for key in sorted(tensors):
-        tensor = tensors[key].contiguous()
-        digest.update(f"{key}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
+def _check_digest(metadata, tensors, path, key):
+    digest = metadata.get("digest", "")
+    if metadata.get("digest_kind") == _KEYED:
+        if key is None:
+            raise ValueError(
+                f"skpref.load: {path} was saved with a key (its digest is an "
+                "HMAC-SHA256); pass the same key: skpref.load(path, key=...)."
+            )
+        if not _same(digest, _keyed_digest(key, metadata, tensors)):
+            raise InvalidFileError(
+                path,
+                "digest",
+                "the file does not match the key: it was edited after it was saved, "
+                "or saved with another key",
+            )
+        return
+    if key is not None:
+        raise ValueError(
+            f"skpref.load: {path} was saved without a key, so anyone could have "
+            "edited it; it is refused since a key was given. Load it without key= "
+            "only if you trust where it came from, or save it again with the key."
+        )
+    if not _same(digest, _digest(metadata["object"], tensors)):
+        raise InvalidFileError(
+            path,
+            "digest",
+            "the content does not match the digest written with it: the file is "
+            "corrupt (save the model again)",
+        )
+
+
+def _same(found, expected):
+    return hmac.compare_digest(found.encode("utf-8"), expected.encode("utf-8"))
+
+
+def _update_with_tensors(digest, tensors):
+    for name in sorted(tensors):
+        tensor = tensors[name].contiguous()
+        digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
         digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()
+    return digest
+
+
+def _digest(text, tensors):
+    """SHA-256 of the JSON and the tensors (no key: detects accidents only)."""
+    digest = hashlib.sha256(text.encode("utf-8"))
+    return _update_with_tensors(digest, tensors).hexdigest()
+
+
+def _keyed_digest(key, metadata, tensors):
+    """HMAC-SHA256 under ``key`` of every header entry but the digest, and tensors."""
+    header = {name: value for name, value in metadata.items() if name != "digest"}
+    digest = hmac.new(key, json.dumps(header, sort_keys=True).encode(), "sha256")
+    return _update_with_tensors(digest, tensors).hexdigest()
 
 
 def load_module_state(module, state, *, owner):
     """Load a saved ``state_dict`` into ``module``, naming any tensor that differs."""
-    expected = module.state_dict()
-    name = type(owner).__name__
-    if set(state) != set(expected):
-        missing = sorted(set(expected) - set(state))
-        extra = sorted(set(state) - set(expected))
-        raise ValueError(
-            f"{name}: the saved weights do not match the network built from the "
-            f"saved parameters (missing {missing[:3]}, unexpected {extra[:3]}). "
-            "The file was written by a different model or skpref version."
-        )
-    for key, tensor in state.items():
-        if tuple(tensor.shape) != tuple(expected[key].shape):
-            raise ValueError(
-                f"{name}: the saved weight {key!r} has shape {tuple(tensor.shape)} "
-                f"but the network built from the saved parameters expects "
-                f"{tuple(expected[key].shape)}. The parameters and weights of the "
-                "file disagree: it is corrupt or was edited."
-            )
+    check_state_shapes(module.state_dict(), state, owner=owner)
     module.load_state_dict(state)

@@ -9,14 +9,18 @@ requests. Numeric arrays and tensors go to a table of named tensors (written as
 safetensors); everything else must be JSON: numbers, strings, lists, dicts with
 string keys, arrays of strings, DataFrames, paths, dtypes and ``RandomState``.
 
-Decoding imports a class only from an allowed package (``skpref``, ``sklearn``) or
-from classes the caller names, and only one that is a scikit-learn estimator;
-building it calls its ``__init__`` with the saved parameters, which only stores
-them. Nothing else runs.
+Decoding first checks the whole tree against the format
+(:mod:`skpref._persistence._schema`), looking each class up among the known
+estimator classes without importing anything the tree names
+(:mod:`skpref._persistence._registry`); then it builds each estimator by calling
+its ``__init__`` with the saved parameters, which only stores them, and loads the
+parameters that could run code or reach the network
+(:data:`GUARDED_PARAMETERS`) with safe values unless the caller allows them.
 """
 
-import importlib
 import math
+import warnings
+from contextlib import contextmanager
 from pathlib import Path, PurePath
 
 import numpy as np
@@ -24,16 +28,22 @@ import pandas as pd
 import torch
 from sklearn import config_context
 from sklearn.base import BaseEstimator
+from torch.nn.modules.module import register_module_parameter_registration_hook
 
+from skpref._persistence._registry import (
+    class_path,
+    constructor_params,
+    known_class,
+)
+from skpref._persistence._schema import (
+    TAGS,
+    InvalidFileError,
+    check_state_shapes,
+    check_tree,
+)
 from skpref.utils import resolve_device
 
-ALLOWED_PACKAGES = ("skpref", "sklearn")
 _NUMERIC_KINDS = "biuf"
-
-
-def class_path(cls):
-    """``"module:QualName"``, the name under which a class is saved."""
-    return f"{cls.__module__}:{cls.__qualname__}"
 
 
 class Encoder:
@@ -154,7 +164,7 @@ def _check_device(estimator):
     try:
         resolve_device(device, owner=type(estimator).__name__)
     except ValueError as error:
-        raise ValueError(
+        raise _DeviceError(
             f"{error} To load the model here, pass device='auto' (or 'cpu') to "
             "skpref.load."
         ) from None
@@ -184,41 +194,173 @@ def _routing_requests(estimator):
     return requests
 
 
-class Decoder:
-    """Rebuild an object tree from its JSON form and its named tensors."""
+class _DeviceError(ValueError):
+    """The saved device is not on this machine (the file itself is fine)."""
 
-    def __init__(self, tensors, *, trusted_classes=(), device=None):
+
+#: Constructor parameters that let a loaded estimator run code from outside the
+#: installed packages or reach the network, with what each would allow.
+GUARDED_PARAMETERS = {
+    "trust_remote_code": "run the Python code that comes with a Hugging Face model",
+    "local_files_only": "download from the Hugging Face Hub",
+    "memory": "unpickle the files of a joblib cache folder",
+}
+
+
+def guarded_value(name, saved, *, trust_remote_code, allow_network):
+    """Return the value a guarded parameter is loaded with: the saved one if allowed."""
+    if name == "trust_remote_code":
+        return saved if trust_remote_code else False
+    if name == "local_files_only":
+        return saved if allow_network else True
+    return saved if trust_remote_code else None
+
+
+class _TooManyWeights(RuntimeError):
+    pass
+
+
+@contextmanager
+def _at_most_weights(limit):
+    """Stop a network build that creates more than ``limit`` weight tensors."""
+    count = 0
+
+    def hook(module, name, param):
+        nonlocal count
+        if param is None or param.device.type != "meta":
+            return  # another thread's real module, or an empty slot
+        count += 1
+        if count > limit:
+            raise _TooManyWeights(f"more than {limit} weight tensors")
+
+    handle = register_module_parameter_registration_hook(hook)
+    try:
+        yield
+    finally:
+        handle.remove()
+
+
+#: What building an object from entries of a file may raise when they are wrong.
+_BUILD_ERRORS = (
+    TypeError,
+    ValueError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    ArithmeticError,
+    RuntimeError,
+)
+
+
+class Decoder:
+    """Check an object tree against the file format, then rebuild it.
+
+    Parameters
+    ----------
+    tensors : dict of str to torch.Tensor
+        The file's tensor table.
+    path : path-like, default="<tree>"
+        The file, named in errors.
+    text_size : int, default=0
+        Length of the tree's JSON text, which bounds the arrays built from it
+        beyond a fixed allowance.
+    trusted_classes : sequence of classes, default=()
+        Estimator classes from outside ``skpref`` and ``sklearn`` the tree may name.
+    device : str or None, default=None
+        Device given to every estimator with a ``device`` parameter.
+    trust_remote_code, allow_network : bool, default=False
+        Restore the saved values of the :data:`GUARDED_PARAMETERS`; otherwise they
+        are loaded with their safe values.
+    """
+
+    def __init__(
+        self,
+        tensors,
+        *,
+        path="<tree>",
+        text_size=0,
+        trusted_classes=(),
+        device=None,
+        trust_remote_code=False,
+        allow_network=False,
+    ):
         self.tensors = tensors
+        self.path = path
+        self.text_size = text_size
         self.trusted = {class_path(cls): cls for cls in trusted_classes}
         self.device = device
+        self.trust_remote_code = trust_remote_code
+        self.allow_network = allow_network
+        self.classes = {}
 
-    def decode(self, value):
-        """Return the object whose JSON form is ``value``."""
+    def decode(self, tree):
+        """Return the object whose JSON form is ``tree``, once the tree is checked."""
+        self.classes = check_tree(
+            tree,
+            self.tensors,
+            path=self.path,
+            text_size=self.text_size,
+            resolve=self.resolve_class,
+        )
+        return self._build(tree, "object")
+
+    def resolve_class(self, name, entry):
+        """Return the allowed class saved as ``name``; nothing is imported for it."""
+        if name in self.trusted:
+            return self.trusted[name]
+        cls = known_class(name)
+        if cls is None:
+            raise InvalidFileError(
+                self.path,
+                entry,
+                f"the class {name} is refused: it is not an estimator class of "
+                "skpref or scikit-learn (of this installation), and nothing it "
+                "names was imported. If you trust the file and the class, pass "
+                "the class in trusted_classes",
+            )
+        return cls
+
+    def _build(self, value, entry):
         if isinstance(value, list):
-            return [self.decode(v) for v in value]
+            return [self._build(v, f"{entry}[{i}]") for i, v in enumerate(value)]
         if not isinstance(value, dict):
             return value
-        (tag,) = (key for key in value if key.startswith("__"))
-        body = value[tag]
+        (tag,) = (key for key in value if key in TAGS)
         if tag == "__estimator__":
-            return self._estimator(value)
+            cls = self.classes[value[tag]]
+            entry = f"{entry}({cls.__name__})"
+        try:
+            if tag == "__estimator__":
+                return self._estimator(cls, value, entry)
+            return self._build_tagged(tag, value, entry)
+        except (InvalidFileError, _DeviceError):
+            raise
+        except _BUILD_ERRORS as error:
+            reason = str(error) if isinstance(error, ValueError) else repr(error)
+            raise InvalidFileError(self.path, entry, reason) from None
+
+    def _build_tagged(self, tag, value, entry):
+        body = value[tag]
         if tag == "__dict__":
-            return {k: self.decode(v) for k, v in body.items()}
+            return {k: self._build(v, f"{entry}[{k!r}]") for k, v in body.items()}
         if tag == "__tuple__":
-            return tuple(self.decode(v) for v in body)
+            return tuple(self._build(v, f"{entry}[{i}]") for i, v in enumerate(body))
         if tag == "__float__":
             return float(body)
         if tag == "__scalar__":
-            return np.dtype(value["dtype"]).type(self.decode(body))
+            return np.dtype(value["dtype"]).type(self._build(body, entry))
         if tag == "__array__":
             return self.tensors[body].numpy()
         if tag == "__list_array__":
-            items = self.decode(body)
+            items = self._build(body, entry)
             return np.array(items, dtype=value["dtype"]).reshape(value["shape"])
         if tag == "__dataframe__":
-            columns = self.decode(body["columns"])
-            data = dict(enumerate(map(self.decode, body["data"])))
-            frame = pd.DataFrame(data, index=self.decode(body["index"]))
+            columns = self._build(body["columns"], f"{entry}.columns")
+            data = {
+                i: self._build(column, f"{entry}.data[{i}]")
+                for i, column in enumerate(body["data"])
+            }
+            frame = pd.DataFrame(data, index=self._build(body["index"], entry))
             frame.columns = columns
             return frame
         if tag == "__path__":
@@ -227,57 +369,82 @@ class Decoder:
             return np.dtype(body)
         if tag == "__numpy_type__":
             return np.dtype(body).type
-        if tag == "__random_state__":
-            state = np.random.RandomState()
-            state.set_state(self.decode(body))
-            return state
-        raise ValueError(f"skpref.load: unknown entry {tag!r}; the file is corrupt.")
+        # __random_state__, the last tag of the schema
+        state = np.random.RandomState()
+        state.set_state(self._build(body, entry))
+        return state
 
-    def resolve_class(self, path):
-        """Import the class saved as ``path`` if it is allowed; else raise."""
-        if path in self.trusted:
-            return self.trusted[path]
-        module_name, _, qualname = path.partition(":")
-        allowed = module_name.split(".")[0] in ALLOWED_PACKAGES and not any(
-            part.startswith("__") for part in [*module_name.split("."), qualname]
-        )
-        if not allowed:
-            raise ValueError(
-                f"skpref.load refuses to import {path}: only classes of "
-                f"{', '.join(ALLOWED_PACKAGES)} are loaded. If you trust the file, "
-                "pass the class in trusted_classes."
+    def _estimator(self, cls, value, entry):
+        names = constructor_params(cls)
+        estimator = cls(**self._build(value["params"], f"{entry}.params"))
+        attributes = self._build(value["attributes"], f"{entry}.attributes")
+        estimator.__dict__.update(attributes)
+        for name in GUARDED_PARAMETERS.keys() & set(names):
+            saved = getattr(estimator, name)
+            setattr(
+                estimator,
+                name,
+                guarded_value(
+                    name,
+                    saved,
+                    trust_remote_code=self.trust_remote_code,
+                    allow_network=self.allow_network,
+                ),
             )
-        try:
-            found = importlib.import_module(module_name)
-            for part in qualname.split("."):
-                found = getattr(found, part)
-        except (ImportError, AttributeError):
-            raise ValueError(
-                f"skpref.load: the file names the class {path}, which this "
-                "installation does not have; load it with the versions that saved "
-                "it."
-            ) from None
-        if not (isinstance(found, type) and issubclass(found, BaseEstimator)):
-            raise ValueError(
-                f"skpref.load refuses {path}: it is not a scikit-learn estimator."
-            )
-        return found
-
-    def _estimator(self, value):
-        cls = self.resolve_class(value["__estimator__"])
-        estimator = cls(**self.decode(value["params"]))
-        estimator.__dict__.update(self.decode(value["attributes"]))
-        if self.device is not None and "device" in estimator.get_params(deep=False):
+        if self.device is not None and "device" in names:
             estimator.device = self.device
         if value["torch"]:
             _check_device(estimator)
-            estimator._set_torch_state(
-                {
-                    attribute: {k: self.tensors[key] for k, key in state.items()}
-                    for attribute, state in value["torch"].items()
-                }
-            )
+            state = {
+                attribute: {k: self.tensors[key] for k, key in weights.items()}
+                for attribute, weights in value["torch"].items()
+            }
+            _check_torch_state(estimator, state)
+            estimator._set_torch_state(state)
         with config_context(enable_metadata_routing=True):
             for method, requests in value["requests"].items():
                 getattr(estimator, f"set_{method}_request")(**requests)
         return estimator
+
+
+def _check_torch_state(estimator, state):
+    """Refuse parameters that are invalid or build another network, building none.
+
+    Each integer argument of the network (its sizes) must be at most the number
+    of saved weights; then the network is built on the meta device (no memory),
+    stopped once it has created far more weight tensors than the file holds, and
+    its shapes are compared with the saved ones. So edited sizes
+    (``hidden_dim=10**9``, ``n_layers=10**8``) are refused before they allocate
+    anything or take long.
+    """
+    if hasattr(estimator, "_validate_params"):
+        estimator._validate_params()
+    build = getattr(estimator, "_build_module", None)
+    if build is None or len(state) != 1:
+        return
+    (saved,) = state.values()
+    # every size of the network (a width, a number of layers or heads) gives it at
+    # least as many weights: a larger one is refused before it is even looped over
+    total = sum(tensor.numel() for tensor in saved.values())
+    describe = getattr(estimator, "_build_module_params", None)
+    for name, size in (describe()[1] if describe is not None else {}).items():
+        if type(size) is int and size > total:
+            raise ValueError(
+                f"{type(estimator).__name__}: the saved parameters give the network "
+                f"{name}={size}, more than its {total} saved weights could hold."
+            )
+    try:
+        with (
+            _at_most_weights(2 * len(saved) + 16),
+            torch.random.fork_rng(devices=[]),
+            torch.device("meta"),
+            warnings.catch_warnings(),  # a trial build: the real one warns
+        ):
+            warnings.simplefilter("ignore")
+            module = build()
+    except _TooManyWeights as error:
+        raise ValueError(
+            f"{type(estimator).__name__}: the saved parameters build a network of "
+            f"{error}, far more than the {len(saved)} saved weights."
+        ) from None
+    check_state_shapes(module.state_dict(), saved, owner=estimator)

@@ -1,5 +1,6 @@
 """The Average Marginal Component Effect of latent factors (appendix C.1)."""
 
+import itertools
 import numbers
 
 import numpy as np
@@ -71,7 +72,10 @@ class AMCEEstimator(EffectResultsMixin, BaseEstimator):
         Number of bootstrap replicates.
     l2_penalty : float, default=0.0
         Ridge penalty of the built-in model (it biases the effects towards 0.5;
-        keep it 0 for inference).
+        keep it 0 for inference). A continuous factor of magnitude beyond
+        ``2**32`` (or below ``2**-32``) is divided by a power of two before the
+        fit, so that nothing overflows; the penalty then applies to its
+        coefficient in those units (``coef_`` is reported in the factor's own).
     factor_names : list of str or None, default=None
         Names of the factors. ``None``: the names of a DataFrame ``Z_pairs``
         whose columns are ``<name>_a ...`` then ``<name>_b ...`` (as
@@ -253,7 +257,9 @@ class AMCEEstimator(EffectResultsMixin, BaseEstimator):
         )
         self.n_factors_ = n_factors
         self.n_pairs_ = n_pairs = Z_pairs.shape[0]
-        settings = self._settings(Z_pairs)
+        scales = self._factor_scales(Z_pairs)
+        Z_pairs = Z_pairs / np.tile(scales, 2)
+        settings = self._settings(Z_pairs, scales)
         clusters = cluster_ids(groups, n_pairs, owner=_OWNER)
         rng = check_random_state(self.random_state)
         pooled = compute_amce(settings, Z_pairs, y, clusters, rng, soft=soft)
@@ -261,11 +267,41 @@ class AMCEEstimator(EffectResultsMixin, BaseEstimator):
         for name in ("coef", "coef_cov", "bootstrap_effects", "estimator"):
             if getattr(pooled, name) is not None:
                 setattr(self, f"{name}_", getattr(pooled, name))
+        if pooled.coef is not None:
+            # back to the factors' own units, where a coefficient of a tiny factor
+            # may be too large for a float (inf) and one of a huge factor 0
+            exponents = _coef_exponents(scales, self.interactions)
+            with np.errstate(over="ignore", under="ignore"):
+                self.coef_ = np.ldexp(self.coef_, -exponents)
+                self.coef_cov_ = np.ldexp(
+                    np.ldexp(self.coef_cov_, -exponents[:, None]), -exponents[None, :]
+                )
         if by is not None:
             self._fit_by(by, settings, Z_pairs, y, groups, rng, soft)
         return self
 
-    def _settings(self, Z_pairs):
+    def _factor_scales(self, Z_pairs):
+        """Return a power of two per factor, bringing extreme continuous ones near 1.
+
+        The built-in model's Newton steps square the factors (and multiply them
+        for interactions): factors of magnitude ~1e200 would overflow. Such a
+        factor (beyond 2**32, or below 2**-32) is divided by a power of two, which
+        changes none of the effects (probabilities) and whose coefficients are
+        scaled back; other factors, binary ones and a user estimator's input are
+        left as they are, bit for bit.
+        """
+        scales = np.ones(self.n_factors_)
+        if self.estimator is not None:
+            return scales
+        K = self.n_factors_
+        largest = np.maximum(np.abs(Z_pairs[:, :K]), np.abs(Z_pairs[:, K:])).max(axis=0)
+        extreme = ~self.binary_factors_ & (
+            (largest > 2.0**32) | ((largest > 0) & (largest < 2.0**-32))
+        )
+        scales[extreme] = np.ldexp(1.0, np.frexp(largest[extreme])[1])
+        return scales
+
+    def _settings(self, Z_pairs, scales):
         if self.density == "uniform" and not self.binary_factors_.all():
             name = self.factor_names_[int(np.flatnonzero(~self.binary_factors_)[0])]
             raise ValueError(
@@ -273,9 +309,21 @@ class AMCEEstimator(EffectResultsMixin, BaseEstimator):
                 f"other factors, but {name!r} is continuous; use "
                 "density='empirical'."
             )
-        self.factor_steps_ = check_steps(
-            self.step, Z_pairs, self.factor_names_, self.binary_factors_, owner=_OWNER
+        step = self.step
+        if not isinstance(step, str):  # a dict in the factors' own units
+            index = {name: k for k, name in enumerate(self.factor_names_)}
+            step = {
+                name: value / scales[index[name]]
+                if name in index
+                and isinstance(value, numbers.Real)
+                and scales[index[name]] != 1
+                else value
+                for name, value in step.items()
+            }
+        scaled = check_steps(
+            step, Z_pairs, self.factor_names_, self.binary_factors_, owner=_OWNER
         )
+        self.factor_steps_ = scaled * scales
         return AMCESettings(
             estimator=self.estimator,
             interactions=self.interactions,
@@ -285,9 +333,7 @@ class AMCEEstimator(EffectResultsMixin, BaseEstimator):
             l2_penalty=self.l2_penalty,
             steps=[
                 None if binary else step
-                for binary, step in zip(
-                    self.binary_factors_, self.factor_steps_, strict=True
-                )
+                for binary, step in zip(self.binary_factors_, scaled, strict=True)
             ],
             owner=_OWNER,
             names=list(self.factor_names_),
@@ -349,3 +395,12 @@ class AMCEEstimator(EffectResultsMixin, BaseEstimator):
         if continuous:
             info["continuous step"] = continuous
         return "Average Marginal Component Effects, P(with > without) (eq. 6)", info
+
+
+def _coef_exponents(scales, interactions):
+    """Return log2 of each coefficient's scale: main effects, then products."""
+    exponents = np.frexp(scales)[1] - 1  # scales are powers of two
+    if not interactions or len(scales) < 2:
+        return exponents
+    products = [a + b for a, b in itertools.combinations(exponents, 2)]
+    return np.concatenate([exponents, products]).astype(int)

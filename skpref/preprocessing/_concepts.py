@@ -109,9 +109,23 @@ def response_concept(concept, n_pairs, *, concept_type, objective, owner):
         categorical = _is_categorical(side_a, concept_type)
         encoded.append(_encode(values, categorical, name, owner))
     Z = np.hstack(encoded)
-    if np.all(Z.std(axis=0) == 0):
+    constant = _constant_columns(Z)
+    if np.all(constant):
         raise ValueError(
-            f"{owner}: the concept takes a single value over all responses, so "
-            "there is nothing to erase; pass a concept that varies."
+            f"{owner}: the concept takes a single value over all responses (up to "
+            "rounding), so there is nothing to erase; pass a concept that varies."
         )
+    # exact zeros: a column constant up to rounding would otherwise lend its
+    # rounding noise a direction to erase
+    Z[:, constant] = 0.0
     return Z
+
+
+#: Spread, relative to a column's magnitude, that rounding alone can make.
+_ROUNDING = 64 * np.finfo(np.float64).eps
+
+
+def _constant_columns(Z):
+    """Which columns of ``Z`` are constant up to rounding, relative to their size."""
+    spread = Z.max(axis=0) - Z.min(axis=0)
+    return spread <= _ROUNDING * np.abs(Z).max(axis=0)

@@ -94,7 +94,10 @@ def check_weights(sample_weight, n_pairs, *, owner, method="fit"):
     """Return ``sample_weight`` as float64 of shape ``(n_pairs,)``; ones for None.
 
     Weights must be finite, non-negative and not all zero; a single number is
-    broadcast to every pair.
+    broadcast to every pair. Weights so large that their sum would overflow (or
+    so small that their mean would underflow) are scaled by a power of two, which
+    keeps every ratio exact: only ratios matter where the weights are used, and
+    weights of ordinary sizes are returned unchanged, bit for bit.
     """
     # Not scikit-learn's private _check_sample_weight: its errors name neither the
     # estimator nor a fix ("sample_weight.shape == (5,), expected (10,)!").
@@ -105,7 +108,7 @@ def check_weights(sample_weight, n_pairs, *, owner, method="fit"):
         sample_weight = np.full(n_pairs, float(sample_weight))
     try:
         weight = np.asarray(sample_weight, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(
             f"{where} expects sample_weight to hold numbers, one per pair; got "
             f"{_describe(sample_weight)}."
@@ -132,7 +135,22 @@ def check_weights(sample_weight, n_pairs, *, owner, method="fit"):
             f"{where}: every sample_weight is zero; at least one pair needs a "
             "positive weight."
         )
-    return weight
+    return _summable(weight)
+
+
+#: Largest weight kept as it is: n_pairs of them sum without overflow.
+_LARGEST = 2.0**1000
+#: Smallest largest weight kept as it is: their mean is a normal float.
+_SMALLEST = 2.0**-900
+
+
+def _summable(weight):
+    """``weight`` times a power of two so that its sum and mean are finite, > 0."""
+    largest = weight.max()
+    if _SMALLEST <= largest <= _LARGEST / len(weight):
+        return weight
+    _, exponent = np.frexp(largest)  # largest = m * 2**exponent, 0.5 <= m < 1
+    return np.ldexp(weight, -int(exponent))
 
 
 def _describe(value):
