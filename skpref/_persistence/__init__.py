@@ -140,6 +140,7 @@ def load(
     key=None,
     trust_remote_code=False,
     allow_network=False,
+    model_path=None,
 ):
     """Load an estimator or pipeline written by :func:`save`.
 
@@ -182,6 +183,14 @@ def load(
         that a model named by a Hugging Face id may be downloaded. ``False`` loads
         them as ``local_files_only=True``: models are read from local folders and
         the local Hugging Face cache only.
+    model_path : str, path-like, dict or None, default=None
+        Where the embedding model of the loaded pipeline is on this machine: the
+        ``model_name_or_path`` given to every estimator that has one (a model
+        folder or a Hugging Face id), or a dict from saved values to new ones.
+        None keeps what the file says: the id or path the user gave when the
+        pipeline was built. A saved local path that is not on this machine is a
+        :class:`~skpref.embeddings.ModelNotAvailableError` naming it and this
+        argument.
 
     Returns
     -------
@@ -192,6 +201,8 @@ def load(
     ------
     FileNotFoundError
         If there is no file at ``path``.
+    ModelNotAvailableError
+        If a saved model path is not on this machine (see ``model_path``).
     ValueError
         If the file is not a valid skpref file (not one :func:`save` wrote,
         corrupt, edited, or any entry not of the file format: the message names
@@ -254,6 +265,7 @@ def load(
         device=device,
         trust_remote_code=trust_remote_code,
         allow_network=allow_network,
+        model_path=model_path,
     )
     return decoder.decode(tree)
 

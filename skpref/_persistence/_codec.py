@@ -19,6 +19,7 @@ parameters that could run code or reach the network
 """
 
 import math
+import os
 import warnings
 from contextlib import contextmanager
 from pathlib import Path, PurePath
@@ -41,7 +42,7 @@ from skpref._persistence._schema import (
     check_state_shapes,
     check_tree,
 )
-from skpref.utils import resolve_device
+from skpref.utils import looks_like_path, resolve_device
 
 _NUMERIC_KINDS = "biuf"
 
@@ -271,6 +272,9 @@ class Decoder:
     trust_remote_code, allow_network : bool, default=False
         Restore the saved values of the :data:`GUARDED_PARAMETERS`; otherwise they
         are loaded with their safe values.
+    model_path : str, path-like, dict or None, default=None
+        The ``model_name_or_path`` of every estimator that has one, or a dict
+        from the saved values to the ones to use.
     """
 
     def __init__(
@@ -283,8 +287,10 @@ class Decoder:
         device=None,
         trust_remote_code=False,
         allow_network=False,
+        model_path=None,
     ):
         self.tensors = tensors
+        self.model_path = model_path
         self.path = path
         self.text_size = text_size
         self.trusted = {class_path(cls): cls for cls in trusted_classes}
@@ -303,6 +309,22 @@ class Decoder:
             resolve=self.resolve_class,
         )
         return self._build(tree, "object")
+
+    def _model(self, saved, owner, entry):
+        """Return the model an estimator loads: ``model_path`` or the saved one.
+
+        A local path that is not on this machine is an error naming it, so the
+        pipeline fails here rather than at its first call.
+        """
+        model = self.model_path
+        if isinstance(model, dict):
+            model = model.get(str(saved), saved)
+        model = saved if model is None else os.fspath(model)
+        if isinstance(model, str | os.PathLike):
+            name = os.fspath(model)
+            if looks_like_path(name) and not Path(name).expanduser().exists():
+                raise _model_error(name, owner, entry, self.path)
+        return model
 
     def resolve_class(self, name, entry):
         """Return the allowed class saved as ``name``; nothing is imported for it."""
@@ -391,6 +413,10 @@ class Decoder:
                     allow_network=self.allow_network,
                 ),
             )
+        if "model_name_or_path" in names:
+            estimator.model_name_or_path = self._model(
+                estimator.model_name_or_path, type(estimator).__name__, entry
+            )
         if self.device is not None and "device" in names:
             estimator.device = self.device
         if value["torch"]:
@@ -407,6 +433,17 @@ class Decoder:
         return estimator
 
 
+def _model_error(saved, owner, entry, path):
+    from skpref.embeddings import ModelNotAvailableError
+
+    return ModelNotAvailableError(
+        f"skpref.load: the model of the {owner} at {entry} of {path}, "
+        f"{saved!r}, is not on this machine. Point the file at the model here: "
+        "skpref.load(path, model_path=<its folder, or a Hugging Face id>), or "
+        f"model_path={{{saved!r}: ...}} to replace this model only."
+    )
+
+
 def _check_torch_state(estimator, state):
     """Refuse parameters that are invalid or build another network, building none.
 
@@ -419,15 +456,15 @@ def _check_torch_state(estimator, state):
     """
     if hasattr(estimator, "_validate_params"):
         estimator._validate_params()
-    build = getattr(estimator, "_build_module", None)
-    if build is None or len(state) != 1:
+    describe = getattr(estimator, "_build_module_params", None)
+    if describe is None or len(state) != 1:
         return
     (saved,) = state.values()
+    module_class, params = describe()
     # every size of the network (a width, a number of layers or heads) gives it at
     # least as many weights: a larger one is refused before it is even looped over
     total = sum(tensor.numel() for tensor in saved.values())
-    describe = getattr(estimator, "_build_module_params", None)
-    for name, size in (describe()[1] if describe is not None else {}).items():
+    for name, size in params.items():
         if type(size) is int and size > total:
             raise ValueError(
                 f"{type(estimator).__name__}: the saved parameters give the network "
@@ -441,7 +478,7 @@ def _check_torch_state(estimator, state):
             warnings.catch_warnings(),  # a trial build: the real one warns
         ):
             warnings.simplefilter("ignore")
-            module = build()
+            module = module_class(**params)
     except _TooManyWeights as error:
         raise ValueError(
             f"{type(estimator).__name__}: the saved parameters build a network of "

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from skpref.utils import offline_mode
+from skpref.utils import installed_model, looks_like_path, offline_mode
 
 # Loaded (tokenizer, model) pairs, most recent last. One entry: cross-validation
 # clones of a transformer share the model instead of loading it once per fold.
@@ -39,21 +39,13 @@ class ModelNotAvailableError(OSError):
     """
 
 
-def _looks_like_path(name):
-    return (
-        name.startswith(("/", "./", "../", "~", ".\\", "..\\"))
-        or name.count("/") > 1
-        or "\\" in name
-        or name.endswith(".gguf")
-    )
-
-
 def resolve_source(model_name_or_path, gguf_file, owner):
     """Split the user's model reference into ``(name, gguf_file, is_local)``.
 
     A path to a ``.gguf`` file is split into its folder and file name. A string
     that looks like a path but does not exist is an error right away, instead of
-    being sent to the Hub as a repository id.
+    being sent to the Hub as a repository id. A Hub id with an installed copy
+    (:data:`INSTALLED_MODELS`) is read from that copy.
 
     Examples
     --------
@@ -62,6 +54,9 @@ def resolve_source(model_name_or_path, gguf_file, owner):
     """
     name = os.fspath(model_name_or_path)
     path = Path(name).expanduser()
+    installed = None if path.exists() else installed_model(name)
+    if installed is not None:
+        path = installed
     if path.is_file() and path.suffix == ".gguf":
         if gguf_file is not None and gguf_file != path.name:
             raise ValueError(
@@ -86,7 +81,7 @@ def resolve_source(model_name_or_path, gguf_file, owner):
                 "a Hugging Face model id."
             )
         return str(path.resolve()), gguf_file, True
-    if _looks_like_path(name):
+    if looks_like_path(name):
         raise ModelNotAvailableError(
             f"{owner}: model_name_or_path={name!r} looks like a local path but "
             "there is no such directory or .gguf file. Pass the folder written by "

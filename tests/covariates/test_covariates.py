@@ -103,7 +103,10 @@ def test_swapping_the_responses_negates_the_differences(pairs):
 def minilm_tokenizer():
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(default_embedder().model_name_or_path)
+    from skpref.utils import installed_model
+
+    folder = installed_model(default_embedder().model_name_or_path)
+    return AutoTokenizer.from_pretrained(folder)
 
 
 def test_tokens_are_counted_without_special_tokens(minilm_tokenizer):
@@ -113,11 +116,11 @@ def test_tokens_are_counted_without_special_tokens(minilm_tokenizer):
         len(minilm_tokenizer.encode(t, add_special_tokens=False)) for t in texts
     ]
     by_object = response_covariates(texts, "n_tokens", tokenizer=minilm_tokenizer)
-    by_path = response_covariates(
-        texts, "n_tokens", tokenizer=str(default_embedder().model_name_or_path)
+    by_id = response_covariates(
+        texts, "n_tokens", tokenizer=default_embedder().model_name_or_path
     )
     assert by_object["n_tokens"].tolist() == expected
-    assert by_path["n_tokens"].tolist() == expected
+    assert by_id["n_tokens"].tolist() == expected
     assert expected[-1] == 700
 
 
