@@ -120,12 +120,12 @@ if frame is not None:
 # %%
 # Rewrite, rewrite back, score
 # ----------------------------
-# The first response of 150 held-out pairs; each attribute in turn. ``effects_``
+# The first response of 60 held-out pairs; each attribute in turn. ``effects_``
 # holds the corrected effects (``estimate``, with bootstrap intervals) beside the
 # naive ones, in reward units.
 
 if frame is not None:
-    chosen = frame[held_out].head(150)
+    chosen = frame[held_out].head(60)
     prompts, responses = chosen["prompt"].tolist(), chosen["response_a"].tolist()
     W = factors(responses)
     fitted = {}
@@ -158,11 +158,12 @@ if frame is not None:
     for column in ("response", "rewrite", "rewrite_of_rewrite"):
         print(f"{column:>19}: {example[column][:160]!r}")
 
-# In this run the correction moved the two ATTs by about -0.12 and -0.13
-# (reward units) and the ATUs by about 0.01: the model scores a long or polite
-# original higher than the same text flattened into one paragraph, and the long
-# and polite responses are the ones with line breaks and lists to lose. The
-# naive ATTs, both positive, were mostly that; the corrected ones are near 0.
+# In this run the correction moved the two ATTs by about -0.15 (long) and -0.08
+# (polite) reward units and the ATUs by 0.02 or less: the model scores a long or
+# polite original higher than the same text flattened into one paragraph, and
+# the long and polite responses are the ones with line breaks and lists to lose.
+# The naive ATTs, both positive, were mostly that; the corrected ones are near 0
+# (their intervals hold 0; with 60 responses they are wide).
 #
 # %%
 # The labellers and the reward model, side by side
