@@ -11,4 +11,7 @@ export HF_HUB_OFFLINE=${HF_HUB_OFFLINE:-1}
 if [ "$#" -eq 0 ]; then
     set -- -m "not slow and not network"
 fi
-exec python -m pytest "$@"
+# One test process per core (pytest-xdist; each process runs torch on one thread,
+# see conftest.py): the suite takes about half the time on two cores.
+# SKPREF_TEST_WORKERS=0 runs every test in this process.
+exec python -m pytest -n "${SKPREF_TEST_WORKERS:-auto}" "$@"

@@ -49,7 +49,11 @@ def test_pair_contract(estimator, check):
 @pytest.mark.parametrize(
     "transformer, fit_params",
     pair_transformer_instances(),
-    ids=lambda value: repr(value) if value is not None else "",
+    # a function by its name: its repr holds an address, which differs between
+    # processes (pytest-xdist's workers must collect the same ids)
+    ids=lambda value: (
+        "" if value is None else getattr(value, "__name__", None) or repr(value)
+    ),
 )
 def test_pair_transformer_contract(transformer, fit_params):
     check_pair_transformer_halves(
