@@ -152,9 +152,11 @@ for name in names:
     )
 for name in ("ensemble min", "ensemble mean - std"):
     (n, gold), (n_single, gold_single) = peaks[name], peaks["single"]
-    when = "later" if n > n_single else "at the same N" if n == n_single else "earlier"
+    when = {1: "later than", 0: "at the same N as", -1: "earlier than"}[
+        int(np.sign(n - n_single))
+    ]
     height = "higher" if gold > gold_single else "not higher"
-    print(f"{name}: peaks {when} than the single model, and {height}.")
+    print(f"{name}: peaks {when} the single model, and {height}.")
 
 # %%
 # Reading the figure
