@@ -19,6 +19,11 @@ from skpref.metrics._calibration import (
     pairwise_brier_loss,
     pairwise_log_loss,
 )
+from skpref.metrics._covariate import (
+    against_covariate_accuracy,
+    make_covariate_scorers,
+    reward_covariate_correlation,
+)
 from skpref.metrics._length import (
     length_groups,
     length_preference_interval,
@@ -30,15 +35,18 @@ from skpref.metrics._scorers import SCORERS, get_scorer
 __all__ = [
     "SCORERS",
     "accuracy_by_group",
+    "against_covariate_accuracy",
     "consistency_groups",
     "expected_calibration_error",
     "get_scorer",
     "length_groups",
     "length_preference_interval",
     "length_preference_rate",
+    "make_covariate_scorers",
     "make_length_preference_scorer",
     "pairwise_accuracy_interval",
     "pairwise_accuracy_score",
     "pairwise_brier_loss",
     "pairwise_log_loss",
+    "reward_covariate_correlation",
 ]
