@@ -25,23 +25,14 @@ import time
 
 import numpy as np
 import torch
+
+# the synthetic texts of the server benchmark (run from benchmarks/, as a script)
+from bench_serve import texts
 from sklearn.pipeline import Pipeline
 
 from skpref import BTLRewardRegressor, reward_function
 from skpref.datasets import preference_pairs
 from skpref.experiments import default_embedder
-
-WORDS = (
-    "the a answer because step first then water bread tax chess rain music train "
-    "cat maths explain example detail careful rather not say sure here is why how"
-).split()
-
-
-def texts(n, seed):
-    rng = np.random.RandomState(seed)
-    prompts = [f"Human: {' '.join(rng.choice(WORDS, 12))}?" for _ in range(n)]
-    completions = [" ".join(rng.choice(WORDS, rng.randint(20, 80))) for _ in range(n)]
-    return prompts, completions
 
 
 def main():

@@ -160,7 +160,12 @@ def test_bad_margins_are_named(data, margin, y, match):
 
 
 def test_negative_margins_are_allowed_for_hard_labels(data):
-    BTLRewardRegressor(**SMALL).fit(data.X, data.y, margin=-np.ones(len(data.X)))
+    plain = BTLRewardRegressor(**SMALL).fit(data.X, data.y).decision_function(data.X)
+    loose = BTLRewardRegressor(**SMALL).fit(
+        data.X, data.y, margin=-np.ones(len(data.X))
+    )
+    assert np.isfinite(loose.decision_function(data.X)).all()
+    assert not np.array_equal(loose.decision_function(data.X), plain)  # it was used
 
 
 # -- rewards on a known scale -------------------------------------------------
