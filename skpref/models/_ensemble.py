@@ -213,15 +213,7 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             axis=1,
             names=["member", "name"],
         ).swaplevel(axis=1)
-        self.reward_offsets_ = self._reward_offsets(X)
-        d, ids = self.n_pair_features_, np.zeros(len(X), np.int64)
-        if self._with_objective:
-            ids = X[:, -1].astype(np.int64)
-        both = np.r_[
-            self._member_rewards(X[:, :d], ids).mean(0),
-            self._member_rewards(X[:, d : 2 * d], ids).mean(0),
-        ]
-        self.reward_mean_, self.reward_std_ = reward_moments(self, both, ids)
+        self._set_reward_offsets_and_scale(X)
         return self
 
     def _with_all_objectives(self, X):
@@ -238,24 +230,34 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         k = n_objectives(check_objective_ids(X[:, -1], owner=owner), None, owner=owner)
         return clone(template).set_params(n_objectives=k)
 
-    def _reward_offsets(self, X):
-        """Each member's mean reward over the training responses, per objective."""
+    def _set_reward_offsets_and_scale(self, X):
+        """Set ``reward_offsets_`` and the reward scale from one pass per member.
+
+        A member's offset is its mean reward over the training responses, per
+        objective (0 for an objective without pairs); the scale is that of the
+        ensemble's centred mean reward.
+        """
         d = self.n_pair_features_
         n_objectives = self.n_objectives_ if self._with_objective else 1
         ids = np.zeros(len(X), dtype=np.int64)
         if self._with_objective:
             ids = X[:, -1].astype(np.int64)
         counts = np.bincount(ids, minlength=n_objectives)
-        offsets = np.zeros((self.n_members, n_objectives))
-        for k, member in enumerate(self.members_):
-            both = member._rewards(X[:, :d], ids) + member._rewards(
-                X[:, d : 2 * d], ids
-            )
-            sums = np.bincount(ids, weights=both, minlength=n_objectives)
-            offsets[k] = np.divide(
+        sides = [
+            (member._rewards(X[:, :d], ids), member._rewards(X[:, d : 2 * d], ids))
+            for member in self.members_
+        ]
+        self.reward_offsets_ = np.zeros((self.n_members, n_objectives))
+        for k, (a, b) in enumerate(sides):
+            sums = np.bincount(ids, weights=a + b, minlength=n_objectives)
+            self.reward_offsets_[k] = np.divide(
                 sums, 2 * counts, out=np.zeros(n_objectives), where=counts > 0
             )
-        return offsets
+        centred = (
+            np.stack([np.r_[a, b] for a, b in sides])
+            - self.reward_offsets_[:, np.r_[ids, ids]]
+        )
+        self.reward_mean_, self.reward_std_ = reward_moments(self, centred.mean(0), ids)
 
     # -- prediction --------------------------------------------------------------
 
