@@ -40,11 +40,7 @@ class StubServer:
                     stub.in_flight += 1
                     stub.max_in_flight = max(stub.max_in_flight, stub.in_flight)
                     stub.headers.append(dict(self.headers))
-                try:
-                    stub.answer(self, n, body)
-                finally:
-                    with stub.lock:
-                        stub.in_flight -= 1
+                stub.answer(self, n, body)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.thread = threading.Thread(
@@ -56,10 +52,14 @@ class StubServer:
     def answer(self, handler, n, body):
         action = self.script.get(n)
         if action == "die":
+            self.done()
             threading.Thread(target=self.stop).start()
             handler.close_connection = True
             return
         time.sleep(self.delay)
+        # done before the answer is written: once the client reads it, it may send
+        # the next request while this thread is still returning
+        self.done()
         if isinstance(action, int):
             payload, status = b'{"error": "busy"}', action
         elif action == "malformed":
@@ -75,6 +75,10 @@ class StubServer:
         handler.send_header("Content-Length", str(len(payload)))
         handler.end_headers()
         handler.wfile.write(payload)
+
+    def done(self):
+        with self.lock:
+            self.in_flight -= 1
 
     def stop(self):
         self.server.shutdown()
