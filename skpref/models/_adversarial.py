@@ -181,6 +181,7 @@ class AdversarialRewardModel(MultiheadRewardModel):
         n_threads=None,
         margin=0.0,
         center_rewards_coefficient=None,
+        invariance=None,
         device="auto",
         random_state=None,
         verbose=0,
@@ -206,6 +207,7 @@ class AdversarialRewardModel(MultiheadRewardModel):
         self.n_threads = n_threads
         self.margin = margin
         self.center_rewards_coefficient = center_rewards_coefficient
+        self.invariance = invariance
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -230,8 +232,9 @@ class AdversarialRewardModel(MultiheadRewardModel):
         %(validation_parameters)s
         covariates : DataFrame or array-like, default=None
             The values of the covariate named by ``adversary_target`` (see
-            there), one row per pair of ``X``; only for a covariate target. It
-            is fit metadata: in a ``Pipeline`` pass ``<step>__covariates=``, or
+            there), and of the ``invariance`` term's covariate, one row per pair
+            of ``X``; only for a covariate target or an invariance term. It is
+            fit metadata: in a ``Pipeline`` pass ``<step>__covariates=``, or
             request it with ``set_fit_request(covariates=True)``.
         %(margin_parameter)s
 
@@ -250,8 +253,14 @@ class AdversarialRewardModel(MultiheadRewardModel):
             margin=margin,
         )
 
-    def _fit_inputs(self, X, covariates, rows):
+    def _fit_inputs(self, X, y, covariates, rows):
         owner = type(self).__name__
+        # the invariance term reads covariates too; the objective target does not
+        inputs = {}
+        if self.invariance is not None:
+            inputs = super()._fit_inputs(X, y, covariates, rows)
+            if self.adversary_target == OBJECTIVE:
+                covariates = None
         if self.adversary_target == OBJECTIVE and not self.with_objective:
             raise ValueError(
                 f"{owner}(with_objective=False) has no objective to hide, but "
@@ -290,12 +299,12 @@ class AdversarialRewardModel(MultiheadRewardModel):
             self.adversary_type_ = "categorical"
             self.adversary_classes_ = self.adversary_mean_ = None
             self.adversary_scale_ = None
-            return {}
+            return inputs
         self.adversary_type_ = target.kind
         self.adversary_classes_ = target.classes
         self.adversary_mean_, self.adversary_scale_ = target.mean, target.scale
         self.discriminator_chance_ = target.chance
-        return {"target": target.values}
+        return {**inputs, "target": target.values}
 
     def _on_objective(self):
         # files saved before the covariate adversary have no adversary_target_

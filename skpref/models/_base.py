@@ -16,6 +16,7 @@ from skpref._persistence import load_module_state
 from skpref.models import _engine
 from skpref.models._pair_classifier import PairClassifierMixin
 from skpref.utils import (
+    HasMethods,
     Interval,
     Seeds,
     StrOptions,
@@ -62,6 +63,15 @@ sample_weight : array-like of shape (n_pairs,), default=None
     Non-negative weight of each pair in the loss. Weights are divided by their
     mean, so only their ratios matter (weights of 2 on every pair give the same
     model as none); pairs of weight 0 are left out.""",
+    "covariates_parameter": """\
+covariates : DataFrame or array-like, default=None
+    The covariate the ``invariance`` term keeps out of the reward, one row per
+    pair of ``X`` (see :ref:`invariance`): columns ``<name>_a``/``<name>_b``
+    of a DataFrame (:func:`~skpref.covariates.pair_covariates`), an array of
+    shape ``(n_pairs, 2)``, or the table of pairs itself for a built-in
+    covariate. Only with ``invariance``. Fit metadata: in a ``Pipeline`` pass
+    ``<step>__covariates=``, or request it with
+    ``set_fit_request(covariates=True)``.""",
     "margin_parameter": """margin : array-like of shape (n_pairs,), default=None
     Per-pair margins (TRL's ``margin`` column), added to the ``margin``
     parameter; finite, and not negative where a label is soft. Fit metadata,
@@ -127,6 +137,12 @@ center_rewards_coefficient : float or None, default=None
     TRL's reward centring: adds ``coef * mean((r(a) + r(b))^2)`` to the
     loss, which keeps rewards near 0 (their offset is otherwise free). None
     or 0 adds nothing.
+invariance : object or None, default=None
+    A term that keeps a covariate (such as length) out of the reward, from
+    :mod:`skpref.invariance`: ``Decorrelation``, ``OrthogonalHeads``,
+    ``MMD``, ``ConditionalMMD`` or ``ProductOfExperts``. ``fit`` then needs
+    ``covariates``; search its strength as ``invariance__weight``. See
+    :ref:`invariance`.
 device : {"auto", "cpu", "cuda", "mps"} or str, default="auto"
     Torch device (``"cuda:1"`` also works); ``"auto"`` picks CUDA, then MPS,
     then the CPU. A device this machine lacks is a ``ValueError`` in ``fit``.
@@ -224,6 +240,7 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "margin": [Interval(Real, None, None, closed="neither")],
         "center_rewards_coefficient": [Interval(Real, 0, None, closed="left"), None],
+        "invariance": [HasMethods(["loss_term", "fit_inputs"]), None],
         "device": [StrOptions({"auto", "cpu", "cuda", "mps"}), str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -241,13 +258,24 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
     # -- fitting -----------------------------------------------------------------
 
     @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, margin=None):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        covariates=None,
+        margin=None,
+    ):
         """Fit the reward model on preference pairs.
 
         Parameters
         ----------
         %(fit_parameters)s
         %(validation_parameters)s
+        %(covariates_parameter)s
         %(margin_parameter)s
 
         Returns
@@ -255,7 +283,15 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight, X_val=X_val, y_val=y_val, margin=margin)
+        return self._fit(
+            X,
+            y,
+            sample_weight,
+            X_val=X_val,
+            y_val=y_val,
+            covariates=covariates,
+            margin=margin,
+        )
 
     def _fit(self, X, y, sample_weight, *, X_val, y_val, covariates=None, margin=None):
         owner = type(self).__name__
@@ -266,7 +302,8 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         if X_val is not None:
             if covariates is not None:
                 raise ValueError(
-                    f"{owner}.fit cannot score its covariate adversary on X_val, "
+                    f"{owner}.fit cannot score its covariate adversary (or invariance "
+                    "term) on X_val, "
                     "whose covariates it does not get; hold out validation_fraction "
                     "of the training pairs instead of passing X_val, y_val."
                 )
@@ -303,7 +340,7 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         """
         owner = type(self).__name__
         rows = np.arange(len(X)) if rows is None else np.asarray(rows)
-        inputs = self._fit_inputs(X, covariates, rows)
+        inputs = self._fit_inputs(X, y, covariates, rows)
         self.classes_ = np.array([0, 1])
         self.n_pair_features_ = check_pair_width(
             X.shape[1], with_objective=self._with_objective, owner=owner
@@ -345,15 +382,27 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         fraction = self.validation_fraction or 0
         return (kept, *holdout(y, kept, fraction, seeds.split))
 
-    def _fit_inputs(self, X, covariates, rows):
-        """Return the named per-pair inputs of a fit on ``X[rows]`` (none here)."""
-        if covariates is not None:
-            raise ValueError(
-                f"{type(self).__name__} got covariates, which only an "
-                "AdversarialRewardModel with a covariate adversary_target uses; "
-                "drop covariates."
-            )
-        return {}
+    def _fit_inputs(self, X, y, covariates, rows):
+        """Return the per-pair inputs of a fit on ``X[rows]``: the invariance term's."""
+        owner = type(self).__name__
+        if self.invariance is None:
+            if covariates is not None:
+                raise ValueError(
+                    f"{owner} got covariates, but it has no invariance term to use "
+                    "them (and only an AdversarialRewardModel with a covariate "
+                    "adversary_target has an adversary); pass invariance=..., e.g. "
+                    "skpref.invariance.Decorrelation(), or drop covariates."
+                )
+            return {}
+        return self.invariance.fit_inputs(
+            covariates, y, n_pairs=len(X), rows=rows, owner=owner
+        )
+
+    def _invariance_parts(self):
+        """Return the module arguments of the invariance term (a head, an expert)."""
+        if self.invariance is None:
+            return {}
+        return self.invariance.module_params()
 
     def _fit_objectives(self, column):
         """Set ``objective_categories_`` and ``n_objectives_`` from training ids.
@@ -391,9 +440,12 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
 
     def _loss_terms(self):
         """Return the terms added to the BTL loss (:class:`~skpref.models.LossTerm`)."""
+        terms = ()
         if self.center_rewards_coefficient:
-            return (_engine.CenterRewards(self.center_rewards_coefficient),)
-        return ()
+            terms += (_engine.CenterRewards(self.center_rewards_coefficient),)
+        if self.invariance is not None:
+            terms += (self.invariance.loss_term(),)
+        return terms
 
     def _callbacks(self, plans):
         """Return extra skorch callbacks of a stack of these models' ``plans``."""
@@ -529,6 +581,32 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         E, objective = single_responses(self, E)
         reward = self._rewards(E, objective)
         return standardized(self, reward, objective) if normalize else reward
+
+    def predict_latent(self, E):
+        """Latent representation ``z = g(e)`` of single responses.
+
+        The encoder's output, which the reward head reads (with the objective's
+        one-hot appended to the features for the *Base* model).
+
+        Parameters
+        ----------
+        E : array-like of shape (n_responses, n_columns)
+            As for :meth:`predict_reward`.
+
+        Returns
+        -------
+        latent : ndarray of shape (n_responses, latent_dim)
+        """
+        check_is_fitted(self)
+        E, objective = single_responses(self, E)
+        self.module_.eval()
+        with torch.inference_mode():
+            return _to_numpy(
+                [
+                    self.module_.latent(E_b, ids)
+                    for E_b, ids in self._batches(E, objective)
+                ]
+            )
 
     def _set_reward_scale(self, X):
         """Set ``reward_mean_`` and ``reward_std_`` from the training pairs ``X``."""

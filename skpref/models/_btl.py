@@ -93,6 +93,7 @@ class BTLRewardRegressor(BaseRewardModel):
         n_threads=None,
         margin=0.0,
         center_rewards_coefficient=None,
+        invariance=None,
         device="auto",
         random_state=None,
         verbose=0,
@@ -112,6 +113,7 @@ class BTLRewardRegressor(BaseRewardModel):
         self.n_threads = n_threads
         self.margin = margin
         self.center_rewards_coefficient = center_rewards_coefficient
+        self.invariance = invariance
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -123,4 +125,5 @@ class BTLRewardRegressor(BaseRewardModel):
             "latent_dim": self.latent_dim,
             "n_layers": self.n_layers,
             "n_objectives": self.n_objectives_ if self.with_objective else None,
+            **self._invariance_parts(),
         }

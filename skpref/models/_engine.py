@@ -342,10 +342,13 @@ class RewardNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         margin = y_pred["reward_a"] - y_pred["reward_b"]
         weight = X["sample_weight"]
+        logit = margin
+        if training and "logit_offset" in y_pred:  # an invariance part's experts
+            logit = margin + y_pred["logit_offset"]
         if training and "margin" in X:  # TRL's margin: a training objective
-            pair_loss = margin_loss(margin, y_true, X["margin"])
+            pair_loss = margin_loss(logit, y_true, X["margin"])
         else:
-            pair_loss = self.criterion_(margin, y_true)
+            pair_loss = self.criterion_(logit, y_true)
         loss = pair_mean(weight * pair_loss, X)
         for term in self.loss_terms:
             loss = loss + term(self, y_pred, y_true, X, training)

@@ -64,35 +64,78 @@ class GradientReversal(nn.Module):
 
 
 class PairModule(nn.Module):
-    """Split pair rows into halves (and objective ids); subclasses define ``reward``.
+    """Split pair rows into halves (and objective ids); subclasses define the reward.
 
-    ``extra_inputs`` names the batch entries besides ``X`` that ``forward`` reads.
+    A subclass defines ``latent`` (the representation ``z`` of a response) and
+    ``head_reward`` (its reward from ``z``). ``extra_inputs`` names the batch
+    entries besides ``X`` that ``forward`` reads. Two optional parts serve the
+    invariance terms (:mod:`skpref.invariance`), and add to the training logit
+    only (``logit_offset``): a ``covariate_head``, a linear reward of ``z`` of its
+    own, and a bias-only ``expert``, a linear function of the covariate
+    difference times ``expert_scale``.
     """
 
     extra_inputs = ()
 
-    def __init__(self, n_features, with_objective):
+    def __init__(
+        self,
+        n_features,
+        with_objective,
+        *,
+        latent_dim=None,
+        covariate_head=False,
+        expert_scale=None,
+    ):
         super().__init__()
         self.n_features = n_features
         self.with_objective = with_objective
+        self.covariate_head = self.expert = None
+        if covariate_head:
+            self.covariate_head = nn.Linear(latent_dim, 1, dtype=torch.float32)
+        if expert_scale is not None:
+            self.expert_scale = float(expert_scale)
+            self.expert = nn.Linear(1, 1, bias=False, dtype=torch.float32)
+            nn.init.zeros_(self.expert.weight)  # the product starts as the model
+            self.extra_inputs = ("covariate",)
 
     def split(self, X):
         d = self.n_features
         objective = X[:, 2 * d].long() if self.with_objective else None
         return X[:, :d], X[:, d : 2 * d], objective
 
+    def reward(self, E, objective):
+        """Return the reward ``r(e)`` of single responses (and their objective ids)."""
+        return self.head_reward(self.latent(E, objective), objective)
+
     def margin(self, X):
         """Return the BTL logit ``r(a) - r(b)`` of each pair row."""
         X_a, X_b, objective = self.split(X)
         return self.reward(X_a, objective) - self.reward(X_b, objective)
 
-    def forward(self, X, **inputs):
-        """Return ``{"reward_a", "reward_b"}`` of each pair row (inputs unused)."""
+    def forward(self, X, covariate=None, **inputs):
+        """Return the rewards and latents of both halves of each pair row.
+
+        ``{"reward_a", "reward_b", "latent_a", "latent_b"}``, and with the
+        invariance parts ``covariate_reward_a``/``_b`` and ``logit_offset``.
+        """
         X_a, X_b, objective = self.split(X)
-        return {
-            "reward_a": self.reward(X_a, objective),
-            "reward_b": self.reward(X_b, objective),
+        latent_a, latent_b = self.latent(X_a, objective), self.latent(X_b, objective)
+        out = {
+            "reward_a": self.head_reward(latent_a, objective),
+            "reward_b": self.head_reward(latent_b, objective),
+            "latent_a": latent_a,
+            "latent_b": latent_b,
         }
+        if self.covariate_head is not None:
+            out["covariate_reward_a"] = self.covariate_head(latent_a).squeeze(-1)
+            out["covariate_reward_b"] = self.covariate_head(latent_b).squeeze(-1)
+            out["logit_offset"] = out["covariate_reward_a"] - out["covariate_reward_b"]
+        if self.expert is not None:
+            difference = covariate[:, :1] - covariate[:, 1:]
+            out["logit_offset"] = self.expert_scale * self.expert(difference).squeeze(
+                -1
+            )
+        return out
 
 
 class BTLRewardModule(PairModule):
@@ -102,10 +145,25 @@ class BTLRewardModule(PairModule):
     paper's *Base* model (Figure 5a).
     """
 
+    #: The weights that read the latent into the reward (see OrthogonalHeads).
+    head_weights = ("head.weight",)
+
     def __init__(
-        self, n_features, *, hidden_dim, latent_dim, n_layers, n_objectives=None
+        self,
+        n_features,
+        *,
+        hidden_dim,
+        latent_dim,
+        n_layers,
+        n_objectives=None,
+        **parts,
     ):
-        super().__init__(n_features, with_objective=n_objectives is not None)
+        super().__init__(
+            n_features,
+            with_objective=n_objectives is not None,
+            latent_dim=latent_dim,
+            **parts,
+        )
         self.n_objectives = n_objectives
         in_dim = n_features + (n_objectives or 0)
         self.encoder = mlp(
@@ -113,11 +171,14 @@ class BTLRewardModule(PairModule):
         )
         self.head = nn.Linear(latent_dim, 1, dtype=torch.float32)
 
-    def reward(self, E, objective):
+    def latent(self, E, objective):
         if self.with_objective:
             onehot = nn.functional.one_hot(objective, self.n_objectives).to(E.dtype)
             E = torch.cat([E, onehot], dim=1)
-        return self.head(self.encoder(E)).squeeze(-1)
+        return self.encoder(E)
+
+    def head_reward(self, latent, objective):
+        return self.head(latent).squeeze(-1)
 
 
 class MultiheadRewardModule(PairModule):
@@ -136,13 +197,16 @@ class MultiheadRewardModule(PairModule):
         head_hidden_dim,
         n_objectives,
         with_objective=True,
+        **parts,
     ):
         if not with_objective and n_objectives != 1:
             raise ValueError(
                 "MultiheadRewardModule without an objective column has one head; "
                 f"got n_objectives={n_objectives}. Pass n_objectives=1."
             )
-        super().__init__(n_features, with_objective=with_objective)
+        super().__init__(
+            n_features, with_objective=with_objective, latent_dim=latent_dim, **parts
+        )
         self.n_objectives = n_objectives
         self.encoder = mlp(
             n_features, hidden_dim, latent_dim, n_layers, final_activation=True
@@ -150,16 +214,17 @@ class MultiheadRewardModule(PairModule):
         self.heads = nn.ModuleList(
             mlp(latent_dim, head_hidden_dim, 1, 2) for _ in range(n_objectives)
         )
+        self.head_weights = tuple(f"heads.{k}.0.weight" for k in range(n_objectives))
 
-    def head_rewards(self, latent, objective):
+    def latent(self, E, objective):
+        return self.encoder(E)
+
+    def head_reward(self, latent, objective):
         if objective is None:  # no objective column: the one head
             return self.heads[0](latent).squeeze(1)
         # every head on every row, then the row's own: one gather, no loop over rows
         all_heads = torch.cat([head(latent) for head in self.heads], dim=1)
         return all_heads.gather(1, objective.unsqueeze(1)).squeeze(1)
-
-    def reward(self, E, objective):
-        return self.head_rewards(self.encoder(E), objective)
 
 
 class AdversarialRewardModule(MultiheadRewardModule):
@@ -182,7 +247,8 @@ class AdversarialRewardModule(MultiheadRewardModule):
     ):
         super().__init__(n_features, latent_dim=latent_dim, **kwargs)
         self.adversary = adversary
-        self.extra_inputs = () if adversary == "objective" else ("target",)
+        if adversary != "objective":
+            self.extra_inputs = (*self.extra_inputs, "target")
         self.reversal = GradientReversal()
         n_outputs = self.n_objectives if adversary == "objective" else None
         self.discriminator = mlp(
@@ -190,21 +256,18 @@ class AdversarialRewardModule(MultiheadRewardModule):
         )
 
     def forward(self, X, target=None, **inputs):
-        X_a, X_b, objective = self.split(X)
-        latent_a, latent_b = self.encoder(X_a), self.encoder(X_b)
+        out = super().forward(X, **inputs)
         if self.adversary == "objective":
+            objective = self.split(X)[2]
             disc_target = torch.cat([objective, objective])
         else:
             disc_target = torch.cat([target[:, 0], target[:, 1]])
             if self.adversary == "categorical":
                 disc_target = disc_target.long()
-        latent = self.reversal(torch.cat([latent_a, latent_b]))
-        return {
-            "reward_a": self.head_rewards(latent_a, objective),
-            "reward_b": self.head_rewards(latent_b, objective),
-            "disc_out": self.discriminator(latent),
-            "disc_target": disc_target,
-        }
+        latent = self.reversal(torch.cat([out["latent_a"], out["latent_b"]]))
+        out["disc_out"] = self.discriminator(latent)
+        out["disc_target"] = disc_target
+        return out
 
 
 class MemberStack(nn.Module):
@@ -244,6 +307,17 @@ class MemberStack(nn.Module):
         if self.n_members == 1:
             return [p.unsqueeze(0) for p in self.single.parameters()]
         return list(self.stacked)
+
+    @property
+    def architecture(self):
+        """A member: its attributes (``head_weights``), not its weights, serve."""
+        return self.single if self.n_members == 1 else self._template[0]
+
+    def stacked_parameter(self, name):
+        """Return the parameter ``name`` of every member, stacked (one: a view)."""
+        if self.n_members == 1:
+            return self.single.get_parameter(name).unsqueeze(0)
+        return self.stacked[self.parameter_names.index(name)]
 
     def stacked_buffer(self, name):
         if self.n_members == 1:

@@ -83,6 +83,7 @@ class MultiheadRewardModel(BaseRewardModel):
         n_threads=None,
         margin=0.0,
         center_rewards_coefficient=None,
+        invariance=None,
         device="auto",
         random_state=None,
         verbose=0,
@@ -102,6 +103,7 @@ class MultiheadRewardModel(BaseRewardModel):
         self.n_threads = n_threads
         self.margin = margin
         self.center_rewards_coefficient = center_rewards_coefficient
+        self.invariance = invariance
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -115,4 +117,5 @@ class MultiheadRewardModel(BaseRewardModel):
             "head_hidden_dim": self.head_hidden_dim,
             "n_objectives": self.n_objectives_ if self._with_objective else 1,
             "with_objective": self._with_objective,
+            **self._invariance_parts(),
         }
