@@ -71,6 +71,7 @@ GUIDE_ORDER = [
     "models",
     "embeddings",
     "causal",
+    "invariance",
     "rewrite_effects",
     "datasets",
     "metrics",

@@ -77,19 +77,18 @@ class PairModule(nn.Module):
 
     extra_inputs = ()
 
-    def __init__(
-        self,
-        n_features,
-        with_objective,
-        *,
-        latent_dim=None,
-        covariate_head=False,
-        expert_scale=None,
-    ):
+    def __init__(self, n_features, with_objective):
         super().__init__()
         self.n_features = n_features
         self.with_objective = with_objective
         self.covariate_head = self.expert = None
+
+    def add_parts(self, latent_dim, *, covariate_head=False, expert_scale=None):
+        """Add the invariance parts; a subclass calls it after its own layers.
+
+        Built last, they leave the random initial weights of the rest as they are
+        without them: a product of experts of weight 0 is the plain model.
+        """
         if covariate_head:
             self.covariate_head = nn.Linear(latent_dim, 1, dtype=torch.float32)
         if expert_scale is not None:
@@ -158,18 +157,14 @@ class BTLRewardModule(PairModule):
         n_objectives=None,
         **parts,
     ):
-        super().__init__(
-            n_features,
-            with_objective=n_objectives is not None,
-            latent_dim=latent_dim,
-            **parts,
-        )
+        super().__init__(n_features, with_objective=n_objectives is not None)
         self.n_objectives = n_objectives
         in_dim = n_features + (n_objectives or 0)
         self.encoder = mlp(
             in_dim, hidden_dim, latent_dim, n_layers, final_activation=True
         )
         self.head = nn.Linear(latent_dim, 1, dtype=torch.float32)
+        self.add_parts(latent_dim, **parts)
 
     def latent(self, E, objective):
         if self.with_objective:
@@ -204,9 +199,7 @@ class MultiheadRewardModule(PairModule):
                 "MultiheadRewardModule without an objective column has one head; "
                 f"got n_objectives={n_objectives}. Pass n_objectives=1."
             )
-        super().__init__(
-            n_features, with_objective=with_objective, latent_dim=latent_dim, **parts
-        )
+        super().__init__(n_features, with_objective=with_objective)
         self.n_objectives = n_objectives
         self.encoder = mlp(
             n_features, hidden_dim, latent_dim, n_layers, final_activation=True
@@ -215,6 +208,7 @@ class MultiheadRewardModule(PairModule):
             mlp(latent_dim, head_hidden_dim, 1, 2) for _ in range(n_objectives)
         )
         self.head_weights = tuple(f"heads.{k}.0.weight" for k in range(n_objectives))
+        self.add_parts(latent_dim, **parts)
 
     def latent(self, E, objective):
         return self.encoder(E)
