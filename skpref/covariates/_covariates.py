@@ -13,6 +13,7 @@ from skpref.utils import (
     check_texts,
     check_unique_columns,
     pair_column_stems,
+    split_implicit_prompts,
 )
 
 __all__ = ["covariate_differences", "pair_covariates", "response_covariates"]
@@ -202,6 +203,62 @@ def _compute(texts, functions, tokenizer, column, owner):
     return pd.DataFrame(columns, index=index)
 
 
+def _missing_column(X, name, argument, taken, owner):
+    others = [str(c) for c in X.columns if c not in taken]
+    close = difflib.get_close_matches(str(name), others, n=1)
+    hint = f" Did you mean {argument}={close[0]!r}?" if close else ""
+    return ValueError(
+        f"{owner}: {argument}={name!r} is not a column of X; got the "
+        f"columns {list(X.columns)}.{hint}"
+    )
+
+
+def _trl_responses(X, owner):
+    """Return the two responses of TRL's ``chosen`` / ``rejected`` columns.
+
+    With a ``prompt`` column they are the responses (TRL's explicit prompt); else
+    whole dialogues, split at their shared beginning as
+    :func:`~skpref.datasets.preference_pairs` splits them.
+    """
+    check_unique_columns(X, ["chosen", "rejected"], owner=owner, argument="X")
+    checked = [
+        check_texts(X[name].tolist(), column=name, owner=owner, index=X.index)
+        for name in ("chosen", "rejected")
+    ]
+    (chosen, form), (rejected, other) = checked
+    if form != other:
+        raise ValueError(
+            f"{owner} expects 'chosen' and 'rejected' in one format; got {form} "
+            f"and {other}. Use plain strings in both or conversations in both."
+        )
+    if "prompt" not in X.columns:
+        _, chosen, rejected = split_implicit_prompts(
+            chosen,
+            rejected,
+            form,
+            owner=owner,
+            index=X.index,
+            argument="X",
+            remedy=(
+                "add the prompts as a 'prompt' column (chosen and rejected are "
+                "then read as the responses), or pass response_a='chosen', "
+                "response_b='rejected' to read the columns as they are."
+            ),
+        )
+        for row, response in zip(X.index, chosen, strict=True):
+            # one empty response is refused above: both are, the two are equal
+            if form == "conversation" and not response:
+                raise ValueError(
+                    f"{owner}: at row {row!r} the chosen and rejected "
+                    "conversations are equal, so neither has a response after "
+                    "their shared beginning. Drop the row."
+                )
+    return (
+        pd.Series(chosen, index=X.index, dtype=object),
+        pd.Series(rejected, index=X.index, dtype=object),
+    )
+
+
 def pair_covariates(
     X,
     covariates=("n_characters",),
@@ -212,18 +269,25 @@ def pair_covariates(
 ):
     """Compute covariates of both responses of every pair: ``[z_a | z_b]``.
 
+    Reads skpref's pair tables (columns ``response_a`` and ``response_b``) and
+    TRL's preference frames (columns ``chosen`` and ``rejected``, optionally
+    ``prompt``), as plain text or as conversations.
+
     Parameters
     ----------
     X : pandas.DataFrame
         A table of pairs, such as :func:`~skpref.datasets.preference_pairs` or a
-        ``load_*`` function returns.
+        ``load_*`` function returns, or a preference frame in one of TRL's
+        formats (see Notes).
     covariates : str, callable, list of them, or dict of str to callable, \
 default=("n_characters",)
         What to compute; see :func:`response_covariates`.
     tokenizer : str, path-like, tokenizer or None, default=None
         For ``"n_tokens"``; see :func:`response_covariates`.
     response_a, response_b : str, default="response_a", "response_b"
-        The columns of the two responses.
+        The columns of the two responses, read as they are. With the defaults,
+        a frame that has neither column but has ``chosen`` and ``rejected`` is
+        read in TRL's layout: ``chosen`` is side a, ``rejected`` side b.
 
     Returns
     -------
@@ -231,11 +295,41 @@ default=("n_characters",)
         Columns ``<name>_a`` for every covariate, then ``<name>_b`` in the same
         order; the index of ``X``. This is the layout
         :class:`~skpref.causal.AMCEEstimator` reads factor names from, and the
-        ``concept`` of :class:`~skpref.preprocessing.LinearConceptEraser`.
+        ``concept`` of :class:`~skpref.preprocessing.LinearConceptEraser`. For a
+        TRL frame, ``<name>_a`` is the chosen response's and ``<name>_b`` the
+        rejected one's.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` has neither layout (the message names both and the arguments
+        to pass), a named column is missing (with the closest name), a cell is
+        neither text nor a conversation, or dialogues without a prompt column
+        cannot be split.
 
     See Also
     --------
     covariate_differences : ``z_a - z_b`` of every covariate.
+    skpref.datasets.preference_pairs : The pair table of a TRL frame.
+
+    Notes
+    -----
+    A conversation (a list of ``{"role", "content"}`` messages) counts as its
+    contents joined by blank lines. In TRL's layout:
+
+    - with a ``prompt`` column (TRL's explicit prompt), ``chosen`` and
+      ``rejected`` are the responses, read as they are (a conversational
+      response is its assistant message);
+    - without one (TRL's implicit prompt), they are whole dialogues that share
+      their beginning, split as :func:`~skpref.datasets.preference_pairs` and
+      :func:`~skpref.datasets.load_hh_rlhf` split them: text in the HH-RLHF
+      format (``Human:`` and ``Assistant:`` turns, each after a blank line)
+      after the last assistant turn the two share, so each response is its
+      final assistant turn; conversations after their shared leading messages,
+      so each response is the messages that follow them (the final assistant
+      message, where only that differs). A row that cannot be split is an error
+      naming it; ``response_a="chosen", response_b="rejected"`` reads the whole
+      texts instead.
 
     Examples
     --------
@@ -246,29 +340,55 @@ default=("n_characters",)
     >>> pair_covariates(X, ["n_characters", "n_words"])
        n_characters_a  n_words_a  n_characters_b  n_words_b
     0            12.0        2.0             3.0        1.0
+
+    A TRL frame; the chosen response is side a:
+
+    >>> trl = pd.DataFrame({"prompt": ["Hi"], "chosen": ["Hello there!"],
+    ...                     "rejected": ["Hi."]})
+    >>> pair_covariates(trl, "n_words")
+       n_words_a  n_words_b
+    0        2.0        1.0
     """
     owner = "pair_covariates"
     if not isinstance(X, pd.DataFrame):
         raise ValueError(
             f"{owner} expects X as a pandas DataFrame with the columns "
-            f"{response_a!r} and {response_b!r}; got {type(X).__name__}."
+            f"{response_a!r} and {response_b!r}, or TRL's 'chosen' and "
+            f"'rejected'; got {type(X).__name__}."
         )
-    for name, argument in ((response_a, "response_a"), (response_b, "response_b")):
-        if name not in X.columns:
-            others = [str(c) for c in X.columns if c not in (response_a, response_b)]
-            close = difflib.get_close_matches(str(name), others, n=1)
-            hint = f" Did you mean {argument}={close[0]!r}?" if close else ""
-            raise ValueError(
-                f"{owner}: {argument}={name!r} is not a column of X; got the "
-                f"columns {list(X.columns)}.{hint}"
-            )
-    check_unique_columns(X, [response_a, response_b], owner=owner, argument="X")
+    defaults = (response_a, response_b) == ("response_a", "response_b")
+    absent = response_a not in X.columns and response_b not in X.columns
+    trl = {"chosen", "rejected"} <= set(X.columns)
+    if defaults and absent and not trl:
+        close = difflib.get_close_matches("response_a", map(str, X.columns), n=1)
+        hint = f" Did you mean response_a={close[0]!r}?" if close else ""
+        raise ValueError(
+            f"{owner} expects X with the columns 'response_a' and 'response_b' "
+            "(skpref's pair tables; name other columns with response_a=..., "
+            "response_b=...) or 'chosen' and 'rejected' (TRL's preference "
+            f"formats, chosen read as a); got the columns {list(X.columns)}.{hint}"
+        )
+    if not (defaults and absent):
+        for name, argument in ((response_a, "response_a"), (response_b, "response_b")):
+            if name not in X.columns:
+                raise _missing_column(
+                    X, name, argument, (response_a, response_b), owner
+                )
+        check_unique_columns(X, [response_a, response_b], owner=owner, argument="X")
     functions = _covariate_functions(covariates, owner)
     if "n_tokens" in functions and functions["n_tokens"] is None:
         tokenizer = _load_tokenizer(tokenizer, owner)
+    if defaults and absent:
+        side_a, side_b = _trl_responses(X, owner)
+        columns = ("chosen", "rejected")
+    else:
+        side_a, side_b = X[response_a], X[response_b]
+        columns = (response_a, response_b)
     sides = [
-        _compute(X[name], functions, tokenizer, name, owner).add_suffix(suffix)
-        for name, suffix in ((response_a, "_a"), (response_b, "_b"))
+        _compute(texts, functions, tokenizer, name, owner).add_suffix(suffix)
+        for texts, name, suffix in zip(
+            (side_a, side_b), columns, ("_a", "_b"), strict=True
+        )
     ]
     return pd.concat(sides, axis=1)
 

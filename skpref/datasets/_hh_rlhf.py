@@ -10,8 +10,8 @@ from skpref.datasets._pairs import (
     is_irregular,
     pair_frame,
     side_swaps,
-    split_dialogue,
 )
+from skpref.utils import split_dialogue
 
 __all__ = [
     "HH_RLHF_TEXT_TEMPLATE",

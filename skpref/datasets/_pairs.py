@@ -10,7 +10,6 @@ the same side shuffle (:func:`side_swaps`) and the same table builder
 """
 
 import difflib
-import os
 import sys
 
 import numpy as np
@@ -22,13 +21,11 @@ from skpref.utils import (
     check_unique_columns,
     encode_objectives,
     objective_coding,
+    split_implicit_prompts,
 )
 
 __all__ = ["preference_pairs"]
 
-# no trailing space: a whitespace-stripped dialogue ends an empty turn with
-# "\n\nAssistant:" alone, and its final turn must still be found
-_ASSISTANT = "\n\nAssistant:"
 _TURN_MARKERS = ("\n\nHuman:", "\n\nAssistant:")
 
 
@@ -42,30 +39,6 @@ def side_swaps(n, shuffle_sides, random_state):
         return np.zeros(n, dtype=bool)
     rng = check_random_state(random_state)
     return rng.permutation(n) < n // 2
-
-
-def split_dialogue(chosen, rejected):
-    r"""Split two dialogues into their shared prompt and their two final turns.
-
-    The prompt ends at the last ``"\n\nAssistant:"`` that lies inside the
-    longest common prefix of the two texts, and each response loses the one
-    space that follows the marker. Unlike ``text.rfind`` on each text alone,
-    this stays right when a response itself contains a turn marker; and the
-    marker is found without its space, so a dialogue whose empty final turn was
-    stripped to ``"...\n\nAssistant:"`` still splits at that turn. The prompt
-    loses its leading ``"\n\n"``. Returns ``None`` if the common prefix holds
-    no assistant turn.
-    """
-    shared = len(os.path.commonprefix([chosen, rejected]))
-    cut = chosen.rfind(_ASSISTANT, 0, shared)
-    if cut < 0:
-        return None
-    start = cut + len(_ASSISTANT)
-    return (
-        chosen[:cut].removeprefix("\n\n"),
-        chosen[start:].removeprefix(" "),
-        rejected[start:].removeprefix(" "),
-    )
 
 
 def is_irregular(response):
@@ -144,41 +117,6 @@ def _require_column(frame, name, argument, owner):
         f"{owner}: {argument}={name!r} is not a column of data; got the columns "
         f"{list(frame.columns)}.{hint}"
     )
-
-
-def _implicit_prompts(chosen, rejected, form, index, owner, hint=""):
-    """Split whole dialogues (text or conversations) into prompt and responses."""
-    prompts, chosen_out, rejected_out = [], [], []
-    for row, c, r in zip(index, chosen, rejected, strict=True):
-        if form == "conversation":
-            shared = 0
-            while shared < min(len(c), len(r)) and c[shared] == r[shared]:
-                shared += 1
-            parts = (c[:shared], c[shared:], r[shared:]) if shared else None
-            if parts is not None and bool(parts[1]) != bool(parts[2]):
-                which = "rejected" if parts[1] else "chosen"
-                raise ValueError(
-                    f"{owner}: at row {row!r} the {which} dialogue is the beginning "
-                    "of the other, so its response is empty. Drop the row, or pass "
-                    f"the column of prompts as prompt=...{hint}"
-                )
-        else:
-            parts = split_dialogue(c, r)
-        if parts is None:
-            what = (
-                "share no leading message"
-                if form == "conversation"
-                else "share no '\\n\\nAssistant:' turn"
-            )
-            raise ValueError(
-                f"{owner}: data has no prompt column, so the prompt must be the "
-                f"shared beginning of chosen and rejected, but at row {row!r} they "
-                f"{what}. Pass the column of prompts as prompt=...{hint}"
-            )
-        prompts.append(parts[0])
-        chosen_out.append(parts[1])
-        rejected_out.append(parts[2])
-    return prompts, chosen_out, rejected_out
 
 
 def preference_pairs(
@@ -302,8 +240,13 @@ def preference_pairs(
     if implicit:
         close = difflib.get_close_matches("prompt", map(str, frame.columns), n=1)
         hint = f" Did you mean prompt={close[0]!r}?" if close else ""
-        prompts, chosen_texts, rejected_texts = _implicit_prompts(
-            chosen_texts, rejected_texts, forms[chosen], index, owner, hint
+        prompts, chosen_texts, rejected_texts = split_implicit_prompts(
+            chosen_texts,
+            rejected_texts,
+            forms[chosen],
+            owner=owner,
+            index=index,
+            remedy=f"pass the column of prompts as prompt=...{hint}",
         )
     else:
         prompts = checked[prompt][0]

@@ -5,6 +5,7 @@ import pandas as pd
 from scipy import stats
 
 from skpref.evaluation._scorers import response_length
+from skpref.metrics import covariate_controlled_accuracy
 
 __all__ = [
     "SMALL_SUBSET",
@@ -16,11 +17,6 @@ __all__ = [
 
 #: Subsets with fewer examples get a warning and an exact interval as well.
 SMALL_SUBSET = 10
-
-#: Edges of the strata of the relative chosen-rejected length difference
-#: ``(len_c - len_r) / max(len_c, len_r)``: much shorter, shorter, about the
-#: same, longer, much longer.
-LENGTH_STRATA = (-np.inf, -0.5, -0.1, 0.1, 0.5, np.inf)
 
 
 def percentile_interval(resamples, alpha):
@@ -80,8 +76,11 @@ def length_controlled_accuracy(pairs):
     Returns
     -------
     accuracy : float
-        The mean over the non-empty strata of ``LENGTH_STRATA`` of the share of
-        pairs in which the chosen response out-scores the rejected one.
+        :func:`skpref.metrics.covariate_controlled_accuracy` of the lengths:
+        the mean over the non-empty strata of the relative length difference
+        ``(len_c - len_r) / max(len_c, len_r, 1)`` (cut at -0.5, -0.1, 0.1 and
+        0.5) of the share of pairs in which the chosen response out-scores the
+        rejected one (a tie counts as wrong).
     agreement : float
         The share of pairs of unequal lengths that the rewards order as the
         length ruler does (the longer response scores higher); NaN if none.
@@ -99,9 +98,13 @@ def length_controlled_accuracy(pairs):
     lc = pairs["length_chosen"].to_numpy(float)
     lr = pairs["length_rejected"].to_numpy(float)
     wins = pairs["rc"].to_numpy(float) > pairs["rr"].to_numpy(float)
-    relative = (lc - lr) / np.maximum(np.maximum(lc, lr), 1.0)
-    strata = np.digitize(relative, LENGTH_STRATA[1:-1], right=True)
-    accuracy = float(np.mean([wins[strata == s].mean() for s in np.unique(strata)]))
+    # the chosen response as a, preferred in every pair; a win as P(a > b) = 1,
+    # so that equal rewards count as a loss, as the benchmarks count them
+    accuracy = covariate_controlled_accuracy(
+        np.ones(len(wins)),
+        wins.astype(float),
+        covariates=pd.DataFrame({"length_a": lc, "length_b": lr}),
+    )
     differ = lc != lr
     if not differ.any():
         return accuracy, float("nan")

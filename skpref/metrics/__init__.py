@@ -5,7 +5,9 @@ Every metric takes ``y_true`` (1 means response a is preferred) and
 follow scikit-learn: ``*_score`` is better when higher, ``*_loss`` and ``*_error``
 when lower. :func:`get_scorer` turns them into ``scoring=`` objects. The
 length-preference rate (how often the longer response is preferred) describes a
-model's lean on length next to its accuracy.
+model's lean on length next to its accuracy; the covariate scores (accuracy where
+a covariate misleads, or with it held fixed) select a remedy under covariate
+shift.
 """
 
 from skpref.metrics._accuracy import (
@@ -21,6 +23,7 @@ from skpref.metrics._calibration import (
 )
 from skpref.metrics._covariate import (
     against_covariate_accuracy,
+    covariate_controlled_accuracy,
     make_covariate_scorers,
     reward_covariate_correlation,
 )
@@ -37,6 +40,7 @@ __all__ = [
     "accuracy_by_group",
     "against_covariate_accuracy",
     "consistency_groups",
+    "covariate_controlled_accuracy",
     "expected_calibration_error",
     "get_scorer",
     "length_groups",

@@ -2,7 +2,8 @@
 
 They go with :class:`~skpref.model_selection.CovariateShiftSplitter`: a search over
 a remedy's strength scores each fold on the pairs where the covariate points the
-wrong way, and on how much the reward differences still follow the covariate.
+wrong way, on its accuracy with the covariate held fixed, and on how much the
+reward differences still follow the covariate.
 """
 
 import numpy as np
@@ -10,14 +11,21 @@ import pandas as pd
 from scipy.special import logit
 from sklearn.metrics import make_scorer
 
-from skpref.metrics._accuracy import pairwise_accuracy_score
-from skpref.utils import check_score_target
+from skpref.metrics._accuracy import _agreement, pairwise_accuracy_score
+from skpref.metrics._validation import _check_pair_scores, _is_hard
+from skpref.utils import check_score_target, pair_column_stems, validate_params
 
 __all__ = [
     "against_covariate_accuracy",
+    "covariate_controlled_accuracy",
     "make_covariate_scorers",
     "reward_covariate_correlation",
 ]
+
+# Inner edges of the strata of the chosen-minus-rejected covariate contrast: much
+# less (up to -0.5), less, about the same (-0.1 to 0.1), more, much more (above
+# 0.5); a stratum holds its upper edge.
+_STRATA_EDGES = (-0.5, -0.1, 0.1, 0.5)
 
 
 def _difference(covariates, n_pairs, owner):
@@ -41,6 +49,139 @@ def _difference(covariates, n_pairs, owner):
     if not np.all(np.isfinite(difference)):
         raise ValueError(f"{owner}: covariates holds NaN or infinite values.")
     return difference[:, 0]
+
+
+def _contrast(covariates, n_pairs, owner):
+    """Return the a-minus-b contrast of each pair: relative from a table, else as given.
+
+    From a ``<name>_a | <name>_b`` table: ``(z_a - z_b) / max(|z_a|, |z_b|, 1)``,
+    for lengths the relative difference of the evaluation's length control.
+    """
+    if not isinstance(covariates, pd.DataFrame) or (
+        pair_column_stems(covariates.columns, owner=owner, argument="covariates")
+        is None
+    ):
+        return _difference(covariates, n_pairs, owner)
+    if covariates.shape[1] != 2:
+        raise ValueError(
+            f"{owner} scores one covariate; got {covariates.shape[1] // 2} "
+            f"({list(covariates.columns)}). Pass the two columns of the one to use."
+        )
+    if len(covariates) != n_pairs:
+        raise ValueError(
+            f"{owner} expects the covariates of both responses of each pair, "
+            f"{n_pairs} pairs; got covariates of shape {covariates.shape}."
+        )
+    values = covariates.to_numpy(dtype=np.float64)
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{owner}: covariates holds NaN or infinite values.")
+    z_a, z_b = values[:, 0], values[:, 1]
+    return (z_a - z_b) / np.maximum(np.maximum(np.abs(z_a), np.abs(z_b)), 1.0)
+
+
+def _stratified_accuracy(correct, contrast, sample_weight=None):
+    """Mean over the strata of ``contrast`` of the (weighted) mean of ``correct``.
+
+    ``correct`` and ``contrast`` are per chosen-against-rejected row; rows of
+    weight 0 are left out, and every stratum that holds a row counts equally.
+    """
+    if sample_weight is not None:
+        kept = sample_weight > 0
+        correct, contrast, sample_weight = (
+            correct[kept],
+            contrast[kept],
+            sample_weight[kept],
+        )
+    strata = np.digitize(contrast, _STRATA_EDGES, right=True)
+    means = [
+        np.average(
+            correct[strata == s],
+            weights=None if sample_weight is None else sample_weight[strata == s],
+        )
+        for s in np.unique(strata)
+    ]
+    return float(np.mean(means))
+
+
+@validate_params(
+    {"y_true": ["array-like"], "y_score": ["array-like"], "covariates": ["array-like"]},
+    prefer_skip_nested_validation=True,
+)
+def covariate_controlled_accuracy(y_true, y_score, *, covariates):
+    """Accuracy with the covariate held fixed: equal weight to each of its strata.
+
+    Every pair falls in one of five strata of the contrast of its preferred
+    response's covariate against the other's: at most -0.5, -0.5 to -0.1,
+    within ±0.1, 0.1 to 0.5, above 0.5 (each stratum holds its upper edge); the
+    accuracy of each non-empty stratum counts equally. A model that only follows
+    the covariate ("longer is better") is right on every pair of the two upper
+    strata and wrong on every pair of the two lower ones: with pairs on both
+    sides it scores about 0.5, whatever share of the pairs prefers more of the
+    covariate (its plain accuracy is that share); a model that ranks well at
+    every value of the covariate keeps its accuracy. For a length, this is the
+    ``length_controlled`` accuracy of :func:`skpref.evaluation.evaluate` (the
+    same computation).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_pairs,)
+        ``1`` where a is preferred, ``0`` where b is, or a soft label in
+        ``[0, 1]``: a pair with label ``y`` counts as a pair preferring a with
+        weight ``y`` and one preferring b with weight ``1 - y``.
+    y_score : array-like of shape (n_pairs,) or (n_pairs, 2)
+        ``P(a > b)``; a pair is right by the rule of
+        :func:`pairwise_accuracy_score`.
+    covariates : pandas.DataFrame or array-like of shape (n_pairs,)
+        A one-covariate ``<name>_a | <name>_b`` table (as
+        :func:`~skpref.covariates.pair_covariates` gives): the contrast is the
+        relative difference ``(z_a - z_b) / max(|z_a|, |z_b|, 1)``. Or the
+        contrast ``z_a - z_b`` itself, cut at the edges as given: a difference
+        in whole units (characters, tokens) then falls in three strata (the
+        preferred response has less, the same, more), so pass the table for a
+        length, or a difference on a relative or standardised scale.
+
+    Returns
+    -------
+    accuracy : float
+        In ``[0, 1]``; 0.5 is chance, and a covariate detector's score.
+
+    See Also
+    --------
+    against_covariate_accuracy : Accuracy on the pairs the covariate misleads.
+    skpref.evaluation.evaluate : Its ``length_controlled`` column.
+
+    Notes
+    -----
+    This is post-stratification: the accuracy that pairs spread evenly over the
+    strata of the covariate would give, so the share of pairs in which the
+    preferred response has more of the covariate no longer sets the score. The
+    contrast is taken from the preferred response's side: a pair preferring b
+    falls in the stratum of ``-contrast``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skpref.metrics import covariate_controlled_accuracy
+    >>> lengths = pd.DataFrame({"n_words_a": [90, 80, 95, 10],
+    ...                         "n_words_b": [10, 12, 9, 100]})
+    >>> ruler = [0.9, 0.8, 0.9, 0.1]  # the longer response wins
+    >>> # a is preferred in all four: right on the 3 where a is longer, wrong on 1
+    >>> covariate_controlled_accuracy([1, 1, 1, 1], ruler, covariates=lengths)
+    0.5
+    """
+    owner = "covariate_controlled_accuracy"
+    y_true, y_score, _ = _check_pair_scores(y_true, y_score, owner=owner)
+    contrast = _contrast(covariates, len(y_true), owner)
+    if _is_hard(y_true):
+        toward_chosen = np.where(y_true == 1, contrast, -contrast)
+        return _stratified_accuracy(_agreement(y_true, y_score), toward_chosen)
+    # each pair as a row preferring a (weight y) and a row preferring b (1 - y)
+    a_predicted = (y_score > 0.5).astype(np.float64)
+    return _stratified_accuracy(
+        np.r_[a_predicted, 1 - a_predicted],
+        np.r_[contrast, -contrast],
+        sample_weight=np.r_[y_true, 1 - y_true],
+    )
 
 
 def against_covariate_accuracy(y_true, y_score, *, covariates):
@@ -131,11 +272,12 @@ def make_covariate_scorers():
     Returns
     -------
     scorers : dict of str to scorer
-        ``"against_covariate_accuracy"`` and
-        ``"neg_abs_reward_covariate_correlation"`` (``-|corr|``, so that greater
-        is better), each requesting ``covariates`` as metadata: call it under
-        ``sklearn.set_config(enable_metadata_routing=True)`` and pass
+        ``"against_covariate_accuracy"``, ``"covariate_controlled_accuracy"``
+        and ``"neg_abs_reward_covariate_correlation"`` (``-|corr|``, so that
+        greater is better), each requesting ``covariates`` as metadata: call it
+        under ``sklearn.set_config(enable_metadata_routing=True)`` and pass
         ``covariates=`` to the search's ``fit``, which cuts them with the folds.
+        Any key can be the search's ``refit``.
 
     Examples
     --------
@@ -143,11 +285,15 @@ def make_covariate_scorers():
     >>> from skpref.metrics import make_covariate_scorers
     >>> with sklearn.config_context(enable_metadata_routing=True):
     ...     sorted(make_covariate_scorers())
-    ['against_covariate_accuracy', 'neg_abs_reward_covariate_correlation']
+    ['against_covariate_accuracy', 'covariate_controlled_accuracy', \
+'neg_abs_reward_covariate_correlation']
     """
     return {
         "against_covariate_accuracy": make_scorer(
             against_covariate_accuracy, response_method="predict_proba"
+        ).set_score_request(covariates=True),
+        "covariate_controlled_accuracy": make_scorer(
+            covariate_controlled_accuracy, response_method="predict_proba"
         ).set_score_request(covariates=True),
         "neg_abs_reward_covariate_correlation": make_scorer(
             _abs_correlation, greater_is_better=False, response_method="predict_proba"

@@ -38,7 +38,12 @@ from skpref.utils._seeds import (
     member_random_states,
     random_state_generator,
 )
-from skpref.utils._texts import check_text_list, check_texts
+from skpref.utils._texts import (
+    check_text_list,
+    check_texts,
+    split_dialogue,
+    split_implicit_prompts,
+)
 from skpref.utils._validation import (
     HasMethods,
     Interval,
@@ -91,6 +96,8 @@ __all__ = [
     "random_state_generator",
     "resolve_device",
     "single_responses",
+    "split_dialogue",
+    "split_implicit_prompts",
     "split_pairs",
     "torch_ready",
     "validate_parameter_constraints",

@@ -3,14 +3,29 @@
 A *conversation* is a list of messages ``{"role": str, "content": str}``, the
 format of chat templates and of TRL's conversational datasets. Loaders,
 :func:`skpref.datasets.preference_pairs` and the embedder check their text cells
-here, so every component accepts, refuses and reports the same values.
+here, so every component accepts, refuses and reports the same values; and whole
+dialogues (TRL's implicit prompt, HH-RLHF) are split into prompt and responses
+here, so the loaders and :func:`skpref.covariates.pair_covariates` find the same
+responses.
 """
+
+import os
 
 import numpy as np
 
-__all__ = ["as_conversation", "check_text_list", "check_texts"]
+__all__ = [
+    "as_conversation",
+    "check_text_list",
+    "check_texts",
+    "split_dialogue",
+    "split_implicit_prompts",
+]
 
 TEXT, CONVERSATION = "text", "conversation"
+
+# no trailing space: a whitespace-stripped dialogue ends an empty turn with
+# "\n\nAssistant:" alone, and its final turn must still be found
+_ASSISTANT = "\n\nAssistant:"
 
 
 def as_conversation(value):
@@ -158,3 +173,138 @@ def check_text_list(values, *, argument, owner):
             f"string ({shown!r}); wrap it in a list: [text]."
         )
     return list(values)
+
+
+def split_dialogue(chosen, rejected):
+    r"""Split two dialogues into their shared prompt and their two final turns.
+
+    The prompt ends at the last ``"\n\nAssistant:"`` that lies inside the
+    longest common prefix of the two texts, and each response loses the one
+    space that follows the marker. Unlike ``text.rfind`` on each text alone,
+    this stays right when a response itself contains a turn marker; and the
+    marker is found without its space, so a dialogue whose empty final turn was
+    stripped to ``"...\n\nAssistant:"`` still splits at that turn. The prompt
+    loses its leading ``"\n\n"``.
+
+    Parameters
+    ----------
+    chosen, rejected : str
+        Two dialogues in the HH-RLHF format (``"\n\nHuman: ...\n\nAssistant:
+        ..."``) that share every turn but the final assistant one.
+
+    Returns
+    -------
+    parts : tuple of (str, str, str) or None
+        ``(prompt, chosen_response, rejected_response)``; None if the common
+        prefix holds no assistant turn.
+
+    Examples
+    --------
+    >>> from skpref.utils import split_dialogue
+    >>> split_dialogue("\n\nHuman: Hi\n\nAssistant: Hello!",
+    ...                "\n\nHuman: Hi\n\nAssistant: Go away.")
+    ('Human: Hi', 'Hello!', 'Go away.')
+    >>> split_dialogue("Hello!", "Go away.") is None
+    True
+    """
+    shared = len(os.path.commonprefix([chosen, rejected]))
+    cut = chosen.rfind(_ASSISTANT, 0, shared)
+    if cut < 0:
+        return None
+    start = cut + len(_ASSISTANT)
+    return (
+        chosen[:cut].removeprefix("\n\n"),
+        chosen[start:].removeprefix(" "),
+        rejected[start:].removeprefix(" "),
+    )
+
+
+def split_implicit_prompts(
+    chosen,
+    rejected,
+    form,
+    *,
+    owner,
+    index=None,
+    argument="data",
+    remedy="pass the column of prompts as prompt=...",
+):
+    r"""Split whole dialogues into their shared prompt and their two responses.
+
+    TRL's *implicit prompt* format: ``chosen`` and ``rejected`` are whole
+    dialogues that share their beginning. Text is split by
+    :func:`split_dialogue` (the HH-RLHF format); conversations at their shared
+    leading messages, each response being the messages that follow (for a
+    one-turn answer, the final assistant message).
+
+    Parameters
+    ----------
+    chosen, rejected : list
+        The cells of the two columns, as :func:`check_texts` returns them.
+    form : {"text", "conversation"}
+        Their form, as :func:`check_texts` returns it.
+    owner : str
+        Name used in error messages.
+    index : sequence or None, default=None
+        Row labels used in error messages; positions when None.
+    argument : str, default="data"
+        The name of the table in error messages.
+    remedy : str, default="pass the column of prompts as prompt=..."
+        What the caller can do instead, ending the error messages.
+
+    Returns
+    -------
+    prompts, chosen_responses, rejected_responses : list
+        One entry per row: strings, or lists of messages for conversations.
+
+    Raises
+    ------
+    ValueError
+        For a row whose dialogues share no assistant turn (text) or no leading
+        message (conversations), or whose one conversation is the other's
+        beginning (its response would be empty), naming the row.
+
+    Examples
+    --------
+    >>> from skpref.utils import split_implicit_prompts
+    >>> user = {"role": "user", "content": "Hi"}
+    >>> chosen = [[user, {"role": "assistant", "content": "Hello!"}]]
+    >>> rejected = [[user, {"role": "assistant", "content": "Go away."}]]
+    >>> prompts, c, r = split_implicit_prompts(chosen, rejected, "conversation",
+    ...                                        owner="f")
+    >>> prompts, c[0][0]["content"], r[0][0]["content"]
+    ([[{'role': 'user', 'content': 'Hi'}]], 'Hello!', 'Go away.')
+    """
+    index = range(len(chosen)) if index is None else index
+    remedy_sentence = remedy[:1].upper() + remedy[1:]
+    prompts, chosen_out, rejected_out = [], [], []
+    for row, c, r in zip(index, chosen, rejected, strict=True):
+        if form == CONVERSATION:
+            shared = 0
+            while shared < min(len(c), len(r)) and c[shared] == r[shared]:
+                shared += 1
+            parts = (c[:shared], c[shared:], r[shared:]) if shared else None
+            if parts is not None and bool(parts[1]) != bool(parts[2]):
+                which = "rejected" if parts[1] else "chosen"
+                raise ValueError(
+                    f"{owner}: at row {row!r} the {which} dialogue is the beginning "
+                    f"of the other, so its response is empty. Drop the row, or "
+                    f"{remedy}"
+                )
+        else:
+            parts = split_dialogue(c, r)
+        if parts is None:
+            what = (
+                "share no leading message"
+                if form == CONVERSATION
+                else "share no '\\n\\nAssistant:' turn"
+            )
+            raise ValueError(
+                f"{owner}: {argument} has no prompt column, so the prompt must be "
+                f"the shared beginning of chosen and rejected, but at row {row!r} "
+                f"they {what}. {remedy_sentence}"
+            )
+        prompts.append(parts[0])
+        chosen_out.append(parts[1])
+        rejected_out.append(parts[2])
+    return prompts, chosen_out, rejected_out

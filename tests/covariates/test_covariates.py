@@ -12,7 +12,7 @@ from skpref.covariates import (
     pair_covariates,
     response_covariates,
 )
-from skpref.datasets import preference_pairs
+from skpref.datasets import load_hh_rlhf, preference_pairs
 from skpref.experiments import default_embedder
 from skpref.utils import pair_column_stems
 
@@ -214,3 +214,160 @@ def test_a_duplicated_response_column_is_named():
     )
     with pytest.raises(ValueError, match="column 'response_b' appears 2 times in X"):
         pair_covariates(X)
+
+
+# TRL's preference frames: chosen is side a, rejected side b
+
+
+def _by_label(Z, y):
+    """The covariates of a preference_pairs table with the chosen response as a."""
+    half = Z.shape[1] // 2
+    values = Z.to_numpy()
+    chosen_first = np.asarray(y)[:, None] == 1
+    a_side = np.where(chosen_first, values[:, :half], values[:, half:])
+    b_side = np.where(chosen_first, values[:, half:], values[:, :half])
+    return np.hstack([a_side, b_side])
+
+
+def _message(role, content):
+    return {"role": role, "content": content}
+
+
+TRL_STRINGS = pd.DataFrame(
+    {
+        "prompt": ["Hi", "2+2?", "Name a colour."],
+        "chosen": ["Hello! How can I help?", "4", "Blue, like the sky."],
+        "rejected": ["Go away.", "It is five, I think.", "No."],
+    }
+)
+
+
+def test_trl_strings_read_chosen_as_a_and_rejected_as_b():
+    covariates = ["n_characters", "n_words"]
+    Z = pair_covariates(TRL_STRINGS, covariates)
+    assert Z.columns.tolist() == [
+        "n_characters_a",
+        "n_words_a",
+        "n_characters_b",
+        "n_words_b",
+    ]
+    assert Z["n_characters_a"].tolist() == TRL_STRINGS["chosen"].str.len().tolist()
+    assert Z["n_characters_b"].tolist() == TRL_STRINGS["rejected"].str.len().tolist()
+    # the same numbers as the pair table of the same frame, sides put back
+    X, y = preference_pairs(TRL_STRINGS, random_state=0)
+    assert 0 in y.tolist()  # some pairs have the chosen response as b
+    np.testing.assert_array_equal(
+        Z.to_numpy(), _by_label(pair_covariates(X, covariates), y)
+    )
+
+
+def test_trl_conversations_count_the_final_assistant_message():
+    user = _message("user", "Say hello.")
+    explicit = pd.DataFrame(
+        {
+            "prompt": [[user]],
+            "chosen": [[_message("assistant", "Hello there, friend!")]],
+            "rejected": [[_message("assistant", "No.")]],
+        }
+    )
+    earlier = [user, _message("assistant", "Why?"), _message("user", "Please.")]
+    implicit = pd.DataFrame(
+        {
+            "chosen": [
+                [user, _message("assistant", "Hello there, friend!")],
+                [*earlier, _message("assistant", "Hello.")],
+            ],
+            "rejected": [
+                [user, _message("assistant", "No.")],
+                [*earlier, _message("assistant", "I will not say it.")],
+            ],
+        },
+        index=[10, 11],
+    )
+    Z = pair_covariates(explicit, ["n_characters", "n_words"])
+    assert Z.iloc[0].tolist() == [len("Hello there, friend!"), 3, len("No."), 1]
+    Z = pair_covariates(implicit, "n_characters")
+    # the prompt's messages, the earlier assistant turn included, count for nothing
+    assert Z.index.tolist() == [10, 11]
+    assert Z["n_characters_a"].tolist() == [len("Hello there, friend!"), 6]
+    assert Z["n_characters_b"].tolist() == [3, len("I will not say it.")]
+    X, y = preference_pairs(implicit, random_state=1)
+    np.testing.assert_array_equal(
+        Z.to_numpy(), _by_label(pair_covariates(X, "n_characters"), y)
+    )
+
+
+def test_hh_dialogues_count_the_final_assistant_turn():
+    turn = "\n\nHuman: Hi\n\nAssistant: Hello.\n\nHuman: And?\n\nAssistant: "
+    hh = pd.DataFrame(
+        {
+            # a response that writes a further turn: the split is still the
+            # shared one, not each text's own last "\n\nAssistant: "
+            "chosen": [turn + "Fine, thanks.", turn + "Sure.\n\nAssistant: More"],
+            "rejected": [turn + "No.", turn + "Go."],
+        }
+    )
+    Z = pair_covariates(hh, "n_characters")
+    assert Z["n_characters_a"].tolist() == [13, len("Sure.\n\nAssistant: More")]
+    assert Z["n_characters_b"].tolist() == [3, 3]
+
+
+def test_real_hh_rlhf_rows_match_the_loaders_split(data_home):
+    path = data_home / "hh_rlhf" / "helpful-base" / "test.jsonl.gz"
+    raw = pd.read_json(path, lines=True, compression="gzip")  # a user's frame
+    loaded = load_hh_rlhf("helpful-base", data_home=data_home, shuffle_sides=False)
+    covariates = ["n_characters", "n_words"]
+    Z = pair_covariates(raw, covariates)
+    assert raw.columns.tolist() == ["chosen", "rejected"] and len(Z) == 2354
+    np.testing.assert_array_equal(
+        Z.to_numpy(), pair_covariates(loaded, covariates).to_numpy()
+    )
+    # the loader's irregular rows are among them: there the naive split differs
+    naive = raw["chosen"].str.rsplit("\n\nAssistant: ", n=1).str[1].str.len()
+    assert (naive != Z["n_characters_a"]).sum() == 2
+
+
+def test_the_response_columns_win_and_can_name_chosen_and_rejected():
+    both = TRL_STRINGS.assign(response_a=["x"] * 3, response_b=["yy"] * 3)
+    assert pair_covariates(both)["n_characters_b"].tolist() == [2.0] * 3
+    dialogues = pd.DataFrame({"chosen": ["Hello!"], "rejected": ["Go away."]})
+    with pytest.raises(ValueError, match="share no") as raised:
+        pair_covariates(dialogues)
+    assert "X has no prompt column" in str(raised.value)
+    assert "pass response_a='chosen', response_b='rejected'" in str(raised.value)
+    as_they_are = pair_covariates(dialogues, response_a="chosen", response_b="rejected")
+    assert as_they_are.iloc[0].tolist() == [6.0, 8.0]
+
+
+def test_a_frame_of_neither_layout_names_both():
+    X = pd.DataFrame({"response_A": ["x"], "other": ["y"]})
+    match = (
+        r"expects X with the columns 'response_a' and 'response_b' \(skpref's "
+        r"pair tables; name other columns with response_a=\.\.\., "
+        r"response_b=\.\.\.\) or 'chosen' and 'rejected' \(TRL's preference "
+        r"formats, chosen read as a\); got the columns \['response_A', 'other'\]\. "
+        r"Did you mean response_a='response_A'\?"
+    )
+    with pytest.raises(ValueError, match=match):
+        pair_covariates(X)
+    with pytest.raises(ValueError, match="'chosen' and 'rejected'"):
+        pair_covariates(pd.DataFrame({"chosen": ["x"]}))  # rejected missing
+
+
+def test_bad_trl_frames_are_named():
+    user, bot = _message("user", "Hi"), _message("assistant", "Hello")
+    mixed = pd.DataFrame({"prompt": ["Hi"], "chosen": ["Hello"], "rejected": [[bot]]})
+    with pytest.raises(ValueError, match="'chosen' and 'rejected' in one format"):
+        pair_covariates(mixed)
+    equal = pd.DataFrame({"chosen": [[user, bot]], "rejected": [[user, bot]]})
+    with pytest.raises(ValueError, match="at row 0 the chosen and rejected conv"):
+        pair_covariates(equal)
+    prefix = pd.DataFrame({"chosen": [[user, bot]], "rejected": [[user]]})
+    with pytest.raises(ValueError, match="rejected dialogue is the beginning"):
+        pair_covariates(prefix)
+    with pytest.raises(ValueError, match="column 'rejected'; got nan .* at row 0"):
+        pair_covariates(TRL_STRINGS.assign(rejected=[None, "a", "b"]))
+    duplicated = pd.DataFrame([["a", "b", "c"]], columns=["chosen", "rejected"] * 1
+                              + ["chosen"])  # fmt: skip
+    with pytest.raises(ValueError, match="column 'chosen' appears 2 times in X"):
+        pair_covariates(duplicated)
