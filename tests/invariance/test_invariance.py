@@ -24,7 +24,8 @@ from skpref.invariance import (
     OrthogonalHeads,
     ProductOfExperts,
 )
-from skpref.model_selection import CovariateShiftSplitter
+from skpref.metrics import make_covariate_scorers
+from skpref.model_selection import CovariateShiftSplitter, within_best
 from skpref.models import fit_together
 
 D = 6
@@ -285,3 +286,32 @@ def test_bins_need_distinct_values_and_each_label():
         BTLRewardRegressor(invariance=ConditionalMMD(), **SMALL).fit(
             X, y, covariates=sides
         )
+
+
+def test_a_search_refits_the_least_covariate_driven_near_best_weight(shifted):
+    (X, y, length), _ = shifted
+    frame = pd.DataFrame(length, columns=["length_a", "length_b"])
+    rule = within_best("against_covariate_accuracy", tolerance=0.05,
+                       secondary="neg_abs_reward_covariate_correlation")  # fmt: skip
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = BTLRewardRegressor(invariance=ConditionalMMD(), hidden_dim=32,
+                                   latent_dim=16, max_epochs=5, lr=1e-3,
+                                   device="cpu", random_state=0)  # fmt: skip
+        model.set_fit_request(covariates=True)
+        cv = CovariateShiftSplitter(rho=0.85, n_splits=2, train_size=400,
+                                    test="balanced", random_state=0)  # fmt: skip
+        search = GridSearchCV(model, {"invariance__weight": [0.0, 0.1, 0.3]}, cv=cv,
+                              scoring=make_covariate_scorers(), refit=rule)  # fmt: skip
+        search.fit(X, y, covariates=frame)
+    results = search.cv_results_
+    accuracy = results["mean_test_against_covariate_accuracy"]
+    correlation = results["mean_test_neg_abs_reward_covariate_correlation"]
+    near = np.flatnonzero(accuracy >= accuracy.max() - 0.05)
+    assert search.best_index_ == near[np.argmax(correlation[near])]
+    assert search.best_params_["invariance__weight"] > 0
+
+
+def test_the_refit_rule_names_a_missing_score():
+    rule = within_best("accuracy", secondary="neg_corr")
+    with pytest.raises(ValueError, match="no score 'neg_corr'.*'accuracy'"):
+        rule({"mean_test_accuracy": [0.5]})
