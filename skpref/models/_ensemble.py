@@ -158,8 +158,8 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         ----------
         %(fit_parameters)s
         covariates : DataFrame or array-like, default=None
-            For adversarial members with a covariate ``adversary_target``: the
-            covariate's values, as in :meth:`AdversarialRewardModel.fit`. Every
+            For members with an ``invariance`` term or a covariate
+            ``adversary_target``: the covariate's values, as in their ``fit``. Every
             member gets all of them and codes them on its own training pairs (with
             ``bootstrap=True``, a continuous covariate is standardised over each
             member's sample, as a fit alone on it does).
@@ -187,7 +187,7 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         if self.bootstrap:
             drawn = [_bootstrap(member, y, weight, rng) for member in members]
             samples, valid = (list(part) for part in zip(*drawn, strict=True))
-        # a member of another model than the adversary refuses covariates itself
+        # a member without a term or an adversary to use them refuses covariates
         self.members_ = fit_together(
             members,
             [(X, y, weight)] * len(members),
