@@ -7,7 +7,8 @@ when lower. :func:`get_scorer` turns them into ``scoring=`` objects. The
 length-preference rate (how often the longer response is preferred) describes a
 model's lean on length next to its accuracy; the covariate scores (accuracy where
 a covariate misleads, or with it held fixed) select a remedy under covariate
-shift.
+shift, and :func:`covariate_leakage` measures how much of a covariate can still
+be read from a fitted model on held-out pairs.
 """
 
 from skpref.metrics._accuracy import (
@@ -27,6 +28,7 @@ from skpref.metrics._covariate import (
     make_covariate_scorers,
     reward_covariate_correlation,
 )
+from skpref.metrics._leakage import LeakageReport, covariate_leakage
 from skpref.metrics._length import (
     length_groups,
     length_preference_interval,
@@ -37,10 +39,12 @@ from skpref.metrics._scorers import SCORERS, get_scorer
 
 __all__ = [
     "SCORERS",
+    "LeakageReport",
     "accuracy_by_group",
     "against_covariate_accuracy",
     "consistency_groups",
     "covariate_controlled_accuracy",
+    "covariate_leakage",
     "expected_calibration_error",
     "get_scorer",
     "length_groups",
