@@ -77,6 +77,8 @@ class LinearConceptEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         politeness...), in the ``[c_a | c_b]`` form ``concept`` takes.
     skpref.AdversarialRewardModel : Non-linear removal of the objective, by an
         adversary.
+    skpref.metrics.covariate_leakage : How much of the concept is left, on
+        held-out pairs.
 
     Notes
     -----
@@ -84,6 +86,13 @@ class LinearConceptEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
     ``S = Cov(F)``, ``W = (S^1/2)^+`` and ``P`` the orthogonal projection onto
     the columns of ``W Cov(F, C)``, the map is ``r(e) = e - W^+ P W (e - mean)``
     (Belrose et al., 2023, Theorem 4.3).
+
+    The guarantee holds on the training pairs. On held-out pairs,
+    :func:`~skpref.metrics.covariate_leakage` reports the same: pass the fitted
+    eraser and its ``representation_r2`` is the held-out R² of a cross-fitted
+    linear probe of the concept difference from the erased features (near 0
+    where the erasure carries over; ``FunctionTransformer()`` in its place gives
+    that of the raw features).
 
     The concept is fit metadata, requested by default: inside a
     :class:`~sklearn.pipeline.Pipeline`, pass ``fit(X, y, concept=c)`` with
