@@ -7,12 +7,15 @@ from numbers import Integral, Real
 from types import FunctionType
 
 import numpy as np
+import pandas as pd
 import torch
 from scipy.special import expit
 from sklearn.base import BaseEstimator
+from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted
 
 from skpref._persistence import load_module_state
+from skpref.metrics import covariate_leakage
 from skpref.models import _engine
 from skpref.models._pair_classifier import PairClassifierMixin
 from skpref.utils import (
@@ -186,6 +189,13 @@ convergence_warning_ : str or None
     kept epoch's loss is over ten times chance) or ``"saturated"``
     (probabilities of exactly 0 or 1 on most training pairs); None when it
     raised none.
+leakage_ : pandas.DataFrame, str or None
+    With an ``invariance`` term or a continuous covariate adversary: how much
+    the covariate still leaks into the model on the validation pairs (the
+    ``table`` of :func:`~skpref.metrics.covariate_leakage`'s report;
+    :meth:`summary` shows it), or
+    why it could not be measured (no validation pairs, too few of them). None
+    for other models.
 %(reward_scale_attributes)s""",
     "reward_scale_attributes": """\
 reward_mean_, reward_std_ : ndarray of shape (n_objectives,)
@@ -245,6 +255,11 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
+
+    # Not requested unless asked for (set_fit_request(covariates=True)): a search
+    # routes covariates to its splitter and scorers, and a model without an
+    # invariance term would otherwise make it fail for want of a request.
+    __metadata_request__fit = {"covariates": False}  # noqa: RUF012
 
     #: Fitted attributes not saved by :func:`skpref.save`: the module (its weights
     #: are saved as the torch state ``"net_"``) and the net that trained it.
@@ -607,6 +622,79 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
                     for E_b, ids in self._batches(E, objective)
                 ]
             )
+
+    def _leakage_covariate(self):
+        """Return the continuous covariate a term or the adversary hides (or None)."""
+        if self.invariance is not None:
+            return self.invariance.covariate
+        if getattr(self, "adversary_type_", None) == "continuous":
+            return self.adversary_target_
+        return None
+
+    def _set_leakage(self, X, covariates, held_out):
+        """Set ``leakage_``: the covariate's leakage on the validation pairs."""
+        self.leakage_ = None
+        name = self._leakage_covariate()
+        if name is None:
+            return
+        if held_out is None:
+            self.leakage_ = "no validation pairs were held out"
+            return
+        try:
+            self.leakage_ = covariate_leakage(
+                self,
+                X[held_out],
+                _safe_indexing(covariates, held_out),
+                covariate=name,
+                random_state=Seeds.from_random_state(self.random_state).split,
+            ).table
+        except ValueError as error:  # too few pairs on a side of the covariate
+            self.leakage_ = f"the validation pairs did not allow it: {error}"
+
+    def summary(self):
+        """Report what the fit achieved against its covariate, on validation pairs.
+
+        For a model with an ``invariance`` term or a continuous covariate
+        adversary: the covariate's leakage on the pairs held out for validation
+        (:func:`~skpref.metrics.covariate_leakage`: held-out R² and AUC of linear
+        probes of the covariate difference from the reward and latent
+        differences, the rewards' correlation with the covariate, with
+        bootstrap intervals), then the term's own measures in the kept epoch
+        (``valid_*`` columns of ``history_``, without intervals).
+
+        Returns
+        -------
+        summary : pandas.DataFrame
+            One row per measure; columns ``estimate``, ``low``, ``high`` and
+            ``n``.
+        """
+        check_is_fitted(self)
+        owner = type(self).__name__
+        if self._leakage_covariate() is None:
+            raise ValueError(
+                f"{owner}.summary reports how much a covariate leaks into the "
+                "model; this one has no invariance term and no continuous "
+                "covariate adversary. Use skpref.metrics.covariate_leakage(model, "
+                "X, covariates) on pairs of your own."
+            )
+        if isinstance(self.leakage_, str):
+            raise ValueError(
+                f"{owner} has no leakage report: {self.leakage_}. Use "
+                "skpref.metrics.covariate_leakage(model, X_test, covariates_test)."
+            )
+        kept = self.history_.iloc[self.best_epoch_ - 1] if self.best_epoch_ else None
+        measures = {
+            name: kept[name]
+            for name in self.history_.columns
+            if kept is not None
+            and name.startswith("valid_")
+            and name not in ("valid_loss", "valid_acc", "valid_batch_count")
+        }
+        table = self.leakage_[["estimate", "low", "high", "n"]]
+        extra = pd.DataFrame(
+            {"estimate": measures, "low": np.nan, "high": np.nan, "n": np.nan}
+        )
+        return pd.concat([table, extra]) if measures else table
 
     def _set_reward_scale(self, X):
         """Set ``reward_mean_`` and ``reward_std_`` from the training pairs ``X``."""

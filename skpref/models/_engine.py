@@ -598,7 +598,7 @@ def fit_together(
     n = len(models)
     rows, valid_rows = rows or [None] * n, valid_rows or [None] * n
     covariates, margins = covariates or [None] * n, margins or [None] * n
-    groups = {}
+    groups, held_out = {}, [None] * n
     for k, model in enumerate(models):
         X, y, weight = data[k]
         weight = np.ones(len(X)) if weight is None else weight
@@ -615,6 +615,7 @@ def fit_together(
         )
         inputs = tuple(sorted(plan.inputs))
         groups.setdefault((model.device_, inputs), []).append((k, plan))
+        held_out[k] = None if plan.valid is None else plan.valid.index.numpy().copy()
     for (device, _), planned in groups.items():
         blocks, plans = {}, []
         for k, plan in planned:
@@ -639,6 +640,7 @@ def fit_together(
         X = data[k][0]
         check_training_health(model, X, rows[k])
         model._set_reward_scale(X if rows[k] is None else X[rows[k]])
+        model._set_leakage(X, covariates[k], held_out[k])
     return models
 
 

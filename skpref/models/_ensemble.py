@@ -140,6 +140,9 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
+    # as for the reward models: covariates only when asked for
+    __metadata_request__fit = {"covariates": False}  # noqa: RUF012
+
     def __init__(self, estimator, *, n_members=5, bootstrap=False, random_state=None):
         self.estimator = estimator
         self.n_members = n_members

@@ -232,6 +232,7 @@ def test_terms_with_their_parts_survive_save_and_load(shifted, tmp_path):
         np.testing.assert_array_equal(
             loaded.decision_function(X), model.decision_function(X)
         )
+        pd.testing.assert_frame_equal(loaded.summary(), model.summary())
 
 
 @pytest.mark.parametrize(
@@ -315,3 +316,37 @@ def test_the_refit_rule_names_a_missing_score():
     rule = within_best("accuracy", secondary="neg_corr")
     with pytest.raises(ValueError, match="no score 'neg_corr'.*'accuracy'"):
         rule({"mean_test_accuracy": [0.5]})
+
+
+def test_summary_reports_the_leakage_on_the_validation_pairs(shifted):
+    (X, y, length), _ = shifted
+    settings = {**SMALL, "lr": 1e-2, "random_state": 0}
+    plain_like = BTLRewardRegressor(invariance=Decorrelation(0.0), **settings)
+    plain_like.fit(X, y, covariates=length)
+    invariant = BTLRewardRegressor(invariance=Decorrelation(1.0), **settings)
+    invariant.fit(X, y, covariates=length)
+    summary = invariant.summary()
+    assert {"reward_r2", "reward_corr", "representation_auc"} <= set(summary.index)
+    assert "valid_covariate_corr" in summary.index
+    assert summary.loc["reward_r2", "n"] == 100  # the 10 % held out
+    # the term took the covariate out of the rewards of pairs it did not train on
+    assert abs(summary.loc["reward_corr", "estimate"]) < abs(
+        plain_like.summary().loc["reward_corr", "estimate"]
+    )
+    # same seed, same report
+    again = clone(invariant).fit(X, y, covariates=length).summary()
+    pd.testing.assert_frame_equal(again, summary)
+
+
+def test_summary_says_why_it_has_nothing_to_report(shifted):
+    (X, y, length), _ = shifted
+    with pytest.raises(ValueError, match="no invariance term"):
+        BTLRewardRegressor(**SMALL).fit(X, y).summary()
+    model = BTLRewardRegressor(invariance=MMD(), validation_fraction=None, **SMALL)
+    with pytest.raises(ValueError, match="no validation pairs were held out"):
+        model.fit(X, y, covariates=length).summary()
+    adversary = AdversarialRewardModel(
+        adversary_target="length", with_objective=False, head_hidden_dim=8,
+        discriminator_hidden_dim=8, **SMALL,
+    ).fit(X, y, covariates=length)  # fmt: skip
+    assert "valid_disc_r2" in adversary.summary().index
