@@ -66,8 +66,9 @@ def encode_pair_covariate(
         :func:`pair_covariates` returns) or ``<name>`` (one per pair) of a
         DataFrame; a 1-d array (one value per pair) or an array of two columns
         ``[a | b]``; or the table of pairs itself (columns ``response_a`` and
-        ``response_b``) for a built-in covariate (``"length"`` is
-        ``"n_characters"``), computed from the texts.
+        ``response_b``, or TRL's ``chosen`` and ``rejected``, read as
+        :func:`pair_covariates` reads them) for a built-in covariate
+        (``"length"`` is ``"n_characters"``), computed from the texts.
     name : str
         The covariate.
     kind : {"auto", "categorical", "continuous"}, default="auto"
@@ -122,7 +123,10 @@ def _values(name, covariates, owner, argument):
         if name in columns:
             return _column_pair(covariates, name, name)
         builtin = ALIASES.get(name, name)
-        texts = {"response_a", "response_b"} <= set(columns)
+        texts = {"response_a", "response_b"} <= set(columns) or {
+            "chosen",
+            "rejected",
+        } <= set(columns)  # a table of pairs, or TRL's chosen / rejected frame
         if texts and builtin in BUILTIN_COVARIATES:
             Z = pair_covariates(covariates, builtin)
             return Z.to_numpy()

@@ -17,6 +17,7 @@ from skpref import (
     MultiheadRewardModel,
     RewardEnsemble,
 )
+from skpref.covariates import pair_covariates
 from skpref.invariance import (
     MMD,
     ConditionalMMD,
@@ -350,3 +351,40 @@ def test_summary_says_why_it_has_nothing_to_report(shifted):
         discriminator_hidden_dim=8, **SMALL,
     ).fit(X, y, covariates=length)  # fmt: skip
     assert "valid_disc_r2" in adversary.summary().index
+
+
+def test_a_text_pipeline_computes_the_covariate_from_its_frame():
+    rng = np.random.default_rng(0)
+    words = ["yes", "no", "maybe so", "certainly, here it is", "I cannot"]
+    n = 200
+    frame = pd.DataFrame(
+        {
+            "prompt": [f"question {i}" for i in range(n)],
+            "chosen": [" ".join(rng.choice(words, 3)) for _ in range(n)],
+            "rejected": [str(rng.choice(words)) for _ in range(n)],
+        }
+    )  # TRL's layout: the chosen response is side a
+
+    def embed(table):  # a stand-in embedder: counts of a few characters
+        def features(texts):
+            return np.column_stack([texts.str.count(c) for c in " aeinosty"[:D]])
+
+        return np.hstack(
+            [features(table["chosen"]), features(table["rejected"])]
+        ).astype(np.float32)
+
+    y = np.ones(n, dtype=int)
+    y[::2] = 0  # some pairs with sides swapped in the labels, for both classes
+    lengths = pair_covariates(frame, "n_characters")
+    fits = []
+    for covariates in (frame, lengths):
+        model = BTLRewardRegressor(
+            invariance=Decorrelation(covariate="n_characters"), **SMALL,
+            random_state=0,
+        )  # fmt: skip
+        pipeline = make_pipeline(FunctionTransformer(embed), model)
+        fits.append(pipeline.fit(frame, y, btlrewardregressor__covariates=covariates))
+    features = embed(frame)
+    np.testing.assert_array_equal(
+        fits[0][-1].decision_function(features), fits[1][-1].decision_function(features)
+    )
