@@ -71,8 +71,9 @@ class PairModule(nn.Module):
     entries besides ``X`` that ``forward`` reads. Two optional parts serve the
     invariance terms (:mod:`skpref.invariance`), and add to the training logit
     only (``logit_offset``): a ``covariate_head``, a linear reward of ``z`` of its
-    own, and a bias-only ``expert``, a linear function of the covariate
-    difference times ``expert_scale``.
+    own, and a bias-only ``expert``: ``expert_scale`` times the batch entry
+    ``expert_logit`` (a fit of the labels on the covariate alone) plus a linear
+    function of the covariate difference, trained from 0.
     """
 
     extra_inputs = ()
@@ -94,8 +95,8 @@ class PairModule(nn.Module):
         if expert_scale is not None:
             self.expert_scale = float(expert_scale)
             self.expert = nn.Linear(1, 1, bias=False, dtype=torch.float32)
-            nn.init.zeros_(self.expert.weight)  # the product starts as the model
-            self.extra_inputs = ("covariate",)
+            nn.init.zeros_(self.expert.weight)  # it starts as the fit alone
+            self.extra_inputs = ("covariate", "expert_logit")
 
     def split(self, X):
         d = self.n_features
@@ -111,7 +112,7 @@ class PairModule(nn.Module):
         X_a, X_b, objective = self.split(X)
         return self.reward(X_a, objective) - self.reward(X_b, objective)
 
-    def forward(self, X, covariate=None, **inputs):
+    def forward(self, X, covariate=None, expert_logit=None, **inputs):
         """Return the rewards and latents of both halves of each pair row.
 
         ``{"reward_a", "reward_b", "latent_a", "latent_b"}``, and with the
@@ -131,9 +132,8 @@ class PairModule(nn.Module):
             out["logit_offset"] = out["covariate_reward_a"] - out["covariate_reward_b"]
         if self.expert is not None:
             difference = covariate[:, :1] - covariate[:, 1:]
-            out["logit_offset"] = self.expert_scale * self.expert(difference).squeeze(
-                -1
-            )
+            logit = expert_logit + self.expert(difference).squeeze(-1)
+            out["logit_offset"] = self.expert_scale * logit
         return out
 
 

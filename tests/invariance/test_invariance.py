@@ -77,7 +77,7 @@ def effects(model, X):
         (OrthogonalHeads, (0.03, 0.1)),
         (MMD, (0.3, 1.0)),
         (ConditionalMMD, (0.1, 0.3)),
-        (ProductOfExperts, (30.0, 100.0)),
+        (ProductOfExperts, (0.5, 1.0)),
     ],
 )
 def test_the_planted_covariate_loses_its_effect_as_the_weight_grows(
@@ -128,18 +128,18 @@ def test_history_reports_what_each_term_measures(shifted):
         Decorrelation(): ["train_covariate_corr", "valid_covariate_corr"],
         OrthogonalHeads(): ["train_covariate_head_corr", "valid_head_overlap"],
         ConditionalMMD(on="representation"): ["train_covariate_mmd"],
-        ProductOfExperts(10.0): ["train_expert_coef"],
+        ProductOfExperts(): ["train_expert_coef"],
     }
     for invariance, names in columns.items():
         model = BTLRewardRegressor(invariance=invariance, **SMALL, random_state=0)
         history = model.fit(X, y, covariates=length).history_
         for name in names:
             assert np.isfinite(np.stack(history[name])).all(), (invariance, name)
-    # the expert's coefficient grows towards the covariate's effect on the labels
-    expert = BTLRewardRegressor(invariance=ProductOfExperts(10.0), **SMALL, lr=1e-2,
+    # the expert starts as the covariate's fit alone: longer wins, a positive slope
+    expert = BTLRewardRegressor(invariance=ProductOfExperts(), **SMALL, lr=1e-2,
                                 random_state=0)  # fmt: skip
     expert.fit(X, y, covariates=length)
-    assert expert.history_["train_expert_coef"].iloc[-1] > 0.1
+    assert expert.history_["train_expert_coef"].iloc[0] > 0.5
 
 
 def test_every_model_takes_an_invariance_term(shifted):
@@ -159,7 +159,7 @@ def test_every_model_takes_an_invariance_term(shifted):
             X,
         ),  # fmt: skip
     ]:
-        for invariance in (OrthogonalHeads(), ProductOfExperts(10.0)):
+        for invariance in (OrthogonalHeads(), ProductOfExperts()):
             fitted = clone(model).set_params(invariance=invariance, random_state=0)
             fitted.fit(features, y, covariates=length)
             assert np.isfinite(fitted.decision_function(features)).all()
@@ -224,7 +224,7 @@ def test_covariates_are_routed_through_a_pipeline_and_a_shifted_search(shifted):
 
 def test_terms_with_their_parts_survive_save_and_load(shifted, tmp_path):
     (X, y, length), _ = shifted
-    for invariance in (OrthogonalHeads(), ProductOfExperts(10.0)):
+    for invariance in (OrthogonalHeads(), ProductOfExperts()):
         model = BTLRewardRegressor(invariance=invariance, **SMALL, random_state=0)
         model.fit(X, y, covariates=length)
         skpref.save(model, tmp_path / "model.skpref")
