@@ -58,6 +58,10 @@ SHARED_DOCS = {
     "pairs_parameter": """\
 X : array-like of shape (n_pairs, n_columns)
     Pairs in the layout seen in ``fit``.""",
+    "responses_parameter": """\
+E : array-like of shape (n_responses, n_columns)
+    Single responses (one half of a pair row): ``n_pair_features_`` columns,
+    plus the objective id as the last column for multi-objective models.""",
     "fit_parameters": """\
 X : array-like of shape (n_pairs, n_columns)
     Pairs ``[response_a | response_b]`` (``2 * d`` columns), plus the objective
@@ -118,10 +122,9 @@ batch_size : int, default=64
     Pairs per optimisation step (and per validation step). Prediction runs
     in chunks of at least 8,192 pairs, which change no prediction.
 validation_fraction : float or None, default=0.1
-    Share of the training pairs held out (stratified by label) to pick the
-    epoch with the best validation accuracy, whose weights are kept (the
-    paper's protocol). Ignored when ``fit`` receives ``X_val, y_val``. With
-    ``None`` or ``0`` the weights with the lowest training loss are kept.
+    Share of the training pairs held out (stratified by label) to pick the epoch
+    of best validation accuracy, whose weights are kept (the paper's protocol);
+    ignored given ``X_val``. ``None`` or ``0``: those of lowest training loss.
 patience : int or None, default=None
     Stop after this many epochs without a better validation accuracy, or,
     without validation pairs, without a lower training loss. ``None`` trains
@@ -131,29 +134,23 @@ n_threads : int or None, default=None
     ``None``: one thread on the CPU, the fastest under contention (see
     :ref:`cpu_threads`), and torch's own setting on an accelerator.
 margin : float, default=0.0
-    A margin every training pair must be won by, added to the per-pair
-    ``margin`` of ``fit``: the loss of a pair where a is preferred is
-    ``-log sigmoid(r(a) - r(b) - m)`` (TRL's ``margin``; mirrored where b is,
-    mixed by soft labels). Training only: validation scores the plain
-    likelihood.
+    A margin every training pair must be won by, added to ``fit``'s per-pair
+    ``margin``: a pair where a is preferred costs ``-log sigmoid(r(a) - r(b) - m)``
+    (TRL's ``margin``, see :ref:`trl_options`). Training only.
 center_rewards_coefficient : float or None, default=None
-    TRL's reward centring: adds ``coef * mean((r(a) + r(b))^2)`` to the
-    loss, which keeps rewards near 0 (their offset is otherwise free). None
-    or 0 adds nothing.
+    TRL's reward centring: adds ``coef * mean((r(a) + r(b))^2)`` to the loss,
+    keeping rewards near 0. None or 0 adds nothing.
 invariance : object or None, default=None
-    A term that keeps a covariate (such as length) out of the reward, from
-    :mod:`skpref.invariance`: ``Decorrelation``, ``OrthogonalHeads``,
-    ``MMD``, ``ConditionalMMD`` or ``ProductOfExperts``. ``fit`` then needs
-    ``covariates``; search its strength as ``invariance__weight``. See
-    :ref:`invariance`.
+    A term of :mod:`skpref.invariance` that keeps a covariate (such as length)
+    out of the reward; ``fit`` then needs ``covariates``. Search its strength as
+    ``invariance__weight``. See :ref:`invariance`.
 device : {"auto", "cpu", "cuda", "mps"} or str, default="auto"
     Torch device (``"cuda:1"`` also works); ``"auto"`` picks CUDA, then MPS,
     then the CPU. A device this machine lacks is a ``ValueError`` in ``fit``.
 random_state : int, RandomState instance or None, default=None
-    Seeds weight initialisation, the batch order and the validation split
-    (three seeds drawn from it). The same integer gives identical predictions
-    on the same device; NumPy's and torch's global random states are left
-    untouched either way.
+    Seeds the initial weights, the batch order and the validation split: the
+    same integer gives identical predictions on the same device. NumPy's and
+    torch's global random states are left untouched.
 verbose : int, default=0
     ``1`` prints a line per epoch: the training and validation losses and
     accuracies and the epoch's time.""",
@@ -659,20 +656,16 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        E : array-like of shape (n_responses, n_columns)
-            ``n_columns = n_pair_features_`` (plus 1 for multi-objective models).
-            Features of one prompt-response pair per row (one half of a pair row),
-            plus the objective id as the last column for multi-objective models.
+        %(responses_parameter)s
         normalize : bool, default=False
-            Return z-scores: ``(r - reward_mean_) / reward_std_`` of the
-            response's objective, a scale fixed at fit by the rewards of the
-            training responses.
+            Return z-scores ``(r - reward_mean_) / reward_std_`` of the response's
+            objective, on the scale of the training responses' rewards.
 
         Returns
         -------
         reward : ndarray of shape (n_responses,)
-            Rewards are identified only up to an additive constant (per prompt):
-            compare them, do not read their absolute value (or normalize them).
+            Identified only up to an additive constant (per prompt): compare
+            rewards, do not read their absolute value (or normalize them).
         """
         check_is_fitted(self)
         E, objective = single_responses(self, E)
@@ -687,8 +680,7 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        E : array-like of shape (n_responses, n_columns)
-            As for :meth:`predict_reward`.
+        %(responses_parameter)s
 
         Returns
         -------

@@ -288,13 +288,11 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        E : array-like of shape (n_responses, n_columns)
-            Single responses as in the member's ``predict_reward``.
+        %(responses_parameter)s
         normalize : bool, default=False
             Map every member's reward by the ensemble's training scale,
-            ``(r - reward_mean_) / reward_std_`` (one map for all members, so
-            their mean, minimum or mean less ``k`` standard deviations is the
-            normalized aggregate).
+            ``(r - reward_mean_) / reward_std_``: one map for all members, so
+            that their mean, minimum or mean less ``k`` std is normalized too.
 
         Returns
         -------
@@ -304,26 +302,22 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         E, objective = single_responses(self, E)
-        rewards = self._member_rewards(E, objective)
-        if normalize:  # one affine map for all: aggregates of them are normalized
-            rewards = np.stack([standardized(self, r, objective) for r in rewards])
-        return rewards
-
-    def _member_rewards(self, E, objective):
-        return np.stack(
+        rewards = np.stack(
             [
                 member._rewards(E, objective) - self.reward_offsets_[k, objective]
                 for k, member in enumerate(self.members_)
             ]
         )
+        if normalize:  # one affine map for all: aggregates of them are normalized
+            rewards = np.stack([standardized(self, r, objective) for r in rewards])
+        return rewards
 
     def predict_reward(self, E, return_std=False, normalize=False):
         """Mean of the members' centred rewards; with their spread if asked.
 
         Parameters
         ----------
-        E : array-like of shape (n_responses, n_columns)
-            Single responses as in the member's ``predict_reward``.
+        %(responses_parameter)s
         return_std : bool, default=False
             Also return the standard deviation of the members' rewards.
         normalize : bool, default=False
