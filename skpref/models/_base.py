@@ -119,8 +119,8 @@ lr : float, default=1e-4
 weight_decay : float, default=0.0
     Adam weight decay.
 batch_size : int, default=64
-    Pairs per optimisation step (and per validation step). Prediction runs
-    in chunks of at least 8,192 pairs, which change no prediction.
+    Pairs per optimisation and validation step (prediction runs in chunks of
+    at least 8,192 pairs, which change no prediction).
 validation_fraction : float or None, default=0.1
     Share of the training pairs held out (stratified by label) to pick the epoch
     of best validation accuracy, whose weights are kept (the paper's protocol);
@@ -167,8 +167,7 @@ module_ : torch.nn.Module
     The fitted torch module (its reward is ``module_.reward``).
 net_ : skorch.NeuralNet
     The skorch net that trained the model: ``net_.module_`` is the stack of
-    members trained together (one for a plain fit). Not saved by
-    :func:`skpref.save`.
+    members trained together. Not saved by :func:`skpref.save`.
 history_ : pandas.DataFrame
     One row per epoch: ``train_loss``, ``valid_loss``, ``train_acc``,
     ``valid_acc`` (the expected agreement with the labels), ``kept`` (whether
@@ -191,11 +190,10 @@ leakage_ : pandas.DataFrame, str or None
 %(reward_scale_attributes)s""",
     "reward_scale_attributes": """\
 reward_mean_, reward_std_ : ndarray of shape (n_objectives,)
-    Mean and standard deviation of the rewards of the training responses
-    (both sides of every training pair), per objective (one entry without an
-    objective column): what ``predict_reward(E, normalize=True)`` and
-    ``reward_function(..., normalize=True)`` turn rewards into z-scores with.
-    NaN for an objective with no training pair.""",
+    Mean and standard deviation of the rewards of the training responses, per
+    objective (NaN for one without pairs; one entry without an objective
+    column): the scale of ``predict_reward(E, normalize=True)`` and of
+    ``reward_function(..., normalize=True)``.""",
     "objective_attributes": """\
 n_objectives_ : int
     Number of objectives (only with an objective column).
