@@ -12,7 +12,7 @@ from skpref.models._base import shared_docs
 from skpref.models._engine import LossTerm, pair_mean
 from skpref.models._modules import AdversarialRewardModule
 from skpref.models._multihead import MultiheadRewardModel
-from skpref.utils import Interval, StrOptions, fit_context
+from skpref.utils import Interval, StrOptions
 
 OBJECTIVE = "objective"
 
@@ -21,17 +21,13 @@ OBJECTIVE = "objective"
 class AdversarialRewardModel(MultiheadRewardModel):
     """Multihead reward model whose shared latent is trained to hide the objective.
 
-    On top of :class:`MultiheadRewardModel`, a discriminator ``h`` (1 hidden GELU
-    layer, width 512) predicts the labeller's objective ``c`` from the latent
-    ``z = g(e)`` of each response of a pair (eq. 13). A gradient-reversal layer
-    makes the encoder maximise the discriminator's loss while the discriminator
-    minimises it, solving ``min_{g, f} max_h L_R - λ L_adv`` (eq. 5). Since the
-    objective is correlated with the prompt type in confounded data, this removes
-    prompt-type information the heads could otherwise use as a shortcut for ``c``.
-
-    The discriminator can hide a side covariate of each response instead, such as
-    its length (``adversary_target``); on single-objective pairs ``[a | b]``,
-    without an objective column, set ``with_objective=False``.
+    On top of :class:`MultiheadRewardModel`, a discriminator ``h`` predicts the
+    labeller's objective ``c`` from the latent ``z = g(e)`` of each response
+    (eq. 13), behind a gradient-reversal layer: ``min_{g, f} max_h L_R - λ L_adv``
+    (eq. 5). In confounded data this removes the prompt-type information the
+    heads could use as a shortcut for ``c``. It can hide a covariate of each
+    response instead, such as its length (``adversary_target``). See
+    :ref:`models` and :ref:`adversary_covariates`.
 
     Parameters
     ----------
@@ -48,13 +44,9 @@ class AdversarialRewardModel(MultiheadRewardModel):
         What the discriminator predicts from each response's latent, so that the
         latent learns to hide it. ``"objective"``: the pair's objective id, the
         last column of ``X`` (the paper's model). Any other name is a covariate
-        whose values ``fit`` takes as ``covariates=``: the columns
-        ``<name>_a``/``<name>_b`` (one value per response, e.g. from
-        :func:`~skpref.covariates.pair_covariates`) or ``<name>`` (one per pair)
-        of a DataFrame, an array, or, for a built-in covariate of
-        :mod:`skpref.covariates` (``"length"`` is ``"n_characters"``), the
-        table of pairs itself, whose texts it is computed from. See
-        :ref:`adversary_covariates`.
+        whose values ``fit`` takes as ``covariates=`` (one value per response or
+        per pair; for a built-in covariate of :mod:`skpref.covariates`, such as
+        ``"length"``, the table of pairs itself); see :ref:`adversary_covariates`.
     adversary_type : {"auto", "categorical", "continuous"}, default="auto"
         How the discriminator predicts a covariate: ``"categorical"`` by
         cross-entropy over its classes, ``"continuous"`` by squared error on
@@ -97,16 +89,6 @@ class AdversarialRewardModel(MultiheadRewardModel):
     MultiheadRewardModel : The same model without the discriminator.
     BTLRewardRegressor : With ``with_objective=True``, the *Base* model.
 
-    Notes
-    -----
-    What the adversary predicts, when it is a covariate: :ref:`adversary_covariates`.
-    ``history_`` has, besides the columns of every reward model,
-    ``train_disc_acc`` / ``valid_disc_acc`` (the discriminator's accuracy over both
-    responses of each pair; ``train_disc_r2`` / ``valid_disc_r2``, its R² against
-    the training mean, for a continuous covariate), ``train_adv_loss`` /
-    ``valid_adv_loss``, ``adversary_weight`` (the λ in force in that epoch) and
-    ``disc_chance``.
-
     References
     ----------
     Kobalczyk, K. and van der Schaar, M. (2025). Preference Learning for AI
@@ -128,23 +110,6 @@ class AdversarialRewardModel(MultiheadRewardModel):
     True
     >>> list(model.history_[["train_disc_acc", "disc_chance"]].columns)
     ['train_disc_acc', 'disc_chance']
-
-    Hiding a continuous covariate of each response instead (here a made-up
-    length, one column per response), on single-objective pairs ``[a | b]``:
-
-    >>> import numpy as np
-    >>> pairs = data.X[:, :-1]  # without the objective column
-    >>> length = np.random.default_rng(0).gamma(2.0, 50.0, size=(600, 2))
-    >>> model = AdversarialRewardModel(adversary_target="length",
-    ...                                with_objective=False, hidden_dim=32,
-    ...                                latent_dim=16, head_hidden_dim=16,
-    ...                                discriminator_hidden_dim=16, max_epochs=5,
-    ...                                lr=1e-2, random_state=0)
-    >>> model = model.fit(pairs, data.y, covariates=length)
-    >>> model.adversary_type_, "train_disc_r2" in model.history_
-    ('continuous', True)
-    >>> model.predict_reward(pairs[:3, :8]).shape
-    (3,)
     """
 
     _parameter_constraints = {
@@ -211,47 +176,6 @@ class AdversarialRewardModel(MultiheadRewardModel):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
-
-    @fit_context(prefer_skip_nested_validation=True)
-    def fit(
-        self,
-        X,
-        y,
-        sample_weight=None,
-        *,
-        X_val=None,
-        y_val=None,
-        covariates=None,
-        margin=None,
-    ):
-        """Fit the reward model and its adversary on preference pairs.
-
-        Parameters
-        ----------
-        %(fit_parameters)s
-        %(validation_parameters)s
-        covariates : DataFrame or array-like, default=None
-            The values of the covariate named by ``adversary_target`` (see
-            there), and of the ``invariance`` term's covariate, one row per pair
-            of ``X``; only for a covariate target or an invariance term. It is
-            fit metadata: in a ``Pipeline`` pass ``<step>__covariates=``, or
-            request it with ``set_fit_request(covariates=True)``.
-        %(margin_parameter)s
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        return self._fit(
-            X,
-            y,
-            sample_weight,
-            X_val=X_val,
-            y_val=y_val,
-            covariates=covariates,
-            margin=margin,
-        )
 
     def _fit_inputs(self, X, y, covariates, rows):
         owner = type(self).__name__

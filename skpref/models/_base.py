@@ -1,4 +1,4 @@
-"""The shared base of the reward estimators: validation, the fit plan, prediction."""
+"""The shared base of the reward estimators: docs, checks, fit plan, prediction."""
 
 import re
 import textwrap
@@ -10,22 +10,23 @@ import numpy as np
 import pandas as pd
 import torch
 from scipy.special import expit
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted
 
-from skpref._persistence import load_module_state
-from skpref.metrics import covariate_leakage
+from skpref._persistence import load_module_state, save
+from skpref.metrics import covariate_leakage, pairwise_accuracy_score
 from skpref.models import _engine
-from skpref.models._pair_classifier import PairClassifierMixin
 from skpref.utils import (
     HasMethods,
     Interval,
     Seeds,
     StrOptions,
-    check_fit_target,
+    check_fit_data,
+    check_margins,
     check_objective_ids,
     check_pair_width,
+    check_score_target,
     check_weights,
     fit_context,
     float32_pairs,
@@ -54,6 +55,13 @@ MODEL_PARAMETER_CONSTRAINTS = {
 
 #: Parameter and attribute descriptions shared by the reward models' docstrings.
 SHARED_DOCS = {
+    "pairs_parameter": """\
+X : array-like of shape (n_pairs, n_columns)
+    Pairs in the layout seen in ``fit``.""",
+    "responses_parameter": """\
+E : array-like of shape (n_responses, n_columns)
+    Single responses (one half of a pair row): ``n_pair_features_`` columns,
+    plus the objective id as the last column for multi-objective models.""",
     "fit_parameters": """\
 X : array-like of shape (n_pairs, n_columns)
     Pairs ``[response_a | response_b]`` (``2 * d`` columns), plus the objective
@@ -64,17 +72,17 @@ y : array-like of shape (n_pairs,)
     tie), trained with the BTL likelihood on soft targets.
 sample_weight : array-like of shape (n_pairs,), default=None
     Non-negative weight of each pair in the loss. Weights are divided by their
-    mean, so only their ratios matter (weights of 2 on every pair give the same
-    model as none); pairs of weight 0 are left out.""",
+    mean, so only their ratios matter; pairs of weight 0 are left out.""",
     "covariates_parameter": """\
 covariates : DataFrame or array-like, default=None
-    The covariate the ``invariance`` term keeps out of the reward, one row per
-    pair of ``X`` (see :ref:`invariance`): columns ``<name>_a``/``<name>_b``
-    of a DataFrame (:func:`~skpref.covariates.pair_covariates`), an array of
-    shape ``(n_pairs, 2)``, or the table of pairs itself for a built-in
-    covariate. Only with ``invariance``. Fit metadata: in a ``Pipeline`` pass
-    ``<step>__covariates=``, or request it with
-    ``set_fit_request(covariates=True)``.""",
+    One row per pair of ``X``: the covariate that the ``invariance`` term keeps
+    out of the reward (:ref:`invariance`), or that the adversary of a covariate
+    ``adversary_target`` hides (:ref:`adversary_covariates`). Columns
+    ``<name>_a``/``<name>_b`` of a DataFrame
+    (:func:`~skpref.covariates.pair_covariates`), an array of shape
+    ``(n_pairs, 2)``, or the table of pairs itself for a built-in covariate.
+    Fit metadata: in a ``Pipeline`` pass ``<step>__covariates=``, or request it
+    with ``set_fit_request(covariates=True)``.""",
     "margin_parameter": """margin : array-like of shape (n_pairs,), default=None
     Per-pair margins (TRL's ``margin`` column), added to the ``margin``
     parameter; finite, and not negative where a label is soft. Fit metadata,
@@ -111,49 +119,38 @@ lr : float, default=1e-4
 weight_decay : float, default=0.0
     Adam weight decay.
 batch_size : int, default=64
-    Pairs per optimisation step (and per validation step). Prediction runs
-    in chunks of at least 8,192 pairs, which change no prediction.
+    Pairs per optimisation and validation step (prediction runs in chunks of
+    at least 8,192 pairs, which change no prediction).
 validation_fraction : float or None, default=0.1
-    Share of the training pairs held out (stratified by label) to pick the
-    epoch with the best validation accuracy, whose weights are kept (the
-    paper's protocol). Ignored when ``fit`` receives ``X_val, y_val``. With
-    ``None`` or ``0`` the weights with the lowest training loss are kept.
+    Share of the training pairs held out (stratified by label) to pick the epoch
+    of best validation accuracy, whose weights are kept (the paper's protocol);
+    ignored given ``X_val``. ``None`` or ``0``: those of lowest training loss.
 patience : int or None, default=None
     Stop after this many epochs without a better validation accuracy, or,
-    without validation pairs (``validation_fraction=None`` or ``0`` and no
-    ``X_val``), without a lower training loss. ``None`` trains all
-    ``max_epochs`` (the best weights are kept either way).
+    without validation pairs, without a lower training loss. ``None`` trains
+    all ``max_epochs`` (the best weights are kept either way).
 n_threads : int or None, default=None
-    CPU threads torch uses in ``fit`` (and in the engine's fits of this
-    model); torch's setting is restored afterwards. ``None``: one thread on
-    the CPU, where on two cores a second thread saves at most half of a
-    quiet fit and makes a fit 5 to 18 times slower under contention
-    (parallel searches, a busy machine; see :ref:`cpu_threads`); torch's own
-    setting on an accelerator.
+    CPU threads torch uses in ``fit``; torch's setting is restored afterwards.
+    ``None``: one thread on the CPU, the fastest under contention (see
+    :ref:`cpu_threads`), and torch's own setting on an accelerator.
 margin : float, default=0.0
-    A margin every training pair must be won by, added to the per-pair
-    ``margin`` of ``fit``: the loss of a pair where a is preferred is
-    ``-log sigmoid(r(a) - r(b) - m)`` (TRL's ``margin``; mirrored where b is,
-    mixed by soft labels). Training only: validation scores the plain
-    likelihood.
+    A margin every training pair must be won by, added to ``fit``'s per-pair
+    ``margin``: a pair where a is preferred costs ``-log sigmoid(r(a) - r(b) - m)``
+    (TRL's ``margin``, see :ref:`trl_options`). Training only.
 center_rewards_coefficient : float or None, default=None
-    TRL's reward centring: adds ``coef * mean((r(a) + r(b))^2)`` to the
-    loss, which keeps rewards near 0 (their offset is otherwise free). None
-    or 0 adds nothing.
+    TRL's reward centring: adds ``coef * mean((r(a) + r(b))^2)`` to the loss,
+    keeping rewards near 0. None or 0 adds nothing.
 invariance : object or None, default=None
-    A term that keeps a covariate (such as length) out of the reward, from
-    :mod:`skpref.invariance`: ``Decorrelation``, ``OrthogonalHeads``,
-    ``MMD``, ``ConditionalMMD`` or ``ProductOfExperts``. ``fit`` then needs
-    ``covariates``; search its strength as ``invariance__weight``. See
-    :ref:`invariance`.
+    A term of :mod:`skpref.invariance` that keeps a covariate (such as length)
+    out of the reward; ``fit`` then needs ``covariates``. Search its strength as
+    ``invariance__weight``. See :ref:`invariance`.
 device : {"auto", "cpu", "cuda", "mps"} or str, default="auto"
     Torch device (``"cuda:1"`` also works); ``"auto"`` picks CUDA, then MPS,
     then the CPU. A device this machine lacks is a ``ValueError`` in ``fit``.
 random_state : int, RandomState instance or None, default=None
-    Seeds weight initialisation, the batch order and the validation split
-    (three seeds drawn from it). The same integer gives identical predictions
-    on the same device; NumPy's and torch's global random states are left
-    untouched either way.
+    Seeds the initial weights, the batch order and the validation split: the
+    same integer gives identical predictions on the same device. NumPy's and
+    torch's global random states are left untouched.
 verbose : int, default=0
     ``1`` prints a line per epoch: the training and validation losses and
     accuracies and the epoch's time.""",
@@ -170,40 +167,33 @@ module_ : torch.nn.Module
     The fitted torch module (its reward is ``module_.reward``).
 net_ : skorch.NeuralNet
     The skorch net that trained the model: ``net_.module_`` is the stack of
-    members trained together (one for a plain fit). Not saved by
-    :func:`skpref.save`.
+    members trained together. Not saved by :func:`skpref.save`.
 history_ : pandas.DataFrame
     One row per epoch: ``train_loss``, ``valid_loss``, ``train_acc``,
-    ``valid_acc`` (the expected agreement with the labels), TRL's reward
-    statistics ``train_margin`` (mean ``r(preferred) - r(other)``),
-    ``train_reward_mean`` and ``train_reward_std``, ``kept`` (whether the
-    epoch's weights are the best so far), ``dur`` and model-specific
-    columns.
+    ``valid_acc`` (the expected agreement with the labels), ``kept`` (whether
+    the epoch's weights are the best so far), ``dur``, TRL's reward statistics
+    and model-specific columns (see :ref:`training_protocol`).
 n_epochs_ : int
     Number of epochs trained.
 best_epoch_ : int
     The epoch whose weights were kept (1-based).
 convergence_warning_ : str or None
     The kind of :class:`~sklearn.exceptions.ConvergenceWarning` the fit
-    raised: ``"non-finite"`` (a NaN or infinite loss), ``"diverged"`` (the
-    kept epoch's loss is over ten times chance) or ``"saturated"``
-    (probabilities of exactly 0 or 1 on most training pairs); None when it
-    raised none.
+    raised: ``"non-finite"``, ``"diverged"`` or ``"saturated"`` (see
+    :ref:`training_failures`); None when it raised none.
 leakage_ : pandas.DataFrame, str or None
     With an ``invariance`` term or a continuous covariate adversary: how much
     the covariate still leaks into the model on the validation pairs (the
     ``table`` of :func:`~skpref.metrics.covariate_leakage`'s report;
-    :meth:`summary` shows it), or
-    why it could not be measured (no validation pairs, too few of them). None
-    for other models.
+    :meth:`summary` shows it), or why it could not be measured (no or too few
+    validation pairs). None for other models.
 %(reward_scale_attributes)s""",
     "reward_scale_attributes": """\
 reward_mean_, reward_std_ : ndarray of shape (n_objectives,)
-    Mean and standard deviation of the rewards of the training responses
-    (both sides of every training pair), per objective (one entry without an
-    objective column): what ``predict_reward(E, normalize=True)`` and
-    ``reward_function(..., normalize=True)`` turn rewards into z-scores with.
-    NaN for an objective with no training pair.""",
+    Mean and standard deviation of the rewards of the training responses, per
+    objective (NaN for one without pairs; one entry without an objective
+    column): the scale of ``predict_reward(E, normalize=True)`` and of
+    ``reward_function(..., normalize=True)``.""",
     "objective_attributes": """\
 n_objectives_ : int
     Number of objectives (only with an objective column).
@@ -228,6 +218,94 @@ def shared_docs(cls):
         if isinstance(owner, (type, FunctionType)) and owner.__doc__:
             owner.__doc__ = pattern.sub(write, owner.__doc__)
     return cls
+
+
+@shared_docs
+class PairClassifierMixin(ClassifierMixin):
+    """``predict``, ``score`` and ``save`` from a ``decision_function`` of pairs.
+
+    The reward models and :class:`~skpref.RewardEnsemble` share these; each
+    defines ``decision_function`` (positive where response a is preferred) and
+    ``predict_proba``.
+    """
+
+    def _validated_pairs(self, X):
+        """Check that the model is fitted and ``X`` holds its kind of pairs."""
+        check_is_fitted(self)
+        X = float32_pairs(self, X, reset=False)
+        if self._with_objective:
+            check_objective_ids(
+                X[:, -1], n_objectives=self.n_objectives_, owner=type(self).__name__
+            )
+        return X
+
+    def predict(self, X):
+        """Predicted label: ``1`` where ``P(a > b) > 0.5``, i.e. the margin is positive.
+
+        Parameters
+        ----------
+        %(pairs_parameter)s
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_pairs,)
+            ``1`` where response a is predicted to be preferred, else ``0``.
+        """
+        return (self.decision_function(X) > 0).astype(np.int64)
+
+    def score(self, X, y, sample_weight=None):
+        """Return the expected agreement of the predictions with a random annotator.
+
+        ``mean(y * [pred = 1] + (1 - y) * [pred = 0])``, weighted: the accuracy
+        for hard labels, the chance that an annotator drawn at random agrees
+        with the prediction for soft ones (a tie counts ½); it is
+        :func:`skpref.metrics.pairwise_accuracy_score` of the predictions.
+
+        Parameters
+        ----------
+        %(pairs_parameter)s
+        y : array-like of shape (n_pairs,)
+            Labels ``0``/``1`` or soft labels in ``[0, 1]``.
+        sample_weight : array-like of shape (n_pairs,), default=None
+            Non-negative weight of each pair.
+
+        Returns
+        -------
+        score : float
+            In ``[0, 1]``; higher is better.
+        """
+        owner = type(self).__name__
+        y_pred = self.predict(X)
+        y = check_score_target(y, owner=owner)
+        if len(y) != len(y_pred):
+            raise ValueError(
+                f"{owner}.score got {len(y_pred)} pairs in X but {len(y)} labels "
+                "in y; pass one label per pair."
+            )
+        weight = check_weights(sample_weight, len(y), owner=owner, method="score")
+        return pairwise_accuracy_score(
+            y, y_pred.astype(np.float64), sample_weight=weight
+        )
+
+    def save(self, path):
+        """Save the fitted model to one file, safely (no pickle): :func:`skpref.save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            File to write (conventionally ending in ``.safetensors``).
+
+        Returns
+        -------
+        path : pathlib.Path
+            The file written.
+        """
+        return save(self, path)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
 
 
 @shared_docs
@@ -298,19 +376,8 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        return self._fit(
-            X,
-            y,
-            sample_weight,
-            X_val=X_val,
-            y_val=y_val,
-            covariates=covariates,
-            margin=margin,
-        )
-
-    def _fit(self, X, y, sample_weight, *, X_val, y_val, covariates=None, margin=None):
         owner = type(self).__name__
-        X, y, weight = fit_data(self, X, y, sample_weight)
+        X, y, weight = check_fit_data(self, X, y, sample_weight)
         if (X_val is None) != (y_val is None):
             raise ValueError(f"{owner}.fit needs both X_val and y_val, or neither.")
         rows = valid_rows = None
@@ -518,8 +585,8 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
 
     # -- prediction --------------------------------------------------------------
 
-    def _batches(self, *arrays):
-        """Yield the rows of ``arrays`` as tensors on the fitted device, in chunks.
+    def _predict(self, method, *arrays):
+        """Call ``module_.<method>`` on the rows of ``arrays`` in chunks; float64.
 
         ``batch_size`` is validated here too: it may have been set after ``fit``.
         """
@@ -529,23 +596,34 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
             caller_name=type(self).__name__,
         )
         size = max(self.batch_size, _PREDICTION_ROWS)
-        for start in range(0, len(arrays[0]), size):
-            chunk = [a[start : start + size] for a in arrays]
-            yield [torch.as_tensor(a, device=self.device_) for a in chunk]
+        self.module_.eval()
+        with torch.inference_mode():
+            outputs = [
+                getattr(self.module_, method)(
+                    *(
+                        torch.as_tensor(a[i : i + size], device=self.device_)
+                        for a in arrays
+                    )
+                )
+                for i in range(0, len(arrays[0]), size)
+            ]
+            # kept on the device until here: one copy to the host
+            return torch.cat(outputs).cpu().numpy().astype(np.float64)
 
     def _margins(self, X):
         """``r(a) - r(b)`` of validated pair rows, as float64."""
-        self.module_.eval()
-        with torch.inference_mode():
-            return _to_numpy([self.module_.margin(X_b) for (X_b,) in self._batches(X)])
+        return self._predict("margin", X)
+
+    def _rewards(self, E, objective):
+        """``r(e)`` of validated single responses and their objective ids."""
+        return self._predict("reward", E, objective)
 
     def decision_function(self, X):
         """Reward difference ``r(a) - r(b)`` of each pair.
 
         Parameters
         ----------
-        X : array-like of shape (n_pairs, n_columns)
-            Pairs in the layout seen in ``fit``.
+        %(pairs_parameter)s
 
         Returns
         -------
@@ -559,8 +637,7 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_pairs, n_columns)
-            Pairs in the layout seen in ``fit``.
+        %(pairs_parameter)s
 
         Returns
         -------
@@ -577,20 +654,16 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        E : array-like of shape (n_responses, n_columns)
-            ``n_columns = n_pair_features_`` (plus 1 for multi-objective models).
-            Features of one prompt-response pair per row (one half of a pair row),
-            plus the objective id as the last column for multi-objective models.
+        %(responses_parameter)s
         normalize : bool, default=False
-            Return z-scores: ``(r - reward_mean_) / reward_std_`` of the
-            response's objective, a scale fixed at fit by the rewards of the
-            training responses.
+            Return z-scores ``(r - reward_mean_) / reward_std_`` of the response's
+            objective, on the scale of the training responses' rewards.
 
         Returns
         -------
         reward : ndarray of shape (n_responses,)
-            Rewards are identified only up to an additive constant (per prompt):
-            compare them, do not read their absolute value (or normalize them).
+            Identified only up to an additive constant (per prompt): compare
+            rewards, do not read their absolute value (or normalize them).
         """
         check_is_fitted(self)
         E, objective = single_responses(self, E)
@@ -605,23 +678,14 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        E : array-like of shape (n_responses, n_columns)
-            As for :meth:`predict_reward`.
+        %(responses_parameter)s
 
         Returns
         -------
         latent : ndarray of shape (n_responses, latent_dim)
         """
         check_is_fitted(self)
-        E, objective = single_responses(self, E)
-        self.module_.eval()
-        with torch.inference_mode():
-            return _to_numpy(
-                [
-                    self.module_.latent(E_b, ids)
-                    for E_b, ids in self._batches(E, objective)
-                ]
-            )
+        return self._predict("latent", *single_responses(self, E))
 
     def _leakage_covariate(self):
         """Return the continuous covariate a term or the adversary hides (or None)."""
@@ -696,25 +760,18 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         )
         return pd.concat([table, extra]) if measures else table
 
-    def _set_reward_scale(self, X):
-        """Set ``reward_mean_`` and ``reward_std_`` from the training pairs ``X``."""
+    def _side_rewards(self, X):
+        """Return the rewards of the a and of the b responses of pairs, and the ids."""
         d = self.n_pair_features_
         ids = np.zeros(len(X), np.int64)
         if self._with_objective:
             ids = X[:, -1].astype(np.int64)
-        both = np.r_[self._rewards(X[:, :d], ids), self._rewards(X[:, d : 2 * d], ids)]
-        self.reward_mean_, self.reward_std_ = reward_moments(self, both, ids)
+        return self._rewards(X[:, :d], ids), self._rewards(X[:, d : 2 * d], ids), ids
 
-    def _rewards(self, E, objective):
-        """``r(e)`` of validated single responses and their objective ids."""
-        self.module_.eval()
-        with torch.inference_mode():
-            return _to_numpy(
-                [
-                    self.module_.reward(E_b, ids)
-                    for E_b, ids in self._batches(E, objective)
-                ]
-            )
+    def _set_reward_scale(self, X):
+        """Set ``reward_mean_`` and ``reward_std_`` from the training pairs ``X``."""
+        a, b, ids = self._side_rewards(X)
+        self.reward_mean_, self.reward_std_ = reward_moments(self, np.r_[a, b], ids)
 
     # -- persistence -------------------------------------------------------------
 
@@ -732,15 +789,6 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
             module = module(**params)
         load_module_state(module, state["net_"], owner=self)
         self.module_ = module.to(self.device_)
-
-
-def fit_data(estimator, X, y, sample_weight):
-    """Check training pairs, labels and weights (ones for none) of ``estimator``."""
-    owner = type(estimator).__name__
-    X, y = float32_pairs(estimator, X, y)
-    weight = check_weights(sample_weight, len(X), owner=owner)
-    y = check_fit_target(y, None if sample_weight is None else weight, owner=owner)
-    return X, y, weight
 
 
 def reward_moments(model, rewards, ids):
@@ -780,42 +828,7 @@ def standardized(model, reward, objective):
     return (reward - model.reward_mean_[ids]) / std
 
 
-def check_margins(margin, y, owner):
-    """Return per-pair margins as float64; finite, not negative where ``y`` is soft."""
-    try:
-        margin = np.asarray(margin, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"{owner}.fit expects margin to hold numbers, one per pair."
-        ) from None
-    if margin.shape != (len(y),):
-        raise ValueError(
-            f"{owner}.fit expects one margin per pair, of shape ({len(y)},); got "
-            f"shape {margin.shape}."
-        )
-    if not np.all(np.isfinite(margin)):
-        first = int(np.flatnonzero(~np.isfinite(margin))[0])
-        raise ValueError(
-            f"{owner}.fit: margin contains NaN or infinity (pair {first}); margins "
-            "must be finite."
-        )
-    soft = (y > 0) & (y < 1)
-    if np.any(soft & (margin < 0)):
-        first = int(np.flatnonzero(soft & (margin < 0))[0])
-        raise ValueError(
-            f"{owner}.fit: the margin of pair {first} is negative but its label is "
-            f"soft ({y[first]}); a negative margin would reward the losing side. "
-            "Give soft-labelled pairs margins >= 0."
-        )
-    return margin
-
-
 def _weighted(rows, weight, scaled_over):
     """``Rows`` of ``rows``, their weights divided by the mean over ``scaled_over``."""
     scaled = (weight[rows] / weight[scaled_over].mean()).astype(np.float32)
     return _engine.Rows.of(rows, scaled)
-
-
-def _to_numpy(batches):
-    """Concatenate per-batch outputs on the device; one copy to the host, float64."""
-    return torch.cat(batches).cpu().numpy().astype(np.float64)

@@ -12,15 +12,11 @@ from skpref.models._modules import BTLRewardModule
 class BTLRewardRegressor(BaseRewardModel):
     """Bradley-Terry-Luce reward model on frozen response embeddings.
 
-    A reward MLP ``r`` scores each response; the pair label follows
-    ``P(a > b) = sigmoid(r(a) - r(b))`` (eq. 1) and training minimises the BTL
-    negative log-likelihood (eq. 2). The default sizes are the paper's (appendix
-    D.2): 3 GELU layers with hidden width 512 down to a 64-d latent, then a linear
-    map to the scalar reward.
-
-    With ``with_objective=True`` the model takes the objective id as the last column
-    of ``X`` and concatenates its one-hot code to each response's features: the
-    *Base* multi-objective model of the paper's Table 2 (Figure 5a).
+    A reward MLP ``r`` scores each response and ``P(a > b) = sigmoid(r(a) - r(b))``
+    (eq. 1), fitted by the BTL likelihood (eq. 2); the default sizes are the
+    paper's (appendix D.2). With ``with_objective=True`` the one-hot objective, the
+    last column of ``X``, is appended to the features: the *Base* model of Table 2
+    (Figure 5a). See :ref:`models`.
 
     Parameters
     ----------
@@ -44,12 +40,6 @@ class BTLRewardRegressor(BaseRewardModel):
     --------
     MultiheadRewardModel : Shared encoder with one reward head per objective.
     AdversarialRewardModel : Multihead model with an objective discriminator.
-
-    Notes
-    -----
-    The pair contract (``X = [a | b]``, ``y = 1`` for ``a > b``) is described in
-    :ref:`data_format`. Swapping the halves of a pair negates
-    ``decision_function`` exactly.
 
     References
     ----------

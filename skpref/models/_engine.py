@@ -1,18 +1,14 @@
 """The training engine: ``M >= 1`` reward models trained as one skorch net.
 
 A fit trains a stack of members (:class:`~skpref.models._modules.MemberStack`)
-with skorch's own loop and extension points: a single fit is a stack of one,
-:class:`~skpref.RewardEnsemble` a stack of ``n_members``. The dataset
-(:class:`MemberData`) holds the pairs once on the device and each member's rows
-(its :class:`FitPlan`); ``train_split`` (:func:`member_split`) and the iterators
-(:class:`MemberBatches`) yield batches with a leading member axis, dicts of named
-entries (``"X"``, ``"sample_weight"``, ``"n_rows"``, ``"mask"`` where padded, and a
-model's own inputs such as the adversary's ``"target"``); the loss
+with skorch's own loop and extension points: the dataset (:class:`MemberData`)
+holds the pairs once on the device and each member's rows (its :class:`FitPlan`);
+``train_split`` (:func:`member_split`) and the iterators (:class:`MemberBatches`)
+yield dicts of named entries with a leading member axis; the loss
 (:meth:`RewardNet.get_loss`) is the weighted BTL likelihood (eq. 2) plus the
 model's :class:`LossTerm`; callbacks keep each member's scores and best weights.
-Each member draws from its own three seeds (:class:`Seeds`: initialisation, batch
-order, holdout), so member ``k`` is, to rounding, the model fitted alone with the
-same seed and data.
+Member ``k`` is, to rounding, the model fitted alone with the same seed and data
+(the guarantee and its tests: "The training engine" in docs/models.rst).
 """
 
 import math
@@ -34,12 +30,9 @@ from skpref.utils import Seeds
 _RESIDENT_SHARE = 0.5
 #: Bytes of rows gathered on the host and copied at once when data are streamed.
 _CHUNK_BYTES = 256 * 2**20
-#: On the CPU, the parameters a stack may hold in all. Stacked, the products of
-#: a step run as batched products whose gradients are transposed and copied; on a
-#: CPU that costs more than the per-step overhead it saves once the products
-#: dominate. Measured on 2 CPU cores (one torch thread, Multihead, 2,000 pairs of
-#: d = 32), stacked / one after another: 30 members of width 128 (70k parameters
-#: each) 0.53, 5 of width 256 (270k) 1.05, 5 of width 512 (1.07M) 1.26-1.37.
+#: On the CPU, the parameters a stack may hold in all: there stacked products cost
+#: more than the per-step overhead they save once they dominate a step (measured
+#: in docs/models.rst, "Where stacking pays off").
 _CPU_STACK_PARAMETERS = 2_000_000
 # The loss of predicting 1/2 for every pair; a kept epoch that does ten times worse
 # on its own training pairs has diverged.
@@ -95,32 +88,30 @@ class PairData:
     """
 
     def __init__(self, blocks, y, inputs, device):
-        self.device = torch.device(device)
-        n_rows = sum(len(block) for block in blocks)
-        n_columns = blocks[0].shape[1]
+        self.device = device = torch.device(device)
+        n_rows, n_columns = sum(len(block) for block in blocks), blocks[0].shape[1]
         self.row_bytes = 4 * n_columns
-        self.resident = resident = _fits_on(self.device, n_rows * self.row_bytes)
-        self.y = torch.as_tensor(np.concatenate(y), dtype=torch.float32).to(self.device)
+        self.resident = _fits_on(device, n_rows * self.row_bytes)
+        self.y = torch.as_tensor(np.concatenate(y), dtype=torch.float32).to(device)
         self.inputs = {
             name: torch.as_tensor(np.concatenate([block[name] for block in inputs]))
             .to(torch.float32)
-            .to(self.device)
+            .to(device)
             for name in inputs[0]
         }
-        if len(blocks) > 1 and resident and self.device.type != "cpu":
+        if self.resident and device.type != "cpu":
             # block by block: no copy of all the rows on the host
             self.X = torch.empty(
-                (n_rows, n_columns), dtype=torch.float32, device=self.device
+                (n_rows, n_columns), dtype=torch.float32, device=device
             )
             start = 0
             for block in blocks:
                 self.X[start : start + len(block)].copy_(torch.from_numpy(block))
                 start += len(block)
-        else:  # one block: in place on the CPU
-            X = torch.from_numpy(
+        else:  # on the host: in place on the CPU, or streamed from there
+            self.X = torch.from_numpy(
                 blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
             )
-            self.X = X.to(self.device) if resident else X
 
     def feature_batches(self, order, order_on_device, batch_size, n_steps):
         """Yield the rows of each step, ``X[order[:, step]]``, on the device."""
@@ -503,21 +494,19 @@ class EpochLog(Callback):
     Flushed, so that a search's workers (``GridSearchCV``) show their progress too.
     """
 
+    _LOGGED = ("train_loss", "valid_loss", "valid_acc", "train_acc")
+
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
-        names = [
-            k
-            for k in ("train_loss", "valid_loss", "valid_acc", "train_acc")
-            if k in row
-        ]
+        names = [name for name in self._LOGGED if name in row]
         members = [
             " ".join(f"{name} {row[name][k]:.4f}" for name in names)
             for k in range(net.module_.n_members)
         ]
-        tag = "" if len(members) == 1 else "member {}: "
-        lines = [tag.format(k) + text for k, text in enumerate(members)]
-        line = f"epoch {row['epoch']:3d} ({row['dur']:.1f}s) | " + " | ".join(lines)
-        print(line, flush=True)
+        if len(members) > 1:
+            members = [f"member {k}: {text}" for k, text in enumerate(members)]
+        head = f"epoch {row['epoch']:3d} ({row['dur']:.1f}s) | "
+        print(head + " | ".join(members), flush=True)
 
 
 class EpochProgress(Callback):
@@ -569,10 +558,8 @@ def fit_together(
         given ``rows`` and ``valid_rows`` is the model fitted alone on
         ``X[rows]`` with ``X_val=X[valid_rows]``, except that its validation
         pairs keep their weights.
-    covariates : list of (DataFrame, array-like or None) or None, default=None
-        Each model's ``covariates`` (adversarial models with a covariate target).
-    margins : list of (array-like or None) or None, default=None
-        Each model's per-pair margins, one per row of its ``X``.
+    covariates, margins : list of (array-like or None) or None, default=None
+        Each model's fit metadata ``covariates`` and ``margin``, by row of its ``X``.
     progress : tqdm-like or None, default=None
         A progress bar (``update(n)``, ``refresh()``, a settable ``total``)
         advanced by one per epoch of each stack; its ``total`` grows by the

@@ -10,16 +10,16 @@ from sklearn.utils.validation import check_is_fitted
 
 from skpref.models._base import (
     BaseRewardModel,
-    fit_data,
+    PairClassifierMixin,
     reward_moments,
     shared_docs,
     standardized,
 )
 from skpref.models._engine import fit_together
-from skpref.models._pair_classifier import PairClassifierMixin
 from skpref.utils import (
     Interval,
     Seeds,
+    check_fit_data,
     check_objective_ids,
     fit_context,
     member_random_states,
@@ -33,18 +33,11 @@ from skpref.utils import (
 class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """An ensemble of reward models: averaged probabilities, reward uncertainty.
 
-    ``n_members`` copies of a reward model, each with its own seed (initial
-    weights, batch order and validation holdout) and, with ``bootstrap=True``,
-    its own bootstrap sample of its training pairs, are trained together by
-    skpref's vectorised engine: one forward and backward pass and one Adam step
-    per batch for all members, on one copy of the data on the device. Member
-    ``k`` is the model ``clone(estimator).set_params(random_state=s_k)`` fitted
-    alone, to floating-point rounding: on ``X`` without ``bootstrap``, and with
-    it on ``X[member_samples_[k]]`` with ``X_val=X[member_valid_samples_[k]]``
-    (see :ref:`ensembles`).
-
-    The spread of the members' rewards measures the epistemic uncertainty of
-    the reward: it is large where the training pairs do not pin the reward down.
+    ``n_members`` clones of a reward model, each with its own seed and, with
+    ``bootstrap=True``, its own bootstrap sample, are trained together by
+    skpref's engine; member ``k`` is its clone fitted alone, to rounding. The
+    spread of the members' rewards measures the epistemic uncertainty of the
+    reward. See :ref:`ensembles`.
 
     Parameters
     ----------
@@ -54,13 +47,10 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     n_members : int, default=5
         Number of members.
     bootstrap : bool, default=False
-        Train each member on a bootstrap sample of its training pairs instead
-        of all of them: each member first holds out its own validation pairs,
-        the stratified ``validation_fraction`` that it would hold out fitted
-        alone on ``X``, then draws as many pairs as are left, with replacement,
-        from the rest. A member's validation pairs are thus never among its
-        training pairs. Multi-objective members then all get the number of
-        objectives seen in ``X``.
+        Train each member on a bootstrap sample of its training pairs, drawn
+        after it holds out the validation pairs it would hold out fitted alone
+        (so never among them). Multi-objective members then all get the number
+        of objectives seen in ``X``.
     random_state : int, RandomState instance or None, default=None
         Seeds the members' seeds and the bootstrap samples. NumPy's and torch's
         global random states are left untouched.
@@ -97,19 +87,6 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     --------
     BTLRewardRegressor, MultiheadRewardModel, AdversarialRewardModel :
         The member models.
-
-    Notes
-    -----
-    ``predict_proba`` averages the members' probabilities ``P_k(a > b) =
-    sigmoid(r_k(a) - r_k(b))``; ``decision_function`` is the logit of that
-    average, ``log P(a > b) - log P(b > a)``, not the mean of the members'
-    reward differences (the two differ where the members disagree).
-
-    A reward is identified only up to an additive constant, which differs
-    between members trained from different seeds; each member's rewards are
-    therefore centred on its mean reward over the training responses before
-    their mean and spread are taken, so that the spread measures disagreement
-    and not the members' arbitrary offsets.
 
     References
     ----------
@@ -160,12 +137,7 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Parameters
         ----------
         %(fit_parameters)s
-        covariates : DataFrame or array-like, default=None
-            For members with an ``invariance`` term or a covariate
-            ``adversary_target``: the covariate's values, as in their ``fit``. Every
-            member gets all of them and codes them on its own training pairs (with
-            ``bootstrap=True``, a continuous covariate is standardised over each
-            member's sample, as a fit alone on it does).
+        %(covariates_parameter)s
         %(margin_parameter)s
 
         Returns
@@ -181,7 +153,7 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 "use sklearn.ensemble.BaggingClassifier."
             )
         self.estimator._validate_params()
-        X, y, weight = fit_data(self, X, y, sample_weight)
+        X, y, weight = check_fit_data(self, X, y, sample_weight)
         rng = random_state_generator(self.random_state)
         seeds = member_random_states(rng, self.n_members)
         template = self._with_all_objectives(X) if self.bootstrap else self.estimator
@@ -240,26 +212,23 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         objective (0 for an objective without pairs); the scale is that of the
         ensemble's centred mean reward.
         """
-        d = self.n_pair_features_
+        sides = [member._side_rewards(X) for member in self.members_]
+        ids = sides[0][2]
         n_objectives = self.n_objectives_ if self._with_objective else 1
-        ids = np.zeros(len(X), dtype=np.int64)
-        if self._with_objective:
-            ids = X[:, -1].astype(np.int64)
         counts = np.bincount(ids, minlength=n_objectives)
-        sides = [
-            (member._rewards(X[:, :d], ids), member._rewards(X[:, d : 2 * d], ids))
-            for member in self.members_
-        ]
-        self.reward_offsets_ = np.zeros((self.n_members, n_objectives))
-        for k, (a, b) in enumerate(sides):
-            sums = np.bincount(ids, weights=a + b, minlength=n_objectives)
-            self.reward_offsets_[k] = np.divide(
-                sums, 2 * counts, out=np.zeros(n_objectives), where=counts > 0
-            )
-        centred = (
-            np.stack([np.r_[a, b] for a, b in sides])
-            - self.reward_offsets_[:, np.r_[ids, ids]]
+        self.reward_offsets_ = np.stack(
+            [
+                np.divide(
+                    np.bincount(ids, weights=a + b, minlength=n_objectives),
+                    2 * counts,
+                    out=np.zeros(n_objectives),
+                    where=counts > 0,
+                )
+                for a, b, _ in sides
+            ]
         )
+        rewards = np.stack([np.r_[a, b] for a, b, _ in sides])
+        centred = rewards - self.reward_offsets_[:, np.r_[ids, ids]]
         self.reward_mean_, self.reward_std_ = reward_moments(self, centred.mean(0), ids)
 
     # -- prediction --------------------------------------------------------------
@@ -269,8 +238,7 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_pairs, n_columns)
-            Pairs in the layout seen in ``fit``.
+        %(pairs_parameter)s
 
         Returns
         -------
@@ -285,8 +253,7 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_pairs, n_columns)
-            Pairs in the layout seen in ``fit``.
+        %(pairs_parameter)s
 
         Returns
         -------
@@ -305,8 +272,7 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_pairs, n_columns)
-            Pairs in the layout seen in ``fit``.
+        %(pairs_parameter)s
 
         Returns
         -------
@@ -322,13 +288,11 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        E : array-like of shape (n_responses, n_columns)
-            Single responses as in the member's ``predict_reward``.
+        %(responses_parameter)s
         normalize : bool, default=False
             Map every member's reward by the ensemble's training scale,
-            ``(r - reward_mean_) / reward_std_`` (one map for all members, so
-            their mean, minimum or mean less ``k`` standard deviations is the
-            normalized aggregate).
+            ``(r - reward_mean_) / reward_std_``: one map for all members, so
+            that their mean, minimum or mean less ``k`` std is normalized too.
 
         Returns
         -------
@@ -338,26 +302,22 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         E, objective = single_responses(self, E)
-        rewards = self._member_rewards(E, objective)
-        if normalize:  # one affine map for all: aggregates of them are normalized
-            rewards = np.stack([standardized(self, r, objective) for r in rewards])
-        return rewards
-
-    def _member_rewards(self, E, objective):
-        return np.stack(
+        rewards = np.stack(
             [
                 member._rewards(E, objective) - self.reward_offsets_[k, objective]
                 for k, member in enumerate(self.members_)
             ]
         )
+        if normalize:  # one affine map for all: aggregates of them are normalized
+            rewards = np.stack([standardized(self, r, objective) for r in rewards])
+        return rewards
 
     def predict_reward(self, E, return_std=False, normalize=False):
         """Mean of the members' centred rewards; with their spread if asked.
 
         Parameters
         ----------
-        E : array-like of shape (n_responses, n_columns)
-            Single responses as in the member's ``predict_reward``.
+        %(responses_parameter)s
         return_std : bool, default=False
             Also return the standard deviation of the members' rewards.
         normalize : bool, default=False

@@ -15,12 +15,11 @@ from skpref.utils import Interval
 class MultiheadRewardModel(BaseRewardModel):
     """Multi-objective BTL reward model: a shared encoder, one head per objective.
 
-    A response embedding ``e`` is mapped by a shared encoder ``g`` (3 GELU layers,
-    width 512) to a latent ``z``; the objective ``c`` of the pair, read from the last
-    column of ``X``, picks the reward head: ``r(e, c) = f_c(g(e))`` (eq. 4/11). The
-    separation follows the causal graph in which the latent factors do not depend on
-    the labeller's objective, which makes the model more robust than the *Base*
-    model when objectives and prompt types are correlated in training (Table 2).
+    ``r(e, c) = f_c(g(e))`` (eq. 4/11): a shared encoder ``g`` maps a response to
+    a latent ``z`` and the pair's objective ``c``, the last column of ``X``, picks
+    the head. As the latent does not depend on the labeller's objective, it is
+    more robust than the *Base* model when objectives and prompt types are
+    correlated in training (Table 2). See :ref:`models`.
 
     Parameters
     ----------

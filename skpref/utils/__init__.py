@@ -24,7 +24,9 @@ from skpref.utils._objectives import (
     objective_names,
 )
 from skpref.utils._pair_inputs import (
+    check_fit_data,
     check_fit_target,
+    check_margins,
     check_score_target,
     check_weights,
     float32_pairs,
@@ -68,7 +70,9 @@ __all__ = [
     "StrOptions",
     "check_both_labels",
     "check_factor_pair",
+    "check_fit_data",
     "check_fit_target",
+    "check_margins",
     "check_objective_categories",
     "check_objective_ids",
     "check_pair_labels",

@@ -1,4 +1,4 @@
-"""Inputs of the reward models: pair arrays, labels and sample weights.
+"""Inputs of the reward models: pair arrays, labels, sample weights and margins.
 
 Pair arrays are validated to float32 (see :ref:`data_format`). Labels are hard
 (``y = 1``: response a preferred, ``y = 0``: b preferred) or soft (``y`` in
@@ -136,6 +136,60 @@ def check_weights(sample_weight, n_pairs, *, owner, method="fit"):
             "positive weight."
         )
     return _summable(weight)
+
+
+def check_fit_data(estimator, X, y, sample_weight):
+    """Check the training pairs, labels and weights (ones for None) of a fit.
+
+    Examples
+    --------
+    >>> from skpref import BTLRewardRegressor
+    >>> pairs, labels = [[0, 1], [1, 0]], [1, 0]
+    >>> X, y, weight = check_fit_data(BTLRewardRegressor(), pairs, labels, None)
+    >>> X.dtype, weight.tolist()
+    (dtype('float32'), [1.0, 1.0])
+    """
+    owner = type(estimator).__name__
+    X, y = float32_pairs(estimator, X, y)
+    weight = check_weights(sample_weight, len(X), owner=owner)
+    y = check_fit_target(y, None if sample_weight is None else weight, owner=owner)
+    return X, y, weight
+
+
+def check_margins(margin, y, owner):
+    """Return per-pair margins as float64; finite, not negative where ``y`` is soft.
+
+    Examples
+    --------
+    >>> check_margins([0.5, 0], np.array([1.0, 0.5]), "BTLRewardRegressor").tolist()
+    [0.5, 0.0]
+    """
+    try:
+        margin = np.asarray(margin, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{owner}.fit expects margin to hold numbers, one per pair."
+        ) from None
+    if margin.shape != (len(y),):
+        raise ValueError(
+            f"{owner}.fit expects one margin per pair, of shape ({len(y)},); got "
+            f"shape {margin.shape}."
+        )
+    if not np.all(np.isfinite(margin)):
+        first = int(np.flatnonzero(~np.isfinite(margin))[0])
+        raise ValueError(
+            f"{owner}.fit: margin contains NaN or infinity (pair {first}); margins "
+            "must be finite."
+        )
+    soft = (y > 0) & (y < 1)
+    if np.any(soft & (margin < 0)):
+        first = int(np.flatnonzero(soft & (margin < 0))[0])
+        raise ValueError(
+            f"{owner}.fit: the margin of pair {first} is negative but its label is "
+            f"soft ({y[first]}); a negative margin would reward the losing side. "
+            "Give soft-labelled pairs margins >= 0."
+        )
+    return margin
 
 
 #: Largest weight kept as it is: n_pairs of them sum without overflow.
