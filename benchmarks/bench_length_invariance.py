@@ -330,6 +330,46 @@ def run_seed(X, y, lengths, seed, *, epochs, folds, log=print):
     return pd.DataFrame(rows, columns=COLUMNS), reference
 
 
+def time_fits(X, y, lengths, weights, *, epochs, repeats, log=print):
+    """Fit times on seed 0's training pairs: every model once per round.
+
+    Each round fits BTL, the eraser, the adversary at weight 0 and each method at
+    its ``weights`` one after the other, so that a change in the shared machine's
+    load falls on all of them alike; the least time over ``repeats`` rounds is
+    compared with BTL's (the adversary's with its own model at weight 0).
+    """
+    _, train, _ = split(y, lengths, 0)
+    X_train, y_train, lengths_train = X[train], y[train], lengths.iloc[train]
+    models = {
+        "btl": lambda: reward_model("btl", 0, epochs),
+        "eraser": lambda: make_pipeline(
+            LinearConceptEraser(), reward_model("btl", 0, epochs)
+        ),
+        "adversary at 0": lambda: reward_model("adversary", 0, epochs, 0.0),
+    }
+    for method, weight in weights.items():
+        models[method] = lambda m=method, w=weight: reward_model(m, 0, epochs, w)
+    seconds = {name: [] for name in models}
+    for _ in range(repeats):
+        for name, make in models.items():
+            model = make()
+            if name == "btl":
+                extra = {}
+            elif name == "eraser":
+                extra = {"concept": lengths_train}
+            else:
+                extra = {"covariates": lengths_train}
+            start = time.perf_counter()
+            model.fit(X_train, y_train, **extra)
+            seconds[name].append(time.perf_counter() - start)
+    least = pd.Series({name: min(times) for name, times in seconds.items()})
+    reference = pd.Series(least["btl"], index=least.index)
+    reference["adversary"] = least["adversary at 0"]
+    table = pd.DataFrame({"weight": pd.Series(weights), "seconds": least})
+    table["ratio"] = least / reference
+    return table.loc[list(models)]
+
+
 def t_interval(values, alpha=0.05):
     """Mean and half-width of the t-interval of the mean over the seeds."""
     values = np.asarray(values, dtype=float)
@@ -442,6 +482,13 @@ def parse(argv):
     parser.add_argument("--max-pairs", type=int, help="a random subset of the pairs")
     parser.add_argument("--epochs", type=int, default=TRAINING["max_epochs"])
     parser.add_argument("--folds", type=int, default=5, help="CV repetitions")
+    parser.add_argument(
+        "--time-fits",
+        metavar="RUNS.csv",
+        help="instead: time one fit of each model, at the median weight chosen in "
+        "the runs of an earlier --out, on seed 0's training pairs",
+    )
+    parser.add_argument("--time-repeats", type=int, default=3)
     return parser.parse_args(argv)
 
 
@@ -459,6 +506,22 @@ def main(argv=None):
     make_pipeline(LinearConceptEraser(), reward_model("btl", 0, 1)).fit(
         X[:64], y[:64], linearconcepteraser__concept=lengths_few
     )
+    if args.time_fits:
+        earlier = pd.read_csv(args.time_fits)
+        weights = earlier.dropna(subset="weight").groupby("method")["weight"].median()
+        with sklearn.config_context(enable_metadata_routing=True):
+            table = time_fits(
+                X,
+                y,
+                lengths,
+                weights[[m for m in GRIDS if m in weights.index]].to_dict(),
+                epochs=args.epochs,
+                repeats=args.time_repeats,
+            )
+        print(f"least fit time of {args.time_repeats} rounds, seed 0's training pairs")
+        print(table.round(3).to_string())
+        print(f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        return table
     start = time.perf_counter()
     runs, references = [], []
     with sklearn.config_context(enable_metadata_routing=True):
