@@ -33,16 +33,6 @@ def test_split_shifts_the_training_pairs_and_keeps_the_test_pairs_natural(
     assert abs(longer_chosen[natural].mean() - longer_chosen.mean()) < 0.03
 
 
-def test_refit_takes_the_least_correlated_weight_within_a_point_of_the_best(bench):
-    results = {
-        "mean_test_accuracy": np.array([0.560, 0.555, 0.549, 0.530]),
-        "mean_test_abs_corr": -np.array([0.50, 0.20, 0.10, 0.01]),
-    }
-    assert bench.select_weight(results) == 1
-    results["mean_test_abs_corr"][1] = np.nan  # a collapsed reward
-    assert bench.select_weight(results) == 0
-
-
 def test_main_writes_one_row_per_method_and_seed(bench, data_home, tmp_path):
     out, figure = tmp_path / "runs.csv", tmp_path / "summary.png"
     argv = ["--seeds", "1", "--max-pairs", "500", "--epochs", "2", "--folds", "2"]
