@@ -409,23 +409,19 @@ def draw(summary, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5.5))
     # the length rule sits at (1, 0) by construction: it would squeeze the rest
-    for method, row in summary.drop(index="longer_rule").iterrows():
+    markers = "osD^v<>ph*"
+    rows = summary.drop(index="longer_rule").iterrows()
+    for (method, row), marker in zip(rows, markers, strict=False):
         left.errorbar(
             row["abs_corr_length"],
             100 * row["shorter_chosen_acc"],
             xerr=row["abs_corr_length_ci"],
             yerr=100 * row["shorter_chosen_acc_ci"],
-            fmt="o",
+            fmt=marker,
             capsize=3,
-        )
-        left.annotate(
-            method,
-            (row["abs_corr_length"], 100 * row["shorter_chosen_acc"]),
-            textcoords="offset points",
-            xytext=(5, 4),
-            fontsize=8,
+            label=method,
         )
     left.axvline(0.05, color="grey", lw=0.8, ls=":", label="target |corr| = 0.05")
     target = 100 * (summary.loc["btl", "shorter_chosen_acc"] + 0.10)
@@ -433,7 +429,7 @@ def draw(summary, path):
     left.set_xlabel("|Pearson(reward, length)| on the test responses")
     left.set_ylabel("accuracy on shorter-chosen test pairs (%)")
     left.set_title("Leaning on length (longer_rule: |corr| 1, 0 %)", fontsize=10)
-    left.legend(fontsize=8, loc="lower left")
+    left.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.13))
     positions = np.arange(len(summary))
     for offset, metric, label in (
         (-0.2, "overall_acc", "overall"),
