@@ -6,14 +6,10 @@ Pass one of these as ``invariance=`` to :class:`~skpref.BTLRewardRegressor`,
 ``fit(X, y, covariates=...)``; search the strength as ``invariance__weight``.
 """
 
-from skpref.invariance._terms import (
-    MMD,
-    ConditionalMMD,
-    Decorrelation,
-    Invariance,
-    OrthogonalHeads,
-    ProductOfExperts,
-)
+from skpref.invariance._base import Invariance
+from skpref.invariance._correlation import Decorrelation, OrthogonalHeads
+from skpref.invariance._experts import ProductOfExperts
+from skpref.invariance._mmd import MMD, ConditionalMMD
 
 __all__ = [
     "ConditionalMMD",
