@@ -176,9 +176,7 @@ def test_fit_reports_a_bad_covariate_and_an_explicit_validation_set(data, score)
     model = AdversarialRewardModel(adversary_target="score", **SMALL)
     with pytest.raises(ValueError, match="AdversarialRewardModel.*needs the covariate"):
         model.fit(data.X, data.y)
-    with pytest.raises(
-        ValueError, match="cannot score its covariate adversary"
-    ):
+    with pytest.raises(ValueError, match="cannot score its covariate adversary"):
         model.fit(data.X, data.y, covariates=score, X_val=data.X, y_val=data.y)
     with pytest.raises(ValueError, match="adversary_type"):
         model.set_params(adversary_type="linear").fit(data.X, data.y, covariates=score)
