@@ -1,13 +1,16 @@
+import atexit
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).parent / "data"
-FILES = {
-    "rewardbench": DATA / "rewardbench_filtered.jsonl",
-    "rewardbench2": DATA / "rewardbench2_test.jsonl",
-    "rm-bench": DATA / "rm_bench_total_dataset.json",
-}
+from tests.evaluation.fixture_files import write_fixture_files
+
+# written once per test process (each xdist worker has its own), read by path
+_FOLDER = Path(tempfile.mkdtemp(prefix="skpref-benchmarks-"))
+atexit.register(shutil.rmtree, _FOLDER, ignore_errors=True)
+FILES = write_fixture_files(_FOLDER)
 
 
 @pytest.fixture
