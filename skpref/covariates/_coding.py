@@ -164,9 +164,13 @@ def _continuous(name, values, rows, owner):
     try:
         values = values.astype(np.float64)
     except (TypeError, ValueError):
+        example = values[:1, 0].tolist()[0]
         raise ValueError(
-            f"{owner}: a continuous covariate needs numbers, but the covariate "
-            f"{name!r} holds {values[:1, 0].tolist()[0]!r}; code it as categorical."
+            f"{owner} measures a numeric covariate (a length, a count): a "
+            f"continuous covariate needs numbers, but the covariate {name!r} holds "
+            f"values such as {example!r}. Code it as numbers (e.g. 0 and 1 for two "
+            "classes), or as categorical where categories are taken (the "
+            "adversary's adversary_type='categorical')."
         ) from None
     bad = ~np.isfinite(values)
     if bad.any():

@@ -271,15 +271,13 @@ def _covariate_sides(covariates, covariate, n_pairs):
     from skpref.covariates import encode_pair_covariate
 
     coded = encode_pair_covariate(
-        covariates, covariate, n_pairs=n_pairs, owner=_OWNER, argument="covariate"
+        covariates,
+        covariate,
+        kind="continuous",
+        n_pairs=n_pairs,
+        owner=_OWNER,
+        argument="covariate",
     )
-    if coded.kind != "continuous":
-        example = coded.classes[:1].tolist()[0]
-        raise ValueError(
-            f"{_OWNER} measures a numeric covariate (a length, a count); the "
-            f"covariate {covariate!r} holds values such as {example!r}. Code it as "
-            "numbers, e.g. 0 and 1 for two classes."
-        )
     return coded.values.astype(np.float64)
 
 

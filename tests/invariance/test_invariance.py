@@ -245,6 +245,7 @@ def test_terms_with_their_parts_survive_save_and_load(shifted, tmp_path):
         ("constant", "is constant"),
         ("short", "covariates for 99 pairs but X has 100"),
         ("wrong_name", "is not in covariates"),
+        ("strings", "needs numbers, but the covariate 'length' holds"),
     ],
 )
 def test_bad_covariates_are_named(covariates, match):
@@ -256,6 +257,7 @@ def test_bad_covariates_are_named(covariates, match):
         "constant": np.ones((100, 2)),
         "short": length[:99],
         "wrong_name": pd.DataFrame(length, columns=["words_a", "words_b"]),
+        "strings": np.where(length > 0, "long", "short"),
     }[covariates]
     model = BTLRewardRegressor(invariance=Decorrelation(), **SMALL)
     with pytest.raises(ValueError, match=match):
