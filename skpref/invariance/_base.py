@@ -76,6 +76,11 @@ def response_values(y_pred, name):
     return torch.cat([y_pred[f"{name}_a"], y_pred[f"{name}_b"]], dim=1)
 
 
+def response_inputs(batch, name):
+    """Return a ``(M, batch, 2)`` batch entry as ``(M, 2 * batch)``: a's, then b's."""
+    return batch[name].transpose(1, 2).flatten(1)
+
+
 def response_weights(batch):
     """Each response's weight: its pair's ``sample_weight`` (0 for padding)."""
     return batch["sample_weight"].repeat(1, 2)
@@ -96,6 +101,6 @@ def weighted_correlation(x, c, weight):
 
 def covariate_correlation(y_pred, batch, name="reward"):
     """corr(output, covariate) over a batch's responses, per member."""
-    covariate = torch.cat([batch["covariate"][..., 0], batch["covariate"][..., 1]], 1)
+    covariate = response_inputs(batch, "covariate")
     values = response_values(y_pred, name)
     return weighted_correlation(values, covariate, response_weights(batch))

@@ -10,6 +10,7 @@ import torch
 from skpref.invariance._base import (
     _VARIANCE_FLOOR,
     Invariance,
+    response_inputs,
     response_values,
     response_weights,
 )
@@ -45,9 +46,7 @@ class MMDPenalty(LossTerm):
             values = response_values(y_pred, "reward").unsqueeze(-1)
         else:
             values = response_values(y_pred, "latent")
-        bins = torch.cat(
-            [batch["covariate_bin"][..., 0], batch["covariate_bin"][..., 1]], 1
-        )
+        bins = response_inputs(batch, "covariate_bin")
         onehot = torch.nn.functional.one_hot(bins.long(), self.n_bins)
         groups = onehot.to(values.dtype) * response_weights(batch).unsqueeze(-1)
         if self.conditional:  # response a is preferred where y > 1/2, b where y < 1/2
@@ -157,13 +156,12 @@ class MMD(Invariance):
         return inputs
 
     def _check_labels(self, bins, y, owner):
-        preferred = np.where((y > 0.5)[:, None], bins, -1)[:, 0]
-        preferred = np.r_[preferred, np.where(y < 0.5, bins[:, 1], -1)]
-        other = np.r_[
-            np.where(y < 0.5, bins[:, 0], -1), np.where(y > 0.5, bins[:, 1], -1)
-        ]
+        # the bins of the preferred and of the other responses (ties: neither)
+        a_won, b_won = y > 0.5, y < 0.5
+        preferred = np.r_[bins[a_won, 0], bins[b_won, 1]]
+        other = np.r_[bins[b_won, 0], bins[a_won, 1]]
         for side, found in (("preferred", preferred), ("other", other)):
-            missing = sorted(set(range(self.n_bins)) - set(found[found >= 0].tolist()))
+            missing = sorted(set(range(self.n_bins)) - set(found.tolist()))
             if missing:
                 warnings.warn(
                     f"{owner}: no {side} training response falls in the covariate "
