@@ -176,8 +176,9 @@ class LeakageReport:
 # Statistics of the bootstrap, along the last axis (scipy.stats.bootstrap calls
 # them on a batch of resamples at once). Written here rather than sklearn's
 # r2_score / roc_auc_score and scipy's pearsonr on paired samples, which take one
-# sample per call: called once per resample, 1,000 resamples took several times
-# longer than the probes they score.
+# sample per call. Measured (200 pairs, 1,000 resamples, one call per resample):
+# the AUC's interval 1.52 s with roc_auc_score against 0.02 s here, the R²'s 0.28 s
+# with r2_score against 0.008 s; the probes themselves take about 0.13 s.
 
 
 def _r2(truth, prediction, axis=-1):
