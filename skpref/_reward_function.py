@@ -14,7 +14,13 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from skpref.utils import Interval, StrOptions, encode_objectives, validate_params
+from skpref.utils import (
+    Interval,
+    StrOptions,
+    encode_objectives,
+    objective_from_columns,
+    validate_params,
+)
 
 __all__ = ["predict_text_reward", "reward_function"]
 
@@ -267,17 +273,16 @@ class _TextRewardFunction:
 
     def __call__(self, prompts, completions, **kwargs):
         embedder, model = _text_pipeline(self.pipeline, "reward_function")
-        objective = self.objective
         column = embedder.objective_column_
-        if objective is None and column is not None:
-            if column not in kwargs:
-                raise ValueError(
-                    f"reward_function: the pipeline is multi-objective; pass "
-                    f"objective= to reward_function, or give the dataset a column "
-                    f"{column!r} (RL trainers pass dataset columns as keyword "
-                    f"arguments); got the keyword arguments {sorted(kwargs)}."
-                )
-            objective = kwargs[column]
+        objective = objective_from_columns(
+            self.objective,
+            column,
+            kwargs,
+            owner="reward_function",
+            pipeline="pipeline",
+            pass_to="reward_function",
+        )
+        if self.objective is None and column is not None:  # the dataset's column
             if not (isinstance(objective, str) or np.ndim(objective) == 0):
                 objective = list(objective)  # one per completion; else one for all
         rewards = _rewards(

@@ -3,7 +3,11 @@
 import time
 from numbers import Integral, Real
 
-from skpref.utils import Interval, validate_parameter_constraints
+from skpref.utils import (
+    Interval,
+    objective_from_columns,
+    validate_parameter_constraints,
+)
 
 __all__ = ["RemoteReward"]
 
@@ -131,16 +135,16 @@ class RemoteReward:
         if not completions:
             return []
         column = info.get("objective_column")
-        objective = self.objective
-        if objective is None and column is not None:
-            if column not in kwargs:
-                raise ValueError(
-                    f"{OWNER}: the served pipeline is multi-objective; pass "
-                    f"objective= to RemoteReward, or give the dataset a column "
-                    f"{column!r} (RL trainers pass dataset columns as keyword "
-                    f"arguments); got the keyword arguments {sorted(kwargs)}."
-                )
-            objective = [_plain(value) for value in kwargs[column]]
+        objective = objective_from_columns(
+            self.objective,
+            column,
+            kwargs,
+            owner=OWNER,
+            pipeline="served pipeline",
+            pass_to="RemoteReward",
+        )
+        if self.objective is None and column is not None:  # the dataset's column
+            objective = [_plain(value) for value in objective]
         prompts = None if prompts is None else list(prompts)
         step = min(self.batch_size or len(completions), info["max_request_items"])
         import httpx

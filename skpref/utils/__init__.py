@@ -21,6 +21,7 @@ from skpref.utils._objectives import (
     encode_objectives,
     n_objectives,
     objective_coding,
+    objective_from_columns,
     objective_names,
 )
 from skpref.utils._pair_inputs import (
@@ -85,6 +86,7 @@ __all__ = [
     "check_weights",
     "encode_objective_and_prompt_type",
     "encode_objectives",
+    "objective_from_columns",
     "installed_model",
     "looks_like_path",
     "fit_context",

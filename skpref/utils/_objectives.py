@@ -30,6 +30,7 @@ __all__ = [
     "encode_objectives",
     "n_objectives",
     "objective_coding",
+    "objective_from_columns",
     "objective_names",
 ]
 
@@ -420,3 +421,46 @@ objectives ['helpful', 'harmless']. Did you mean 'harmless'?
             f"objectives {coding}.{hint}"
         )
     return ids.to_numpy(dtype=np.int64)
+
+
+def objective_from_columns(objective, column, columns, *, owner, pipeline, pass_to):
+    """Return a reward call's objective: as given, else its dataset column's values.
+
+    RL trainers (TRL's ``reward_funcs``) pass the dataset's columns as keyword
+    arguments: a multi-objective pipeline (``column`` not None) called without an
+    ``objective`` reads its objective column among them.
+
+    Parameters
+    ----------
+    objective : object or None
+        The objective given to the reward function; returned when not None.
+    column : str or None
+        The pipeline's objective column; None for a single-objective pipeline.
+    columns : dict
+        The keyword arguments of the call.
+    owner, pipeline, pass_to : str
+        Who asks, what the pipeline is called and where ``objective=`` goes, for
+        the message.
+
+    Returns
+    -------
+    objective : object or None
+        The objective, or the column's values as passed (one per completion).
+
+    Examples
+    --------
+    >>> from skpref.utils import objective_from_columns
+    >>> objective_from_columns(None, "objective", {"objective": ["helpful"]},
+    ...                        owner="f", pipeline="pipeline", pass_to="f")
+    ['helpful']
+    """
+    if objective is not None or column is None:
+        return objective
+    if column not in columns:
+        raise ValueError(
+            f"{owner}: the {pipeline} is multi-objective; pass objective= to "
+            f"{pass_to}, or give the dataset a column {column!r} (RL trainers pass "
+            "dataset columns as keyword arguments); got the keyword arguments "
+            f"{sorted(columns)}."
+        )
+    return columns[column]
