@@ -576,6 +576,7 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
             train_split=_engine.member_split,
             iterator_train=_engine.MemberBatches,
             iterator_valid=_engine.MemberBatches,
+            iterator_valid__batch_size=max(self.batch_size, _PREDICTION_ROWS),
             callbacks=callbacks,
             callbacks__train_loss=None,
             callbacks__valid_loss=None,
@@ -752,7 +753,8 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
             for name in self.history_.columns
             if kept is not None
             and name.startswith("valid_")
-            and name not in ("valid_loss", "valid_acc", "valid_batch_count")
+            and name
+            not in ("valid_loss", "valid_acc", "valid_batch_count", "valid_n_pairs")
         }
         table = self.leakage_[["estimate", "low", "high", "n"]]
         extra = pd.DataFrame(
@@ -768,9 +770,8 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
             ids = X[:, -1].astype(np.int64)
         return self._rewards(X[:, :d], ids), self._rewards(X[:, d : 2 * d], ids), ids
 
-    def _set_reward_scale(self, X):
-        """Set ``reward_mean_`` and ``reward_std_`` from the training pairs ``X``."""
-        a, b, ids = self._side_rewards(X)
+    def _set_reward_scale(self, a, b, ids):
+        """Set ``reward_mean_`` and ``reward_std_`` from the training pairs' rewards."""
         self.reward_mean_, self.reward_std_ = reward_moments(self, np.r_[a, b], ids)
 
     # -- persistence -------------------------------------------------------------

@@ -38,9 +38,8 @@ _CPU_STACK_PARAMETERS = 2_000_000
 # on its own training pairs has diverged.
 _CHANCE_LOSS = math.log(2)
 _DIVERGED_LOSS = 10 * _CHANCE_LOSS
-# Training pairs checked for saturated probabilities, and the share of them at
-# exactly 0 or 1 (|r(a) - r(b)| > 36.7) that is warned about.
-_N_SATURATION_PAIRS = 256
+# The share of training pairs of probabilities exactly 0 or 1 (|r(a) - r(b)| > 36.7)
+# that is warned about.
 _SATURATED_SHARE = 0.5
 
 
@@ -308,8 +307,8 @@ def margin_loss(difference, y_true, margin):
 class RewardNet(NeuralNet):
     """skorch net of a :class:`~skpref.models._modules.MemberStack`: BTL + loss terms.
 
-    The criterion is unreduced; batch statistics stay on the device until the
-    ``MemberScores`` callback reads them once per epoch.
+    The criterion is unreduced. Each batch's pairs and statistics are recorded as
+    they are, on the device; the ``MemberScores`` callback reads an epoch's at once.
     """
 
     def __init__(self, module, *args, loss_terms=(), **kwargs):
@@ -318,21 +317,18 @@ class RewardNet(NeuralNet):
 
     def record_mean(self, name, value, training):
         """Add a batch's per-member mean of a statistic (averaged over rows)."""
-        self._record(training, "mean", (name,), value.detach()[None])
+        self._record(training, "mean", name, value)
 
     def record_sum(self, name, value, training):
         """Add a batch's per-member total of a statistic (summed over batches)."""
-        self._record(training, "sum", (name,), value.detach()[None])
+        self._record(training, "sum", name, value)
 
-    def _record(self, training, kind, names, values):
-        # batch entries read by MemberScores: values of shape (len(names), M)
-        prefix = "train" if training else "valid"
-        key = f"member_{prefix}_{kind}_{'_'.join(names)}"
-        self.history.record_batch(key, (kind, names, values))
+    def _record(self, training, kind, name, value):
+        phase = "train" if training else "valid"
+        self.history.record_batch(f"member_{phase}_{name}", (kind, value.detach()))
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         margin = y_pred["reward_a"] - y_pred["reward_b"]
-        weight = X["sample_weight"]
         logit = margin
         if training and "logit_offset" in y_pred:  # an invariance part's experts
             logit = margin + y_pred["logit_offset"]
@@ -340,28 +336,38 @@ class RewardNet(NeuralNet):
             pair_loss = margin_loss(logit, y_true, X["margin"])
         else:
             pair_loss = self.criterion_(logit, y_true)
-        loss = pair_mean(weight * pair_loss, X)
+        loss = pair_mean(X["sample_weight"] * pair_loss, X)
         for term in self.loss_terms:
             loss = loss + term(self, y_pred, y_true, X, training)
-        with torch.no_grad():  # few kernels: each costs a few µs per step
-            self._record(training, "mean", ("loss",), loss.detach()[None])
-            reward_a, reward_b = y_pred["reward_a"], y_pred["reward_b"]
-            parts = [weight * torch.where(margin > 0, y_true, 1 - y_true), weight]
-            names = ("agreement", "weight", "rows")
-            if training:  # TRL's reward statistics; the margin of the preferred side
-                parts += [
-                    torch.addcmul(-margin, y_true, margin, value=2),
-                    reward_a + reward_b,
-                    reward_a * reward_a + reward_b * reward_b,
-                ]
-                names += ("margin", "reward_sum", "reward_squares")
-            parts = torch.stack(parts)
-            if "mask" in X:  # padded rows count for nothing
-                parts = parts * X["mask"]
-            sums = torch.cat([parts[:2].sum(-1), X["n_rows"][None], parts[2:].sum(-1)])
-            self._record(training, "sum", names, sums)
+        # no kernel per step: MemberScores computes the scores from the epoch's pairs
+        phase = "train" if training else "valid"
+        self.history.record_batch(
+            f"member_{phase}_pairs",
+            BatchPairs(
+                loss.detach(),
+                y_pred["reward_a"].detach(),
+                y_pred["reward_b"].detach(),
+                y_true,
+                X["sample_weight"],
+                X["n_rows"],
+                X.get("mask"),
+            ),
+        )
         # the members share no parameter: each gets the gradient of its own loss
         return loss.sum()
+
+
+@dataclass
+class BatchPairs:
+    """What a batch holds for the scores: per member its loss and its rows' values."""
+
+    loss: torch.Tensor
+    reward_a: torch.Tensor
+    reward_b: torch.Tensor
+    y: torch.Tensor
+    weight: torch.Tensor
+    n_rows: torch.Tensor
+    mask: torch.Tensor | None
 
 
 # -- the callbacks: per-member scores, weights and progress -----------------------
@@ -371,62 +377,87 @@ class RewardNet(NeuralNet):
 
 
 class MemberScores(Callback):
-    """Turn an epoch's batch statistics into per-member columns of the history.
+    """Turn an epoch's batches into per-member columns of the history.
 
     ``<phase>_loss``, ``<phase>_acc`` (weighted expected agreement with the
-    labels), the loss terms' statistics and TRL's ``train_margin``,
-    ``train_reward_mean`` and ``train_reward_std``; read from the device once.
+    labels), ``<phase>_batch_count``, ``<phase>_n_pairs``, the loss terms'
+    statistics and TRL's ``train_margin``, ``train_reward_mean`` and
+    ``train_reward_std``; computed in float64 from one transfer of the epoch's
+    values to the host.
     """
 
     def on_epoch_end(self, net, **kwargs):
-        entries = {}
-        for batch in net.history[-1]["batches"]:
-            for key in [k for k in batch if k.startswith("member_")]:
-                entries.setdefault(key, []).append(batch.pop(key))
-        # one transfer for the epoch: every statistic of every batch
-        stacked = {k: torch.stack([v[2] for v in e]) for k, e in entries.items()}
-        flat = torch.cat([t.flatten().to(torch.float64) for t in stacked.values()])
-        parts = np.split(
-            flat.cpu().numpy(), np.cumsum([t.numel() for t in stacked.values()])[:-1]
-        )
-        for prefix in ("train", "valid"):
-            found = {
-                k: (entries[k][0], part.reshape(stacked[k].shape))
-                for k, part in zip(stacked, parts, strict=True)
-                if k.startswith(f"member_{prefix}_")
-            }
-            if not found:
-                continue
-            rows = next(
-                v[:, names.index("rows")]
-                for (kind, names, _), v in found.values()
-                if "rows" in names
-            )
-            totals = {}
-            for (kind, names, _), values in found.values():
-                for i, name in enumerate(names):
-                    if kind == "mean":  # batch means, weighted by the batch's rows
-                        total = (values[:, i] * rows).sum(0) / np.maximum(
-                            rows.sum(0), 1
-                        )
-                    else:
-                        total = values[:, i].sum(0)
-                    totals[f"{prefix}_{name}"] = total
-            # each member's own batches: those holding rows of it
-            totals[f"{prefix}_batch_count"] = (rows > 0).sum(0)
-            n_rows = np.maximum(totals.pop(f"{prefix}_rows"), 1)
-            agreement = totals.pop(f"{prefix}_agreement")
-            totals[f"{prefix}_acc"] = agreement / totals.pop(f"{prefix}_weight")
-            if f"{prefix}_margin" in totals:
-                totals[f"{prefix}_margin"] /= n_rows
-                mean = totals.pop(f"{prefix}_reward_sum") / (2 * n_rows)
-                square = totals.pop(f"{prefix}_reward_squares") / (2 * n_rows)
-                totals[f"{prefix}_reward_mean"] = mean
-                totals[f"{prefix}_reward_std"] = np.sqrt(
-                    np.maximum(square - mean**2, 0)
-                )
-            for key, value in totals.items():
-                net.history.record(key, value.tolist())
+        batches = net.history[-1]["batches"]
+        for phase in ("train", "valid"):
+            entries = {}
+            for batch in batches:
+                for key in [k for k in batch if k.startswith(f"member_{phase}_")]:
+                    entries.setdefault(key[len(f"member_{phase}_") :], []).append(
+                        batch.pop(key)
+                    )
+            if entries:
+                scores = _phase_scores(entries, training=phase == "train")
+                for name, value in scores.items():
+                    net.history.record(f"{phase}_{name}", value.tolist())
+
+
+def _phase_scores(entries, training):
+    """Per-member scores of a phase from its batches' ``BatchPairs`` and terms."""
+    pairs = entries.pop("pairs")
+    rows = torch.stack([p.n_rows for p in pairs])  # (batches, M)
+    masks = [
+        torch.ones_like(p.y, dtype=torch.bool) if p.mask is None else p.mask
+        for p in pairs
+    ]
+    columns = {
+        "loss": torch.stack([p.loss for p in pairs]),
+        "rows": rows,
+        **{
+            name: torch.cat([getattr(p, name) for p in pairs], dim=-1)
+            for name in ("reward_a", "reward_b", "y", "weight")
+        },
+        "mask": torch.cat(masks, dim=-1),
+        **{
+            name: torch.stack([v[1] for v in values])
+            for name, values in entries.items()
+        },
+    }
+    # one transfer for the phase
+    flat = torch.cat([t.flatten().to(torch.float32) for t in columns.values()])
+    host = np.split(
+        flat.cpu().numpy().astype(np.float64),
+        np.cumsum([t.numel() for t in columns.values()])[:-1],
+    )
+    v = {
+        name: part.reshape(tensor.shape)
+        for (name, tensor), part in zip(columns.items(), host, strict=True)
+    }
+    rows, mask, y = v["rows"], v["mask"], v["y"]
+    n_rows = np.maximum(rows.sum(0), 1)
+    weight = v["weight"] * mask
+    # a difference of float32 rewards has their difference's sign in float64 too
+    margin = v["reward_a"] - v["reward_b"]
+    agreement = weight * np.where(margin > 0, y, 1 - y)
+    scores = {
+        "loss": (v["loss"] * rows).sum(0) / n_rows,
+        "acc": agreement.sum(-1) / weight.sum(-1),
+        # each member's own batches and pairs: those holding rows of it
+        "batch_count": (rows > 0).sum(0),
+        "n_pairs": rows.sum(0),
+    }
+    for name, values in entries.items():
+        if values[0][0] == "mean":  # batch means, weighted by the batch's rows
+            scores[name] = (v[name] * rows).sum(0) / n_rows
+        else:
+            scores[name] = v[name].sum(0)
+    if training:  # TRL's statistics; the margin of the preferred side
+        scores["margin"] = ((2 * y - 1) * margin * mask).sum(-1) / n_rows
+        a, b = v["reward_a"] * mask, v["reward_b"] * mask
+        mean = (a + b).sum(-1) / (2 * n_rows)
+        square = (a * a + b * b).sum(-1) / (2 * n_rows)
+        scores["reward_mean"] = mean
+        scores["reward_std"] = np.sqrt(np.maximum(square - mean**2, 0))
+    return scores
 
 
 class MemberCheckpoint(Callback):
@@ -625,8 +656,11 @@ def fit_together(
             train_stack(stack, shared, progress=progress)
     for k, model in enumerate(models):  # on its rows, as a fit alone on X[rows]
         X = data[k][0]
-        check_training_health(model, X, rows[k])
-        model._set_reward_scale(X if rows[k] is None else X[rows[k]])
+        trained = X if rows[k] is None else X[rows[k]]
+        # one pass over the training responses: the health check and the scale
+        a, b, ids = model._side_rewards(trained)
+        check_training_health(model, trained, a - b)
+        model._set_reward_scale(a, b, ids)
         model._set_leakage(X, covariates[k], held_out[k])
     return models
 
@@ -704,19 +738,19 @@ def train_stack(plans, data, *, progress=None):
 # -- after the fit ------------------------------------------------------------------
 
 
-def check_training_health(model, X, rows=None):
-    """Raise or warn (``ConvergenceWarning``) when a fit on ``X[rows]`` failed.
+def check_training_health(model, X, margins):
+    """Raise or warn (``ConvergenceWarning``) when a fit on the pairs ``X`` failed.
 
-    Non-finite kept weights, or a non-finite loss before any usable epoch, raise;
-    a later non-finite loss, a diverged or a saturated kept epoch warn, their kind
-    kept as ``model.convergence_warning_`` for runs of many fits to count.
+    ``margins`` are the fitted model's ``r(a) - r(b)`` of ``X``. Non-finite kept
+    weights, or a non-finite loss before any usable epoch, raise; a later
+    non-finite loss, a diverged or a saturated kept epoch warn, their kind kept
+    as ``model.convergence_warning_`` for runs of many fits to count.
     """
     owner = type(model).__name__
     model.convergence_warning_ = kind = None
 
     def advice():  # only when warning: the largest feature takes a pass over X
-        trained = X if rows is None else X[rows]
-        features = trained[:, : 2 * model.n_pair_features_]
+        features = X[:, : 2 * model.n_pair_features_]
         largest = max(abs(features.max()), abs(features.min()))
         return (
             f"Lower lr (now {model.lr:g}) or standardise the features (largest "
@@ -751,11 +785,8 @@ def check_training_health(model, X, rows=None):
             f"predicting 1/2 for every pair ({_CHANCE_LOSS:.3f}). {advice()}.",
         )
     else:
-        n = len(X) if rows is None else len(rows)
-        picked = np.linspace(0, n - 1, min(n, _N_SATURATION_PAIRS)).astype(int)
-        picked = picked if rows is None else np.asarray(rows)[picked]
         # P(a > b) or P(b > a) is exactly 1, the other then exactly or nearly 0
-        saturated = np.mean(expit(np.abs(model._margins(X[picked]))) == 1)
+        saturated = np.mean(expit(np.abs(margins)) == 1)
         if saturated >= _SATURATED_SHARE:
             kind, message = (
                 "saturated",

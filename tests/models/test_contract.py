@@ -64,7 +64,8 @@ def test_explicit_validation_set_is_used():
     model.fit(train.X, train.y, X_val=valid.X, y_val=valid.y)
     # all training pairs are trained on, the validation set is scored per epoch
     assert model.history_["train_batch_count"].iloc[0] == int(np.ceil(200 / 64))
-    assert model.history_["valid_batch_count"].iloc[0] == int(np.ceil(100 / 64))
+    assert model.history_["train_n_pairs"].iloc[0] == 200
+    assert model.history_["valid_n_pairs"].iloc[0] == 100
 
 
 def test_without_validation_the_lowest_training_loss_is_kept():
@@ -83,7 +84,8 @@ def test_the_holdout_is_stratified_and_sized_as_asked():
     train = pair_data_for(model, n_pairs=95)
     model.fit(train.X, train.y)
     assert model.history_["train_batch_count"].iloc[0] == 17
-    assert model.history_["valid_batch_count"].iloc[0] == 2
+    assert model.history_["train_n_pairs"].iloc[0] == 85
+    assert model.history_["valid_n_pairs"].iloc[0] == 10
 
 
 def test_without_validation_patience_stops_on_the_training_loss():

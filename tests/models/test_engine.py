@@ -405,16 +405,18 @@ def test_models_of_other_threads_or_verbosity_train_in_stacks_of_their_own():
     assert len({id(m.net_) for m in models}) == 3
 
 
-def test_a_members_batch_counts_are_its_own():
+def test_a_members_counts_are_its_own():
     model = clone(MODELS["BTL"]).set_params(max_epochs=2, batch_size=32)
     X, y, weight = soft_weighted(model, n_pairs=240)
-    rows = [np.arange(190), np.arange(180)]
-    valid = [np.arange(190, 240), np.arange(180, 200)]  # 2 and 1 batches
+    rows = [np.arange(190), np.arange(180)]  # 6 batches each
+    valid = [np.arange(190, 240), np.arange(180, 200)]
     members = [clone(model).set_params(random_state=s) for s in (1, 2)]
     fit_together(members, [(X, y, weight)] * 2, rows=rows, valid_rows=valid)
     assert members[0].net_ is members[1].net_
-    assert members[0].history_["valid_batch_count"].tolist() == [2, 2]
-    assert members[1].history_["valid_batch_count"].tolist() == [1, 1]
+    for member, train, held_out in zip(members, rows, valid, strict=True):
+        n_train, n_valid = (int((weight[r] > 0).sum()) for r in (train, held_out))
+        assert member.history_["train_n_pairs"].tolist() == [n_train] * 2
+        assert member.history_["valid_n_pairs"].tolist() == [n_valid] * 2
     assert members[1].history_["train_batch_count"].tolist() == [6, 6]
 
 

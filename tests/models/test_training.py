@@ -104,10 +104,9 @@ def test_saturated_probabilities_warn(margin, warns, recwarn):
         diverged_epoch_=None,
         module_=torch.nn.Linear(1, 1),
         history_=pd.DataFrame({"train_loss": [0.01]}),
-        _margins=lambda X: np.where(X[:, 0] > 0, margin, -margin),
     )
     X = np.array([[1.0, 0.0], [-1.0, 0.0], [1.0, 0.0]])
-    check_training_health(model, X)
+    check_training_health(model, X, np.where(X[:, 0] > 0, margin, -margin))
     warned = [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
     assert len(warned) == int(warns)
     assert model.convergence_warning_ == ("saturated" if warns else None)
@@ -131,7 +130,7 @@ def test_kept_weights_that_are_not_finite_are_an_error():
     )
     X = np.array([[1.0, 0.0], [-1.0, 0.0]])
     with pytest.raises(ValueError, match="weights of the kept epoch 2 are NaN"):
-        check_training_health(model, X)
+        check_training_health(model, X, np.full(2, np.nan))
 
 
 def test_a_sound_fit_does_not_warn(latent, recwarn):
