@@ -119,7 +119,7 @@ lr : float, default=1e-4
 weight_decay : float, default=0.0
     Adam weight decay.
 batch_size : int, default=64
-    Pairs per optimisation and validation step (prediction runs in chunks of
+    Pairs per optimisation step (validation and prediction run in chunks of
     at least 8,192 pairs, which change no prediction).
 validation_fraction : float or None, default=0.1
     Share of the training pairs held out (stratified by label) to pick the epoch
@@ -171,8 +171,9 @@ net_ : skorch.NeuralNet
 history_ : pandas.DataFrame
     One row per epoch: ``train_loss``, ``valid_loss``, ``train_acc``,
     ``valid_acc`` (the expected agreement with the labels), ``kept`` (whether
-    the epoch's weights are the best so far), ``dur``, TRL's reward statistics
-    and model-specific columns (see :ref:`training_protocol`).
+    the epoch's weights are the best so far), ``dur``, ``train_n_pairs`` and
+    ``valid_n_pairs``, TRL's reward statistics and model-specific columns (see
+    :ref:`training_protocol`).
 n_epochs_ : int
     Number of epochs trained.
 best_epoch_ : int

@@ -565,6 +565,7 @@ def fit_together(
     covariates=None,
     margins=None,
     progress=None,
+    return_rewards=False,
 ):
     """Fit unfitted reward models together; each as it would be fitted alone.
 
@@ -595,11 +596,19 @@ def fit_together(
         A progress bar (``update(n)``, ``refresh()``, a settable ``total``)
         advanced by one per epoch of each stack; its ``total`` grows by the
         epochs to come.
+    return_rewards : bool, default=False
+        Also return what the pass after training computed for each model (it
+        checks the fit and sets the reward scale): the fitted rewards of the a
+        and of the b responses of its training pairs ``X[rows]``, and their
+        objective ids.
 
     Returns
     -------
     models : list
         The models, fitted.
+    rewards : list of (ndarray, ndarray, ndarray)
+        Each model's ``(rewards_a, rewards_b, objective_ids)``; only with
+        ``return_rewards=True``.
 
     Examples
     --------
@@ -654,6 +663,7 @@ def fit_together(
             progress.refresh()
         for stack in stacks:
             train_stack(stack, shared, progress=progress)
+    rewards = []
     for k, model in enumerate(models):  # on its rows, as a fit alone on X[rows]
         X = data[k][0]
         trained = X if rows[k] is None else X[rows[k]]
@@ -662,7 +672,8 @@ def fit_together(
         check_training_health(model, trained, a - b)
         model._set_reward_scale(a, b, ids)
         model._set_leakage(X, covariates[k], held_out[k])
-    return models
+        rewards.append((a, b, ids))
+    return (models, rewards) if return_rewards else models
 
 
 def _stacks(plans):

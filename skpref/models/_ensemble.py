@@ -163,13 +163,14 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             drawn = [_bootstrap(member, y, weight, rng) for member in members]
             samples, valid = (list(part) for part in zip(*drawn, strict=True))
         # a member without a term or an adversary to use them refuses covariates
-        self.members_ = fit_together(
+        self.members_, rewards = fit_together(
             members,
             [(X, y, weight)] * len(members),
             rows=samples,
             valid_rows=valid,
             covariates=[covariates] * len(members),
             margins=[margin] * len(members),
+            return_rewards=True,
         )
         self.member_samples_ = samples if self.bootstrap else None
         self.member_valid_samples_ = valid if self.bootstrap else None
@@ -188,7 +189,10 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             axis=1,
             names=["member", "name"],
         ).swaplevel(axis=1)
-        self._set_reward_offsets_and_scale(X)
+        # a bootstrap member's rewards are of its sample: those of all pairs serve
+        if self.bootstrap:
+            rewards = [member._side_rewards(X) for member in self.members_]
+        self._set_reward_offsets_and_scale(rewards)
         return self
 
     def _with_all_objectives(self, X):
@@ -205,14 +209,14 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         k = n_objectives(check_objective_ids(X[:, -1], owner=owner), None, owner=owner)
         return clone(template).set_params(n_objectives=k)
 
-    def _set_reward_offsets_and_scale(self, X):
-        """Set ``reward_offsets_`` and the reward scale from one pass per member.
+    def _set_reward_offsets_and_scale(self, sides):
+        """Set ``reward_offsets_`` and the reward scale from the members' rewards.
 
-        A member's offset is its mean reward over the training responses, per
-        objective (0 for an objective without pairs); the scale is that of the
-        ensemble's centred mean reward.
+        ``sides`` holds each member's ``(rewards_a, rewards_b, ids)`` of all the
+        training pairs. A member's offset is its mean reward over the training
+        responses, per objective (0 for an objective without pairs); the scale is
+        that of the ensemble's centred mean reward.
         """
-        sides = [member._side_rewards(X) for member in self.members_]
         ids = sides[0][2]
         n_objectives = self.n_objectives_ if self._with_objective else 1
         counts = np.bincount(ids, minlength=n_objectives)
