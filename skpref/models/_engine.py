@@ -702,7 +702,7 @@ def _stacks(plans):
     for group in groups.values():
         size = len(group)
         model = group[0].estimator
-        if model.device_.startswith("cpu"):
+        if size > 1 and model.device_.startswith("cpu"):
             module, params = model._build_module_params()
             with torch.device("meta"):
                 n_parameters = sum(p.numel() for p in module(**params).parameters())
