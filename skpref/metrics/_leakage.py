@@ -182,10 +182,17 @@ class LeakageReport:
 
 
 def _r2(truth, prediction, axis=-1):
+    """R² as ``r2_score``: of a constant truth, 1 if predicted exactly, else 0.
+
+    A resample of a few pairs may draw one covariate difference only; -inf there
+    made scipy's standard error of the resamples subtract inf from inf.
+    """
     residual = np.sum((truth - prediction) ** 2, axis=axis)
     centred = truth - np.mean(truth, axis=axis, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return 1.0 - residual / np.sum(centred**2, axis=axis)
+    total = np.sum(centred**2, axis=axis)
+    constant = total == 0
+    explained = 1.0 - residual / np.where(constant, 1.0, total)
+    return np.where(constant, np.where(residual == 0, 1.0, 0.0), explained)
 
 
 def _auc(positive, negative, axis=-1):

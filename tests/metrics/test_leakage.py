@@ -106,6 +106,9 @@ def test_the_statistics_are_the_usual_ones():
     rng = np.random.default_rng(0)
     truth, prediction = rng.normal(size=(2, 30))
     assert _r2(truth, prediction) == pytest.approx(r2_score(truth, prediction))
+    constant = np.ones(30)  # r2_score's finite values: imperfect 0, perfect 1
+    assert _r2(constant, prediction) == r2_score(constant, prediction) == 0.0
+    assert _r2(constant, constant) == r2_score(constant, constant) == 1.0
     positive, negative = rng.integers(0, 5, size=12), rng.integers(0, 5, size=9)
     labels = np.r_[np.ones(12), np.zeros(9)]
     assert _auc(positive, negative) == pytest.approx(
@@ -341,6 +344,17 @@ def test_errors_name_the_argument(data, make, covariates, error, match):
     covariates = length_test if covariates is None else covariates(length_test)
     with pytest.raises(error, match=match):
         covariate_leakage(make(), X_test, covariates, **FAST)
+
+
+def test_resamples_of_one_covariate_difference_keep_the_interval_finite():
+    # 7 of 10 differences are +1: 2.8 % of resamples draw only those; their R²
+    # is r2_score's 0, not -inf (which made scipy warn and the interval infinite)
+    X = np.random.default_rng(0).normal(size=(10, 12))
+    length = np.c_[np.r_[np.ones(7), -np.ones(3)], np.zeros(10)]
+    report = covariate_leakage(_Margins().fit(None), X, length, cv=3, **FAST)
+    r2 = report.table.loc["reward_r2", ["estimate", "low", "high"]].to_numpy(float)
+    assert np.isfinite(r2).all()
+    assert r2[1] <= r2[0] <= r2[2]
 
 
 def test_too_few_pairs_for_the_folds():
