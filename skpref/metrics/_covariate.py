@@ -12,7 +12,11 @@ from scipy.special import logit
 from sklearn.metrics import make_scorer
 
 from skpref.metrics._accuracy import _agreement, pairwise_accuracy_score
-from skpref.metrics._validation import _check_pair_scores, _is_hard
+from skpref.metrics._validation import (
+    _check_pair_scores,
+    _check_probabilities,
+    _is_hard,
+)
 from skpref.utils import check_score_target, pair_column_stems, validate_params
 
 __all__ = [
@@ -216,12 +220,11 @@ def against_covariate_accuracy(y_true, y_score, *, covariates):
     """
     owner = "against_covariate_accuracy"
     y_true = check_score_target(y_true, owner=owner)
+    y_score = _check_probabilities(y_score, len(y_true), owner=owner)
     difference = _difference(covariates, len(y_true), owner)
     against = (difference != 0) & (y_true != 0.5) & ((difference > 0) != (y_true > 0.5))
     if not against.any():
         return float("nan")
-    y_score = np.asarray(y_score, dtype=np.float64)
-    y_score = y_score[:, 1] if y_score.ndim == 2 else y_score
     return pairwise_accuracy_score(y_true[against], y_score[against])
 
 
@@ -253,8 +256,7 @@ def reward_covariate_correlation(y_true, y_score, *, covariates):
     0.977
     """
     owner = "reward_covariate_correlation"
-    y_score = np.asarray(y_score, dtype=np.float64)
-    y_score = y_score[:, 1] if y_score.ndim == 2 else y_score
+    y_score = _check_probabilities(y_score, np.shape(y_score)[0], owner=owner)
     difference = _difference(covariates, len(y_score), owner)
     reward = logit(np.clip(y_score, 1e-12, 1 - 1e-12))
     if np.ptp(reward) == 0 or np.ptp(difference) == 0:

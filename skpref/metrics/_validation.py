@@ -43,24 +43,7 @@ def _check_pair_scores(y_true, y_score, sample_weight=None, *, owner):
             f"{np.unique(y_true[outside]).tolist()[:10]}. Map your labels first, "
             "e.g. y = (labels == 'a').astype(int)."
         )
-    y_score = np.asarray(y_score, dtype=np.float64)
-    if y_score.ndim == 2 and y_score.shape[1] == 2:
-        y_score = y_score[:, 1]
-    if y_score.ndim != 1 or y_score.shape[0] != y_true.shape[0]:
-        raise ValueError(
-            f"{owner} expects y_score of shape (n_pairs,) holding P(a > b) (i.e. "
-            f"predict_proba(X)[:, 1]), or the (n_pairs, 2) output of predict_proba, "
-            f"for {y_true.shape[0]} pairs; got shape {y_score.shape}."
-        )
-    low, high = y_score.min(), y_score.max()
-    if not np.isfinite(low + high):
-        raise ValueError(f"{owner}: y_score contains NaN or infinite values.")
-    if low < 0 or high > 1:
-        raise ValueError(
-            f"{owner} expects probabilities P(a > b) in [0, 1]; got values from "
-            f"{low:.3g} to {high:.3g}. Pass predict_proba(X)[:, 1]"
-            ", not decision_function(X)."
-        )
+    y_score = _check_probabilities(y_score, y_true.shape[0], owner=owner)
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=np.float64)
         if sample_weight.shape != y_true.shape:
@@ -74,6 +57,29 @@ def _check_pair_scores(y_true, y_score, sample_weight=None, *, owner):
         if total == 0:
             raise ValueError(f"{owner}: the sample weights sum to zero.")
     return y_true, y_score, sample_weight
+
+
+def _check_probabilities(y_score, n_pairs, *, owner):
+    """Return ``P(a > b)`` of ``n_pairs`` pairs from one or two columns of them."""
+    y_score = np.asarray(y_score, dtype=np.float64)
+    if y_score.ndim == 2 and y_score.shape[1] == 2:
+        y_score = y_score[:, 1]
+    if y_score.ndim != 1 or y_score.shape[0] != n_pairs:
+        raise ValueError(
+            f"{owner} expects y_score of shape (n_pairs,) holding P(a > b) (i.e. "
+            f"predict_proba(X)[:, 1]), or the (n_pairs, 2) output of predict_proba, "
+            f"for {n_pairs} pairs; got shape {y_score.shape}."
+        )
+    low, high = y_score.min(), y_score.max()
+    if not np.isfinite(low + high):
+        raise ValueError(f"{owner}: y_score contains NaN or infinite values.")
+    if low < 0 or high > 1:
+        raise ValueError(
+            f"{owner} expects probabilities P(a > b) in [0, 1]; got values from "
+            f"{low:.3g} to {high:.3g}. Pass predict_proba(X)[:, 1]"
+            ", not decision_function(X)."
+        )
+    return y_score
 
 
 def _annotator_rows(y_true, y_score, sample_weight):

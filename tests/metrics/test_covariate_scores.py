@@ -77,6 +77,17 @@ def test_bad_covariates_are_named(covariates, match):
         against_covariate_accuracy([1, 0, 1, 0], [0.5] * 4, covariates=covariates)
 
 
+@pytest.mark.parametrize(
+    "score", [against_covariate_accuracy, reward_covariate_correlation]
+)
+def test_scores_that_are_not_probabilities_are_refused(score):
+    # reward differences (decision_function) or a three-column output
+    with pytest.raises(ValueError, match="expects probabilities P\\(a > b\\)"):
+        score([1, 0, 1, 0], [2.0, -1.0, 0.5, 3.0], covariates=[5, 3, -2, -4])
+    with pytest.raises(ValueError, match="expects y_score of shape"):
+        score([1, 0, 1, 0], np.full((4, 3), 0.3), covariates=[5, 3, -2, -4])
+
+
 def test_a_search_under_covariate_shift_selects_by_these_scores():
     data = make_latent_preferences(800, n_features=4, random_state=0)
     covariate = data.delta[:, 0]  # the label partly follows it
