@@ -1,5 +1,6 @@
 """Shared test configuration: markers, Hypothesis profiles, the shared data folder."""
 
+import importlib.util
 import io
 import os
 from pathlib import Path
@@ -20,6 +21,16 @@ settings.register_profile("thorough", max_examples=300, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_benchmark(name):
+    """Import the script ``benchmarks/<name>.py`` (not a package) as a module."""
+    spec = importlib.util.spec_from_file_location(
+        name, REPO_ROOT / "benchmarks" / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def shared_data_home():

@@ -1,21 +1,15 @@
 """benchmarks/bench_length_invariance.py at toy size, on the shared HH-RLHF pairs."""
 
-import importlib.util
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def bench():
-    path = REPO_ROOT / "benchmarks" / "bench_length_invariance.py"
-    spec = importlib.util.spec_from_file_location("bench_length_invariance", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("bench_length_invariance")
 
 
 def test_split_shifts_the_training_pairs_and_keeps_the_test_pairs_natural(

@@ -1,19 +1,13 @@
 """The paper-size commands handed to the GPU run, at toy sizes on the CPU."""
 
-import importlib.util
-
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import load_benchmark
 
 
 def _script():
-    path = REPO_ROOT / "benchmarks" / "paper_size.py"
-    spec = importlib.util.spec_from_file_location("paper_size", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("paper_size")
 
 
 @pytest.mark.slow

@@ -1,21 +1,15 @@
 """benchmarks/bench_models.py's fit-overhead section at toy size."""
 
-import importlib.util
-
 import pytest
 from skorch import NeuralNet
 
 from skpref.models._base import BaseRewardModel
-from tests.conftest import REPO_ROOT
+from tests.conftest import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def bench():
-    path = REPO_ROOT / "benchmarks" / "bench_models.py"
-    spec = importlib.util.spec_from_file_location("bench_models", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("bench_models")
 
 
 def test_the_overhead_is_split_into_its_parts(bench, capsys):
