@@ -21,8 +21,13 @@ Prints, measured in one run on one device:
 It ends with a short table of the ratios and writes them as JSON under ``--out``.
 
 Run ``python benchmarks/bench_models.py --device cpu|cuda [--paper-size]
-[--threads T] [--repeats R] [--skip-reproduction] [--out DIR]``. Timings take the
-minimum over repeats, the least disturbed by other load on a shared machine.
+[--pairs N] [--d D] [--width W] [--epochs E] [--threads T] [--repeats R]
+[--skip-reproduction] [--out DIR]``. Timings take the minimum over repeats, the
+least disturbed by other load on a shared machine. Each repeat of section 1 fits
+skpref and the bare loop one after the other with the same seed, so their ratio
+is also given per repeat: the median of these paired ratios with a
+distribution-free 90% interval (``scipy.stats.quantile_test``; with 5 repeats it
+is their range, at 94%), which shows how far the machine's noise moves the ratio.
 """
 
 import argparse
@@ -37,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.stats import quantile_test
 from sklearn.base import clone
 from skorch import NeuralNet
 
@@ -175,7 +181,8 @@ def bench_overhead(size, device, repeats):
         "the rest (set-up, callbacks)"
     )
     print(f"{'model':<12} {'skpref [s]':>11} {'bare [s]':>10} {'ratio':>7} "
-          f"{'epochs':>7} {'pass':>6} {'rest':>6}")  # fmt: skip
+          f"{'epochs':>7} {'pass':>6} {'rest':>6}  "
+          "paired: median [interval]")  # fmt: skip
     rows = {}
     for name in MODELS:
         X, y = _data(name, size)
@@ -211,11 +218,48 @@ def bench_overhead(size, device, repeats):
         shares = {part: row[f"{part}_s"] / row["bare_s"] for part in ("epochs", "pass")}
         shares["rest"] = row["ratio"] - shares["epochs"] - shares["pass"]
         row.update({f"{part}_share": share for part, share in shares.items()})
+        row.update(_paired_ratio(np.array(ours) / np.array(bare)))
         rows[name] = row
         print(f"{name:<12} {row['skpref_s']:>11.2f} {row['bare_s']:>10.2f} "
               f"{row['ratio']:>6.2f}x {shares['epochs']:>7.3f} "
-              f"{shares['pass']:>6.3f} {shares['rest']:>6.3f}")  # fmt: skip
+              f"{shares['pass']:>6.3f} {shares['rest']:>6.3f}  "
+              f"{_paired_text(row)}")  # fmt: skip
     return rows
+
+
+def _paired_ratio(ratios):
+    """The median of the per-repeat ratios and a distribution-free interval of it.
+
+    The interval is the pair of order statistics that covers the median with 90%
+    confidence (``scipy.stats.quantile_test``); with 4 repeats or fewer no such
+    pair exists, and it is their range, which covers the median with probability
+    ``1 - 2 / 2**n``.
+    """
+    n, median = len(ratios), float(np.median(ratios))
+    if n == 1:
+        low = high = median
+        level = None
+    elif 1 - 2 * 0.5**n < 0.9:
+        low, high, level = float(ratios.min()), float(ratios.max()), 1 - 2 * 0.5**n
+    else:
+        found = quantile_test(ratios, q=median, p=0.5).confidence_interval(0.9)
+        low, high, level = float(found.low), float(found.high), 0.9
+    return {
+        "paired_ratios": ratios.tolist(),
+        "paired_median": median,
+        "paired_low": low,
+        "paired_high": high,
+        "paired_level": level,
+    }
+
+
+def _paired_text(row):
+    if row["paired_level"] is None:
+        return f"{row['paired_median']:.2f}x (one repeat)"
+    return (
+        f"{row['paired_median']:.2f}x [{row['paired_low']:.2f}, "
+        f"{row['paired_high']:.2f}] ({row['paired_level']:.0%})"
+    )
 
 
 def _module_for(name, size):
@@ -312,6 +356,7 @@ def _summary(results):
     lines = [("measure", "value", "target")]
     for name, row in results.get("overhead", {}).items():
         lines.append((f"fit overhead {name}", f"{row['ratio']:.2f}x", "<= 1.10x"))
+        lines.append(("  paired: median [interval]", _paired_text(row), ""))
     if "ensemble" in results:
         row = results["ensemble"]
         lines.append((f"ensemble of {row['n_members']} / one member",
@@ -338,6 +383,8 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--members", type=int, default=5)
+    parser.add_argument("--pairs", type=int, help="pairs (default: 2,000)")
+    parser.add_argument("--d", type=int, help="features per response (default: 32)")
     parser.add_argument("--width", type=int, help="network width (default: 512)")
     parser.add_argument("--epochs", type=int, help="epochs (default: 3; paper 10)")
     parser.add_argument("--skip-overhead", action="store_true")
@@ -348,7 +395,16 @@ def main():
     torch.set_num_threads(args.threads)
     size = dict(PAPER if args.paper_size else SMALL)
     size.update(
-        {k: v for k, v in [("width", args.width), ("epochs", args.epochs)] if v}
+        {
+            k: v
+            for k, v in [
+                ("n_pairs", args.pairs),
+                ("d", args.d),
+                ("width", args.width),
+                ("epochs", args.epochs),
+            ]
+            if v
+        }
     )
     device = args.device
     name = torch.cuda.get_device_name(device) if device.startswith("cuda") else (
