@@ -46,9 +46,16 @@ def _difference(covariates, n_pairs, owner):
             )
     difference = np.asarray(covariates, dtype=np.float64).reshape(len(covariates), -1)
     if difference.shape != (n_pairs, 1):
+        both = (
+            " If its columns are the covariate of response a and of response b, "
+            "pass a DataFrame with columns '<name>_a' and '<name>_b' "
+            "(skpref.covariates.pair_covariates)."
+            if difference.shape == (n_pairs, 2)
+            else ""
+        )
         raise ValueError(
             f"{owner} expects one covariate difference per pair, {n_pairs} of them; "
-            f"got covariates of shape {np.shape(covariates)}."
+            f"got covariates of shape {np.shape(covariates)}.{both}"
         )
     if not np.all(np.isfinite(difference)):
         raise ValueError(f"{owner}: covariates holds NaN or infinite values.")

@@ -130,7 +130,10 @@ or pandas.DataFrame
             The covariate difference ``z_a - z_b`` of each pair (positive where
             a has more), several of them (``column`` picks one), or a table of
             ``<name>_a | <name>_b`` columns as
-            :func:`~skpref.covariates.pair_covariates` returns.
+            :func:`~skpref.covariates.pair_covariates` returns. An array of
+            exactly two unnamed columns is refused: the reward models read it
+            as ``z_a | z_b``, and the same covariates are routed to both in a
+            search; name its columns.
 
         Yields
         ------
@@ -167,7 +170,8 @@ or pandas.DataFrame
                 "(GridSearchCV(...).fit(X, y, covariates=...)), or pass it as "
                 "groups=... when metadata routing is disabled."
             )
-        if isinstance(covariates, pd.DataFrame):
+        named = isinstance(covariates, pd.DataFrame)
+        if named:
             if any(str(c).endswith(("_a", "_b")) for c in covariates.columns):
                 covariates = covariate_differences(covariates)
             if isinstance(self.column, str):
@@ -185,6 +189,17 @@ or pandas.DataFrame
         values = check_array(
             covariates, dtype=np.float64, ensure_2d=False, input_name="covariates"
         )
+        if values.ndim == 2 and values.shape[1] == 2 and not named:
+            # the same object, routed to a model as well, is z_a | z_b there
+            raise ValueError(
+                f"{self._name} got covariates as an array of two unnamed columns, "
+                "which the reward models and covariate_leakage read as the "
+                "covariate of response a and of response b, and this splitter "
+                "would read as two covariate differences. Pass a DataFrame with "
+                "columns '<name>_a' and '<name>_b' "
+                "(skpref.covariates.pair_covariates), which every component reads "
+                "alike, or the difference z_a - z_b as one column."
+            )
         if values.ndim == 2:
             position = 0 if isinstance(self.column, str) else self.column
             if not -values.shape[1] <= position < values.shape[1]:

@@ -63,6 +63,7 @@ def test_the_correlation_follows_the_reward_difference():
     ("covariates", "match"),
     [
         (np.ones(3), "one covariate difference per pair, 4 of them"),
+        (np.ones((4, 2)), r"shape \(4, 2\)\. If its columns are the covariate of"),
         ([1.0, np.nan, 2.0, 3.0], "NaN or infinite"),
         (
             pd.DataFrame(

@@ -105,6 +105,28 @@ def test_grid_search_routes_the_covariates_to_the_splitter():
         assert not aligned(data.y, covariate)[test].any()
 
 
+def test_the_covariate_of_both_responses_is_not_taken_for_two_differences():
+    # [length_a | length_b], as a reward model takes it: read as two differences,
+    # all of column 0 would be positive and the splits would follow the label
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    lengths = rng.integers(10, 500, (400, 2)).astype(float)
+    cv = CovariateShiftSplitter(rho=0.6, n_splits=1, train_size=100, random_state=0)
+    with pytest.raises(ValueError, match="'<name>_a' and '<name>_b'"):
+        cv.split_info(y[:, None], y, covariates=lengths)
+    # named, the same values are the covariate of a and of b, as for the models
+    table = pd.DataFrame(lengths, columns=["length_a", "length_b"])
+    train, _ = next(cv.split(y[:, None], y, covariates=table))
+    aligned_share = aligned(y, lengths[:, 0] - lengths[:, 1])[train].mean()
+    assert aligned_share == pytest.approx(0.8)
+    # two named differences are several covariates, picked by column
+    differences = pd.DataFrame({"x": lengths[:, 0] - lengths[:, 1], "w": -y + 0.5})
+    by_name = CovariateShiftSplitter(rho=0.6, n_splits=1, train_size=100,
+                                     column="x", random_state=0)  # fmt: skip
+    train_x, _ = next(by_name.split(y[:, None], y, covariates=differences))
+    np.testing.assert_array_equal(train_x, train)
+
+
 NOISE = np.random.default_rng(0).normal(size=100)
 
 
@@ -113,7 +135,8 @@ NOISE = np.random.default_rng(0).normal(size=100)
     [
         ({}, None, "needs each pair's covariate difference"),
         ({}, np.ones(5), "covariates has 5 rows but X has 100"),
-        ({"column": 3}, np.ones((100, 2)), "column=3 is out of range"),
+        ({"column": 3}, np.ones((100, 3)), "column=3 is out of range"),
+        ({}, np.ones((100, 2)), "array of two unnamed columns"),
         ({"column": "x"}, NOISE, "names a column, but"),
         ({"rho": 1.0, "train_size": 90}, NOISE, "needs 90 aligned pairs"),
         ({"rho": 2.0}, NOISE, "'rho' parameter of CovariateShiftSplitter"),
