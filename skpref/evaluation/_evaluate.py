@@ -7,10 +7,13 @@ import numpy as np
 import pandas as pd
 
 from skpref.evaluation._benchmarks import Benchmark, load_benchmark
-from skpref.evaluation._constants import PRIOR_SETS
 from skpref.evaluation._report import EvaluationReport
 from skpref.evaluation._scorers import length_ruler, score_responses
-from skpref.evaluation._scoring import example_results, resample_scores
+from skpref.evaluation._scoring import (
+    example_results,
+    resample_scores,
+    total_subsets,
+)
 from skpref.evaluation._stats import (
     SMALL_SUBSET,
     comparisons,
@@ -60,14 +63,19 @@ def _scorer_name(scorer):
     return type(scorer).__name__
 
 
-def _length_columns(rows, examples, results):
+def _total_rows(benchmark, subsets):
+    """Mask of the rows (by their ``subsets``) that the benchmark's total counts."""
+    return subsets.isin(total_subsets(benchmark, subsets.unique())).to_numpy()
+
+
+def _length_columns(benchmark, rows, examples, results):
     pairs = comparisons(examples, results)
     lc, agreement = [], []
     for level, name, _ in rows:
         if level in ("subset", "prior"):
             part = pairs[pairs["subset"] == name]
         elif level == "total":
-            part = pairs[~pairs["subset"].isin(PRIOR_SETS)]
+            part = pairs[_total_rows(benchmark, pairs["subset"])]
         else:
             part = None
         value = (np.nan, np.nan) if part is None or part.empty else None
@@ -165,7 +173,7 @@ must return one reward per response.
     _, ruler = resample_scores(
         benchmark.name, ruler_results, n_resamples=0, random_state=random_state
     )
-    lc, agreement = _length_columns(rows, examples, results)
+    lc, agreement = _length_columns(benchmark.name, rows, examples, results)
     scores = pd.DataFrame(
         {
             "level": [r[0] for r in rows],
@@ -243,6 +251,12 @@ def compare(report_a, report_b):
             "both with the same random_state and n_resamples (got "
             f"{report_a.random_state} and {report_b.random_state})."
         )
+    if report_a.alpha != report_b.alpha:
+        raise ValueError(
+            "compare gives the difference an interval at the reports' level; "
+            f"they were evaluated with alpha={report_a.alpha} and "
+            f"alpha={report_b.alpha}. Evaluate both with the same alpha."
+        )
     difference = report_a.resamples - report_b.resamples
     low, high = percentile_interval(difference, report_a.alpha)
     sa, sb = report_a.scores, report_b.scores
@@ -251,7 +265,7 @@ def compare(report_a, report_b):
         if level in ("subset", "prior"):
             rows = (ra["subset"] == name).to_numpy()
         elif level == "total":
-            rows = (~ra["subset"].isin(PRIOR_SETS)).to_numpy()
+            rows = _total_rows(report_a.benchmark, ra["subset"])
         else:
             tests.append((np.nan, np.nan, np.nan))
             continue

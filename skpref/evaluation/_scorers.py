@@ -13,8 +13,49 @@ import numpy as np
 
 __all__ = ["HFRewardScorer", "length_ruler", "score_responses"]
 
-# One cache of rewards per scorer object, dropped with the object.
+# One cache of rewards per scorer object, dropped with the object: the fitted
+# state it was filled under, and the rewards by (prompt, response).
 _CACHES = weakref.WeakKeyDictionary()
+
+
+def _fitted_state(scorer):
+    """Return what a refit of a scikit-learn scorer replaces: its fitted attributes.
+
+    One entry per fitted attribute (``name_``) of the estimator, or of each step
+    of a pipeline: a weak reference to the object where it takes one (a refit
+    skpref model has a new ``module_``), else its ``id``.
+    """
+    from sklearn.pipeline import Pipeline
+
+    if not hasattr(scorer, "get_params"):  # not an estimator: nothing refits it
+        return ()
+    steps = (
+        [step for _, step in scorer.steps] if isinstance(scorer, Pipeline) else [scorer]
+    )
+    state = []
+    for step in steps:
+        for name, value in vars(step).items() if hasattr(step, "__dict__") else ():
+            if name.endswith("_") and not name.startswith("_"):
+                try:
+                    state.append((name, weakref.ref(value)))
+                except TypeError:  # ints, tuples: no weak reference
+                    state.append((name, id(value)))
+    return tuple(state)
+
+
+def _same_state(kept, now):
+    """Whether the fitted state ``now`` is the one ``kept`` (by identity)."""
+    if len(kept) != len(now):
+        return False
+    for (name, old), (new_name, new) in zip(kept, now, strict=True):
+        if name != new_name:
+            return False
+        if isinstance(old, weakref.ref):
+            if not isinstance(new, weakref.ref) or old() is None or old() is not new():
+                return False
+        elif old != new:
+            return False
+    return True
 
 
 def _plain(value):
@@ -229,10 +270,17 @@ def score_responses(scorer, prompts, responses, *, where=None):
     [2.0, 3.0]
     """
     function, owner = _callable(scorer)
-    try:
-        cache = {} if owner is None else _CACHES.setdefault(owner, {})
-    except TypeError:  # an object that takes no weak reference: no cache
-        cache = {}
+    cache = {}
+    if owner is not None:
+        state = _fitted_state(owner)
+        try:
+            kept = _CACHES.get(owner)
+            if kept is None or not _same_state(kept[0], state):
+                # first use, or refitted since: the rewards of another model
+                kept = _CACHES[owner] = (state, {})
+            cache = kept[1]
+        except TypeError:  # an object that takes no weak reference: no cache
+            pass
     keys = [(_key(p), _key(r)) for p, r in zip(prompts, responses, strict=True)]
     todo = list(dict.fromkeys(k for k in keys if k not in cache))
     if todo:

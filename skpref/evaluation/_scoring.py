@@ -20,7 +20,7 @@ from skpref.evaluation._constants import (
     TIES_WEIGHTS,
 )
 
-__all__ = ["example_results", "resample_scores"]
+__all__ = ["example_results", "resample_scores", "total_subsets"]
 
 _STYLE_CELLS = {
     "hard": np.triu(np.ones((3, 3), bool), 1),  # chosen plainer than rejected
@@ -179,6 +179,22 @@ def _mean_rows(rows, weights=None):
     return (weights[:, None] * stack).sum(axis=0) / weights.sum()
 
 
+def total_subsets(name, subsets):
+    """Return the subsets, of those given, that the total of ``name`` counts.
+
+    RewardBench v1: those of its four sections (or, with none of them, every
+    subset but the prior sets); RM-Bench: its five domains; others: all.
+    """
+    sections = {"rewardbench": SUBSET_MAPPING, "rm-bench": RM_BENCH_SECTIONS}
+    if name not in sections:
+        return list(subsets)
+    known = {s for members in sections[name].values() for s in members}
+    counted = [s for s in subsets if s in known]
+    if name == "rewardbench" and not counted:
+        counted = [s for s in subsets if s not in PRIOR_SETS]
+    return counted
+
+
 def resample_scores(name, results, *, n_resamples, random_state):
     """Scores of every subset, section and total on bootstrap resamples.
 
@@ -219,12 +235,12 @@ def resample_scores(name, results, *, n_resamples, random_state):
             weights = [EXAMPLE_COUNTS[s] for s in members]
             totals.append(_mean_rows([scores[s]["value"] for s in members], weights))
             add("section", section, sum(sizes[s] for s in members), totals[-1])
-        mapped = {s for v in present.values() for s in v}
-        other = [s for s in subsets if s not in mapped and s not in priors]
-        if other:
+        counted = total_subsets(name, subsets)
+        other = [s for s in subsets if s not in counted and s not in priors]
+        if other or not totals:
             warnings.warn(
-                f"{other} are not RewardBench v1 subsets: they are reported but "
-                "left out of the sections"
+                f"{other or counted} are not RewardBench v1 subsets: they are "
+                "reported but left out of the sections"
                 + (
                     "."
                     if totals
@@ -234,14 +250,30 @@ def resample_scores(name, results, *, n_resamples, random_state):
                 UserWarning,
                 stacklevel=3,
             )
+        n_total = sum(sizes[s] for s in counted)
         if totals:
-            n_total = sum(sizes[s] for s in mapped)
             add("total", "total", n_total, _mean_rows(totals))
         else:
-            column = _mean_rows([scores[s]["value"] for s in other],
-                                [sizes[s] for s in other])  # fmt: skip
-            add("total", "total", sum(sizes[s] for s in other), column)
+            column = _mean_rows([scores[s]["value"] for s in counted],
+                                [sizes[s] for s in counted])  # fmt: skip
+            add("total", "total", n_total, column)
     elif name == "rm-bench":
+        counted = total_subsets(name, subsets)
+        if not counted:
+            raise ValueError(
+                f"The RM-Bench examples are of the domains {subsets}, none of "
+                f"RM-Bench's own ({[s for v in RM_BENCH_SECTIONS.values() for s in v]}"
+                "), which its sections and total are made of. Check the 'domain' "
+                'column, or load the examples as load_benchmark("pairs", ...).'
+            )
+        if len(counted) < len(subsets):
+            warnings.warn(
+                f"{[s for s in subsets if s not in counted]} are not RM-Bench "
+                "domains: they are reported but left out of the sections, the "
+                "styles and the total.",
+                UserWarning,
+                stacklevel=3,
+            )
         present = {
             section: [s for s in members if s in scores]
             for section, members in RM_BENCH_SECTIONS.items()
@@ -258,7 +290,7 @@ def resample_scores(name, results, *, n_resamples, random_state):
             ]
         for section, column in zip(present, section_of["value"], strict=True):
             add("section", section, sum(sizes[s] for s in present[section]), column)
-        n_total = sum(sizes[s] for v in present.values() for s in v)
+        n_total = sum(sizes[s] for s in counted)
         for style in _STYLE_CELLS:
             add("style", style, n_total, _mean_rows(section_of[style]))
         add("total", "total", n_total, _mean_rows(section_of["value"]))

@@ -83,7 +83,8 @@ def length_controlled_accuracy(pairs):
         rejected one (a tie counts as wrong).
     agreement : float
         The share of pairs of unequal lengths that the rewards order as the
-        length ruler does (the longer response scores higher); NaN if none.
+        length ruler does (the longer response scores higher); equal rewards
+        order neither way and count as disagreeing. NaN if no such pair.
 
     Examples
     --------
@@ -108,9 +109,11 @@ def length_controlled_accuracy(pairs):
     differ = lc != lr
     if not differ.any():
         return accuracy, float("nan")
-    by_length = lc[differ] > lr[differ]
-    by_reward = (
-        pairs["rc"].to_numpy(float)[differ] > pairs["rr"].to_numpy(float)[differ]
+    # the sign of the reward difference against that of the length difference:
+    # a tie (sign 0) matches neither
+    by_length = np.sign(lc[differ] - lr[differ])
+    by_reward = np.sign(
+        pairs["rc"].to_numpy(float)[differ] - pairs["rr"].to_numpy(float)[differ]
     )
     return accuracy, float(np.mean(by_length == by_reward))
 

@@ -113,6 +113,10 @@ def test_text_pipeline_scorer(tiny_models):
     np.testing.assert_allclose(got, predict_text_reward(pipe, PROMPTS, RESPONSES))
     report = evaluate(pipe, load_benchmark("pairs", data), n_resamples=20)
     assert report.scorer_name == "Pipeline" and len(report.results) == 12
+    # refitted in place, the same object scores as the new model
+    pipe.fit(X, 1 - y)
+    got = score_responses(pipe, PROMPTS, RESPONSES)
+    np.testing.assert_allclose(got, predict_text_reward(pipe, PROMPTS, RESPONSES))
 
 
 def test_rewards_are_cached_per_scorer_and_text():

@@ -246,3 +246,17 @@ def test_rewardbench_subsets_outside_the_sections_are_named():
             "rewardbench", results[:2], n_resamples=0, random_state=0
         )
     assert rows[-1] == ("total", "total", 2) and resamples[0, -1] == 0.5
+
+
+def test_rm_bench_domains_outside_its_own_are_named():
+    results = pd.DataFrame({"id": ["a", "b"], "subset": ["chat", "safety"],
+                            "value": [1.0, 0.0]})  # fmt: skip
+    for style in ("hard", "normal", "easy"):
+        results[style] = results["value"]
+    with pytest.warns(UserWarning, match=r"\['safety'\] are not RM-Bench domains"):
+        rows, resamples = resample_scores(
+            "rm-bench", results, n_resamples=0, random_state=0
+        )
+    assert rows[-1] == ("total", "total", 1) and resamples[0, -1] == 1.0
+    with pytest.raises(ValueError, match=r"none of RM-Bench's own \(\['chat'"):
+        resample_scores("rm-bench", results[1:], n_resamples=0, random_state=0)

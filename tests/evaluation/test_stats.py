@@ -71,6 +71,16 @@ def test_length_controlled_accuracy_weighs_strata_equally():
     assert accuracy == 0.5 and agreement == 1.0
 
 
+def test_equal_rewards_do_not_agree_with_the_ruler():
+    # a scorer that gives every response the same reward orders no pair by
+    # length, whichever side the longer response is on
+    for chosen, rejected in ((10, 100), (100, 10)):
+        pairs = pd.DataFrame({"length_chosen": [chosen] * 4,
+                              "length_rejected": [rejected] * 4,
+                              "rc": [0.0] * 4, "rr": [0.0] * 4})  # fmt: skip
+        assert length_controlled_accuracy(pairs)[1] == 0.0
+
+
 def test_report_shows_the_ruler_beside_every_score():
     bench = load_benchmark("rewardbench2", FILES["rewardbench2"])
     with pytest.warns(UserWarning):
@@ -117,6 +127,35 @@ def test_compare_pairs_reports():
     other = load_benchmark("pairs", data[:30])
     with pytest.raises(ValueError, match="same benchmark examples"):
         compare(a, evaluate(length_ruler, other, n_resamples=200))
+    with pytest.raises(ValueError, match="alpha=0.05 and alpha=0.5"):
+        compare(a, evaluate(length_ruler, bench, n_resamples=200, alpha=0.5))
+
+
+def test_the_total_is_tested_on_the_examples_it_counts():
+    # a "pairs" benchmark counts every subset in its total, also one named
+    # like a RewardBench prior set; a RewardBench total only its sections'
+    shp = [{"prompt": f"A{i}", "chosen": "yes", "rejected": "no!", "subset": "shp"}
+           for i in range(30)]  # fmt: skip
+    rest = [{"prompt": f"B{i}", "chosen": "yes", "rejected": "no!",
+             "subset": "other"} for i in range(10)]  # fmt: skip
+    bench = load_benchmark("pairs", shp + rest)
+    a = evaluate(lambda p, r: [float(x == "yes") for x in r], bench, n_resamples=20)
+    b = evaluate(lambda p, r: [0.0] * len(r), bench, n_resamples=20)
+    total = compare(a, b).set_index("name").loc["total"]
+    assert (total["a_better"], total["b_better"]) == (40, 0)
+    assert a.scores.set_index("name").loc["total", "n"] == 40
+    extra = [{"id": f"x{i}", "subset": "my-extra", "prompt": "Q", "chosen": "yes",
+              "rejected": "no!"} for i in range(30)]  # fmt: skip
+    easy = [{"id": f"e{i}", "subset": "alpacaeval-easy", "prompt": "Q",
+             "chosen": "yes", "rejected": "no!"} for i in range(10)]  # fmt: skip
+    bench = load_benchmark("rewardbench", pd.DataFrame(easy + extra))
+    with pytest.warns(UserWarning, match="not RewardBench v1 subsets"):
+        a = evaluate(lambda p, r: [float(x == "yes") for x in r], bench,
+                     n_resamples=20)  # fmt: skip
+    with pytest.warns(UserWarning, match="not RewardBench v1 subsets"):
+        b = evaluate(lambda p, r: [0.0] * len(r), bench, n_resamples=20)
+    total = compare(a, b).set_index("name").loc["total"]
+    assert (total["a_better"], total["b_better"]) == (10, 0)
 
 
 def test_parameters_are_validated():
