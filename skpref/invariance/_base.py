@@ -36,11 +36,13 @@ class Invariance(BaseEstimator):
         "covariate": [str],
     }
 
-    def fit_inputs(self, covariates, y, *, n_pairs, rows, owner):
+    def fit_inputs(self, covariates, y, *, n_pairs, rows, sample_weight, owner):
         """Return the named per-pair inputs of a fit: ``{"covariate": (n, 2)}``.
 
         The covariate of response a and of response b of every pair, standardised
-        over the responses of the training ``rows``.
+        over the responses of the training ``rows`` (the pairs trained on: no
+        holdout, no pair of weight 0). ``sample_weight`` holds every pair's
+        weight, for a term that fits the labels.
         """
         self._validate_params()
         name = type(self).__name__

@@ -133,16 +133,26 @@ class MMD(Invariance):
         self.n_bins = n_bins
         self.on = on
 
-    def fit_inputs(self, covariates, y, *, n_pairs, rows, owner):
+    def fit_inputs(self, covariates, y, *, n_pairs, rows, sample_weight, owner):
         inputs = super().fit_inputs(
-            covariates, y, n_pairs=n_pairs, rows=rows, owner=owner
+            covariates,
+            y,
+            n_pairs=n_pairs,
+            rows=rows,
+            sample_weight=sample_weight,
+            owner=owner,
         )
         values = inputs["covariate"]
         rows = np.arange(n_pairs) if rows is None else np.asarray(rows)
         quantiles = np.linspace(0, 1, self.n_bins + 1)[1:-1]
         edges = np.quantile(values[rows].ravel(), quantiles)
-        bins = np.searchsorted(edges, values, side="right")
-        counts = np.bincount(bins[rows].ravel(), minlength=self.n_bins)
+        # a value at an edge goes above it; where many responses share the edge
+        # (a count that is mostly 0), below it, if that leaves no bin empty
+        for side in ("right", "left"):
+            bins = np.searchsorted(edges, values, side=side)
+            counts = np.bincount(bins[rows].ravel(), minlength=self.n_bins)
+            if np.all(counts > 0):
+                break
         if np.any(counts == 0):
             raise ValueError(
                 f"{owner}: the covariate {self.covariate!r} takes too few distinct "

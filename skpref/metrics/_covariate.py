@@ -200,12 +200,15 @@ def against_covariate_accuracy(y_true, y_score, *, covariates):
 
     For a length, the pairs where the shorter response is preferred: a model that
     learned "longer is better" gets them wrong. Pairs whose covariate difference
-    is 0, or whose label is a tie, are left out.
+    is 0 are left out.
 
     Parameters
     ----------
     y_true : array-like of shape (n_pairs,)
-        ``1`` where a is preferred; soft labels count by their side of 0.5.
+        ``1`` where a is preferred. A soft label ``y`` counts as its annotators
+        (:ref:`soft_labels`): weight ``y`` as a pair where a is preferred and
+        ``1 - y`` as one where b is, so a tie counts half as a pair whose
+        preferred response has less.
     y_score : array-like of shape (n_pairs,) or (n_pairs, 2)
         ``P(a > b)``.
     covariates : array-like of shape (n_pairs,) or pandas.DataFrame
@@ -229,10 +232,16 @@ def against_covariate_accuracy(y_true, y_score, *, covariates):
     y_true = check_score_target(y_true, owner=owner)
     y_score = _check_probabilities(y_score, len(y_true), owner=owner)
     difference = _difference(covariates, len(y_true), owner)
-    against = (difference != 0) & (y_true != 0.5) & ((difference > 0) != (y_true > 0.5))
+    # the annotators who prefer the response with less: those of a where a has
+    # less, of b where b has
+    weight = np.where(difference < 0, y_true, np.where(difference > 0, 1 - y_true, 0))
+    against = weight > 0
     if not against.any():
         return float("nan")
-    return pairwise_accuracy_score(y_true[against], y_score[against])
+    less_is_a = (difference[against] < 0).astype(np.float64)
+    return pairwise_accuracy_score(
+        less_is_a, y_score[against], sample_weight=weight[against]
+    )
 
 
 def reward_covariate_correlation(y_true, y_score, *, covariates):

@@ -177,12 +177,12 @@ class AdversarialRewardModel(MultiheadRewardModel):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _fit_inputs(self, X, y, covariates, rows):
+    def _fit_inputs(self, X, y, covariates, rows, weight):
         owner = type(self).__name__
         # the invariance term reads covariates too; the objective target does not
         inputs = {}
         if self.invariance is not None:
-            inputs = super()._fit_inputs(X, y, covariates, rows)
+            inputs = super()._fit_inputs(X, y, covariates, rows, weight)
             if self.adversary_target == OBJECTIVE:
                 covariates = None
         if self.adversary_target == OBJECTIVE and not self.with_objective:
@@ -219,10 +219,13 @@ class AdversarialRewardModel(MultiheadRewardModel):
             rows=rows,
         )
         self.adversary_target_ = self.adversary_target
-        if target is None:  # the objective: its chance is set with the objectives
+        if target is None:  # the objective, the last column of X
             self.adversary_type_ = "categorical"
             self.adversary_classes_ = self.adversary_mean_ = None
             self.adversary_scale_ = None
+            # the discriminator's chance: always guessing the most frequent one
+            ids = X[rows, -1].astype(np.int64)
+            self.discriminator_chance_ = float(np.bincount(ids).max() / ids.size)
             return inputs
         self.adversary_type_ = target.kind
         self.adversary_classes_ = target.classes
@@ -236,7 +239,7 @@ class AdversarialRewardModel(MultiheadRewardModel):
 
     def _fit_objectives(self, column):
         ids = super()._fit_objectives(column)
-        if ids is None or not self._on_objective():
+        if ids is None or self.adversary_target != OBJECTIVE:
             return ids
         if np.unique(ids).size < 2:
             raise ValueError(
@@ -244,8 +247,6 @@ class AdversarialRewardModel(MultiheadRewardModel):
                 f"train its discriminator; the objective column holds only "
                 f"{np.unique(ids).tolist()}. Use MultiheadRewardModel instead."
             )
-        # the discriminator's chance: always guessing the most frequent objective
-        self.discriminator_chance_ = float(np.bincount(ids).max() / ids.size)
         return ids
 
     def _build_module_params(self):

@@ -423,14 +423,7 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         """
         owner = type(self).__name__
         rows = np.arange(len(X)) if rows is None else np.asarray(rows)
-        inputs = self._fit_inputs(X, y, covariates, rows)
-        self.classes_ = np.array([0, 1])
-        self.n_pair_features_ = check_pair_width(
-            X.shape[1], with_objective=self._with_objective, owner=owner
-        )
-        self._fit_objectives(X[rows, -1] if self._with_objective else None)
         seeds = Seeds.from_random_state(self.random_state)
-        self.device_ = resolve_device(self.device, owner=owner)
         if valid_rows is None:
             kept, train, valid = self._split(y, weight, rows, seeds)
             valid = None if valid is None else _weighted(valid, weight, kept)
@@ -441,6 +434,15 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
             valid = (
                 _weighted(valid_rows, weight, valid_rows) if len(valid_rows) else None
             )
+        # the statistics of the inputs (a covariate's scale, an expert's fit) are
+        # those of the pairs trained on: not the holdout, not pairs of weight 0
+        inputs = self._fit_inputs(X, y, covariates, train, weight)
+        self.classes_ = np.array([0, 1])
+        self.n_pair_features_ = check_pair_width(
+            X.shape[1], with_objective=self._with_objective, owner=owner
+        )
+        self._fit_objectives(X[rows, -1] if self._with_objective else None)
+        self.device_ = resolve_device(self.device, owner=owner)
         # a sample drawn for this model (a bootstrap) is checked as a fit alone
         labels = np.unique(y[train])
         if len(labels) == 1 and labels[0] in (0, 1):
@@ -465,8 +467,12 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         fraction = self.validation_fraction or 0
         return (kept, *holdout(y, kept, fraction, seeds.split))
 
-    def _fit_inputs(self, X, y, covariates, rows):
-        """Return the per-pair inputs of a fit on ``X[rows]``: the invariance term's."""
+    def _fit_inputs(self, X, y, covariates, rows, weight):
+        """Return the per-pair inputs of a fit: the invariance term's.
+
+        ``rows`` are the pairs trained on, whose statistics the inputs take;
+        ``weight`` holds every pair's weight.
+        """
         owner = type(self).__name__
         if self.invariance is None:
             if covariates is not None:
@@ -478,7 +484,7 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
                 )
             return {}
         return self.invariance.fit_inputs(
-            covariates, y, n_pairs=len(X), rows=rows, owner=owner
+            covariates, y, n_pairs=len(X), rows=rows, sample_weight=weight, owner=owner
         )
 
     def _invariance_parts(self):

@@ -25,6 +25,7 @@ from skpref.invariance import (
     OrthogonalHeads,
     ProductOfExperts,
 )
+from skpref.invariance._experts import bias_only_coefficient
 from skpref.metrics import make_covariate_scorers
 from skpref.model_selection import CovariateShiftSplitter, within_best
 from skpref.models import fit_together
@@ -290,6 +291,74 @@ def test_bins_need_distinct_values_and_each_label():
         BTLRewardRegressor(invariance=ConditionalMMD(), **SMALL).fit(
             X, y, covariates=sides
         )
+
+
+def test_a_covariate_mostly_at_its_least_value_still_cuts_into_bins():
+    # a count that is mostly 0 (list items): its median is its least value
+    X, y, _ = planted(200, 0.5, 0)
+    counts = np.random.default_rng(0).integers(0, 6, (200, 2)).astype(float)
+    counts[np.random.default_rng(1).random((200, 2)) < 0.65] = 0
+    for values in (counts, -counts):  # the mass at the least, then the most
+        model = BTLRewardRegressor(invariance=MMD(), random_state=0, **SMALL)
+        model.fit(X, y, covariates=values)
+        assert np.isfinite(model.history_["train_covariate_mmd"]).all()
+
+
+TINY = {"max_epochs": 1, "hidden_dim": 8, "latent_dim": 4, "device": "cpu",
+        "random_state": 0}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        *(
+            BTLRewardRegressor(invariance=term, **TINY)
+            for term in (MMD(), ConditionalMMD(), Decorrelation(), ProductOfExperts())
+        ),
+        AdversarialRewardModel(
+            adversary_target="length",
+            with_objective=False,
+            head_hidden_dim=4,
+            discriminator_hidden_dim=4,
+            **TINY,
+        ),
+    ],  # fmt: skip
+    ids=["mmd", "conditional-mmd", "decorrelation", "experts", "adversary"],
+)
+def test_the_inputs_take_their_statistics_from_the_pairs_trained_on(model):
+    X, y, lengths = planted(300, 0.85, 0)
+    train, valid = np.arange(200), np.arange(200, 300)
+
+    def fitted(labels, covariates, weight):
+        (fit,) = fit_together([clone(model)], [(X, labels, weight)], rows=[train],
+                              valid_rows=[valid], covariates=[covariates])  # fmt: skip
+        return fit.decision_function(X)
+
+    plain = fitted(y, lengths, None)
+    # the validation pairs' labels and covariates do not reach the training
+    flipped = y.copy()
+    flipped[valid] = 1 - flipped[valid]
+    moved = lengths.copy()
+    moved[valid] *= 100
+    np.testing.assert_array_equal(fitted(flipped, moved, None), plain)
+    # nor do the covariates of training pairs of weight 0
+    weight = np.ones(300)
+    weight[:20] = 0
+    moved = lengths.copy()
+    moved[:20] = 1e4
+    np.testing.assert_array_equal(fitted(y, moved, weight), fitted(y, lengths, weight))
+
+
+def test_the_expert_is_fitted_with_the_sample_weights():
+    rng = np.random.default_rng(0)
+    difference = rng.normal(size=60)
+    y = (difference + rng.normal(size=60) > 0).astype(float)
+    weight = rng.integers(0, 4, 60)
+    weighted = bias_only_coefficient(difference, y, weight)
+    repeated = bias_only_coefficient(np.repeat(difference, weight),
+                                     np.repeat(y, weight))  # fmt: skip
+    assert weighted == pytest.approx(repeated, rel=1e-4)
+    assert weighted != pytest.approx(bias_only_coefficient(difference, y), rel=1e-2)
 
 
 def test_a_search_refits_the_least_covariate_driven_near_best_weight(shifted):

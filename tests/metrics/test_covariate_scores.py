@@ -25,7 +25,7 @@ from skpref.model_selection import CovariateShiftSplitter
 @given(
     st.lists(
         st.tuples(
-            st.sampled_from([0.0, 0.3, 0.5, 1.0]),
+            st.sampled_from([0.0, 1.0]),
             st.floats(0.01, 0.99),
             st.sampled_from([-2.0, -1.0, 0.0, 1.0, 3.0]),
         ),
@@ -35,12 +35,37 @@ from skpref.model_selection import CovariateShiftSplitter
 )
 def test_the_accuracy_is_that_of_the_misleading_pairs(rows):
     y, p, z = (np.array(column) for column in zip(*rows, strict=True))
-    against = (z != 0) & (y != 0.5) & ((z > 0) != (y > 0.5))
+    against = (z != 0) & ((z > 0) != (y > 0.5))
     got = against_covariate_accuracy(y, p, covariates=z)
     if not against.any():
         assert np.isnan(got)
     else:
         assert got == pairwise_accuracy_score(y[against], p[against])
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 4),
+            st.floats(0.01, 0.99),
+            st.sampled_from([-2.0, 0.0, 3.0]),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_a_soft_label_counts_as_its_annotators(rows):
+    # a pair labelled k / 4 scores as four copies, k labelled 1 and 4 - k 0
+    k, p, z = (np.array(column) for column in zip(*rows, strict=True))
+    y_hard = np.concatenate([np.r_[np.ones(ki), np.zeros(4 - ki)] for ki in k])
+    soft = against_covariate_accuracy(k / 4, p, covariates=z)
+    hard = against_covariate_accuracy(
+        y_hard, np.repeat(p, 4), covariates=np.repeat(z, 4)
+    )
+    if np.isnan(hard):
+        assert np.isnan(soft)
+    else:
+        assert soft == pytest.approx(hard, rel=1e-12)
 
 
 def test_a_pair_table_and_two_column_scores_are_read():

@@ -75,7 +75,10 @@ def test_the_adversary_hides_a_continuous_covariate_from_the_latent(data, score)
 
 
 def test_a_continuous_covariate_is_standardised_and_its_history_is_an_r2(data, score):
-    model = AdversarialRewardModel(adversary_target="score", **SMALL)
+    # over the responses of the pairs trained on: here all, without a holdout
+    model = AdversarialRewardModel(
+        adversary_target="score", **{**SMALL, "validation_fraction": None}
+    )
     model.fit(
         data.X, data.y, covariates=pd.DataFrame(score, columns=["score_a", "score_b"])
     )
@@ -193,7 +196,10 @@ def test_one_objective_is_enough_for_a_covariate_adversary(data, score):
 
 def test_covariates_follow_the_folds_of_a_pipeline_search(data, score, layout):
     params, X = layout
-    model = AdversarialRewardModel(adversary_target="score", **params, **SMALL)
+    # no holdout: the covariate is standardised over all the pairs of a fit
+    model = AdversarialRewardModel(
+        adversary_target="score", **params, **{**SMALL, "validation_fraction": None}
+    )
     pipeline = Pipeline([("scale", FunctionTransformer()), ("model", model)])
     pipeline.fit(X, data.y, model__covariates=score)
     assert pipeline["model"].adversary_mean_ == pytest.approx(score.mean())
