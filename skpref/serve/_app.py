@@ -15,6 +15,7 @@ import asyncio
 import json
 import re
 import string
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from numbers import Integral, Real
@@ -79,9 +80,10 @@ def split_query(embedder, query):
     followed by the response. A pipeline whose embedder has
     ``prompt_column=None`` scores that text as the response; otherwise the text
     is matched against the embedder's ``text_template``: the prompt ends at the
-    template's first separator (``"\n\n"`` by default), so the embedder renders
-    the pair back into exactly the text received, and its reward is the reward
-    of that text.
+    template's first separator (``"\n\n"`` by default). The server embeds the
+    pair as it is split, without bringing it to the form of the training texts
+    as ``/reward`` does, so the embedder renders it back into exactly the text
+    received, and its reward is the reward of that text.
 
     Parameters
     ----------
@@ -138,14 +140,20 @@ class _Job:
 
 
 class _RewardService:
-    """The pipeline, the request checks, and the micro-batching loop."""
+    """The pipeline, the request checks, and the micro-batching loop.
+
+    Each job holds the texts the embedder renders: ``/reward``'s brought to the
+    form of the training texts when the request is read (as
+    :func:`~skpref.reward_function` brings them), ``/get_reward``'s split from
+    the query and left as received, so that they render back into the query.
+    A batch then embeds and scores them as ``reward_function`` does.
+    """
 
     def __init__(self, pipeline, *, max_batch_size, max_wait_ms, max_bytes, max_items):
-        # the in-process reward function itself scores every batch
-        self.reward = reward_function(pipeline)
-        self.embedder = next(
+        reward_function(pipeline)  # refuses what is not a fitted text pipeline
+        self.embedder, self.model = [
             step for _, step in pipeline.steps if step not in (None, "passthrough")
-        )
+        ]
         self.max_batch_size = max_batch_size
         self.max_wait = max_wait_ms / 1000
         self.max_bytes = max_bytes
@@ -153,6 +161,7 @@ class _RewardService:
         self.queue = None
         self.executor = None
         self.task = None
+        self._warned = False  # about texts it could not bring to the fitted form
 
     # -- the request checks: each mistake becomes a RequestError ------------------
 
@@ -211,6 +220,24 @@ class _RewardService:
         except ValueError as err:
             raise RequestError(422, str(err)) from None
         return list(values)
+
+    def in_fitted_format(self, prompts, completions):
+        """Bring a ``/reward`` request's texts to the form of the training texts."""
+        try:
+            prompts, completions, problems = self.embedder._in_fitted_format(
+                prompts, completions
+            )
+        except ValueError as err:
+            raise RequestError(422, str(err)) from None
+        if problems and not self._warned:  # once, as reward_function says it
+            self._warned = True
+            warnings.warn(
+                f"{OWNER}: {'; '.join(sorted(problems))}. Check that the texts "
+                "reach the reward model in the form it was trained on.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return prompts, completions
 
     def objective_ids(self, data, n):
         objective = data.get("objective")
@@ -322,11 +349,14 @@ class _RewardService:
         if jobs[0].prompts is not None:
             prompts = [p for job in jobs for p in job.prompts]
         completions = [c for job in jobs for c in job.completions]
-        columns = {}
-        if jobs[0].objective_ids is not None:  # as a dataset column would give it
+        ids = None
+        if jobs[0].objective_ids is not None:
             ids = np.concatenate([job.objective_ids for job in jobs])
-            columns[self.embedder.objective_column_] = ids
-        return np.asarray(self.reward(prompts, completions, **columns))
+        # the texts are already in the form to embed (see the class docstring)
+        E = self.embedder._transform_responses(
+            prompts, completions, ids, write_cache=False
+        )
+        return np.asarray(self.model.predict_reward(E), dtype=np.float64)
 
 
 def _json_type(value):
@@ -474,7 +504,9 @@ LLMEmbeddingTransformer(...)), ('reward', <a reward model>)]); got str.
                 "the pipeline embeds each completion alone (prompt_column=None); "
                 "leave 'prompts' out.",
             )
-        return prompts, completions, service.objective_ids(data, len(completions))
+        objective_ids = service.objective_ids(data, len(completions))
+        prompts, completions = service.in_fitted_format(prompts, completions)
+        return prompts, completions, objective_ids
 
     def parse_query(data):
         queries = service.texts(data, "query", conversations=False)

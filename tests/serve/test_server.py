@@ -7,11 +7,19 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import numpy as np
 import pytest
+from sklearn.pipeline import Pipeline
 
-from skpref import reward_function
+from skpref import BTLRewardRegressor, reward_function
+from skpref.datasets import preference_pairs
 from skpref.serve import RemoteReward, make_app, split_query
 from tests.serve.conftest import free_port, running_server
-from tests.test_reward_function import GOOD, SAFE, TOPICS
+from tests.test_reward_function import (
+    GOOD,
+    SAFE,
+    TOPICS,
+    embedder,
+    preference_data,
+)
 
 WORDS = ["cats", "rain", "answer", "detailed", "no", "step", "maths", "say"]
 
@@ -105,6 +113,32 @@ def test_openrlhf_get_reward_scores_the_rendered_query(single_pipeline, single_u
     assert answer.status_code == 200
     expected = reward_function(single_pipeline)(prompts, completions)
     assert answer.json()["rewards"] == expected
+
+
+def test_get_reward_scores_a_training_text_as_reward_function_does(tiny_models):
+    # RL prompts end with the assistant's tag; the first "\n\n" of a training
+    # text ends the prompt before it, and the tag must not be added a second time
+    rows = [
+        row | {"prompt": row["prompt"] + "\n\nAssistant:"}
+        for row in preference_data(16, 2)
+    ]
+    X, y = preference_pairs(rows, random_state=0)
+    model = BTLRewardRegressor(
+        hidden_dim=8, latent_dim=4, max_epochs=3, device="cpu", random_state=0
+    )
+    pipe = Pipeline([("embed", embedder(tiny_models["bert"], None)), ("rm", model)])
+    pipe.fit(X, y)
+    assert pipe[0].text_format_["assistant_tag"]
+    prompt, response = rows[0]["prompt"], rows[0]["chosen"]
+    query = pipe[0].text_template.format(prompt=prompt, response=response)
+    with running_server(pipe) as url:
+        answer = httpx.post(f"{url}/get_reward", json={"query": [query]}, timeout=60)
+        # /reward still brings a prompt without the tag to the training form
+        tagless = RemoteReward(url)([prompt.removesuffix("\n\nAssistant:")], [response])
+    assert answer.status_code == 200
+    expected = reward_function(pipe)([prompt], [response])
+    assert answer.json()["rewards"] == expected
+    assert tagless == expected
 
 
 def test_split_query_follows_the_text_template(single_pipeline):
