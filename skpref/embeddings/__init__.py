@@ -6,6 +6,7 @@ the ``[a | b | objective]`` arrays of the pair contract, with an on-disk cache.
 
 from skpref.embeddings._cache import CacheCorruptionWarning, CacheWriteWarning
 from skpref.embeddings._loading import ModelNotAvailableError, load_tokenizer
+from skpref.embeddings._run import uses_chat_template
 from skpref.embeddings._shards import embed_shard, shard_texts
 from skpref.embeddings._transformer import LLMEmbeddingTransformer
 
@@ -17,4 +18,5 @@ __all__ = [
     "embed_shard",
     "load_tokenizer",
     "shard_texts",
+    "uses_chat_template",
 ]

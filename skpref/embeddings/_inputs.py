@@ -185,6 +185,25 @@ def chat_rule(chat_template):
     return "auto" if isinstance(chat_template, str) else bool(chat_template)
 
 
+def resolve_chat(chat_template, *, decoder, tokenizer):
+    """Return whether the chat template renders the texts, ``"auto"`` resolved.
+
+    ``"auto"`` uses the tokenizer's chat template for a decoder model whose
+    tokenizer has one; ``tokenizer`` is only read then.
+
+    Examples
+    --------
+    >>> resolve_chat("auto", decoder=False, tokenizer=None)
+    False
+    >>> resolve_chat(True, decoder=False, tokenizer=None)
+    True
+    """
+    rule = chat_rule(chat_template)
+    if rule != "auto":
+        return rule
+    return decoder and getattr(tokenizer, "chat_template", None) is not None
+
+
 def plain_text(value):
     r"""Render a conversation as ``"Role: content"`` blocks, blank-line apart.
 

@@ -249,10 +249,23 @@ def load_tokenizer(model_name_or_path, *, revision=None, owner="load_tokenizer")
     >>> tokenizer.tokenize("Hello there!")
     ['hello', 'there', '!']
     """
+    source = model_source(model_name_or_path, None, revision, owner)
+    return load_source_tokenizer(
+        source,
+        revision=revision,
+        local_files_only=False,
+        trust_remote_code=False,
+        owner=owner,
+    )
+
+
+def load_source_tokenizer(
+    source, *, revision, local_files_only, trust_remote_code, owner
+):
+    """Load the tokenizer of a model source (cheap: no weights)."""
     from transformers import AutoTokenizer
 
-    source = model_source(model_name_or_path, None, revision, owner)
-    kwargs = _hub_kwargs(source, revision, False, False)
+    kwargs = _hub_kwargs(source, revision, local_files_only, trust_remote_code)
     try:
         return AutoTokenizer.from_pretrained(source["name"], **kwargs)
     except OSError as exc:

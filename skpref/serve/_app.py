@@ -49,13 +49,23 @@ class RequestError(ValueError):
 
 
 def _query_pattern(embedder):
-    """Return a regex splitting rendered texts, or why they cannot be split."""
-    chat = embedder.chat_template
-    if not isinstance(chat, str) and bool(chat):
+    """Return a regex splitting rendered texts, or why they cannot be split.
+
+    Resolving the embedder's ``chat_template="auto"`` may read its model's
+    configuration and tokenizer, so the server does it once.
+    """
+    from skpref.embeddings import uses_chat_template
+
+    if uses_chat_template(embedder):
+        how = (
+            'chat_template="auto" and a decoder whose tokenizer has one'
+            if isinstance(embedder.chat_template, str)
+            else "chat_template=True"
+        )
         return (
             "the pipeline renders prompt and response with its tokenizer's chat "
-            "template, which cannot be split back into messages; POST /reward "
-            "with prompts and completions instead"
+            f"template, which cannot be split back into messages ({how}); POST "
+            "/reward with prompts and completions instead"
         )
     parts, seen = [], set()
     for literal, field, _, _ in string.Formatter().parse(embedder.text_template):
@@ -102,14 +112,20 @@ def split_query(embedder, query):
     ------
     ValueError
         If the text does not have the template's form, or the embedder uses a
-        chat template (``chat_template=True``), whose rendering cannot be split
-        back into messages.
+        chat template (``chat_template=True``, or ``"auto"`` with a decoder
+        whose tokenizer has one: see
+        :func:`~skpref.embeddings.uses_chat_template`), whose rendering cannot
+        be split back into messages.
+    ModelNotAvailableError
+        If ``chat_template="auto"`` and the model's configuration or tokenizer,
+        which resolve it, cannot be read.
 
     Examples
     --------
     >>> from skpref import LLMEmbeddingTransformer
     >>> from skpref.serve import split_query
-    >>> split_query(LLMEmbeddingTransformer(), "Human: Hi?\n\nHello!\n\nBye.")
+    >>> embedder = LLMEmbeddingTransformer(chat_template=False)
+    >>> split_query(embedder, "Human: Hi?\n\nHello!\n\nBye.")
     ('Human: Hi?', 'Hello!\n\nBye.')
     """
     if embedder.prompt_column is None:
@@ -117,6 +133,11 @@ def split_query(embedder, query):
     pattern = _query_pattern(embedder)
     if isinstance(pattern, str):
         raise ValueError(f"{OWNER}: {pattern}.")
+    return _split(embedder, pattern, query)
+
+
+def _split(embedder, pattern, query):
+    """Split ``query`` with the regex of :func:`_query_pattern`."""
     match = pattern.fullmatch(query)
     if match is None:
         raise ValueError(
@@ -407,7 +428,10 @@ def make_app(
       (``--remote_rm_url http://host:port/get_reward``). Each query is a
       prompt followed by its response as one text, split by
       :func:`split_query`; other keys OpenRLHF sends (``prompts``,
-      ``labels``) are ignored, ``objective`` is read as above.
+      ``labels``) are ignored, ``objective`` is read as above. A pipeline
+      whose embedder uses a chat template
+      (:func:`~skpref.embeddings.uses_chat_template`, resolved once here)
+      answers 422: use ``/reward``.
     - ``GET /health`` answers ``{"status": "ok", ...}`` with what a client
       needs to know: the objective column and names, whether prompts are
       used, and the request limits.
@@ -512,14 +536,17 @@ LLMEmbeddingTransformer(...)), ('reward', <a reward model>)]); got str.
         queries = service.texts(data, "query", conversations=False)
         if isinstance(pattern, str):
             raise RequestError(422, f"/get_reward: {pattern}.")
-        pairs = []
-        for i, query in enumerate(queries):
-            try:
-                pairs.append(split_query(embedder, query))
-            except ValueError as err:
-                raise RequestError(422, f"query {i}: {err}") from None
-        prompts = None if pattern is None else [p for p, _ in pairs]
-        completions = [r for _, r in pairs]
+        if pattern is None:  # the pipeline embeds responses alone
+            prompts, completions = None, queries
+        else:
+            pairs = []
+            for i, query in enumerate(queries):
+                try:
+                    pairs.append(_split(embedder, pattern, query))
+                except ValueError as err:
+                    raise RequestError(422, f"query {i}: {err}") from None
+            prompts = [p for p, _ in pairs]
+            completions = [r for _, r in pairs]
         return prompts, completions, service.objective_ids(data, len(completions))
 
     async def reward(request):

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from skpref.datasets import OBJECTIVES, load_relabeled_hh_rlhf, preference_pairs
+from skpref.embeddings import uses_chat_template
 from skpref.utils import encode_objectives, objective_coding
 from tests.embeddings.embedding_helpers import (
     PAIRS,
@@ -122,6 +123,16 @@ def test_conversations_without_a_chat_template_use_the_plain_format(tiny_models)
     text = "User: How do I bake bread?\n\nAssistant: Mix flour and water."
     expected = reference_embedding(path, text, "mean")
     np.testing.assert_allclose(X[0, :32], expected, **TOLERANCE["float32"])
+
+
+def test_uses_chat_template_resolves_auto_as_the_embedder_does(tiny_models):
+    # "auto": the chat template of a decoder whose tokenizer has one, only
+    assert uses_chat_template(make(tiny_models["llama_chat"])) is True
+    assert uses_chat_template(make(tiny_models["llama_right"])) is False
+    assert uses_chat_template(make(tiny_models["bert"])) is False
+    assert uses_chat_template(make(tiny_models["bert"], chat_template=True)) is True
+    chat = make(tiny_models["llama_chat"], chat_template=np.False_)
+    assert uses_chat_template(chat) is False
 
 
 def test_conversation_cells_from_numpy_arrays_are_read(tiny_models):

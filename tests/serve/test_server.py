@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from skpref import BTLRewardRegressor, reward_function
@@ -144,7 +145,7 @@ def test_get_reward_scores_a_training_text_as_reward_function_does(tiny_models):
 def test_split_query_follows_the_text_template(single_pipeline):
     embed = single_pipeline[0]
     assert split_query(embed, "Q\n\nA\n\nB") == ("Q", "A\n\nB")
-    custom = embed.__class__(text_template="<q>{prompt}</q><a>{response}</a>")
+    custom = clone(embed).set_params(text_template="<q>{prompt}</q><a>{response}</a>")
     assert split_query(custom, "<q>Hi</q><a>Yo</a>") == ("Hi", "Yo")
     with pytest.raises(ValueError, match="does not have the pipeline's text format"):
         split_query(custom, "Hi Yo")
@@ -154,6 +155,26 @@ def test_split_query_follows_the_text_template(single_pipeline):
     )
     with pytest.raises(ValueError, match="chat template, which cannot be split"):
         split_query(embed.__class__(chat_template=True), "Q\n\nA")
+
+
+def test_get_reward_refuses_a_chat_template_chosen_by_auto(tiny_models):
+    # chat_template="auto" (the default) renders through a decoder's chat template
+    X, y = preference_pairs(preference_data(16, 3), random_state=0)
+    model = BTLRewardRegressor(
+        hidden_dim=8, latent_dim=4, max_epochs=3, device="cpu", random_state=0
+    )
+    embed = embedder(tiny_models["llama_chat"], None)
+    pipe = Pipeline([("embed", embed), ("rm", model)]).fit(X, y)
+    prompt, response = "Human: tell me about tea", "Para one.\n\nPara two."
+    with pytest.raises(ValueError, match='chat_template="auto" and a decoder'):
+        split_query(embed, f"{prompt}\n\n{response}")
+    with running_server(pipe) as url:
+        body = {"query": [f"{prompt}\n\n{response}"]}
+        answer = httpx.post(f"{url}/get_reward", json=body, timeout=60)
+        served = RemoteReward(url)([prompt], [response])
+    assert answer.status_code == 422
+    assert "cannot be split back into messages" in answer.json()["error"]
+    assert served == reward_function(pipe)([prompt], [response])
 
 
 BAD = [
