@@ -325,9 +325,12 @@ class _RewardService:
 
     async def _batch_loop(self):
         loop = asyncio.get_running_loop()
+        carried = None  # a job that did not fit the last batch: the next one's first
         while True:
-            jobs = [await self.queue.get()]
-            size = len(jobs[0].completions)
+            first = carried if carried is not None else await self.queue.get()
+            carried = None
+            # the first job runs whole, even when larger than max_batch_size
+            jobs, size = [first], len(first.completions)
             deadline = loop.time() + self.max_wait
             while size < self.max_batch_size:
                 try:
@@ -339,6 +342,9 @@ class _RewardService:
                     else:
                         job = self.queue.get_nowait()
                 except (TimeoutError, asyncio.TimeoutError):  # the latter: Python 3.10
+                    break
+                if size + len(job.completions) > self.max_batch_size:
+                    carried = job
                     break
                 jobs.append(job)
                 size += len(job.completions)
@@ -447,7 +453,7 @@ def make_app(
         first, a reward model last), for example from :func:`skpref.load`.
     max_batch_size : int, default=256
         Most completions gathered into one model call (a larger request runs
-        alone, whole).
+        alone, whole); a request that would overflow a batch starts the next.
     max_wait_ms : float, default=5.0
         How long the first request of a batch waits for others, in
         milliseconds; 0 batches only the requests that queued while the model

@@ -1,5 +1,6 @@
 """The reward server and its client: the in-process rewards, over loopback HTTP."""
 
+import asyncio
 import json
 import pickle
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +14,7 @@ from sklearn.pipeline import Pipeline
 from skpref import BTLRewardRegressor, reward_function
 from skpref.datasets import preference_pairs
 from skpref.serve import RemoteReward, make_app, split_query
+from skpref.serve._app import _RewardService
 from tests.serve.conftest import free_port, running_server
 from tests.test_reward_function import (
     GOOD,
@@ -92,6 +94,45 @@ def test_requests_were_batched_and_rewards_do_not_depend_on_the_batch(multi_url)
     chunked = remote(prompts, completions, objective=objective)
     np.testing.assert_allclose(chunked, whole, rtol=1e-6, atol=1e-7)
     assert len(whole) == 100
+
+
+def test_batches_keep_to_max_batch_size_and_to_the_order_of_requests(
+    single_pipeline,
+):
+    # requests of these sizes queue up at once; with max_batch_size=4 a request
+    # that does not fit waits for the next batch, and one larger than the limit
+    # runs alone, whole
+    service = _RewardService(
+        single_pipeline,
+        max_batch_size=4,
+        max_wait_ms=500,
+        max_bytes=2**20,
+        max_items=64,
+    )
+    calls = []
+
+    def rewards(jobs):  # each completion is its own reward
+        completions = [c for job in jobs for c in job.completions]
+        calls.append(len(completions))
+        return np.array([float(c) for c in completions])
+
+    service._rewards = rewards
+    requests, start = [], 0
+    for size in [3, 3, 1, 5, 2, 2]:
+        requests.append([str(start + i) for i in range(size)])
+        start += size
+
+    async def score_all():
+        await service.start()
+        try:
+            scored = (service.score(None, texts, None) for texts in requests)
+            return await asyncio.gather(*scored)
+        finally:
+            await service.stop()
+
+    answers = asyncio.run(score_all())
+    assert calls == [3, 4, 5, 4]
+    assert answers == [[float(c) for c in texts] for texts in requests]
 
 
 def test_conversations_are_scored_as_in_process(single_pipeline, single_url):
