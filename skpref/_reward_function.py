@@ -282,9 +282,6 @@ class _TextRewardFunction:
             pipeline="pipeline",
             pass_to="reward_function",
         )
-        if self.objective is None and column is not None:  # the dataset's column
-            if not (isinstance(objective, str) or np.ndim(objective) == 0):
-                objective = list(objective)  # one per completion; else one for all
         rewards = _rewards(
             embedder,
             model,

@@ -30,9 +30,10 @@ class RemoteReward:
         The server's address, for example ``"http://127.0.0.1:8000"``.
     objective : str, int or None, default=None
         For multi-objective pipelines, the objective to reward (a name or an
-        id). None takes it per completion from the keyword argument named like
-        the served pipeline's objective column (a dataset column), as
-        :func:`skpref.reward_function` does.
+        id). None takes it from the keyword argument named like the served
+        pipeline's objective column (a dataset column), as
+        :func:`skpref.reward_function` does: one name or id (NumPy scalars
+        included) for all completions, or a sequence with one per completion.
     batch_size : int or None, default=None
         Most completions per request; None sends each call's completions in
         one request, or in as many as the server's item limit needs.
@@ -143,8 +144,11 @@ class RemoteReward:
             pipeline="served pipeline",
             pass_to="RemoteReward",
         )
-        if self.objective is None and column is not None:  # the dataset's column
+        # JSON takes Python's scalars, not NumPy's
+        if isinstance(objective, list):  # one per completion
             objective = [_plain(value) for value in objective]
+        elif objective is not None:  # one for all
+            objective = _plain(objective)
         prompts = None if prompts is None else list(prompts)
         step = min(self.batch_size or len(completions), info["max_request_items"])
         import httpx
@@ -198,8 +202,15 @@ class RemoteReward:
 
 
 def _plain(value):
-    """Return a dataset cell as JSON takes it (NumPy scalars as Python ones)."""
-    return value.item() if hasattr(value, "item") else value
+    """Return an objective as JSON takes it: NumPy scalars as Python ones.
+
+    A whole float is the id it stands for, as :func:`skpref.reward_function` reads
+    it; the server takes integer ids only.
+    """
+    value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _error_message(response):

@@ -445,14 +445,23 @@ def objective_from_columns(objective, column, columns, *, owner, pipeline, pass_
     Returns
     -------
     objective : object or None
-        The objective, or the column's values as passed (one per completion).
+        The objective, or the column's value: a single name or id (a string or
+        a scalar, NumPy's included) as given, one for all completions, else its
+        values as a list, one per completion.
 
     Examples
     --------
+    >>> import numpy as np
     >>> from skpref.utils import objective_from_columns
-    >>> objective_from_columns(None, "objective", {"objective": ["helpful"]},
+    >>> objective_from_columns(None, "objective", {"objective": ("helpful", 1)},
     ...                        owner="f", pipeline="pipeline", pass_to="f")
-    ['helpful']
+    ['helpful', 1]
+    >>> objective_from_columns(None, "objective", {"objective": "helpful"},
+    ...                        owner="f", pipeline="pipeline", pass_to="f")
+    'helpful'
+    >>> objective_from_columns(None, "objective", {"objective": np.int64(1)},
+    ...                        owner="f", pipeline="pipeline", pass_to="f")
+    np.int64(1)
     """
     if objective is not None or column is None:
         return objective
@@ -463,4 +472,7 @@ def objective_from_columns(objective, column, columns, *, owner, pipeline, pass_
             "dataset columns as keyword arguments); got the keyword arguments "
             f"{sorted(columns)}."
         )
-    return columns[column]
+    values = columns[column]
+    if isinstance(values, str) or np.ndim(values) == 0:
+        return values  # one for all
+    return list(values)

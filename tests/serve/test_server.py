@@ -275,6 +275,19 @@ def test_objective_mistakes_of_a_multi_objective_server(multi_url):
         remote(["a"], ["b"], label=[1])
 
 
+@pytest.mark.parametrize(
+    "one", ["harmless", np.str_("harmless"), 1, 1.0, np.int64(1), np.array("harmless")]
+)
+def test_the_client_takes_one_objective_for_all_as_reward_function_does(
+    multi_pipeline, multi_url, one
+):
+    prompts, completions, _ = batch(4, 5)
+    expected = reward_function(multi_pipeline)(prompts, completions, objective=one)
+    assert expected == reward_function(multi_pipeline, "harmless")(prompts, completions)
+    remote = RemoteReward(multi_url)
+    assert remote(prompts, completions, objective=one) == expected
+
+
 def test_the_client_reports_refusals_and_dead_servers(single_url):
     with pytest.raises(
         ValueError, match=r"refused the request \(HTTP 422\).*objective"
