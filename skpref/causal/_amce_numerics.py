@@ -19,8 +19,13 @@ __all__ = [
     "profiles",
 ]
 
-# Beyond this size a coefficient means the classes are (nearly) separated.
+# A fitted logit beyond this size is a probability within 1.4e-11 of 0 or 1: when
+# the fit has not converged, the labels are (nearly) separated.
 _SEPARATION = 25.0
+# The largest change of any pair's logit in one Newton step. Limits on the change
+# of the logits, unlike limits on the coefficients, do not depend on the units of
+# the factors.
+_MAX_LOGIT_STEP = 5.0
 
 
 def btl_features(Z, interactions):
@@ -38,6 +43,13 @@ def btl_features(Z, interactions):
 
 def fit_btl(design, y, weights, *, alpha=0.0, max_iter=100, tol=1e-8, owner):
     """Weighted logistic regression without intercept, Newton's method, batched.
+
+    Each Newton step is shortened so that no pair's logit ``design @ beta``
+    changes by more than 5, and the fit has converged when no logit changes by
+    more than ``tol``: both are measured on the logits, so neither depends on
+    the units of the factors. A fit that has not converged while some pair's
+    fitted probability is within ``1.4e-11`` of 0 or 1 (a logit beyond 25) has
+    (nearly) separated labels, and a ``ConvergenceWarning`` says so.
 
     Parameters
     ----------
@@ -58,6 +70,7 @@ def fit_btl(design, y, weights, *, alpha=0.0, max_iter=100, tol=1e-8, owner):
     n_fits, p = weights.shape[0], design.shape[1]
     beta = np.zeros((n_fits, p))
     ridge = alpha * np.eye(p)
+    converged = np.zeros(n_fits, dtype=bool)
     for _ in range(max_iter):
         prob = expit(beta @ design.T)
         grad = (weights * (y - prob)) @ design - alpha * beta
@@ -73,23 +86,24 @@ def fit_btl(design, y, weights, *, alpha=0.0, max_iter=100, tol=1e-8, owner):
                 "positivity (Assumption 5) fails; drop the factor or collect pairs "
                 "that vary it."
             ) from exc
+        logit_step = np.abs(step @ design.T).max(axis=1)
         # Damp huge steps (separated data) so the loop stays finite.
-        scale = np.maximum(1.0, np.abs(step).max(axis=1, keepdims=True) / 5.0)
-        beta = beta + step / scale
-        if np.abs(step).max() < tol:
-            converged = True
+        beta = beta + step / np.maximum(1.0, logit_step / _MAX_LOGIT_STEP)[:, None]
+        converged = logit_step < tol
+        if converged.all():
             break
-    else:
-        converged = False
-    if np.abs(beta).max() > _SEPARATION:
+    logits = np.where(weights > 0, np.abs(beta @ design.T), 0.0).max(axis=1)
+    separated = ~converged & (logits > _SEPARATION)
+    if separated.any():
         warnings.warn(
-            f"{owner}: a reward coefficient reached {np.abs(beta).max():.1f}: the "
-            "labels are (nearly) separated by the factors, so effects sit at 0 or 1 "
-            "and their standard errors are unreliable.",
+            f"{owner}: the fit did not converge and a pair's fitted logit reached "
+            f"{logits[separated].max():.1f} (a probability of 0 or 1): the labels "
+            "are (nearly) separated by the factors, so effects sit at 0 or 1 and "
+            "their standard errors are unreliable.",
             ConvergenceWarning,
             stacklevel=3,
         )
-    elif not converged:
+    elif not converged.all():
         warnings.warn(
             f"{owner}: the BTL fit did not converge in {max_iter} Newton steps.",
             ConvergenceWarning,

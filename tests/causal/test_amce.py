@@ -284,3 +284,28 @@ def test_separation_warns():
     y = np.array([1, 0, 1, 0] * 10)
     with pytest.warns(ConvergenceWarning, match="nearly\\) separated"):
         AMCEEstimator().fit(Z, y)
+
+
+def test_separation_is_told_from_the_logits_whatever_the_units():
+    # a continuous factor that orders every pair: separated in any units
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 2))
+    y = (x[:, 0] > x[:, 1]).astype(int)
+    for unit in (1e-3, 1e3):
+        with pytest.warns(ConvergenceWarning, match="nearly\\) separated"):
+            est = AMCEEstimator().fit(x * unit, y)
+        assert est.effects_[0] > 1 - 1e-9
+
+
+@pytest.mark.parametrize("unit", [1e-2, 1e-4, 1e4])
+def test_newton_steps_do_not_depend_on_the_units_of_a_factor(unit):
+    # a factor in small units has a large coefficient (1 / unit per std), which
+    # neither caps the fit nor reads as separation (warnings are errors here)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3000, 2))
+    y = (rng.random(3000) < expit(x[:, 0] - x[:, 1])).astype(int)
+    plain = AMCEEstimator().fit(x, y)
+    rescaled = AMCEEstimator().fit(x * unit, y)
+    np.testing.assert_allclose(rescaled.effects_, plain.effects_, rtol=1e-9)
+    np.testing.assert_allclose(rescaled.stderr_, plain.stderr_, rtol=1e-6)
+    np.testing.assert_allclose(rescaled.coef_ * unit, plain.coef_, rtol=1e-9)
