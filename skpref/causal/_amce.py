@@ -72,10 +72,12 @@ class AMCEEstimator(EffectResultsMixin, BaseEstimator):
         Number of bootstrap replicates.
     l2_penalty : float, default=0.0
         Ridge penalty of the built-in model (it biases the effects towards 0.5;
-        keep it 0 for inference). A continuous factor of magnitude beyond
-        ``2**32`` (or below ``2**-32``) is divided by a power of two before the
-        fit, so that nothing overflows; the penalty then applies to its
-        coefficient in those units (``coef_`` is reported in the factor's own).
+        keep it 0 for inference). A continuous factor whose differences
+        within pairs reach beyond ``2**32`` (or stay below ``2**-32``) is
+        divided by a power of two near the largest of them before the fit, so
+        that nothing overflows; the penalty then applies to its coefficient in
+        those units (``coef_`` is reported in the factor's own). Adding a
+        constant to a factor changes neither this scaling nor the effects.
     factor_names : list of str or None, default=None
         Names of the factors. ``None``: the names of a DataFrame ``Z_pairs``
         whose columns are ``<name>_a ...`` then ``<name>_b ...`` (as
@@ -283,22 +285,37 @@ class AMCEEstimator(EffectResultsMixin, BaseEstimator):
     def _factor_scales(self, Z_pairs):
         """Return a power of two per factor, bringing extreme continuous ones near 1.
 
-        The built-in model's Newton steps square the factors (and multiply them
-        for interactions): factors of magnitude ~1e200 would overflow. Such a
-        factor (beyond 2**32, or below 2**-32) is divided by a power of two, which
-        changes none of the effects (probabilities) and whose coefficients are
-        scaled back; other factors, binary ones and a user estimator's input are
-        left as they are, bit for bit.
+        The built-in model's Newton steps square the factors' differences within
+        pairs, ``z_a - z_b``, and interactions multiply the factors' values:
+        magnitudes of ~1e200 would overflow. A factor whose largest difference is
+        beyond 2**32 or below 2**-32, or whose values reach beyond 2**200, is
+        divided by a power of two near that difference (or near ``2**-200``
+        times its largest value, if that is larger, so that products of values
+        stay finite). Dividing by a power of two changes none of the effects
+        (probabilities), and the coefficients are scaled back. Adding a constant
+        to a factor (a timestamp, say) changes no difference, so it changes
+        neither the scaling nor the effects. Other factors, binary ones and a
+        user estimator's input are left as they are, bit for bit.
         """
         scales = np.ones(self.n_factors_)
         if self.estimator is not None:
             return scales
         K = self.n_factors_
-        largest = np.maximum(np.abs(Z_pairs[:, :K]), np.abs(Z_pairs[:, K:])).max(axis=0)
-        extreme = ~self.binary_factors_ & (
-            (largest > 2.0**32) | ((largest > 0) & (largest < 2.0**-32))
+        Z_a, Z_b = Z_pairs[:, :K], Z_pairs[:, K:]
+        # halves, whose difference cannot overflow
+        half_spread = np.abs(0.5 * Z_a - 0.5 * Z_b).max(axis=0)
+        largest = np.maximum(np.abs(Z_a), np.abs(Z_b)).max(axis=0)
+        exponents = np.maximum(np.frexp(half_spread)[1] + 1, np.frexp(largest)[1] - 200)
+        extreme = (
+            ~self.binary_factors_
+            & (half_spread > 0)
+            & (
+                (half_spread > 2.0**31)
+                | (half_spread < 2.0**-33)
+                | (largest > 2.0**200)
+            )
         )
-        scales[extreme] = np.ldexp(1.0, np.frexp(largest[extreme])[1])
+        scales[extreme] = np.ldexp(1.0, exponents[extreme])
         return scales
 
     def _settings(self, Z_pairs, scales):

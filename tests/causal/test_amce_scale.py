@@ -1,6 +1,7 @@
 """AMCE of continuous factors of any magnitude (issue 25, class 7)."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
@@ -52,3 +53,20 @@ def test_a_step_given_in_the_factor_s_units_and_bootstrap_subgroups():
     assert_allclose(extreme.group_effects_, plain.group_effects_, rtol=1e-7)
     assert_allclose(extreme.bootstrap_effects_, plain.bootstrap_effects_, rtol=1e-7)
     assert extreme.factor_steps_[1] == 2e200
+
+
+@pytest.mark.parametrize("l2_penalty", [0.0, 1.0])
+def test_adding_a_constant_to_a_factor_changes_no_effect(l2_penalty):
+    # a timestamp in ms: large values, small differences within pairs; integer
+    # values, so that the offset leaves every difference exact
+    Z, y = design(n_pairs=2000)
+    Z[:, [1, 3]] = np.round(Z[:, [1, 3]] * 1000.0)
+    params = {"step": {"factor_1": 1000.0}, "l2_penalty": l2_penalty}
+    plain = AMCEEstimator(**params).fit(Z, y)
+    for offset in (5.0e9, 1.7e12):
+        shifted = Z.copy()
+        shifted[:, [1, 3]] += offset
+        moved = AMCEEstimator(**params).fit(shifted, y)
+        assert_allclose(moved.effects_, plain.effects_, rtol=1e-12)
+        assert_allclose(moved.stderr_, plain.stderr_, rtol=1e-9)
+        assert_allclose(moved.coef_, plain.coef_, rtol=1e-12)
