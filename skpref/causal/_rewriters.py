@@ -1,5 +1,6 @@
 """Rewriters that run offline: rule-based ones, and any function with a cache."""
 
+import inspect
 import re
 
 from skpref.causal._rewrite_cache import BaseRewriter
@@ -166,9 +167,13 @@ class CachedRewriter(BaseRewriter):
     cache_dir : str or path-like
         Folder of the cache.
     name : str or None, default=None
-        The rewriter's identity in the cache keys; None uses the function's
-        qualified name. Change it when the function changes, or old rewrites
-        are served.
+        The rewriter's identity in the cache keys. None uses the qualified name
+        (``module.function``) of a module-level function; any other rewriter (a
+        :func:`functools.partial`, an instance of a callable class, a bound
+        method, a lambda, a closure) holds settings that its name does not
+        show, so two of them would be served each other's rewrites: ``name``
+        is then required. Change it when the function changes, or old
+        rewrites are served.
     instruction : str or dict of int to str, default=""
         Part of the cache key: the instruction the function follows (one, or
         one per target value).
@@ -200,11 +205,35 @@ class CachedRewriter(BaseRewriter):
         self.batch_size = batch_size
 
     def _identity(self):
-        name = self.name
-        if name is None:
-            name = getattr(self.rewriter, "__qualname__", type(self.rewriter).__name__)
-            name = f"{getattr(self.rewriter, '__module__', '')}.{name}"
-        return {"rewriter": "CachedRewriter", "name": name}
+        # the first thing __call__ asks for, so the checks of the settings go here
+        if self.cache_dir is None:
+            raise ValueError(
+                "CachedRewriter needs a cache_dir; to go without a cache, pass "
+                "the rewriter function itself."
+            )
+        if self.name is not None:
+            return {"rewriter": "CachedRewriter", "name": self.name}
+        function = self.rewriter
+        # a lambda's or a nested function's qualified name holds "<lambda>" or
+        # "<locals>": one name for every closure a factory makes
+        if not inspect.isfunction(function) or "<" in function.__qualname__:
+            shown = (
+                f"the function {function.__qualname__!r}"
+                if inspect.isfunction(function)
+                else f"a {type(function).__qualname__} object"
+            )
+            raise ValueError(
+                "CachedRewriter knows a rewriter without name= by its qualified "
+                f"name, which only a module-level function has alone; got {shown}, "
+                "whose settings (bound arguments, attributes, captured variables) "
+                "the name does not show, so two of them would share cached "
+                "rewrites. Pass name= naming this rewriter and its settings, e.g. "
+                "name='polite-v2'."
+            )
+        return {
+            "rewriter": "CachedRewriter",
+            "name": f"{function.__module__}.{function.__qualname__}",
+        }
 
     def _instruction(self, target):
         if isinstance(self.instruction, dict):
@@ -212,11 +241,6 @@ class CachedRewriter(BaseRewriter):
         return self.instruction
 
     def _rewrite(self, prompts, responses, targets, done):
-        if self.cache_dir is None:
-            raise ValueError(
-                "CachedRewriter needs a cache_dir; to go without a cache, pass "
-                "the rewriter function itself."
-            )
         step = max(int(self.batch_size), 1)
         for start in range(0, len(responses), step):
             rows = range(start, min(start + step, len(responses)))

@@ -1,5 +1,6 @@
 """The rewriter protocol, the rule-based rewriter and the cache of rewrites."""
 
+import functools
 import sqlite3
 
 import pytest
@@ -113,8 +114,64 @@ def test_rule_rewriter_cache(tmp_path):
 
 
 def test_cached_rewriter_checks_what_the_function_returns(tmp_path):
-    rewriter = CachedRewriter(lambda p, r, t: [None] * len(r), tmp_path)
+    rewriter = CachedRewriter(lambda p, r, t: [None] * len(r), tmp_path, name="none")
     with pytest.raises(ValueError, match="returned NoneType at row 0"):
         rewriter(None, ["a"], 1)
     with pytest.raises(ValueError, match="needs a cache_dir"):
         CachedRewriter(lambda p, r, t: list(r), None)(None, ["a"], 1)
+
+
+def suffix(prompts, responses, target, text=""):
+    return [r + text for r in responses]
+
+
+def make_suffix(text):
+    def rewrite(prompts, responses, target):
+        return suffix(prompts, responses, target, text)
+
+    return rewrite
+
+
+class Suffix:
+    def __init__(self, text):
+        self.text = text
+
+    def __call__(self, prompts, responses, target):
+        return suffix(prompts, responses, target, self.text)
+
+    def rewrite(self, prompts, responses, target):
+        return self(prompts, responses, target)
+
+
+@pytest.mark.parametrize(
+    "make, shown",
+    [
+        (lambda text: functools.partial(suffix, text=text), "a partial object"),
+        (Suffix, "a Suffix object"),
+        (lambda text: Suffix(text).rewrite, "a method object"),
+        (make_suffix, "the function 'make_suffix.<locals>.rewrite'"),
+        (
+            lambda text: lambda p, r, t: suffix(p, r, t, text),
+            "the function '<lambda>.<locals>.<lambda>'",
+        ),
+    ],
+)
+def test_cached_rewriter_needs_a_name_where_the_function_s_does_not_say_it_all(
+    tmp_path, make, shown
+):
+    # two rewriters with one qualified name but other settings: without name=
+    # the second would be served the first one's rewrites
+    with pytest.raises(ValueError, match=f"got {shown}.*Pass name="):
+        CachedRewriter(make(" [A]"), tmp_path)(None, ["hello"], [1])
+    a = CachedRewriter(make(" [A]"), tmp_path, name="A")
+    b = CachedRewriter(make(" [B]"), tmp_path, name="B")
+    assert a(None, ["hello"], [1]) == ["hello [A]"]
+    assert b(None, ["hello"], [1]) == ["hello [B]"]
+
+
+def test_cached_rewriter_knows_a_module_level_function_by_its_qualified_name(
+    tmp_path,
+):
+    rewriter = CachedRewriter(suffix, tmp_path)
+    assert rewriter(None, ["hello"], [1]) == ["hello"]
+    assert rewriter._identity()["name"] == f"{__name__}.suffix"
