@@ -228,8 +228,9 @@ class AMCEEstimator(EffectResultsMixin, BaseEstimator):
             ``P(a > b)`` in ``[0, 1]`` (built-in model only), such as a fitted
             reward model's ``predict_proba(X)[:, 1]``.
         groups : array-like of shape (n_pairs,), default=None
-            Cluster id of each pair (e.g. the labeller or the prompt); inference
-            then resamples, or sums scores over, whole clusters.
+            Cluster id of each pair (e.g. the labeller or the prompt), none
+            missing; inference then resamples, or sums scores over, whole
+            clusters.
         by : array-like of shape (n_pairs,), default=None
             A subgroup of each pair (e.g. its objective, or a binned covariate):
             the effects are also estimated within each subgroup, each with the

@@ -141,6 +141,9 @@ def check_outcome(y, *, user_estimator, owner):
 def cluster_ids(groups, n_pairs, *, owner):
     """Return each pair's cluster as ``0..G-1``; every pair its own without groups.
 
+    A missing id (None or NaN) is refused: it would put all pairs missing one
+    into a single cluster.
+
     Examples
     --------
     >>> from skpref.causal._amce_checks import cluster_ids
@@ -154,6 +157,12 @@ def cluster_ids(groups, n_pairs, *, owner):
         raise ValueError(
             f"{owner} expects groups of shape ({n_pairs},), one cluster id per "
             f"pair; got shape {groups.shape}."
+        )
+    if pd.isna(groups).any():
+        raise ValueError(
+            f"{owner}: groups holds a missing cluster id (None or NaN) for pair "
+            f"{int(np.flatnonzero(pd.isna(groups))[0])}; give every pair a cluster "
+            "id (a pair whose labeller is unknown can be a cluster of its own)."
         )
     clusters = np.unique(groups, return_inverse=True)[1].ravel()
     if clusters.max() < 1:

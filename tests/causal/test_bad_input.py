@@ -74,6 +74,16 @@ def test_amce_fit_errors(Z_pairs, params, match):
     [
         (Y, [0, 1], r"groups of shape \(100,\), one cluster id per pair"),
         (Y, np.zeros(100), "at least 2 clusters in groups"),
+        (
+            Y,
+            np.where(np.arange(100) < 50, np.nan, np.arange(100.0)),
+            r"groups holds a missing cluster id \(None or NaN\) for pair 0",
+        ),
+        (
+            Y,
+            np.array(["x", None] * 50, dtype=object),
+            r"groups holds a missing cluster id \(None or NaN\) for pair 1",
+        ),
         (np.ones(100), None, r"needs pairs of both labels.*only one class"),
         (np.full(100, 1.5), None, r"continuous values outside \[0, 1\]"),
         (np.arange(100) % 3, None, "Only binary classification is supported"),
