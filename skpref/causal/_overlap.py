@@ -253,14 +253,16 @@ def assumption_report(
 
     Runs :func:`latent_positivity_report` when ``delta`` is given and
     :func:`objective_overlap_report` when ``X`` (with its objective column) is
-    given, and merges them.
+    given, and merges them; given both, ``X`` and ``delta`` describe the same
+    pairs (one row each).
 
     Parameters
     ----------
     X : array-like of shape (n_pairs, 2 * d + 1), default=None
         Pairs with the objective id as last column.
     delta : array-like of shape (n_pairs, n_factors), default=None
-        Latent factor differences of each pair.
+        Latent factor differences of each pair (of the pairs of ``X``, when
+        both are given).
     prompt_type : array-like of shape (n_pairs,), default=None
         Prompt type of each pair (needs ``X``).
     factor_names : list of str, default=None
@@ -304,6 +306,12 @@ def assumption_report(
         raise ValueError(
             "assumption_report got prompt_type without X: the prompt types are "
             "compared with the objective column of X; pass X too."
+        )
+    if X is not None and delta is not None and len(X) != len(delta):
+        raise ValueError(
+            f"assumption_report got X with {len(X)} pairs and delta with "
+            f"{len(delta)}; both describe the same pairs, one row each: pass the "
+            "latent factor differences of the pairs of X."
         )
     reports = []
     if delta is not None:

@@ -248,6 +248,8 @@ def test_assumption_report_errors():
         assumption_report(delta=np.zeros((4, 2)), prompt_type=[0, 1, 0, 1])
     with pytest.raises(InvalidParameterError, match="'min_informative' parameter"):
         assumption_report(delta=np.zeros((4, 2)), min_informative=-1)
+    with pytest.raises(ValueError, match="X with 40 pairs and delta with 39"):
+        assumption_report(X40, delta=RNG.normal(size=(39, 2)))
 
 
 # -------------------------------------------------------------- positivity
