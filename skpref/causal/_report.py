@@ -105,7 +105,11 @@ class DiagnosticReport(Mapping):
 
     @classmethod
     def combine(cls, title, reports):
-        """Merge several reports into one, prefixing nothing (names must differ).
+        """Merge several reports into one, prefixing nothing.
+
+        A name in several reports must hold the same value in each (such as
+        ``n_pairs`` of reports on the same pairs); two values for one name
+        raise a ``ValueError``.
 
         Parameters
         ----------
@@ -127,8 +131,16 @@ class DiagnosticReport(Mapping):
         """
         summary, tables, problems = {}, {}, []
         for report in reports:
-            summary.update(report.summary)
-            tables.update(report.tables)
+            for merged, part in ((summary, report.summary), (tables, report.tables)):
+                for name, value in part.items():
+                    if name in merged and not _same_value(merged[name], value):
+                        raise ValueError(
+                            f"DiagnosticReport.combine: the reports give {name!r} "
+                            f"two values, {merged[name]!r:.60} and {value!r:.60}; "
+                            "combine reports on the same pairs, or rename the "
+                            "figure in one of them."
+                        )
+                    merged[name] = value
             problems.extend(report.problems)
         return cls(title, summary, tables, problems)
 
@@ -152,3 +164,12 @@ class DiagnosticReport(Mapping):
             f"DiagnosticReport({self.title!r}, {len(self.summary)} figures, "
             f"{len(self.tables)} tables, {len(self.problems)} problems)"
         )
+
+
+def _same_value(a, b):
+    """Whether two figures (scalars, NaN equal to NaN) or two tables are equal."""
+    if isinstance(a, pd.DataFrame) or isinstance(b, pd.DataFrame):
+        return (
+            isinstance(a, pd.DataFrame) and isinstance(b, pd.DataFrame) and a.equals(b)
+        )
+    return bool(a == b) or bool(pd.isna(a) and pd.isna(b))
