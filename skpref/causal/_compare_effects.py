@@ -26,6 +26,14 @@ def _amce_row(label, amce, factor, alpha):
             f"are {names}."
         )
     k = names.index(factor)
+    if not amce.binary_factors_[k]:
+        raise ValueError(
+            f"{_OWNER}: the factor {factor!r} of the AMCE {label!r} is continuous "
+            f"(its effect is of a step of {amce.factor_steps_[k]:.4g}), but the "
+            "rewrite effects compare a response without the attribute and with "
+            "it; fit the AMCE on a 0/1 factor for the attribute (e.g. the "
+            "rewriter's has_attribute, or a threshold of the factor)."
+        )
     low, high = amce.effect_interval(alpha)
     return [amce.effects_[k], low[k], high[k], "observational (AMCE)", np.nan]
 
@@ -55,7 +63,7 @@ def compare_effects(rewrite_effects, amce=None, *, factor=None):
     amce : dict of str to AMCEEstimator, or None, default=None
         Fitted AMCE estimators by label (e.g. ``{"human labels": ...}``); the
         attribute must be one of their factors, binary like ``attribute`` of
-        the rewrite effects.
+        the rewrite effects (a continuous factor raises a ``ValueError``).
     factor : str or None, default=None
         The attribute's name among the AMCE factors; None when each AMCE has
         one factor.

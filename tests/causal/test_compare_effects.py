@@ -78,3 +78,13 @@ def test_bad_factor_and_table(amce):
         compare_effects(rate, {"labels": amce}, factor="length")
     with pytest.raises(ValueError, match=r"lacks the columns \['kind'\]"):
         plot_effect_comparison(compare_effects(rate).drop(columns="kind"))
+
+
+def test_a_continuous_amce_factor_is_refused():
+    # a length in characters: its AMCE is of a +1-std step, not of 0 -> 1
+    rng = np.random.default_rng(0)
+    lengths = rng.gamma(2.0, 50.0, size=(500, 2))
+    y = rng.random(500) < 1 / (1 + np.exp(-0.01 * (lengths[:, 0] - lengths[:, 1])))
+    amce = AMCEEstimator(factor_names=["length"]).fit(lengths, y)
+    with pytest.raises(ValueError, match="'length' of the AMCE 'labels' is contin"):
+        compare_effects(_fitted(), {"labels": amce})
