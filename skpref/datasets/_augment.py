@@ -41,6 +41,26 @@ def _other_prompt_rows(keys, rows, rng, n_draws):
     return others
 
 
+#: Columns the skpref loaders add that describe a pair's label, not its prompt.
+_LABEL_COLUMNS = ("label", "a_is_chosen")
+
+
+def _source_pair_columns(columns, response_a, response_b):
+    """Return the columns that describe a pair's two responses or its label."""
+    names = {str(c) for c in columns}
+    twins = [
+        c
+        for c in columns
+        if str(c).endswith(("_a", "_b"))
+        and f"{str(c)[:-2]}_{'b' if str(c).endswith('_a') else 'a'}" in names
+    ]
+    return [
+        c
+        for c in columns
+        if (c in twins or c in _LABEL_COLUMNS) and c not in (response_a, response_b)
+    ]
+
+
 @validate_params(
     {
         "X": [pd.DataFrame],
@@ -73,9 +93,13 @@ def augment_pairs(
     any twice), one of its two responses, at random, meets a response to another
     prompt: the on-prompt response is preferred. For ``round(tie_ratio *
     n_pairs)`` pairs, the prompt meets two responses to other prompts: a tie,
-    label ``0.5``. The added pairs copy every other column (the objective) from
-    the pair whose prompt they hold, and the on-prompt response lands on side
-    ``a`` in a seeded random half of them.
+    label ``0.5``. The added pairs copy the columns of the prompt (the
+    objective, the subset) from the pair whose prompt they hold, and the
+    on-prompt response lands on side ``a`` in a seeded random half of them.
+    Columns of the source pair's responses or label would be wrong for them:
+    every other ``<name>_a``/``<name>_b`` pair of columns (the loaders'
+    embeddings) and the loaders' ``label`` and ``a_is_chosen`` are left
+    empty (None) in the added pairs; embed their texts anew.
 
     Parameters
     ----------
@@ -184,6 +208,8 @@ def augment_pairs(
     tie_a, tie_b = response_of(others[:, 0]), response_of(others[:, 1])
 
     added = X.iloc[np.concatenate([off_rows, tie_rows])].copy()
+    for column in _source_pair_columns(X.columns, response_a, response_b):
+        added[column] = pd.Series(None, index=added.index, dtype=object)
     sides = list(zip(on_prompt, off_prompt, to_a, strict=True))
     for column, cells in (
         (response_a, [on if a else off for on, off, a in sides] + list(tie_a)),

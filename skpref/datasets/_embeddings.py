@@ -162,6 +162,14 @@ def pair_features(frame, *, with_objective=False, objective_column="objective_id
 
 def _stack_vectors(frame, column, owner):
     """Stack one column of vectors into a float32 matrix, naming a bad row."""
+    missing = [row for row, v in zip(frame.index, frame[column], strict=True)
+               if v is None or (np.ndim(v) == 0 and pd.isna(v))]  # fmt: skip
+    if missing:
+        raise ValueError(
+            f"{owner}: column {column!r} has no vector at row {missing[0]!r} "
+            f"({len(missing)} rows without one, e.g. pairs added by "
+            "augment_pairs); embed those rows' texts first."
+        )
     vectors = [np.ravel(np.asarray(v, dtype=np.float32)) for v in frame[column]]
     lengths = np.array([len(v) for v in vectors])
     odd = np.flatnonzero(lengths != lengths[0])

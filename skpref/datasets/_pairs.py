@@ -184,8 +184,9 @@ def preference_pairs(
     ValueError
         For empty data, a missing column (with the closest name), a cell that is
         neither text nor a conversation, mixed formats, an implicit prompt that
-        cannot be found, an empty response (a dialogue that is the other's
-        beginning), a chosen response equal to the rejected one (unless
+        cannot be found, an empty conversational response (a dialogue that is
+        the other's beginning; an empty text response, as HH-RLHF holds, is
+        kept), a chosen response equal to the rejected one (unless
         ``drop_identical``), or a column name that appears more than once.
 
     See Also

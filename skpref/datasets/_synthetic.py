@@ -57,7 +57,7 @@ def _labels(margin, label_noise, rng):
         "weights": ["array-like"],
         "n_nuisance": [Interval(Integral, 0, None, closed="left")],
         "label_noise": [Interval(Real, 0, None, closed="left")],
-        "feature_map_seed": ["random_state"],
+        "feature_map_seed": [Interval(Integral, 0, 2**32 - 1, closed="both")],
         "random_state": ["random_state"],
     },
     prefer_skip_nested_validation=True,
@@ -100,7 +100,9 @@ def make_latent_preferences(
         Temperature of BTL label noise: ``P(y = 1) = sigmoid(Δr / label_noise)``.
         ``0`` gives noise-free labels.
     feature_map_seed : int, default=0
-        Seed of the latent-to-feature map; keep it fixed across train and test.
+        Seed of the latent-to-feature map, in ``[0, 2**32 - 1]``; keep it fixed
+        across train and test. An integer, so that every call draws the same
+        map (None or a ``RandomState`` would not).
     random_state : int, RandomState instance or None, default=None
         Seed of the sampled pairs.
 
@@ -160,7 +162,7 @@ def make_latent_preferences(
         "type_latent_scale": [Interval(Real, 0, None, closed="neither")],
         "n_nuisance": [Interval(Integral, 0, None, closed="left")],
         "label_noise": [Interval(Real, 0, None, closed="left")],
-        "feature_map_seed": ["random_state"],
+        "feature_map_seed": [Interval(Integral, 0, 2**32 - 1, closed="both")],
         "random_state": ["random_state"],
     },
     prefer_skip_nested_validation=True,
@@ -217,7 +219,8 @@ def make_confounded_preferences(
     label_noise : float, default=0.0
         Temperature of BTL label noise (``0``: noise-free labels).
     feature_map_seed : int, default=0
-        Seed of the feature map; keep it fixed across train and test.
+        Seed of the feature map, in ``[0, 2**32 - 1]``; keep it fixed across
+        train and test (an integer: every call draws the same map).
     random_state : int, RandomState instance or None, default=None
         Seed of the sampled pairs.
 

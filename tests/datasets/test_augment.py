@@ -156,3 +156,20 @@ def test_the_added_pairs_embed_and_fit_like_any_pairs(tiny_models):
 def test_bad_input_is_named(X, y, kwargs, match):
     with pytest.raises(ValueError, match=match):
         augment_pairs(X, y, **kwargs)
+
+
+def test_columns_of_the_source_pair_s_responses_and_label_are_emptied():
+    # a loader's table: embeddings of both responses and the label columns
+    X, y = pairs(3, 2)
+    X["embedding_a"] = [np.full(2, i, dtype=np.float32) for i in range(len(X))]
+    X["embedding_b"] = [np.full(2, -i, dtype=np.float32) for i in range(len(X))]
+    X["label"], X["a_is_chosen"] = y, y.astype(bool)
+    X_out, y_out, origin = augment_pairs(X, y, ratio=1.0, tie_ratio=0.5,
+                                         random_state=0)  # fmt: skip
+    added = X_out[origin["kind"] != "original"]
+    for column in ("embedding_a", "embedding_b", "label", "a_is_chosen"):
+        assert added[column].isna().all(), column
+    # the prompt's columns are still copied, and the original rows keep theirs
+    sources = X.loc[origin["source"][origin["kind"] != "original"]]
+    assert added["objective"].tolist() == sources["objective"].tolist()
+    assert X_out["label"].iloc[: len(X)].tolist() == y.tolist()

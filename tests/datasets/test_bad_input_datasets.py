@@ -258,6 +258,15 @@ def test_pair_features_vectors_of_different_lengths():
         pair_features(frame)
 
 
+def test_pair_features_names_a_row_without_a_vector():
+    frame = pd.DataFrame(
+        {"embedding_a": [np.ones(3), None], "embedding_b": [np.ones(3)] * 2},
+        index=[7, 8],
+    )
+    with pytest.raises(ValueError, match="'embedding_a' has no vector at row 8"):
+        pair_features(frame)
+
+
 def test_pair_features_refuses_uncoded_objective_names():
     frame = pd.DataFrame(
         {

@@ -104,3 +104,11 @@ def test_prompt_type_is_easy_to_read_from_the_features():
 def test_generator_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("seed", [None, np.random.RandomState(0), -1])
+def test_the_feature_map_seed_is_an_integer(seed):
+    # None would draw a new map on every call, and train and test would differ
+    for make in (make_latent_preferences, make_confounded_preferences):
+        with pytest.raises(ValueError, match="'feature_map_seed' parameter"):
+            make(n_pairs=10, n_features=4, feature_map_seed=seed)
