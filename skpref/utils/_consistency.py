@@ -8,15 +8,19 @@ names are never compared with ids by accident.
 """
 
 import difflib
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 
 from skpref.utils._objectives import (
+    _MAX_OBJECTIVE_ID,
     _is_names,
     check_objective_categories,
+    check_objective_ids,
     encode_objectives,
 )
+from skpref.utils._validation import Interval, StrOptions, validate_params
 
 __all__ = ["encode_objective_and_prompt_type"]
 
@@ -59,7 +63,7 @@ def _shared_coding(objective, prompt_type, categories, names, owner):
                 "e.g. series.cat.set_categories(objective_categories)."
             )
     if coding is not None:
-        return coding
+        return coding, source
     as_names = [_is_names(objective), _is_names(prompt_type)]
     if all(as_names):
         coding = check_objective_categories(
@@ -68,7 +72,7 @@ def _shared_coding(objective, prompt_type, categories, names, owner):
             argument=f"the names in {names[0]}",
         )
         _check_prompt_names_seen(prompt_type, coding, names, owner)
-        return coding
+        return coding, f"the names in {names[0]}"
     if any(as_names):
         which = names[0] if as_names[0] else names[1]
         other = names[1] if as_names[0] else names[0]
@@ -78,7 +82,7 @@ def _shared_coding(objective, prompt_type, categories, names, owner):
             "skpref.datasets.OBJECTIVES) so that names and ids can be compared, or "
             "give both as names."
         )
-    return None
+    return None, None
 
 
 def _check_prompt_names_seen(prompt_type, coding, names, owner):
@@ -95,22 +99,43 @@ def _check_prompt_names_seen(prompt_type, coding, names, owner):
         )
 
 
+def _check_declared(n_objectives, coding, source, owner):
+    """Refuse an ``n_objectives`` that disagrees with the coding of the names."""
+    if isinstance(n_objectives, Integral) and n_objectives != len(coding):
+        raise ValueError(
+            f"{owner} got n_objectives={n_objectives} but {source} list "
+            f"{len(coding)} objectives {coding.tolist()}; give one of them, or make "
+            "them agree."
+        )
+
+
 def _encode_prompt_ids(prompt_type, n_objectives, coding, name, owner):
+    """Return integer prompt-type ids in ``0..n_objectives - 1`` (None: any id)."""
     values = prompt_type.to_numpy(dtype=np.float64)
     if not np.all(np.isfinite(values)):
         raise ValueError(f"{owner}: {name} contains NaN or inf.")
     ids = np.rint(values)
-    known = (
-        f"the objectives {coding.tolist()}"
-        if coding is not None
-        else f"the objective ids 0..{n_objectives - 1}"
-    )
+    if coding is not None:
+        known = f"the objectives {coding.tolist()}"
+    elif n_objectives is not None:
+        known = f"the objective ids 0..{n_objectives - 1}"
+    else:
+        known = "the objective ids (non-negative integers)"
     if np.any(ids != values):
         raise ValueError(
             f"{owner}: {name} holds the non-integer value "
             f"{float(values[ids != values][0])!r}; a prompt type is one of "
             f"{known}, as an integer id or by name."
         )
+    if n_objectives is None:
+        outside = (ids < 0) | (ids > _MAX_OBJECTIVE_ID)
+        if np.any(outside):
+            raise ValueError(
+                f"{owner}: {name} holds the id {ids[outside][0]:.6g}, which numbers "
+                f"no objective: a prompt type must be one of {known}. Code prompt "
+                "types like the objectives."
+            )
+        return ids.astype(np.int64)
     outside = (ids < 0) | (ids >= n_objectives)
     if np.any(outside):
         raise ValueError(
@@ -121,11 +146,22 @@ def _encode_prompt_ids(prompt_type, n_objectives, coding, name, owner):
     return ids.astype(np.int64)
 
 
+@validate_params(
+    {
+        "n_objectives": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"from_objective"}),
+            None,
+        ]
+    },
+    prefer_skip_nested_validation=True,
+)
 def encode_objective_and_prompt_type(
     objective,
     prompt_type,
     objective_categories=None,
     *,
+    n_objectives="from_objective",
     owner,
     names=("objective", "prompt_type"),
 ):
@@ -134,9 +170,9 @@ def encode_objective_and_prompt_type(
     The coding is, in this order: ``objective_categories``; the categories of a
     pandas ``Categorical`` objective or prompt type (two Categoricals must agree);
     the sorted objective names when both hold names (every prompt type must then
-    be one of them). Integer ids are taken as they are. Names mixed with ids need
-    one of the first two, since the order of the names is the only link between
-    a name and an id.
+    be one of them). Integer ids are taken as they are, within ``n_objectives``.
+    Names mixed with ids need one of the first two, since the order of the names
+    is the only link between a name and an id.
 
     Parameters
     ----------
@@ -146,6 +182,13 @@ def encode_objective_and_prompt_type(
         Prompt type of each pair, in the same kinds of values.
     objective_categories : array-like of str or None, default=None
         Objective names in id order.
+    n_objectives : int, "from_objective" or None, default="from_objective"
+        Number of objectives ``K`` when both come as integer ids: the ids of
+        both must lie in ``0..K-1``. ``"from_objective"``: one more than the
+        largest objective id, for callers that hold the whole data set. None:
+        any non-negative id, for callers that see a subset of the pairs (a pool
+        that shrinks), whose largest objective id is no bound on a prompt type.
+        A coding by names fixes ``K`` itself; an int must then agree with it.
     owner : str
         Name used in error messages.
     names : tuple of two str, default=("objective", "prompt_type")
@@ -162,8 +205,8 @@ def encode_objective_and_prompt_type(
     ------
     ValueError
         If the lengths differ, a name is unknown, names are mixed with ids without
-        a coding, two codings disagree, or a prompt type lies outside the
-        objective coding.
+        a coding, two codings disagree, ``n_objectives`` disagrees with the
+        coding, or an id lies outside the objective coding.
 
     Examples
     --------
@@ -173,6 +216,15 @@ def encode_objective_and_prompt_type(
     ...     objective_categories=["helpful", "harmless"], owner="demo")
     >>> (obj == pt).tolist()
     [True, False, True]
+
+    Pairs that all come from one objective may still have prompts of another
+    type; with ``n_objectives=None`` (or the number of objectives) the prompt
+    type 1 is an objective id even though no pair has objective 1:
+
+    >>> obj, pt, _ = encode_objective_and_prompt_type(
+    ...     [0, 0], [0, 1], n_objectives=None, owner="demo")
+    >>> (obj == pt).tolist()
+    [True, False]
     """
     objective = _as_series(objective, names[0], owner)
     prompt_type = _as_series(prompt_type, names[1], owner)
@@ -181,8 +233,16 @@ def encode_objective_and_prompt_type(
             f"{owner}: {names[1]} has {len(prompt_type)} entries but there are "
             f"{len(objective)} pairs; give one {names[1]} per pair."
         )
-    coding = _shared_coding(objective, prompt_type, objective_categories, names, owner)
+    coding, source = _shared_coding(
+        objective, prompt_type, objective_categories, names, owner
+    )
+    if coding is not None:
+        _check_declared(n_objectives, coding, source, owner)
     objective_ids = encode_objectives(objective, coding, owner=owner, argument=names[0])
+    if coding is None and isinstance(n_objectives, Integral):
+        check_objective_ids(
+            objective_ids, n_objectives=n_objectives, owner=owner, argument=names[0]
+        )
     if _is_names(prompt_type) and len(prompt_type):
         prompt_ids = encode_objectives(
             prompt_type, coding, owner=owner, argument=names[1]
@@ -190,11 +250,10 @@ def encode_objective_and_prompt_type(
     else:
         if isinstance(prompt_type.dtype, pd.CategoricalDtype):
             prompt_type = prompt_type.astype(object)
-        n_objectives = (
-            len(coding)
-            if coding is not None
-            else int(objective_ids.max(initial=-1)) + 1
-        )
+        if coding is not None:
+            n_objectives = len(coding)
+        elif isinstance(n_objectives, str):
+            n_objectives = int(objective_ids.max(initial=-1)) + 1
         prompt_ids = _encode_prompt_ids(
             prompt_type, n_objectives, coding, names[1], owner
         )
