@@ -9,12 +9,19 @@ them (and fill up from the other pairs, once they run out) with any other
 strategy.
 """
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.utils.validation import check_array
 
 from skpref.active._base import BaseQueryStrategy, call_strategy
 from skpref.active._random import RandomSampling
-from skpref.utils import HasMethods, check_factor_pair, encode_objective_and_prompt_type
+from skpref.utils import (
+    HasMethods,
+    Interval,
+    check_factor_pair,
+    encode_objective_and_prompt_type,
+)
 
 __all__ = ["DisagreementQuadrantSampling", "InconsistentPairSampling"]
 
@@ -145,11 +152,22 @@ class InconsistentPairSampling(_SubsetFirstSampling):
     ``[a | b | objective]``; the side information is the prompt type of each
     pool pair, as ids in the objective coding or as names.
 
+    The number of objectives is never read off the pool: a pool whose pairs all
+    come from the helpfulness labellers (objective 0) may hold harmful prompts
+    (type 1), and the pool shrinks as :class:`ActiveLearner` buys its pairs.
+
     Parameters
     ----------
     objective_categories : array-like of str or None, default=None
         The objective names in id order (e.g. :data:`skpref.datasets.OBJECTIVES`),
-        needed when prompt types are given as names.
+        needed when prompt types are given as names. It fixes the number of
+        objectives ``K``.
+    n_objectives : int or None, default=None
+        Number of objectives ``K``: objective ids and prompt-type ids must then
+        lie in ``0..K-1``, whichever of them the pool holds. ``None`` takes it
+        from ``objective_categories`` if given, else accepts any non-negative
+        integer id. Set it (or ``objective_categories``) to catch a prompt type
+        coded outside the objectives.
     then : strategy or None, default=None
         Orders the inconsistent pairs (and the others, once those run out);
         None: at random.
@@ -171,15 +189,24 @@ class InconsistentPairSampling(_SubsetFirstSampling):
     >>> sorted(strategy.select(None, X_pool, 2, side_information=prompt_type,
     ...                        random_state=0).tolist())
     [1, 2]
+
+    Prompt types may name objectives that no pool pair is labelled under:
+
+    >>> X_pool = np.array([[0.1, 0.2, 0], [0.3, 0.1, 0], [0.2, 0.2, 0]])
+    >>> InconsistentPairSampling(n_objectives=2).select(
+    ...     None, X_pool, 1, side_information=[0, 1, 0], random_state=0).tolist()
+    [1]
     """
 
     _parameter_constraints = {
         "objective_categories": ["array-like", None],
+        "n_objectives": [Interval(Integral, 1, None, closed="left"), None],
         "then": _THEN,
     }
 
-    def __init__(self, *, objective_categories=None, then=None):
+    def __init__(self, *, objective_categories=None, n_objectives=None, then=None):
         self.objective_categories = objective_categories
+        self.n_objectives = n_objectives
         self.then = then
 
     def _eligible(self, X_pool, side_information):
@@ -200,6 +227,7 @@ class InconsistentPairSampling(_SubsetFirstSampling):
             X_pool[:, -1],
             side_information,
             self.objective_categories,
+            n_objectives=self.n_objectives,
             owner=owner,
             names=("the objective column of X_pool", "side_information"),
         )

@@ -160,6 +160,47 @@ def test_inconsistent_sampling_checks_its_side_information(side, categories, mat
         strategy.select(None, X_pool, 2, side_information=side)
 
 
+@pytest.mark.parametrize(
+    "params, objective, side, match",
+    [
+        (
+            {"n_objectives": 2},
+            [0] * 6,
+            [0, 1, 2, 0, 1, 0],
+            r"side_information holds the id 2, outside the objective coding 0\.\.1",
+        ),
+        (
+            {"n_objectives": 2},
+            [0, 1, 3, 0, 1, 0],
+            [0] * 6,
+            r"the objective column of X_pool holds the objective id 3, outside the "
+            r"objective coding in force \(ids 0\.\.1",
+        ),
+        (
+            {},
+            [0] * 6,
+            [0, -1, 0, 0, 0, 0],
+            "side_information holds the id -1, which numbers no objective",
+        ),
+        (
+            {"n_objectives": 3, "objective_categories": ["helpful", "harmless"]},
+            [0] * 6,
+            [0] * 6,
+            r"got n_objectives=3 but objective_categories list 2 objectives",
+        ),
+        ({"n_objectives": 0}, [0] * 6, [0] * 6, "'n_objectives' parameter"),
+    ],
+)
+def test_inconsistent_sampling_checks_the_number_of_objectives(
+    params, objective, side, match
+):
+    X_pool = np.column_stack([np.zeros((6, 4)), objective])
+    with pytest.raises(ValueError, match=match):
+        InconsistentPairSampling(**params).select(
+            None, X_pool, 2, side_information=side
+        )
+
+
 def test_inconsistent_sampling_needs_objective_ids_in_the_last_column():
     X_pool = np.full((6, 4), 0.5)
     with pytest.raises(ValueError, match="non-integer value 0.5"):

@@ -11,7 +11,9 @@ from scipy.stats import entropy
 from sklearn.base import clone
 from sklearn.metrics import pairwise_distances
 
+from skpref import BTLRewardRegressor
 from skpref.active import (
+    ActiveLearner,
     BALDSampling,
     DisagreementQuadrantSampling,
     InconsistentPairSampling,
@@ -214,6 +216,67 @@ def test_inconsistent_sampling_takes_pairs_whose_prompt_type_is_not_the_objectiv
         None, X_pool, 3, side_information=prompt_type, random_state=0
     )
     assert set(three[:2].tolist()) == {1, 3}
+
+
+@pytest.mark.parametrize(
+    "prompt_type, params",
+    [
+        ([0, 1, 1, 0], {}),
+        ([0, 1, 1, 0], {"n_objectives": 2}),
+        (
+            ["helpful", "harmless", "harmless", "helpful"],
+            {"objective_categories": ["helpful", "harmless"]},
+        ),
+    ],
+)
+def test_inconsistent_sampling_takes_prompt_types_no_pool_pair_is_labelled_under(
+    prompt_type, params
+):
+    # every pair comes from the helpfulness labellers (objective 0); the harmful
+    # prompts (type 1) are the inconsistent ones, though no pair has objective 1
+    X_pool = np.array([[0.1, 0.2, 0], [0.3, 0.1, 0], [0.2, 0.2, 0], [0.5, 0.4, 0]])
+    chosen = InconsistentPairSampling(**params).select(
+        None, X_pool, 2, side_information=prompt_type, random_state=0
+    )
+    assert sorted(chosen.tolist()) == [1, 2]
+
+
+@pytest.mark.parametrize("seed", [2, 7])
+def test_inconsistent_sampling_survives_a_pool_that_loses_an_objective(seed):
+    # the four objective-1 pairs are inconsistent, so round 1 may buy all of them:
+    # the pool left has objective 0 only, and prompts of type 1 must stay valid
+    rng = np.random.RandomState(0)
+    X = np.hstack([rng.normal(size=(40, 8)), np.arange(40)[:, None] % 2])
+    y = np.arange(40) % 2
+    objective = np.r_[np.ones(4), np.zeros(30)]
+    prompt_type = np.r_[np.zeros(4), np.ones(2), np.zeros(28)].astype(int)
+    X_pool = np.hstack([rng.normal(size=(34, 8)), objective[:, None]])
+    y_pool = np.arange(34) % 2
+    model = BTLRewardRegressor(
+        hidden_dim=8,
+        latent_dim=4,
+        max_epochs=1,
+        device="cpu",
+        with_objective=True,
+        random_state=0,
+    )
+    learner = ActiveLearner(
+        model,
+        strategy=InconsistentPairSampling(),
+        n_rounds=3,
+        query_size=4,
+        random_state=seed,
+    )
+    learner.fit(
+        X,
+        y,
+        X_pool=X_pool,
+        oracle=lambda rows: y_pool[rows],
+        side_information=prompt_type,
+    )
+    assert learner.query_round_.tolist() == [1] * 4 + [2] * 4 + [3] * 4
+    # the six inconsistent pairs (rows 0..5) are bought first, over two rounds
+    assert sorted(learner.queried_indices_[:6].tolist()) == list(range(6))
 
 
 # -- diversity ----------------------------------------------------------------------
