@@ -289,6 +289,7 @@ class PairSource(PoolSource):
             data.latent_a = check_array(
                 self.latent_a, dtype=np.float64, input_name="latent_a"
             )
+            check_consistent_length(X, data.latent_a)
         if self.prompt_type is not None:
             where = {"owner": owner, "argument": "prompt_type"}
             coding = objective_coding(

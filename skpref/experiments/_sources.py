@@ -265,8 +265,15 @@ class Synthetic(Source):
     def _ood_pairs(self, seed):
         """``n_test`` pairs with ``delta_1 * delta_2 < 0`` (quadrants 2 and 4)."""
         if seed not in self.ood_:
-            pool = self._latent(3 * self.n_test, 0.0, seed)
-            keep = (pool.delta[:, 0] * pool.delta[:, 1] < 0).nonzero()[0]
+            # about half of the pairs at rho = 0 fall there: three times n_test
+            # nearly always hold enough, and a larger draw serves when not
+            size = 3 * self.n_test
+            while True:
+                pool = self._latent(size, 0.0, seed)
+                keep = (pool.delta[:, 0] * pool.delta[:, 1] < 0).nonzero()[0]
+                if len(keep) >= self.n_test:
+                    break
+                size *= 2
             keep = keep[: self.n_test]
             self.ood_[seed] = (pool.X[keep], pool.y_true[keep])
         return self.ood_[seed]

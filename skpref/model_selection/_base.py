@@ -96,6 +96,11 @@ class BaseRhoSplitter(BaseCrossValidator):
                 f"{self._name}: {name}={size!r} asks for {n} pairs but X has only "
                 f"{n_pairs}; lower {name}."
             )
+        if n == 0:  # a share of too few pairs: an empty fold scores nothing
+            raise ValueError(
+                f"{self._name}: {name}={size!r} of {n_pairs} pairs is less than one "
+                f"pair; raise {name}, or give it as a number of pairs."
+            )
         return n
 
     def _random_states(self):

@@ -67,7 +67,10 @@ def within_best(primary, *, tolerance=0.01, secondary):
                 f"within_best: every candidate's {primary!r} score is NaN (every "
                 "fit failed); see the search's error_score and warnings."
             )
-        near = scores[primary] >= np.nanmax(scores[primary]) - tolerance
+        best = np.nanmax(scores[primary])
+        # within tolerance, the boundary included: 0.52 - 0.05 rounds above 0.47
+        slack = 1e-12 * max(1.0, abs(best))
+        near = scores[primary] >= best - tolerance - slack
         candidates = np.where(
             near & ~np.isnan(scores[secondary]), scores[secondary], -np.inf
         )

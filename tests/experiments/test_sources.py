@@ -59,6 +59,16 @@ def test_synthetic_latent_ood_pairs_are_shared_by_a_repetition():
     assert E.shape == (40, 4) and Z.shape[0] == 40
 
 
+def test_synthetic_latent_ood_test_sets_have_n_test_pairs():
+    # about half of the pairs at rho = 0 disagree: at n_test = 4 a first draw
+    # of 12 holds fewer than 4 now and then, and a larger draw makes up for it
+    source = SyntheticLatent(n_train=50, n_test=4, n_features=4)
+    source.prepare(LATENT_POSITIVITY, [0])
+    for seed in range(40):
+        X, y = source.draw(0.3, seed, [1, 2]).tests["OOD"]
+        assert len(X) == len(y) == 4
+
+
 def test_synthetic_latent_rejects_a_full_correlation():
     with pytest.raises(ValueError, match=r"correlation in \(-1, 1\); got rho=-1.0"):
         run_protocol(LATENT_POSITIVITY, SyntheticLatent(), rhos=[-1.0])
@@ -140,6 +150,16 @@ def test_pair_source_checks_its_arrays(confounded):
         PairSource(
             confounded.X, confounded.y, prompt_type=confounded.prompt_type
         ).prepare(LATENT_POSITIVITY, [0])
+
+
+def test_pair_source_latent_a_needs_one_row_per_pair():
+    data = make_latent_preferences(n_pairs=40, n_features=4, random_state=0)
+    source = PairSource(data.X, data.y, delta=data.delta,
+                        latent_a=np.vstack([data.Z_a, data.Z_a]))  # fmt: skip
+    with pytest.raises(
+        ValueError, match=r"inconsistent numbers of samples: \[40, 80\]"
+    ):
+        source.prepare(LATENT_POSITIVITY, [0])
 
 
 def test_pair_source_latent_draws_id_and_ood_tests():

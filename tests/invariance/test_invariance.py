@@ -384,6 +384,13 @@ def test_a_search_refits_the_least_covariate_driven_near_best_weight(shifted):
     assert search.best_params_["invariance__weight"] > 0
 
 
+def test_the_refit_rule_keeps_a_candidate_exactly_at_the_tolerance():
+    # 0.52 - 0.05 rounds to just above 0.47 in floating point
+    rule = within_best("accuracy", tolerance=0.05, secondary="neg_corr")
+    assert rule({"mean_test_accuracy": [0.52, 0.47],
+                 "mean_test_neg_corr": [-0.5, -0.1]}) == 1  # fmt: skip
+
+
 def test_the_refit_rule_names_a_missing_score():
     rule = within_best("accuracy", secondary="neg_corr")
     with pytest.raises(ValueError, match="no score 'neg_corr'.*'accuracy'"):

@@ -178,6 +178,15 @@ def test_an_empty_test_fold_is_an_error_not_nan():
         list(latent.split(delta, delta=delta))
 
 
+def test_a_share_of_less_than_one_pair_is_an_error_not_an_empty_fold():
+    delta = gaussian_delta(500)
+    for size in ({"test_size": 0.001}, {"train_size": 0.001}):
+        cv = LatentCorrelationSplitter(rho=0.5, **{"train_size": 100, **size})
+        name = next(iter(size))
+        with pytest.raises(ValueError, match=f"{name}=0.001 of 500 pairs is less"):
+            list(cv.split(delta, delta=delta))
+
+
 def test_text_frame_without_the_objective_column():
     frame = pd.DataFrame({"prompt": ["p"] * 10, "goal": ["helpful"] * 10})
     cv = ObjectiveConfoundingSplitter()
