@@ -271,6 +271,23 @@ def test_empty_arrays_round_trip_through_a_file(tmp_path):
     assert restored.empty_rows_.shape == (0, 3)
 
 
+def test_scikit_learn_fits_load_back_predicting_exactly(tmp_path):
+    from sklearn.decomposition import PCA
+    from sklearn.preprocessing import KBinsDiscretizer
+
+    X = np.random.default_rng(0).normal(size=(50, 8))
+    # PCA's components_ are column-major: products round by the layout
+    pca = PCA(n_components=3).fit(X)
+    restored = skpref.load(skpref.save(pca, tmp_path / "pca.safetensors"))
+    assert restored.components_.flags.f_contiguous
+    assert_array_equal(restored.transform(X), pca.transform(X))
+    # bin_edges_ is an object array of equal-length arrays
+    bins = KBinsDiscretizer(n_bins=3, encode="ordinal").fit(X[:, :4])
+    restored = skpref.load(skpref.save(bins, tmp_path / "bins.safetensors"))
+    assert restored.bin_edges_.shape == (4,) and restored.bin_edges_.dtype == object
+    assert_array_equal(restored.transform(X[:, :4]), bins.transform(X[:, :4]))
+
+
 # -- bad files and bad objects ------------------------------------------------------
 
 

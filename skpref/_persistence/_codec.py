@@ -122,7 +122,16 @@ class Encoder:
 
     def _array(self, value, where):
         if value.dtype.kind in _NUMERIC_KINDS:
-            return {"__array__": self._store(torch.from_numpy(np.array(value)))}
+            stored = {"__array__": self._store(torch.from_numpy(np.array(value)))}
+            # stored row-major; a column-major array (a scikit-learn fit's) comes
+            # back column-major, as its products round by the layout
+            if (
+                value.ndim > 1
+                and value.flags.f_contiguous
+                and not value.flags.c_contiguous
+            ):
+                stored["order"] = "F"
+            return stored
         if value.dtype.kind in "OUS":
             return {
                 "__list_array__": self.encode(value.tolist(), where),
@@ -372,10 +381,21 @@ class Decoder:
         if tag == "__scalar__":
             return np.dtype(value["dtype"]).type(self._build(body, entry))
         if tag == "__array__":
-            return self.tensors[body].numpy()
+            array = self.tensors[body].numpy()
+            return np.asfortranarray(array) if value.get("order") == "F" else array
         if tag == "__list_array__":
             items = self._build(body, entry)
-            return np.array(items, dtype=value["dtype"]).reshape(value["shape"])
+            if np.dtype(value["dtype"]).kind != "O":
+                return np.array(items, dtype=value["dtype"]).reshape(value["shape"])
+            # item by item: np.array would stack items that are equal-length
+            # arrays (KBinsDiscretizer's bin_edges_) into one more dimension
+            array = np.empty(value["shape"], dtype=object)
+            for index in np.ndindex(*array.shape):
+                cell = items
+                for i in index:
+                    cell = cell[i]
+                array[index] = cell
+            return array
         if tag == "__dataframe__":
             columns = self._build(body["columns"], f"{entry}.columns")
             data = {

@@ -59,6 +59,8 @@ TAGS = {
     "__numpy_type__": set(),
     "__random_state__": set(),
 }
+#: The keys a tag may come with besides those: an array's column-major order.
+OPTIONAL_KEYS = {"__array__": {"order"}}
 _NON_FINITE = {"inf", "-inf", "nan"}
 _MAX_DTYPE_TEXT = 64
 _MAX_NDIM = 32
@@ -137,7 +139,8 @@ class _Checker:
         if len(tags) != 1:
             raise self.fail(entry, f"an object with the keys {_keys(node)}")
         (tag,) = tags
-        if set(node) != {tag, *TAGS[tag]}:
+        optional = OPTIONAL_KEYS.get(tag, set())
+        if not {tag, *TAGS[tag]} <= set(node) <= {tag, *TAGS[tag], *optional}:
             expected = sorted({tag, *TAGS[tag]})
             raise self.fail(
                 entry, f"{tag} needs the keys {expected}, not {_keys(node)}"
@@ -203,6 +206,8 @@ class _Checker:
             raise self.fail(
                 entry, f"the tensor {body!r} has dtype {self.tensors[body].dtype}"
             )
+        if node.get("order", "F") != "F":
+            raise self.fail(entry, f"the array order {node['order']!r:.20} is not 'F'")
 
     def _list_array(self, node, body, entry, depth):
         dtype = self.numpy_dtype(node["dtype"], entry, kinds="OUS")

@@ -67,6 +67,13 @@ def check_frame(X, columns, objective_column):
     """
     check_dataframe(X, columns)
     needed = columns if objective_column is None else [*columns, objective_column]
+    repeated = sorted({str(c) for c in needed if needed.count(c) > 1})
+    if repeated:  # both halves of a pair would be one text, or the prompt a response
+        raise ValueError(
+            f"{OWNER} reads the column(s) {repeated} for more than one role; the "
+            "prompt, response_a, response_b and objective columns must be "
+            "different columns. Set the *_column parameters."
+        )
     for column in needed:
         if column not in X.columns:
             raise _missing_column(X, column)

@@ -62,6 +62,16 @@ def test_a_duplicated_column_is_named_before_any_work(tiny_models, column):
         make(tiny_models["bert"]).fit(frame)
 
 
+@pytest.mark.parametrize(
+    "columns",
+    [{"response_b_column": "response_a"}, {"prompt_column": "response_a"}],
+    ids=["both-responses", "prompt-as-response"],
+)
+def test_one_column_in_two_roles_is_refused(tiny_models, columns):
+    with pytest.raises(ValueError, match=r"\['response_a'\] for more than one role"):
+        make(tiny_models["bert"], **columns).fit(PAIRS)
+
+
 # ---------------------------------------------------------------- objectives
 def test_a_misnamed_objective_column_is_not_silently_dropped(tiny_models):
     frame = PAIRS.rename(columns={"objective": "objectives"})
