@@ -280,7 +280,6 @@ class _TextRewardFunction:
             kwargs,
             owner="reward_function",
             pipeline="pipeline",
-            pass_to="reward_function",
         )
         rewards = _rewards(
             embedder,

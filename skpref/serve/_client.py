@@ -142,7 +142,6 @@ class RemoteReward:
             kwargs,
             owner=OWNER,
             pipeline="served pipeline",
-            pass_to="RemoteReward",
         )
         # JSON takes Python's scalars, not NumPy's
         if isinstance(objective, list):  # one per completion

@@ -423,7 +423,7 @@ objectives ['helpful', 'harmless']. Did you mean 'harmless'?
     return ids.to_numpy(dtype=np.int64)
 
 
-def objective_from_columns(objective, column, columns, *, owner, pipeline, pass_to):
+def objective_from_columns(objective, column, columns, *, owner, pipeline):
     """Return a reward call's objective: as given, else its dataset column's values.
 
     RL trainers (TRL's ``reward_funcs``) pass the dataset's columns as keyword
@@ -438,9 +438,9 @@ def objective_from_columns(objective, column, columns, *, owner, pipeline, pass_
         The pipeline's objective column; None for a single-objective pipeline.
     columns : dict
         The keyword arguments of the call.
-    owner, pipeline, pass_to : str
-        Who asks, what the pipeline is called and where ``objective=`` goes, for
-        the message.
+    owner, pipeline : str
+        Who asks (the function that takes ``objective=``) and what its pipeline
+        is called, for the message.
 
     Returns
     -------
@@ -454,13 +454,13 @@ def objective_from_columns(objective, column, columns, *, owner, pipeline, pass_
     >>> import numpy as np
     >>> from skpref.utils import objective_from_columns
     >>> objective_from_columns(None, "objective", {"objective": ("helpful", 1)},
-    ...                        owner="f", pipeline="pipeline", pass_to="f")
+    ...                        owner="f", pipeline="pipeline")
     ['helpful', 1]
     >>> objective_from_columns(None, "objective", {"objective": "helpful"},
-    ...                        owner="f", pipeline="pipeline", pass_to="f")
+    ...                        owner="f", pipeline="pipeline")
     'helpful'
     >>> objective_from_columns(None, "objective", {"objective": np.int64(1)},
-    ...                        owner="f", pipeline="pipeline", pass_to="f")
+    ...                        owner="f", pipeline="pipeline")
     np.int64(1)
     """
     if objective is not None or column is None:
@@ -468,7 +468,7 @@ def objective_from_columns(objective, column, columns, *, owner, pipeline, pass_
     if column not in columns:
         raise ValueError(
             f"{owner}: the {pipeline} is multi-objective; pass objective= to "
-            f"{pass_to}, or give the dataset a column {column!r} (RL trainers pass "
+            f"{owner}, or give the dataset a column {column!r} (RL trainers pass "
             "dataset columns as keyword arguments); got the keyword arguments "
             f"{sorted(columns)}."
         )
