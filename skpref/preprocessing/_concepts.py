@@ -8,11 +8,25 @@ from skpref.utils import pair_column_stems
 __all__ = ["response_concept"]
 
 
-def _is_categorical(values, concept_type):
+#: What pandas infers for columns of numbers, whatever their dtype: an object
+#: column of ints (a frame built with dtype=object) or pandas' nullable Int64.
+_NUMBERS = {"integer", "floating", "mixed-integer-float", "decimal"}
+
+
+def _is_categorical(sides, concept_type):
+    """Whether a concept read by "auto" is categories: unless both sides hold numbers.
+
+    Judged by the values, not the dtype: an object column of lengths one-hot
+    encoded would give each length a direction to erase, and the eraser would
+    remove as many directions as there are lengths.
+    """
     if concept_type != "auto":
         return concept_type == "categorical"
-    dtype = getattr(values, "dtype", np.asarray(values).dtype)
-    return isinstance(dtype, pd.CategoricalDtype) or np.dtype(dtype).kind not in "iuf"
+    return any(
+        isinstance(getattr(side, "dtype", None), pd.CategoricalDtype)
+        or pd.api.types.infer_dtype(side, skipna=True) not in _NUMBERS
+        for side in sides
+    )
 
 
 def _encode(values, categorical, name, owner):
@@ -26,7 +40,8 @@ def _encode(values, categorical, name, owner):
             )
         codes, _ = pd.factorize(values)
         return np.eye(codes.max() + 1)[codes]
-    values = np.asarray(values, dtype=np.float64)
+    # pd.to_numeric: a missing value of an object or nullable column becomes NaN
+    values = pd.to_numeric(pd.Series(values)).to_numpy(np.float64, na_value=np.nan)
     if not np.all(np.isfinite(values)):
         raise ValueError(
             f"{owner}: the concept {name!r} holds NaN or inf; give every response "
@@ -106,7 +121,7 @@ def response_concept(concept, n_pairs, *, concept_type, objective, owner):
         side_a, side_b = columns[j], columns[j + half if len(columns) > 1 else j]
         name = names[j] if names else ("concept" if half == 1 else f"column {j}")
         values = np.concatenate([np.asarray(side_a), np.asarray(side_b)])
-        categorical = _is_categorical(side_a, concept_type)
+        categorical = _is_categorical((side_a, side_b), concept_type)
         encoded.append(_encode(values, categorical, name, owner))
     Z = np.hstack(encoded)
     constant = _constant_columns(Z)

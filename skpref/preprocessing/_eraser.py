@@ -45,7 +45,8 @@ class LinearConceptEraser(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
         Without a ``concept`` in :meth:`fit`, the objective is the concept.
     concept_type : {"auto", "continuous", "categorical"}, default="auto"
         How to read the concept: ``"auto"`` takes numbers as continuous (a
-        length) and anything else (strings, booleans, Categoricals) as
+        length), whatever their dtype (an object or nullable column of numbers
+        too), and anything else (strings, booleans, Categoricals) as
         categories, one-hot encoded. Integer-coded categories with more than
         two values need ``"categorical"``.
     tol : float, default=1e-8

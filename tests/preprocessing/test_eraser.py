@@ -114,6 +114,37 @@ def test_categorical_and_shared_concepts():
     assert as_categories.rank_ == 2
 
 
+@pytest.mark.parametrize(
+    "as_given",
+    [
+        lambda length: length.astype(object),
+        lambda length: pd.DataFrame(length, columns=["len_a", "len_b"]).astype(object),
+        lambda length: pd.DataFrame(
+            {"len_a": pd.array(length[:, 0]), "len_b": pd.array(length[:, 1])},
+            dtype="Int64",
+        ),
+    ],
+    ids=["object-array", "object-frame", "nullable-Int64"],
+)
+def test_numbers_of_any_dtype_are_one_continuous_concept(as_given):
+    # an object column of lengths was one-hot encoded, one direction per length:
+    # the eraser removed every feature instead of the length's one direction
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(300, 16))
+    length = rng.integers(1, 100, size=(300, 2))
+    expected = LinearConceptEraser().fit(X, concept=length)
+    eraser = LinearConceptEraser().fit(X, concept=as_given(length))
+    assert eraser.rank_ == expected.rank_ == 1
+    np.testing.assert_allclose(eraser.transform(X), expected.transform(X))
+
+
+def test_a_missing_number_is_named_as_such():
+    X = np.eye(10, 4)
+    concept = pd.array([*range(9), None], dtype="Int64")
+    with pytest.raises(ValueError, match="concept 'concept' holds NaN"):
+        LinearConceptEraser().fit(X, concept=concept)
+
+
 def test_the_objective_column_is_the_concept_and_passes_through():
     rng = np.random.default_rng(3)
     n, d = 400, 3
