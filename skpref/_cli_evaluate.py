@@ -40,11 +40,49 @@ def add_evaluate_command(commands):
     add("--n-resamples", type=COUNT, default=1000, metavar="N", help="default 1000")
     add("--alpha", type=number(float, 0, closed=False, high=1), default=0.05)
     add("--random-state", type=number(int, 0), default=0, metavar="SEED")
-    add("--batch-size", type=COUNT, default=8, metavar="N", help="default 8")
-    add("--max-length", type=COUNT, default=2048, metavar="N", help="default 2048")
-    add("--device", type=device, help="torch device of a Hugging Face model")
+    add(
+        "--batch-size",
+        type=COUNT,
+        metavar="N",
+        help="texts per forward pass of a Hugging Face model (default 8)",
+    )
+    add(
+        "--max-length",
+        type=COUNT,
+        metavar="N",
+        help="longest text of a Hugging Face model, in tokens (default 2048)",
+    )
+    add(
+        "--device",
+        type=device,
+        help="torch device of a Hugging Face model or a saved pipeline",
+    )
     add("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(command_parser=parser)
+
+
+#: The flags that set how a Hugging Face model reads texts, by parameter.
+_HF_FLAGS = {"batch_size": "--batch-size", "max_length": "--max-length"}
+
+
+def _check_model_flags(args):
+    """Stop on a flag the model would ignore: its scores would not be those asked.
+
+    A saved pipeline embeds with the settings it was fitted with, and the length
+    ruler runs no model.
+    """
+    if args.model == "length-ruler":
+        flags, what = {**_HF_FLAGS, "device": "--device"}, "the length ruler"
+    elif Path(args.model).is_file():
+        flags, what = _HF_FLAGS, f"the saved pipeline {args.model!r}"
+    else:
+        return
+    given = [flag for name, flag in flags.items() if getattr(args, name) is not None]
+    if given:
+        args.command_parser.error(
+            f"argument {given[0]}: {what} does not use it (it sets how a Hugging "
+            "Face reward model runs); drop it."
+        )
 
 
 def _scorer(args):
@@ -57,12 +95,12 @@ def _scorer(args):
         from skpref import load
 
         return load(path, device=args.device)
+    given = {name: getattr(args, name) for name in _HF_FLAGS}
     return HFRewardScorer(
         args.model,
-        batch_size=args.batch_size,
-        max_length=args.max_length,
         device=args.device,
         show_progress=not args.no_progress,
+        **{name: value for name, value in given.items() if value is not None},
     )
 
 
@@ -76,6 +114,7 @@ def evaluate(args, out):
         parser.error(
             f"argument --out: expected a .html, .md or .csv file; got {args.out}"
         )
+    _check_model_flags(args)
     try:
         benchmark = load_benchmark(args.benchmark, args.data_files)
         report = run(

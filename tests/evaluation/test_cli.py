@@ -77,3 +77,40 @@ def test_evaluate_bad_input(cli_error, tmp_path):
         command="evaluate",
     )
     assert "expected a .html, .md or .csv file; got r.pdf" in err
+
+
+@pytest.mark.parametrize(
+    "flags, match",
+    [
+        (["--max-length", "64"], "argument --max-length: the length ruler does not"),
+        (["--batch-size", "2"], "argument --batch-size: the length ruler does not"),
+        (["--device", "cpu"], "argument --device: the length ruler does not"),
+    ],
+)
+def test_evaluate_refuses_flags_the_length_ruler_ignores(cli_error, flags, match):
+    # they were ignored: the scores were not those asked for
+    argv = ["evaluate", "length-ruler", "--benchmark", "rm-bench", "--data-files",
+            str(FILES["rm-bench"]), *flags]  # fmt: skip
+    assert match in cli_error(argv, command="evaluate")
+
+
+def test_evaluate_refuses_flags_a_saved_pipeline_ignores(cli_error, tmp_path):
+    # a saved pipeline embeds with the max_length it was fitted with
+    model = tmp_path / "model.skpref"
+    model.write_bytes(b"not read: the flags are checked first")
+    argv = ["evaluate", str(model), "--benchmark", "rm-bench", "--data-files",
+            str(FILES["rm-bench"]), "--max-length", "64"]  # fmt: skip
+    err = cli_error(argv, command="evaluate")
+    assert f"argument --max-length: the saved pipeline {str(model)!r} does not" in err
+
+
+def test_evaluate_gives_a_hugging_face_model_only_the_flags_given(monkeypatch):
+    import skpref.evaluation
+    from skpref._cli import build_parser
+    from skpref._cli_evaluate import _scorer
+
+    monkeypatch.setattr(skpref.evaluation, "HFRewardScorer", lambda model, **kw: kw)
+    args = build_parser().parse_args(
+        ["evaluate", "org/rm", "--benchmark", "rm-bench", "--max-length", "64"]
+    )
+    assert _scorer(args) == {"device": None, "show_progress": True, "max_length": 64}
