@@ -417,6 +417,31 @@ def _run(args, protocol, source, settings, executor, output, out):
     return result
 
 
+def _note_replaced(out, output, result):
+    """Say so when the results files of an earlier run are about to be replaced.
+
+    Every run of a protocol on a data source writes the same file names (a demo,
+    a --quick and a full run too): without a word, a one-minute demo would
+    replace the tables of a long run.
+    """
+    path = output / f"{result.name}.json"
+    if not path.exists():
+        return
+    try:
+        earlier = json.loads(path.read_text(encoding="utf-8"))
+        what = f"{earlier['n_runs']} runs"
+        if "preset" in earlier:
+            what = f"preset {earlier['preset']!r}, {what}"
+    except (OSError, ValueError, KeyError, TypeError):
+        what = "unreadable"
+    print(
+        f"replacing the results of an earlier run in {output} ({path.name}: {what}); "
+        f"its draws stay in {output / FOLDER} (run it again with --resume to "
+        "write them back).",
+        file=out,
+    )
+
+
 def _report(out, tables, paths, wall):
     for title, table in tables.items():
         print(f"\n{title}\n", file=out)
@@ -469,6 +494,7 @@ def main(argv=None, *, out=None):
             except (ValueError, FileNotFoundError, ModuleNotFoundError) as err:
                 parser.error(str(err))
             wall = time.perf_counter() - start
+            _note_replaced(out, output, result)
             paths = write_results(
                 result, output, wall_seconds=wall, extra={"preset": size}
             )

@@ -162,3 +162,22 @@ def test_demo_runs_both_protocols(tmp_path):
     assert "Table 1" in out.getvalue() and "Table 2" in out.getvalue()
     record = json.loads((tmp_path / "confounding.json").read_text())
     assert record["preset"] == "demo" and record["config"]["rhos"] == [0.5, 0.8, 1.0]
+
+
+def test_a_run_says_it_replaces_the_results_of_an_earlier_one(tmp_path):
+    # a demo or --quick run writes the same file names as a full run: the
+    # tables of the earlier run were replaced without a word
+    from tests.experiments.conftest import TINY
+
+    argv = ["reproduce", "latent-positivity", "--rhos", "0.0", "--seeds", "1",
+            *TINY, "--output", str(tmp_path)]  # fmt: skip
+    first, second = io.StringIO(), io.StringIO()
+    assert main(argv, out=first) == 0
+    assert "replacing" not in first.getvalue()
+    assert main([*argv, "--random-state", "1"], out=second) == 0
+    assert (
+        f"replacing the results of an earlier run in {tmp_path} "
+        "(latent_positivity.json: preset 'full', 2 runs)"
+    ) in second.getvalue()
+    record = json.loads((tmp_path / "latent_positivity.json").read_text())
+    assert record["config"]["random_state"] == 1
