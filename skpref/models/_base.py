@@ -455,6 +455,14 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
         margin = self.margin + check_margins(
             np.zeros(len(y)) if margin is None else margin, y, owner
         )
+        losing = rows[(margin[rows] < 0) & (y[rows] > 0) & (y[rows] < 1)]
+        if len(losing):  # the per-pair margins were >= 0 there: the parameter
+            raise ValueError(
+                f"{owner}.fit: margin={self.margin:g} makes the margin of pair "
+                f"{losing[0]} negative but its label is soft ({y[losing[0]]:g}); a "
+                "negative margin would reward the losing side. Use margin >= 0 "
+                "with soft labels."
+            )
         if np.any(margin != 0):
             inputs["margin"] = margin
         return _engine.FitPlan(

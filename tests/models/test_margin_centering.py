@@ -159,6 +159,17 @@ def test_bad_margins_are_named(data, margin, y, match):
         BTLRewardRegressor(**SMALL).fit(data.X, labels, margin=margin)
 
 
+@pytest.mark.parametrize("per_pair", [None, 1.0])
+def test_a_negative_margin_parameter_is_refused_for_soft_labels(data, per_pair):
+    # the parameter adds to the per-pair margins: -2 + 1 is negative too
+    soft = np.where(data.y == 1, 0.8, 0.2)
+    margin = None if per_pair is None else np.full(len(soft), per_pair)
+    model = BTLRewardRegressor(**{**SMALL, "margin": -2.0})
+    with pytest.raises(ValueError, match=r"margin=-2 makes the margin of pair 0 neg"):
+        model.fit(data.X, soft, margin=margin)
+    model.fit(data.X, data.y, margin=margin)  # hard labels may have any margin
+
+
 def test_negative_margins_are_allowed_for_hard_labels(data):
     plain = BTLRewardRegressor(**SMALL).fit(data.X, data.y).decision_function(data.X)
     loose = BTLRewardRegressor(**SMALL).fit(
