@@ -327,6 +327,7 @@ class DiscriminatorLoss(LossTerm):
     """
 
     continuous: bool
+    scored = False  # the adversary's: recorded as adv_loss, not in train_loss
 
     def __call__(self, net, y_pred, y_true, batch, training):
         out, target = y_pred["disc_out"], y_pred["disc_target"]

@@ -274,6 +274,10 @@ class LossTerm:
 
     #: Mean over the rows of a batch, skipping padded rows (:func:`pair_mean`).
     pair_mean = staticmethod(pair_mean)
+    #: Whether ``train_loss`` and ``valid_loss``, which choose the kept epoch
+    #: without validation pairs, count the term: not the loss of an adversary,
+    #: which the reward model maximises.
+    scored = True
 
     def __call__(self, net, y_pred, y_true, batch, training):  # pragma: no cover
         raise NotImplementedError
@@ -336,15 +340,16 @@ class RewardNet(NeuralNet):
             pair_loss = margin_loss(logit, y_true, X["margin"])
         else:
             pair_loss = self.criterion_(logit, y_true)
-        loss = pair_mean(X["sample_weight"] * pair_loss, X)
+        loss = scored = pair_mean(X["sample_weight"] * pair_loss, X)
         for term in self.loss_terms:
-            loss = loss + term(self, y_pred, y_true, X, training)
+            value = term(self, y_pred, y_true, X, training)
+            loss, scored = loss + value, scored + value if term.scored else scored
         # no kernel per step: MemberScores computes the scores from the epoch's pairs
         phase = "train" if training else "valid"
         self.history.record_batch(
             f"member_{phase}_pairs",
             BatchPairs(
-                loss.detach(),
+                scored.detach(),
                 y_pred["reward_a"].detach(),
                 y_pred["reward_b"].detach(),
                 y_true,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from skpref import AdversarialRewardModel
+from skpref import AdversarialRewardModel, MultiheadRewardModel
 from skpref.datasets import make_confounded_preferences
 
 SMALL = dict(
@@ -40,6 +40,28 @@ def test_history_records_discriminator_accuracy_next_to_chance(confounded):
     everything = AdversarialRewardModel(max_epochs=1, **SMALL)
     everything.set_params(validation_fraction=None).fit(confounded.X, confounded.y)
     assert everything.discriminator_chance_ == pytest.approx(0.5)
+
+
+def test_without_weight_and_validation_it_keeps_the_multihead_models_epoch():
+    # The kept epoch is the one of lowest train_loss: the reward's loss, without
+    # the discriminator's, which the encoder maximises. With it, seed 6 kept
+    # epoch 11 where the Multihead model keeps epoch 10.
+    data = make_confounded_preferences(n_pairs=300, n_features=4, rho=0.5,
+                                       random_state=0)  # fmt: skip
+    sizes = dict(hidden_dim=8, latent_dim=4, head_hidden_dim=4, batch_size=32)
+    common = dict(**sizes, max_epochs=12, lr=0.05, validation_fraction=None,
+                  random_state=6, device="cpu")  # fmt: skip
+    multihead = MultiheadRewardModel(**common).fit(data.X, data.y)
+    adversarial = AdversarialRewardModel(
+        **common, adversary_weight=0.0, discriminator_hidden_dim=16
+    ).fit(data.X, data.y)
+    np.testing.assert_allclose(
+        adversarial.history_["train_loss"], multihead.history_["train_loss"]
+    )
+    assert adversarial.best_epoch_ == multihead.best_epoch_ == 10
+    np.testing.assert_array_equal(
+        adversarial.predict_proba(data.X), multihead.predict_proba(data.X)
+    )
 
 
 def test_warmup_ramps_the_adversary_weight_linearly(confounded):
