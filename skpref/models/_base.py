@@ -418,22 +418,18 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
     ):
         """Set the fitted attributes; return the ``FitPlan`` of a fit on ``X[rows]``.
 
-        ``valid_rows`` replace the holdout (none if empty), their weights scaled
-        among themselves; pairs of weight 0 are left out.
+        ``valid_rows`` replace the holdout (none if empty); pairs of weight 0 are
+        left out.
         """
         owner = type(self).__name__
         rows = np.arange(len(X)) if rows is None else np.asarray(rows)
         seeds = Seeds.from_random_state(self.random_state)
         if valid_rows is None:
-            kept, train, valid = self._split(y, weight, rows, seeds)
-            valid = None if valid is None else _weighted(valid, weight, kept)
-        else:  # given validation pairs: weighted among themselves
-            kept = train = rows[weight[rows] > 0]
+            train, valid = self._split(y, weight, rows, seeds)
+        else:
+            train = rows[weight[rows] > 0]
             valid_rows = np.asarray(valid_rows, dtype=np.intp)
-            valid_rows = valid_rows[weight[valid_rows] > 0]
-            valid = (
-                _weighted(valid_rows, weight, valid_rows) if len(valid_rows) else None
-            )
+            valid = valid_rows[weight[valid_rows] > 0]
         # the statistics of the inputs (a covariate's scale, an expert's fit) are
         # those of the pairs trained on: not the holdout, not pairs of weight 0
         inputs = self._fit_inputs(X, y, covariates, train, weight)
@@ -465,15 +461,15 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
             )
         if np.any(margin != 0):
             inputs["margin"] = margin
-        return _engine.FitPlan(
-            self, _weighted(train, weight, kept), valid, seeds, inputs
-        )
+        # each part's weights scaled among themselves: a huge weight in one part
+        # leaves the other's float32 weights positive, and the losses are means
+        valid = _weighted(valid, weight) if valid is not None and len(valid) else None
+        return _engine.FitPlan(self, _weighted(train, weight), valid, seeds, inputs)
 
     def _split(self, y, weight, rows, seeds):
-        """Return the rows of positive weight and their ``(train, valid)`` holdout."""
-        kept = rows[weight[rows] > 0]
+        """Return the ``(train, valid)`` holdout of the rows of positive weight."""
         fraction = self.validation_fraction or 0
-        return (kept, *holdout(y, kept, fraction, seeds.split))
+        return holdout(y, rows[weight[rows] > 0], fraction, seeds.split)
 
     def _fit_inputs(self, X, y, covariates, rows, weight):
         """Return the per-pair inputs of a fit: the invariance term's.
@@ -844,7 +840,7 @@ def standardized(model, reward, objective):
     return (reward - model.reward_mean_[ids]) / std
 
 
-def _weighted(rows, weight, scaled_over):
-    """``Rows`` of ``rows``, their weights divided by the mean over ``scaled_over``."""
-    scaled = (weight[rows] / weight[scaled_over].mean()).astype(np.float32)
+def _weighted(rows, weight):
+    """``Rows`` of ``rows``, their weights divided by their mean."""
+    scaled = (weight[rows] / weight[rows].mean()).astype(np.float32)
     return _engine.Rows.of(rows, scaled)

@@ -350,6 +350,6 @@ def _bootstrap(member, y, weight, rng):
     rest, with replacement, as many rows as there are.
     """
     seeds = Seeds.from_random_state(member.random_state)
-    _, train, valid = member._split(y, weight, np.arange(len(y)), seeds)
+    train, valid = member._split(y, weight, np.arange(len(y)), seeds)
     sample = train[rng.randint(0, len(train), size=len(train))]
     return sample, np.array([], dtype=np.intp) if valid is None else valid

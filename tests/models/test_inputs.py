@@ -11,6 +11,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skpref import BTLRewardRegressor
 from skpref.metrics import pairwise_accuracy_score
+from skpref.utils import Seeds, holdout
 from tests.estimator_registry import (
     SMALL_NET,
     pair_data_for,
@@ -55,6 +56,28 @@ def test_pairs_of_weight_zero_are_left_out(latent):
     weighted = clone(model).fit(latent.X, latent.y, sample_weight=weight)
     subset = clone(model).fit(latent.X[weight > 0], latent.y[weight > 0])
     assert_array_equal(weighted.predict_proba(latent.X), subset.predict_proba(latent.X))
+
+
+def test_a_huge_weight_in_one_part_leaves_the_other_part_weighted(latent):
+    # Each part is scaled by its own mean: scaled by the mean of both, a weight
+    # 1e50 times the others' rounded every other float32 weight to 0, so that a
+    # model trained on no pair (the huge one held out) or scored on none (NaN
+    # valid_acc: the initial weights kept) came back without a warning.
+    model = BTLRewardRegressor(**QUICK)
+    plain = clone(model).fit(latent.X, latent.y)
+    rows = np.arange(len(latent.y))
+    seed = Seeds.from_random_state(model.random_state).split
+    train, valid = holdout(latent.y, rows, model.validation_fraction, seed)
+    history = {}
+    for part, row in (("train", train[0]), ("valid", valid[0])):
+        weight = np.ones(len(latent.y))
+        weight[row] = 1e50
+        fitted = clone(model).fit(latent.X, latent.y, sample_weight=weight)
+        assert fitted.best_epoch_ >= 1
+        history[part] = fitted.history_
+    assert np.isfinite(history["train"]["valid_acc"]).all()
+    # training is that of no weights (the validation accuracy is the huge pair's)
+    assert_array_equal(history["valid"]["train_loss"], plain.history_["train_loss"])
 
 
 def test_weights_steer_the_fit_away_from_noisy_pairs(latent):
