@@ -234,7 +234,7 @@ class PairClassifierMixin(ClassifierMixin):
         """Check that the model is fitted and ``X`` holds its kind of pairs."""
         check_is_fitted(self)
         X = float32_pairs(self, X, reset=False)
-        if self._with_objective:
+        if hasattr(self, "n_objectives_"):  # as fitted, whatever with_objective is
             check_objective_ids(
                 X[:, -1], n_objectives=self.n_objectives_, owner=type(self).__name__
             )

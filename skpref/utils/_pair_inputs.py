@@ -46,7 +46,7 @@ def single_responses(estimator, E):
     with np.errstate(over="ignore", invalid="ignore"):
         E = torch_ready(check_array(E, dtype=np.float32, input_name="E"))
     d = estimator.n_pair_features_
-    with_objective = estimator._with_objective
+    with_objective = hasattr(estimator, "n_objectives_")  # as fitted
     if E.shape[1] != d + int(with_objective):
         layout = f"{d} + 1 (objective)" if with_objective else f"{d}"
         raise ValueError(

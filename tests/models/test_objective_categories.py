@@ -72,3 +72,23 @@ def test_names_need_the_objective_column(data):
         BTLRewardRegressor(objective_categories=["a", "b"], **SMALL).fit(
             data.X[:, :-1], data.y
         )
+
+
+def test_with_objective_set_after_fit_changes_no_prediction(data):
+    # prediction reads the layout fit saw: the parameter read then scored
+    # single responses of d columns as objective 0 and skipped the id check
+    model = BTLRewardRegressor(with_objective=True, **SMALL, random_state=0)
+    model.fit(data.X, data.y)
+    E = np.c_[data.X[:5, :4], np.ones(5)]
+    rewards = model.predict_reward(E)
+    ensemble = skpref.RewardEnsemble(model, n_members=2, random_state=0)
+    ensemble.fit(data.X, data.y)
+    ensemble_rewards = ensemble.predict_reward(E)
+    model.set_params(with_objective=False)
+    ensemble.set_params(estimator__with_objective=False)
+    for fitted, expected in ((model, rewards), (ensemble, ensemble_rewards)):
+        np.testing.assert_array_equal(fitted.predict_reward(E), expected)
+        with pytest.raises(ValueError, match=r"4 \+ 1 \(objective\) columns; got 4"):
+            fitted.predict_reward(E[:, :4])
+        with pytest.raises(ValueError, match="non-integer value 0.5"):
+            fitted.predict_proba(np.c_[data.X[:2, :-1], [0.5, 0.5]])
