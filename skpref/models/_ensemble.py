@@ -20,10 +20,8 @@ from skpref.utils import (
     Interval,
     Seeds,
     check_fit_data,
-    check_objective_ids,
     fit_context,
     member_random_states,
-    n_objectives,
     random_state_generator,
     single_responses,
 )
@@ -198,16 +196,20 @@ class RewardEnsemble(PairClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def _with_all_objectives(self, X):
         """Return the estimator with K fixed to the objectives of ``X``.
 
-        A bootstrap sample may miss an objective; its member would then build
-        fewer heads than the others.
+        A bootstrap sample may miss an objective (its member would then build
+        fewer heads than the others) or a pair of a bad id, which the reward
+        offsets would still score: the ids of every pair are checked as a fit
+        alone checks them.
         """
-        template, owner = self.estimator, type(self).__name__
-        if not self._with_objective or template.n_objectives is not None:
+        template = self.estimator
+        if not self._with_objective:
             return template
-        if template.objective_categories is not None:
+        fitted = clone(template)
+        fitted._fit_objectives(X[:, -1])
+        declared = template.n_objectives, template.objective_categories
+        if any(value is not None for value in declared):
             return template
-        k = n_objectives(check_objective_ids(X[:, -1], owner=owner), None, owner=owner)
-        return clone(template).set_params(n_objectives=k)
+        return clone(template).set_params(n_objectives=fitted.n_objectives_)
 
     def _set_reward_offsets_and_scale(self, sides):
         """Set ``reward_offsets_`` and the reward scale from the members' rewards.

@@ -176,6 +176,22 @@ def test_bootstrap_members_get_every_objective_of_x():
     assert ensemble.predict_proba(X).shape == (60, 2)
 
 
+@pytest.mark.parametrize(
+    ("bad_id", "match"),
+    [(0.5, "non-integer value 0.5"), (2, "n_objectives=2, so objective ids must be")],
+)
+def test_bootstrap_checks_the_objective_ids_of_pairs_no_member_draws(bad_id, match):
+    # seed 1: neither member draws pair 0; the reward offsets score it anyway
+    # (an id 0.5 as objective 0, silently; an id 2 out of range of the heads)
+    member = MultiheadRewardModel(**{**SMALL_HEADS, "max_epochs": 1, "n_objectives": 2})
+    data = pair_data_for(member, n_pairs=60)
+    X = data.X.copy()
+    X[0, -1] = bad_id
+    ensemble = RewardEnsemble(member, n_members=2, bootstrap=True, random_state=1)
+    with pytest.raises(ValueError, match=match):
+        ensemble.fit(X, data.y)
+
+
 def test_composes_in_grid_search_over_the_members_parameters():
     member = AdversarialRewardModel(
         **{**SMALL_HEADS, "discriminator_hidden_dim": 8, "max_epochs": 3}
