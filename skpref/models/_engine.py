@@ -34,10 +34,9 @@ _CHUNK_BYTES = 256 * 2**20
 #: more than the per-step overhead they save once they dominate a step (measured
 #: in docs/models.rst, "Where stacking pays off").
 _CPU_STACK_PARAMETERS = 2_000_000
-# The loss of predicting 1/2 for every pair; a kept epoch that does ten times worse
-# on its own training pairs has diverged.
-_CHANCE_LOSS = math.log(2)
-_DIVERGED_LOSS = 10 * _CHANCE_LOSS
+# A kept epoch whose training loss is this many times that of predicting 1/2 for
+# every pair (log 2, or softplus(m) with a margin m) has diverged.
+_DIVERGED_TIMES = 10
 # The share of training pairs of probabilities exactly 0 or 1 (|r(a) - r(b)| > 36.7)
 # that is warned about.
 _SATURATED_SHARE = 0.5
@@ -674,7 +673,10 @@ def fit_together(
         trained = X if rows[k] is None else X[rows[k]]
         # one pass over the training responses: the health check and the scale
         a, b, ids = model._side_rewards(trained)
-        check_training_health(model, trained, a - b)
+        given = 0 if margins[k] is None else np.asarray(margins[k], dtype=np.float64)
+        margin = np.broadcast_to(model.margin + given, len(X))
+        chance = np.logaddexp(0, margin if rows[k] is None else margin[rows[k]])
+        check_training_health(model, trained, a - b, chance_loss=chance.mean())
         model._set_reward_scale(a, b, ids)
         model._set_leakage(X, covariates[k], held_out[k])
         rewards.append((a, b, ids))
@@ -754,10 +756,12 @@ def train_stack(plans, data, *, progress=None):
 # -- after the fit ------------------------------------------------------------------
 
 
-def check_training_health(model, X, margins):
+def check_training_health(model, X, margins, chance_loss=math.log(2)):
     """Raise or warn (``ConvergenceWarning``) when a fit on the pairs ``X`` failed.
 
-    ``margins`` are the fitted model's ``r(a) - r(b)`` of ``X``. Non-finite kept
+    ``margins`` are the fitted model's ``r(a) - r(b)`` of ``X``; ``chance_loss``
+    is the training loss of predicting 1/2 for every pair (``softplus(m)`` with
+    TRL's margin ``m``). Non-finite kept
     weights, or a non-finite loss before any usable epoch, raise; a later
     non-finite loss, a diverged or a saturated kept epoch warn, their kind kept
     as ``model.convergence_warning_`` for runs of many fits to count.
@@ -793,12 +797,12 @@ def check_training_health(model, X, margins):
             f"training stopped and the weights of epoch {model.best_epoch_} (the "
             f"best so far) were kept. {advice()} to train further.",
         )
-    elif kept_loss > _DIVERGED_LOSS:
+    elif kept_loss > _DIVERGED_TIMES * chance_loss:
         kind, message = (
             "diverged",
             f"{owner}: training diverged: the kept epoch {model.best_epoch_} has a "
             f"training loss of {kept_loss:.3g}, more than ten times that of "
-            f"predicting 1/2 for every pair ({_CHANCE_LOSS:.3f}). {advice()}.",
+            f"predicting 1/2 for every pair ({chance_loss:.3f}). {advice()}.",
         )
     else:
         # P(a > b) or P(b > a) is exactly 1, the other then exactly or nearly 0

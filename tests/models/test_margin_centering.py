@@ -116,6 +116,18 @@ def test_a_constant_margin_widens_the_reward_gaps(data):
     assert gaps[1] > gaps[0]
 
 
+@pytest.mark.parametrize("per_pair", [False, True])
+def test_a_large_margin_is_not_taken_for_divergence(data, per_pair, recwarn):
+    # with a margin m, predicting 1/2 costs softplus(m), not log 2: a loss of 7
+    # at m = 10 is a fit that learns, not one that diverged
+    model = BTLRewardRegressor(**SMALL, margin=0.0 if per_pair else 10.0)
+    margin = np.full(len(data.y), 10.0) if per_pair else None
+    model.fit(data.X, data.y, margin=margin)
+    assert model.history_["train_loss"].min() > 10 * np.log(2)
+    assert model.convergence_warning_ is None
+    assert not [w for w in recwarn if "diverged" in str(w.message)]
+
+
 def test_margins_are_routed_and_grid_searchable(data):
     with sklearn.config_context(enable_metadata_routing=True):
         model = BTLRewardRegressor(**SMALL).set_fit_request(margin=True)
