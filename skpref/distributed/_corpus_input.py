@@ -10,11 +10,18 @@ from skpref.utils import check_texts
 
 OWNER = "embed_corpus"
 
-#: File suffixes read, with the pandas reader of each (compressed files too).
+#: How a csv's cells are read: as written, so that texts of digits ("1", "2.50")
+#: stay texts and "NA", "None" or "null" are not taken for missing; only an empty
+#: cell is missing.
+_CSV_TEXTS = {"dtype": str, "keep_default_na": False, "na_values": [""]}
+#: File suffixes read, with the pandas reader of each (compressed files too); JSON
+#: values keep their type (pandas would turn strings of digits into numbers).
 _READERS = {
-    ".jsonl": lambda path: pd.read_json(path, lines=True),
-    ".csv": pd.read_csv,
-    ".tsv": lambda path: pd.read_csv(path, sep="\t"),
+    ".jsonl": lambda path: pd.read_json(
+        path, lines=True, dtype=False, convert_dates=False
+    ),
+    ".csv": lambda path: pd.read_csv(path, **_CSV_TEXTS),
+    ".tsv": lambda path: pd.read_csv(path, sep="\t", **_CSV_TEXTS),
     ".parquet": pd.read_parquet,
 }
 _COMPRESSIONS = {".gz", ".bz2", ".xz", ".zst", ".zip"}

@@ -29,6 +29,31 @@ def test_files_are_read_by_their_suffix(tmp_path, name):
     assert read_corpus(str(path), "text") == (None, ["Hello!", "Because."])
 
 
+@pytest.mark.parametrize(
+    "texts", [["1", "2.50"], ["None", "NA", "null", "2024-01-01", "7"]]
+)
+@pytest.mark.parametrize("name", ["c.jsonl", "c.csv", "c.tsv"])
+def test_texts_that_look_like_numbers_or_missing_values_stay_texts(
+    tmp_path, name, texts
+):
+    # answers such as "1" or "None" are texts; pandas' readers would make them
+    # numbers or missing values, and the run would stop on "missing texts"
+    frame = pd.DataFrame({"text": texts})
+    path = tmp_path / name
+    if name.endswith(".jsonl"):
+        frame.to_json(path, orient="records", lines=True)
+    else:
+        frame.to_csv(path, sep="," if name.endswith(".csv") else "\t", index=False)
+    assert read_corpus(path, "text") == (None, frame["text"].tolist())
+
+
+def test_an_empty_csv_cell_is_a_missing_text(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text('text\nHello!\n""\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="Fill or drop missing texts"):
+        read_corpus(path, "text")
+
+
 def test_sequences_series_and_conversations():
     chat = [{"role": "assistant", "content": "Hi"}]
     assert read_corpus([chat, chat]) == (None, [chat, chat])
