@@ -57,6 +57,25 @@ def data_home():
     return path
 
 
+@pytest.fixture(autouse=True)
+def _restore_environment():
+    """Undo what a test left in ``os.environ`` behind monkeypatch's back.
+
+    Dask's nanny writes its workers' pre-spawn environment into the parent
+    process's ``os.environ`` and never takes it out: after a cluster that trims
+    memory (``LocalCluster``'s default, ``dask_client(trim_memory=True)``), every
+    later cluster of that test process inherited ``MALLOC_TRIM_THRESHOLD_=65536``,
+    and tests/scaling/test_dask.py passed or failed by the order the tests ran in.
+    """
+    before = dict(os.environ)
+    yield
+    for key in os.environ.keys() - before.keys():
+        del os.environ[key]
+    for key, value in before.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
+
+
 @pytest.fixture
 def cli_error(capsys):
     """Run a command line that must stop through argparse; return its message."""
