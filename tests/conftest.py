@@ -92,7 +92,31 @@ def cli_error(capsys):
     return run
 
 
+#: The slow tier's longest tests, longest first (seconds of a quiet run on the
+#: 2-core development machine, ``pytest --durations``). They are moved to the
+#: front of the collection so that pytest-xdist, handing out one test at a time
+#: (``--maxschedchunk 1`` in .ci/run), starts them first and the two workers
+#: finish together: in collection order the docs build started about 90 s in and
+#: one worker sat idle for the last 40 s or so. Only the order changes; every test
+#: runs either way. tests/test_conftest.py checks that each name still exists.
+LONGEST_FIRST = (
+    "tests/test_docs.py::test_docs_build_without_warnings",  # 70
+    "tests/test_doc_snippets.py::test_python_blocks_run[scaling.rst]",  # 26
+    "tests/embeddings/test_reference.py::"
+    "test_minilm_matches_the_reference_vectors[64rows]",  # 17
+    "tests/test_doc_snippets.py::test_python_blocks_run[README.md]",  # 16
+    "tests/embeddings/test_reference.py::test_smollm2_gguf_decoder_path",  # 16
+    "tests/causal/test_rewriter_hf.py::test_smollm2_gguf_rewrites_offline",  # 16
+    "tests/causal/test_amce.py::test_coverage_bootstrap_slow",  # 14
+    "tests/test_doc_snippets.py::test_python_blocks_run[index.rst]",  # 11
+    "tests/experiments/test_active_directions.py::"
+    "test_bald_buys_back_more_ood_accuracy_than_random_labels",  # 9
+)
+
+
 def pytest_collection_modifyitems(config, items):
+    rank = {nodeid: i for i, nodeid in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid, len(rank)))  # stable
     network = os.environ.get("SKPREF_NETWORK") == "1"
     try:
         import torch
