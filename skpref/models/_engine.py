@@ -487,10 +487,12 @@ class MemberCheckpoint(Callback):
         self.diverged_epochs_ = [None] * M
         self.stopped_ = [False] * M
         self.misses_ = [0] * M
+        self.epochs_done_ = 0
         self.weights_ = [p.detach().clone() for p in net.module_.stacked_parameters()]
 
     def on_epoch_end(self, net, **kwargs):
         row, epoch = net.history[-1], net.history[-1]["epoch"]
+        self.epochs_done_ = epoch
         losses = [row[k] for k in ("train_loss", "valid_loss") if k in row]
         lower = self.monitor == "train_loss"
         improved = []
@@ -734,6 +736,11 @@ def train_stack(plans, data, *, progress=None):
         with first._threads():
             net.fit(MemberData(data, plans))
     checkpoint = dict(net.callbacks_)["checkpoint"]
+    if not all(checkpoint.stopped_) and checkpoint.epochs_done_ < first.max_epochs:
+        # skorch ends training quietly on a KeyboardInterrupt, its way of stopping
+        # early, so a user's Ctrl-C gave a fit that looked complete (and a search
+        # or a run went on and recorded it): it goes on up, as in scikit-learn
+        raise KeyboardInterrupt
     for k, (model, member) in enumerate(zip(models, members, strict=True)):
         model.net_ = net
         model.module_ = net.module_.member(k, member).to(first.device_)

@@ -168,3 +168,32 @@ def test_nan_loss_in_the_first_epoch_raises(latent, monkeypatch):
     _nan_loss_from_epoch(monkeypatch, epoch=1)
     with pytest.raises(ValueError, match="before any usable weights existed"):
         BTLRewardRegressor(**QUICK).fit(latent.X, latent.y)
+
+
+@pytest.mark.parametrize("epoch", [2, 3])
+def test_a_users_interrupt_stops_the_fit_instead_of_ending_it_quietly(
+    latent, monkeypatch, epoch
+):
+    # skorch ends training quietly on KeyboardInterrupt (Ctrl-C), as it does for
+    # its own early stopping: the fit returned a model of fewer epochs than asked,
+    # with no word, and a search went on to its next fit
+    original = RewardNet.get_loss
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        if len(self.history) == epoch and training:  # Ctrl-C in this epoch
+            raise KeyboardInterrupt
+        return original(self, y_pred, y_true, X=X, training=training)
+
+    monkeypatch.setattr(RewardNet, "get_loss", get_loss)
+    threads = torch.get_num_threads()
+    with pytest.raises(KeyboardInterrupt):  # torch's threads are set back too
+        BTLRewardRegressor(**{**QUICK, "n_threads": threads + 1}).fit(
+            latent.X, latent.y
+        )
+    assert torch.get_num_threads() == threads
+
+
+def test_early_stopping_still_ends_a_fit_normally(latent):
+    model = BTLRewardRegressor(**{**QUICK, "max_epochs": 50, "patience": 1})
+    model.fit(latent.X, latent.y)
+    assert model.n_epochs_ < 50
