@@ -37,6 +37,7 @@ _CPU_STACK_PARAMETERS = 2_000_000
 # A kept epoch whose training loss is this many times that of predicting 1/2 for
 # every pair (log 2, or softplus(m) with a margin m) has diverged.
 _DIVERGED_TIMES = 10
+_CHANCE_LOSS = math.log(2)
 # The share of training pairs of probabilities exactly 0 or 1 (|r(a) - r(b)| > 36.7)
 # that is warned about.
 _SATURATED_SHARE = 0.5
@@ -763,7 +764,7 @@ def train_stack(plans, data, *, progress=None):
 # -- after the fit ------------------------------------------------------------------
 
 
-def check_training_health(model, X, margins, chance_loss=math.log(2)):
+def check_training_health(model, X, margins, chance_loss=_CHANCE_LOSS):
     """Raise or warn (``ConvergenceWarning``) when a fit on the pairs ``X`` failed.
 
     ``margins`` are the fitted model's ``r(a) - r(b)`` of ``X``; ``chance_loss``
