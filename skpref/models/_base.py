@@ -124,7 +124,8 @@ batch_size : int, default=64
 validation_fraction : float or None, default=0.1
     Share of the training pairs held out (stratified by label) to pick the epoch
     of best validation accuracy, whose weights are kept (the paper's protocol);
-    ignored given ``X_val``. ``None`` or ``0``: those of lowest training loss.
+    ignored given ``X_val``. ``None`` or ``0``: those of lowest training loss. A
+    share that would hold out every training pair is an error.
 patience : int or None, default=None
     Stop after this many epochs without a better validation accuracy, or,
     without validation pairs, without a lower training loss. ``None`` trains
@@ -468,8 +469,15 @@ class BaseRewardModel(PairClassifierMixin, BaseEstimator):
 
     def _split(self, y, weight, rows, seeds):
         """Return the ``(train, valid)`` holdout of the rows of positive weight."""
-        fraction = self.validation_fraction or 0
-        return holdout(y, rows[weight[rows] > 0], fraction, seeds.split)
+        fraction, kept = self.validation_fraction or 0, rows[weight[rows] > 0]
+        if fraction and np.ceil(fraction * len(kept)) >= len(kept):
+            raise ValueError(
+                f"{type(self).__name__}: validation_fraction={fraction:g} would hold "
+                f"out all {len(kept)} training pairs, leaving none to train on; "
+                "lower it, or pass validation_fraction=None to keep the epoch of "
+                "lowest training loss."
+            )
+        return holdout(y, kept, fraction, seeds.split)
 
     def _fit_inputs(self, X, y, covariates, rows, weight):
         """Return the per-pair inputs of a fit: the invariance term's.

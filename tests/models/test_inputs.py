@@ -58,6 +58,19 @@ def test_pairs_of_weight_zero_are_left_out(latent):
     assert_array_equal(weighted.predict_proba(latent.X), subset.predict_proba(latent.X))
 
 
+def test_a_holdout_of_every_training_pair_is_refused(latent):
+    # ceil(0.999 * 300) = 300: nothing was left to hold out from, and the fit
+    # quietly trained on every pair and kept the epoch of lowest training loss
+    model = BTLRewardRegressor(**QUICK, validation_fraction=0.999)
+    with pytest.raises(ValueError, match="would hold out all 300 training pairs"):
+        model.fit(latent.X, latent.y)
+    weight = np.r_[np.ones(10), np.zeros(len(latent.y) - 10)]
+    with pytest.raises(ValueError, match="all 10 training pairs"):  # weight > 0
+        model.set_params(validation_fraction=0.95).fit(
+            latent.X, latent.y, sample_weight=weight
+        )
+
+
 def test_a_huge_weight_in_one_part_leaves_the_other_part_weighted(latent):
     # Each part is scaled by its own mean: scaled by the mean of both, a weight
     # 1e50 times the others' rounded every other float32 weight to 0, so that a
