@@ -20,7 +20,14 @@ import time
 from pathlib import Path
 
 from skpref import _cli_distributed, _cli_evaluate, _cli_serve
-from skpref._cli_args import COUNT, budget, device, number, torch_threads
+from skpref._cli_args import (
+    COUNT,
+    budget,
+    check_device_here,
+    device,
+    number,
+    torch_threads,
+)
 from skpref.experiments import (
     PROTOCOLS,
     SOURCES,
@@ -471,6 +478,7 @@ def main(argv=None, *, out=None):
         return _cli_serve.serve(args, out)
     if args.command == "evaluate":
         return _cli_evaluate.evaluate(args, out)
+    check_device_here(args)
     output = _check_output(parser, args.output)
     if args.command == "demo":
         runs = [(name, "synthetic", "demo") for name in _DEMO_RHOS]

@@ -4,7 +4,7 @@ import argparse
 import contextlib
 import math
 
-__all__ = ["COUNT", "budget", "device", "number", "torch_threads"]
+__all__ = ["COUNT", "budget", "check_device_here", "device", "number", "torch_threads"]
 
 
 def number(kind, low, *, closed=True, high=None):
@@ -33,14 +33,35 @@ COUNT = number(int, 1)
 
 
 def device(text):
-    """Check a ``--device`` with the models' device rule; keep it as written."""
+    """Check that ``--device`` is a device skpref supports; keep it as written.
+
+    Whether the machine has it is for :func:`check_device_here`: the workers of
+    a ``--scheduler`` cluster may have a GPU that the machine running the
+    command lacks.
+    """
     from skpref.utils import resolve_device
 
     try:
-        resolve_device(text, owner="skpref", argument="--device")
+        resolve_device(text, owner="skpref", argument="--device", here=False)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
     return text
+
+
+def check_device_here(args):
+    """Stop, through argparse, on a ``--device`` this machine lacks.
+
+    Unless the work runs on the workers of a ``--scheduler`` cluster, which
+    check their own device.
+    """
+    from skpref.utils import resolve_device
+
+    if args.device is None or getattr(args, "scheduler", None) is not None:
+        return
+    try:
+        resolve_device(args.device, owner="skpref", argument="--device")
+    except ValueError as err:
+        args.command_parser.error(f"argument --device: {err}")
 
 
 def budget(text):

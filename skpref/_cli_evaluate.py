@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from skpref._cli_args import COUNT, device, number
+from skpref._cli_args import COUNT, check_device_here, device, number
 
 __all__ = ["add_evaluate_command", "evaluate"]
 
@@ -115,6 +115,7 @@ def evaluate(args, out):
             f"argument --out: expected a .html, .md or .csv file; got {args.out}"
         )
     _check_model_flags(args)
+    check_device_here(args)
     try:
         benchmark = load_benchmark(args.benchmark, args.data_files)
         report = run(

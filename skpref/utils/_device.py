@@ -18,7 +18,7 @@ def _mps_available():
     return bool(mps is not None and mps.is_available())
 
 
-def resolve_device(device, *, owner, argument="device"):
+def resolve_device(device, *, owner, argument="device", here=True):
     """Return the torch device string for a ``device`` parameter.
 
     ``"auto"`` picks CUDA, then Apple's MPS, then the CPU. Any other value must name
@@ -33,6 +33,10 @@ def resolve_device(device, *, owner, argument="device"):
         Name used in error messages (usually the estimator's class name).
     argument : str, default="device"
         Name of the parameter, used in error messages.
+    here : bool, default=True
+        Whether the device is for this machine. ``False`` (a device for the
+        workers of a cluster) checks only that it is a device skpref supports,
+        and returns it as written.
 
     Returns
     -------
@@ -56,6 +60,8 @@ def resolve_device(device, *, owner, argument="device"):
 'cpu', 'cuda', 'cuda:1' or 'mps'.
     """
     if isinstance(device, str) and device == "auto":
+        if not here:
+            return device
         if torch.cuda.is_available():
             return "cuda"
         if _mps_available():
@@ -67,6 +73,13 @@ def resolve_device(device, *, owner, argument="device"):
         raise ValueError(
             f"{owner}: {argument}={device!r} is not a torch device; use {_EXAMPLES}."
         ) from None
+    if parsed.type not in {"cpu", "cuda", "mps"}:
+        raise ValueError(
+            f"{owner}: {argument}={device!r} is a device type skpref does not "
+            f"support; use {_EXAMPLES}."
+        )
+    if not here:  # the workers of a cluster check it where they run
+        return str(parsed)
     if parsed.type == "cuda":
         if not torch.cuda.is_available():
             reason = (
@@ -88,10 +101,5 @@ def resolve_device(device, *, owner, argument="device"):
         raise ValueError(
             f"{owner}: {argument}={device!r} but MPS (Apple GPUs) is not available "
             f"here; use {argument}='auto' or 'cpu'."
-        )
-    elif parsed.type not in {"cpu", "cuda", "mps"}:
-        raise ValueError(
-            f"{owner}: {argument}={device!r} is a device type skpref does not "
-            f"support; use {_EXAMPLES}."
         )
     return str(parsed)

@@ -37,3 +37,12 @@ def test_a_cuda_fit_matches_the_cpu_fit_and_loads_on_the_cpu(tmp_path):
     assert restored.device_ == "cpu"
     assert_allclose(restored.predict_proba(data.X), gpu_proba, atol=1e-5)
     assert np.isfinite(gpu_proba).all() and torch.cuda.is_available()
+
+
+def test_a_device_for_other_machines_is_checked_for_its_form_only():
+    # here=False: the workers of a cluster check whether they have it
+    assert resolve_device("cuda:7", owner="test", here=False) == "cuda:7"
+    assert resolve_device("auto", owner="test", here=False) == "auto"
+    for bad, words in [("gpu0", "is not a torch device"), ("meta", "does not support")]:
+        with pytest.raises(ValueError, match=words):
+            resolve_device(bad, owner="test", here=False)

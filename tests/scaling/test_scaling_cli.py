@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from skpref import LLMEmbeddingTransformer
 from skpref._cli import main
@@ -149,3 +150,31 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, cli_error):
                 "--output", str(tmp_path)]  # fmt: skip
         err = cli_error(argv, command="reproduce")
     assert "cannot reach the Dask scheduler 'tcp://127.0.0.1:9'" in err
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_gpu_for_the_workers_is_not_checked_on_this_machine(tmp_path, cli_error):
+    # the workers of a --scheduler cluster may have the GPU this machine lacks:
+    # the command goes on to reach the scheduler instead of refusing --device
+    pytest.importorskip("distributed")
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        argv = ["reproduce", "confounding", "--device", "cuda", "--scheduler",
+                "tcp://127.0.0.1:9", "--output", str(tmp_path)]  # fmt: skip
+        err = cli_error(argv, command="reproduce")
+    assert "cannot reach the Dask scheduler" in err
+    assert "argument --device" not in err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+@pytest.mark.parametrize("workers", [[], ["--workers", "2"]])
+def test_a_gpu_this_machine_lacks_is_refused_for_work_here(
+    tmp_path, cli_error, workers
+):
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text('{"text": "Hi"}\n', encoding="utf-8")
+    argv = ["embed", str(corpus), "--column", "text", "--device", "cuda", *workers]
+    err = cli_error(argv, command="embed")
+    assert "argument --device: skpref: --device='cuda' but" in err
