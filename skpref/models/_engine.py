@@ -632,7 +632,7 @@ def fit_together(
     n = len(models)
     rows, valid_rows = rows or [None] * n, valid_rows or [None] * n
     covariates, margins = covariates or [None] * n, margins or [None] * n
-    groups, held_out = {}, [None] * n
+    groups, held_out, pair_margins = {}, [None] * n, [None] * n
     for k, model in enumerate(models):
         X, y, weight = data[k]
         weight = np.ones(len(X)) if weight is None else weight
@@ -650,6 +650,7 @@ def fit_together(
         inputs = tuple(sorted(plan.inputs))
         groups.setdefault((model.device_, inputs), []).append((k, plan))
         held_out[k] = None if plan.valid is None else plan.valid.index.numpy().copy()
+        pair_margins[k] = plan.inputs.get("margin")  # the parameter's included
     for (device, _), planned in groups.items():
         blocks, plans = {}, []
         for k, plan in planned:
@@ -676,10 +677,10 @@ def fit_together(
         trained = X if rows[k] is None else X[rows[k]]
         # one pass over the training responses: the health check and the scale
         a, b, ids = model._side_rewards(trained)
-        given = 0 if margins[k] is None else np.asarray(margins[k], dtype=np.float64)
-        margin = np.broadcast_to(model.margin + given, len(X))
-        chance = np.logaddexp(0, margin if rows[k] is None else margin[rows[k]])
-        check_training_health(model, trained, a - b, chance_loss=chance.mean())
+        margin = pair_margins[k]
+        if margin is not None:  # predicting 1/2 then costs softplus(m), not log 2
+            margin = margin if rows[k] is None else margin[rows[k]]
+        check_training_health(model, trained, a - b, margin)
         model._set_reward_scale(a, b, ids)
         model._set_leakage(X, covariates[k], held_out[k])
         rewards.append((a, b, ids))
@@ -764,12 +765,12 @@ def train_stack(plans, data, *, progress=None):
 # -- after the fit ------------------------------------------------------------------
 
 
-def check_training_health(model, X, margins, chance_loss=_CHANCE_LOSS):
+def check_training_health(model, X, margins, trl_margins=None):
     """Raise or warn (``ConvergenceWarning``) when a fit on the pairs ``X`` failed.
 
-    ``margins`` are the fitted model's ``r(a) - r(b)`` of ``X``; ``chance_loss``
-    is the training loss of predicting 1/2 for every pair (``softplus(m)`` with
-    TRL's margin ``m``). Non-finite kept
+    ``margins`` are the fitted model's ``r(a) - r(b)`` of ``X``; ``trl_margins``
+    the margins the pairs were trained with (None: none), with which predicting
+    1/2 costs ``softplus(m)`` rather than ``log 2``. Non-finite kept
     weights, or a non-finite loss before any usable epoch, raise; a later
     non-finite loss, a diverged or a saturated kept epoch warn, their kind kept
     as ``model.convergence_warning_`` for runs of many fits to count.
@@ -786,6 +787,9 @@ def check_training_health(model, X, margins, chance_loss=_CHANCE_LOSS):
         )
 
     diverged = model.diverged_epoch_
+    chance_loss = _CHANCE_LOSS
+    if trl_margins is not None:
+        chance_loss = float(np.logaddexp(0, trl_margins).mean())
     if not all(torch.isfinite(p).all() for p in model.module_.parameters()):
         # the kept epoch's loss was finite, but a later step of it was not
         raise ValueError(
