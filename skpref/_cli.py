@@ -472,13 +472,13 @@ def main(argv=None, *, out=None):
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
     parser = args.command_parser
+    check_device_here(args)
     if args.command == "embed":
         return _cli_distributed.embed(args, out)
     if args.command == "serve":
         return _cli_serve.serve(args, out)
     if args.command == "evaluate":
         return _cli_evaluate.evaluate(args, out)
-    check_device_here(args)
     output = _check_output(parser, args.output)
     if args.command == "demo":
         runs = [(name, "synthetic", "demo") for name in _DEMO_RHOS]

@@ -56,10 +56,11 @@ def check_device_here(args):
     """
     from skpref.utils import resolve_device
 
-    if args.device is None or getattr(args, "scheduler", None) is not None:
+    device = getattr(args, "device", None)
+    if device is None or getattr(args, "scheduler", None) is not None:
         return
     try:
-        resolve_device(args.device, owner="skpref", argument="--device")
+        resolve_device(device, owner="skpref", argument="--device")
     except ValueError as err:
         args.command_parser.error(f"argument --device: {err}")
 

@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from skpref._cli_args import COUNT, check_device_here, device, torch_threads
+from skpref._cli_args import COUNT, device, torch_threads
 
 __all__ = ["add_cluster_options", "add_embed_command", "cluster_executor", "embed"]
 
@@ -160,7 +160,6 @@ def embed(args, out):
     from skpref.experiments import default_embedder
 
     parser = args.command_parser
-    check_device_here(args)
     output = None if args.output is None else Path(args.output).expanduser()
     if output is not None and output.suffix != ".npy":
         parser.error(

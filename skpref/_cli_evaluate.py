@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from skpref._cli_args import COUNT, check_device_here, device, number
+from skpref._cli_args import COUNT, device, number
 
 __all__ = ["add_evaluate_command", "evaluate"]
 
@@ -95,7 +95,7 @@ def _scorer(args):
         from skpref import load
 
         return load(path, device=args.device)
-    given = {name: getattr(args, name) for name in _HF_FLAGS}
+    given = {name: getattr(args, name) for name in _HF_FLAGS}  # None: not given
     return HFRewardScorer(
         args.model,
         device=args.device,
@@ -115,7 +115,6 @@ def evaluate(args, out):
             f"argument --out: expected a .html, .md or .csv file; got {args.out}"
         )
     _check_model_flags(args)
-    check_device_here(args)
     try:
         benchmark = load_benchmark(args.benchmark, args.data_files)
         report = run(

@@ -1,6 +1,6 @@
 """``skpref serve``: a saved text pipeline as a reward server (see skpref.serve)."""
 
-from skpref._cli_args import COUNT, check_device_here, device, number, torch_threads
+from skpref._cli_args import COUNT, device, number, torch_threads
 
 __all__ = ["add_serve_command", "serve"]
 
@@ -69,7 +69,6 @@ def serve(args, out):
     from skpref.serve import make_app
 
     parser = args.command_parser
-    check_device_here(args)
     try:
         import uvicorn
     except ModuleNotFoundError:
