@@ -186,8 +186,8 @@ def test_a_cycle_is_found_and_shown():
         ("skpref.metrics._accuracy", "skpref.metrics._validation", None, False),
         ("skpref.models._base", "skpref._version", None, False),
         ("skpref.models._base", "skpref._persistence", None, False),
-        ("skpref._persistence._codec", "skpref._version", None, False),
-        ("skpref._persistence._codec", "skpref.utils._device", None, True),
+        ("skpref._persistence._decode", "skpref._version", None, False),
+        ("skpref._persistence._decode", "skpref.utils._device", None, True),
     ],
 )
 def test_private_means_another_homes_underscore_module_or_name(

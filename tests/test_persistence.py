@@ -19,7 +19,8 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 import skpref
 from skpref import BTLRewardRegressor, LLMEmbeddingTransformer, MultiheadRewardModel
 from skpref._persistence import _digest
-from skpref._persistence._codec import Decoder, Encoder
+from skpref._persistence._decode import Decoder
+from skpref._persistence._encode import Encoder
 from tests.estimator_registry import (
     SMALL_NET,
     pair_data_for,

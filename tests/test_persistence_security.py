@@ -35,7 +35,8 @@ from sklearn.utils import all_estimators
 import skpref
 from skpref import BTLRewardRegressor, LLMEmbeddingTransformer, MultiheadRewardModel
 from skpref._persistence import GUARDED_PARAMETERS
-from skpref._persistence._codec import Decoder, Encoder
+from skpref._persistence._decode import Decoder
+from skpref._persistence._encode import Encoder
 from skpref._persistence._registry import (
     _estimator_classes,
     class_path,

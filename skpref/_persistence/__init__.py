@@ -2,7 +2,7 @@
 
 The file is a standard safetensors file: the tensors are the torch weights and the
 numeric arrays of the saved estimators, and its header's metadata holds the rest as
-JSON (see :mod:`skpref._persistence._codec`), the skpref and scikit-learn versions
+JSON (see :mod:`skpref._persistence._encode`), the skpref and scikit-learn versions
 that wrote it, and a SHA-256 digest of the JSON and the tensors, or an HMAC-SHA256
 of them and of the header under a key the user holds. Loading never unpickles,
 imports no module a file names, checks the whole file against its schema before
@@ -23,7 +23,8 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from sklearn.base import BaseEstimator
 
-from skpref._persistence._codec import GUARDED_PARAMETERS, Decoder, Encoder
+from skpref._persistence._decode import GUARDED_PARAMETERS, Decoder
+from skpref._persistence._encode import Encoder
 from skpref._persistence._schema import (
     MAX_HEADER_BYTES,
     InvalidFileError,

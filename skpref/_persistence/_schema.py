@@ -2,7 +2,7 @@
 
 :func:`check_tree` walks the tree without recursion (a tree nested deeper than
 :data:`MAX_DEPTH` is refused, not a ``RecursionError``) and checks every node
-against the tags :class:`~skpref._persistence._codec.Encoder` writes: the keys of
+against the tags :class:`~skpref._persistence._encode.Encoder` writes: the keys of
 each tag, the types of their values, the dtypes and shapes of arrays, the tensor
 names against the file's tensor table, the classes against the known estimator
 classes, and the parameter and attribute names against each class. Memory is
