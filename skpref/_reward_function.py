@@ -136,12 +136,17 @@ def _rewards(
     return _score(model, E, aggregate, k, normalize, clip)
 
 
-def _format_warning(owner, problems):
+def warn_unfitted_form(owner, problems, *, stacklevel=4):
+    """Warn that texts could not all be brought to the form the embedder was fitted on.
+
+    ``problems`` are what the embedder could not tell or carry over; the reward
+    function, :func:`predict_text_reward` and the reward server say it alike.
+    """
     warnings.warn(
         f"{owner}: {'; '.join(sorted(problems))}. Check that the texts reach the "
         "reward model in the form it was trained on.",
         UserWarning,
-        stacklevel=4,
+        stacklevel=stacklevel,
     )
 
 
@@ -235,7 +240,7 @@ the reward model last and nothing between them; got the steps \
         responses,
         objective,
         write_cache=True,
-        warn=lambda problems: _format_warning("predict_text_reward", problems),
+        warn=lambda problems: warn_unfitted_form("predict_text_reward", problems),
         aggregate=aggregate,
         k=k,
         normalize=normalize,
@@ -299,7 +304,7 @@ class _TextRewardFunction:
     def _warn_once(self, problems):
         if not self._warned:
             self._warned = True
-            _format_warning("reward_function", problems)
+            warn_unfitted_form("reward_function", problems)
 
 
 @validate_params(

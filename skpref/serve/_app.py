@@ -15,14 +15,13 @@ import asyncio
 import json
 import re
 import string
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from numbers import Integral, Real
 
 import numpy as np
 
-from skpref._reward_function import reward_function
+from skpref._reward_function import reward_function, warn_unfitted_form
 from skpref._version import __version__
 from skpref.utils import (
     Interval,
@@ -252,12 +251,7 @@ class _RewardService:
             raise RequestError(422, str(err)) from None
         if problems and not self._warned:  # once, as reward_function says it
             self._warned = True
-            warnings.warn(
-                f"{OWNER}: {'; '.join(sorted(problems))}. Check that the texts "
-                "reach the reward model in the form it was trained on.",
-                UserWarning,
-                stacklevel=2,
-            )
+            warn_unfitted_form(OWNER, problems, stacklevel=3)
         return prompts, completions
 
     def objective_ids(self, data, n):
